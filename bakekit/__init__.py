@@ -1,0 +1,50 @@
+"""bakekit: a data toolkit for baking operations, over one SQL database.
+
+>>> import bakekit
+>>> bakery = bakekit.open(":memory:")
+>>> with bakery.session() as ws:
+...     ws.inventory.lots().empty
+True
+"""
+
+from bakekit.bakery import Bakery, open
+from bakekit.errors import (
+    BakekitError,
+    DatabaseError,
+    DryRunError,
+    ImportValidationError,
+    InsufficientStockError,
+    InUseError,
+    NotFoundError,
+    PlanAlreadyAppliedError,
+    ReadOnlyError,
+    RecipeCycleError,
+    SchemaVersionError,
+    StalePlanError,
+    UnitConversionError,
+    ValidationError,
+    WorkspaceClosedError,
+)
+from bakekit.results import Adjustment, Availability, Consumption, Receipt, Saved
+from bakekit.workspace import Workspace
+
+__version__ = "0.1.0"
+
+
+def demo(path: str | None = None) -> Bakery:
+    """A fresh database loaded with the sample data under data/ (a temporary file by default).
+
+    >>> bakery = bakekit.demo()  # doctest: +SKIP
+    """
+    from bakekit.sample import build_demo
+
+    return build_demo(path)
+
+
+__all__ = [
+    "Adjustment", "Availability", "Bakery", "BakekitError", "Consumption", "DatabaseError",
+    "DryRunError", "ImportValidationError", "InUseError", "InsufficientStockError",
+    "NotFoundError", "PlanAlreadyAppliedError", "ReadOnlyError", "Receipt", "RecipeCycleError",
+    "Saved", "SchemaVersionError", "StalePlanError", "UnitConversionError", "ValidationError",
+    "Workspace", "WorkspaceClosedError", "demo", "open",
+]

@@ -1,0 +1,1 @@
+"""The workspace's areas: one module per area of the domain."""

@@ -1,0 +1,135 @@
+"""Helpers the areas share: argument checks, lookups by slug or name, and "still in use"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Table, func, select
+
+from bakekit.db.models import metadata
+from bakekit.errors import InUseError, NotFoundError, ValidationError
+from bakekit.units import to_decimal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.workspace import Workspace
+
+MAX_KEY_LENGTH = 200
+
+
+def table(name: str) -> Table:
+    return metadata.tables[name]
+
+
+def check_key(value: object, field: str) -> str:
+    """A slug or name: a non-empty string of at most 200 characters, stored as given."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{field}: {value!r} must be a non-empty string", field=field,
+                              value=value)
+    if len(value) > MAX_KEY_LENGTH:
+        raise ValidationError(f"{field}: {value[:40]!r}... is longer than {MAX_KEY_LENGTH}",
+                              field=field, value=value)
+    return value
+
+
+def check_text(value: object, field: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"{field}: {value!r} must be text", field=field, value=value)
+    return value
+
+
+def check_date(value: object, field: str) -> dt.date:
+    """A date from a ``date``, a ``datetime`` or an ISO string (YYYY-MM-DD)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValidationError(f"{field}: {value!r} is not a date (use YYYY-MM-DD)", field=field,
+                          value=value)
+
+
+def check_datetime(value: object, field: str) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValidationError(f"{field}: {value!r} is not a date and time (ISO 8601)",
+                          field=field, value=value)
+
+
+def positive(value: object, field: str) -> Decimal:
+    return to_decimal(value, field, positive=True)
+
+
+def lookup_id(ws: Workspace, table_name: str, key_column: str, key: object, kind: str) -> int:
+    """The id of the row whose key column equals ``key``, or NotFoundError."""
+    t = table(table_name)
+    if not isinstance(key, str):
+        raise ValidationError(f"{kind}: {key!r} must be a {key_column} (text)", field=kind,
+                              value=key)
+    found = ws.scalar(select(t.c.id).where(t.c[key_column] == key))
+    if found is None:
+        raise NotFoundError(kind, key)
+    return int(found)
+
+
+def lookup_row(ws: Workspace, table_name: str, key_column: str, key: object,
+               kind: str) -> Any:
+    """The whole row whose key column equals ``key``, or NotFoundError."""
+    t = table(table_name)
+    if not isinstance(key, str):
+        raise ValidationError(f"{kind}: {key!r} must be a {key_column} (text)", field=kind,
+                              value=key)
+    row = ws.execute(select(t).where(t.c[key_column] == key)).first()
+    if row is None:
+        raise NotFoundError(kind, key)
+    return row
+
+
+def usage(ws: Workspace, table_name: str, row_id: int) -> dict[str, int]:
+    """How many rows of other tables point at a row, by table (only those that do)."""
+    target = table(table_name)
+    counts: dict[str, int] = {}
+    for other in metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column.table is target and fk.parent.table is other:
+                if other is target and fk.parent.name == "parent_id":
+                    name = "child ingredients"
+                else:
+                    name = other.name.replace("_", " ")
+                n = ws.scalar(select(func.count()).select_from(other).where(fk.parent == row_id))
+                if n:
+                    counts[name] = counts.get(name, 0) + int(n)
+    return counts
+
+
+def refuse_if_used(ws: Workspace, table_name: str, row_id: int, what: str,
+                   ignore: tuple[str, ...] = ()) -> None:
+    """Raise InUseError saying what still uses the row, if anything does."""
+    used = {k: v for k, v in usage(ws, table_name, row_id).items() if k not in ignore}
+    if used:
+        detail = ", ".join(f"{n} {name}" for name, n in sorted(used.items()))
+        raise InUseError(f"{what} is still used by {detail}; remove those first",
+                         field=table_name, value=what)
+
+
+def known_fields(changes: dict[str, Any], allowed: set[str], what: str) -> None:
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError(
+            f"{what}: unknown field(s) {sorted(unknown)}; allowed: {sorted(allowed)}",
+            field=sorted(unknown)[0], value=changes[sorted(unknown)[0]],
+        )

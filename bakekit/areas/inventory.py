@@ -1,0 +1,362 @@
+"""The inventory area: purchases become lots, FIFO consumption, stock-takes, and stock reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import Float, case, cast, func, insert, literal, select, update
+from sqlalchemy.sql import ColumnElement, FromClause
+
+from bakekit import fifo, frames
+from bakekit.areas._common import check_date, check_key, check_text, lookup_row, table
+from bakekit.errors import InsufficientStockError, NotFoundError, ValidationError
+from bakekit.results import Adjustment, Consumption, Receipt
+from bakekit.units import base_unit, factor, money, normalize_unit, q, to_decimal
+from bakekit.workspace import Area, read_operation, write_operation
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.workspace import Workspace
+
+#: tolerance of the ledger audit: quantities and costs are kept to 6 and 10 places
+AUDIT_TOLERANCE = 1e-6
+
+
+def lots_with_items() -> tuple[FromClause, ColumnElement[str]]:
+    """``lots`` outer-joined to the three item tables, and the item slug expression."""
+    lots, i, fu, fg = (table("lots"), table("ingredients"), table("finished_units"),
+                       table("finished_goods"))
+    joined = (lots.outerjoin(i, i.c.id == lots.c.ingredient_id)
+              .outerjoin(fu, fu.c.id == lots.c.finished_unit_id)
+              .outerjoin(fg, fg.c.id == lots.c.finished_good_id))
+    return joined, func.coalesce(i.c.slug, fu.c.slug, fg.c.slug)
+
+
+def movements_frame(ws: Workspace, ids: Sequence[int] | None = None,
+                    item: str | None = None) -> pd.DataFrame:
+    """The ledger as a frame (all rows, or those with the given ids), oldest first."""
+    m, lots = table("movements"), table("lots")
+    joined, slug = lots_with_items()
+    stmt = (
+        select(m.c.id.label("movement_id"), m.c.lot_id, slug.label("item"), lots.c.kind,
+               m.c.reason, cast(m.c.quantity, Float).label("quantity"), lots.c.unit,
+               cast(m.c.cost, Float).label("cost"), m.c.run_id, m.c.created_at)
+        .select_from(m.join(joined, lots.c.id == m.c.lot_id))
+        .order_by(m.c.id)
+    )
+    if ids is not None:
+        if not ids:
+            return frames.validate(pd.DataFrame(), frames.MOVEMENTS)
+        stmt = stmt.where(m.c.id >= min(ids))
+    if item is not None:
+        stmt = stmt.where(slug == item)
+    frame = ws.frame(stmt)
+    if ids is not None:
+        frame = frame[frame["movement_id"].isin(set(ids))]
+    return frames.validate(frame, frames.MOVEMENTS)
+
+
+class Inventory(Area):
+    """Lots and the ledger: purchase, consume (FIFO), adjust; lots, levels, movements.
+
+    >>> with bakery.session() as ws:  # doctest: +SKIP
+    ...     ws.inventory.purchase("ka-ap-5lb", packages=2, unit_cost=18.00,
+    ...                           purchased_on="2025-11-01")
+    ...     ws.inventory.consume("flour", 3, "cup", reason="test bake")
+    ...     ws.commit()
+    """
+
+    area_name = "inventory"
+
+    # -- writes -----------------------------------------------------------------------------
+    @write_operation
+    def purchase(self, product: str, *, packages: float | int | str = 1,
+                 unit_cost: float | str | None, purchased_on: Any,
+                 supplier: str | None = None, location: str | None = None,
+                 notes: str | None = None) -> Receipt:
+        """Buy ``packages`` of a product at ``unit_cost`` per package: one new lot.
+
+        The lot is in the product's package unit; its cost per unit is the package price
+        divided by the package size (a 5 lb bag at 18.00 is a lot of 5 lb at 3.60).
+        ``unit_cost=None`` records an uncosted lot (price unknown).
+
+        >>> ws.inventory.purchase("ka-ap-5lb", packages=2, unit_cost=18.00,  # doctest: +SKIP
+        ...                       purchased_on="2025-11-01").total_cost
+        36.0
+        """
+        ws = self._ws
+        row = lookup_row(ws, "products", "slug", product, "product")
+        count = to_decimal(packages, "packages", positive=True)
+        price = None if unit_cost is None else to_decimal(unit_cost, "unit_cost",
+                                                           non_negative=True)
+        on = check_date(purchased_on, "purchased_on")
+        check_text(location, "location")
+        check_text(notes, "notes")
+        supplier_id = row.supplier_id
+        if supplier is not None:
+            supplier_id = lookup_row(ws, "suppliers", "name", supplier, "supplier").id
+        ingredient = ws.execute(select(table("ingredients")).where(
+            table("ingredients").c.id == row.ingredient_id)).one()
+        package_quantity = Decimal(row.package_quantity)
+        purchases = table("purchases")
+        from bakekit.db.models.base import new_uuid, utcnow
+
+        purchase_id = ws.execute(insert(purchases).returning(purchases.c.id), {
+            "uuid": new_uuid(), "product_id": row.id, "supplier_id": supplier_id,
+            "purchased_on": on, "packages": count, "unit_cost": price, "location": location,
+            "notes": notes, "created_at": utcnow(),
+        }).scalar_one()
+        quantity = q(count * package_quantity)
+        lot_cost = None if price is None else money(price / package_quantity)
+        total = None if price is None else money(count * price)
+        item = fifo.Item("ingredient", int(ingredient.id), str(ingredient.slug),
+                         None if ingredient.g_per_ml is None else Decimal(ingredient.g_per_ml))
+        lot_id = fifo.new_lot(ws, item, quantity=quantity, unit=row.package_unit,
+                              unit_cost=lot_cost, acquired_on=on, reason="purchase",
+                              product_id=row.id, purchase_id=purchase_id, location=location,
+                              ledger_cost=total)
+        if price is not None and (row.price_on is None or fifo._as_date(row.price_on) <= on):
+            products = table("products")
+            ws.execute(update(products).where(products.c.id == row.id)
+                       .values(price=price, price_on=on))
+        return Receipt(
+            lot_id=lot_id, purchase_id=int(purchase_id), item=item.slug, product=product,
+            quantity=float(quantity), unit=normalize_unit(row.package_unit),
+            package_cost=None if price is None else float(price),
+            unit_cost=None if lot_cost is None else float(lot_cost),
+            total_cost=None if total is None else float(total),
+        )
+
+    def _plan(self, item: str, quantity: Any, unit: str, *, lock: bool) -> fifo.Plan:
+        amount = to_decimal(quantity, "quantity", positive=True)
+        unit = normalize_unit(unit)
+        resolved = fifo.resolve_any(self._ws, item)
+        return fifo.take(self._ws, resolved, amount, unit, lock=lock)
+
+    @write_operation
+    def consume(self, ingredient: str, quantity: float | str, unit: str, *,
+                reason: str) -> Consumption:
+        """Take stock oldest lot first, converting units through the ingredient's density.
+
+        Raises InsufficientStockError (carrying the Consumption breakdown) and writes
+        nothing if the lots don't cover the request.
+
+        >>> ws.inventory.consume("flour", 2, "cup", reason="test bake").total_cost  # doctest: +SKIP
+        0.96
+        """
+        check_key(reason, "reason")
+        plan = self._plan(ingredient, quantity, unit, lock=True)
+        if plan.shortfall > 0:
+            consumption = plan.to_consumption()
+            raise InsufficientStockError(
+                f"not enough {plan.item.slug}: need {float(plan.requested):g} {plan.unit}, "
+                f"short {float(plan.shortfall):g} {plan.unit}", consumption)
+        fifo.write_take(self._ws, plan, reason=reason)
+        return plan.to_consumption()
+
+    @read_operation
+    def preview_consume(self, ingredient: str, quantity: float | str, unit: str) -> Consumption:
+        """What ``consume`` would take, without writing (same engine, same snapshot)."""
+        return self._plan(ingredient, quantity, unit, lock=False).to_consumption()
+
+    @write_operation
+    def adjust(self, lot_id: int, quantity: float | str, unit: str, *,
+               reason: str) -> Adjustment:
+        """Stock-take: set a lot to the counted quantity; the difference goes in the ledger.
+
+        >>> ws.inventory.adjust(3, 1.5, "lb", reason="count 2025-12-01")  # doctest: +SKIP
+        """
+        ws = self._ws
+        check_key(reason, "reason")
+        if isinstance(lot_id, bool) or not isinstance(lot_id, int):
+            raise ValidationError(f"lot_id: {lot_id!r} must be an integer lot id",
+                                  field="lot_id", value=lot_id)
+        counted = to_decimal(quantity, "quantity", non_negative=True)
+        lots = table("lots")
+        query = select(lots).where(lots.c.id == lot_id)
+        if ws.connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        lot = ws.execute(query).first()
+        if lot is None:
+            raise NotFoundError("lot", lot_id)
+        item = self._lot_item(lot)
+        counted_in_lot = q(counted * factor(unit, lot.unit, g_per_ml=item.g_per_ml,
+                                            item=item.slug))
+        before = Decimal(lot.remaining)
+        diff = counted_in_lot - before
+        unit_cost = None if lot.unit_cost is None else Decimal(lot.unit_cost)
+        cost = None if unit_cost is None else money(diff * unit_cost)
+        if diff != 0:
+            ws.execute(update(lots).where(lots.c.id == lot_id).values(remaining=counted_in_lot))
+            fifo.ledger(ws, [(lot_id, diff, cost)], reason=reason)
+        return Adjustment(lot_id=lot_id, item=item.slug, before=float(before),
+                          after=float(counted_in_lot), difference=float(diff),
+                          unit=normalize_unit(lot.unit),
+                          cost=None if cost is None else float(cost))
+
+    def _lot_item(self, lot: Any) -> fifo.Item:
+        kind = lot.kind
+        item_id = lot.ingredient_id or lot.finished_unit_id or lot.finished_good_id
+        t = table({"ingredient": "ingredients", "finished_unit": "finished_units",
+                   "finished_good": "finished_goods"}[kind])
+        row = self._ws.execute(select(t).where(t.c.id == item_id)).one()
+        density = getattr(row, "g_per_ml", None)
+        return fifo.Item(kind, int(row.id), str(row.slug),
+                         None if density is None else Decimal(density))
+
+    # -- reads ------------------------------------------------------------------------------
+    @read_operation
+    def lots(self, ingredient: str | None = None, *, include_empty: bool = False,
+             kind: str | None = None) -> pd.DataFrame:
+        """Lots in FIFO order per item (oldest first); empty ones only if asked.
+
+        >>> ws.inventory.lots("flour")[["lot_id", "remaining", "unit"]]  # doctest: +SKIP
+        """
+        lots, products = table("lots"), table("products")
+        joined, slug = lots_with_items()
+        stmt = (
+            select(lots.c.id.label("lot_id"), slug.label("item"), lots.c.kind,
+                   products.c.slug.label("product"), lots.c.acquired_on.label("purchased_on"),
+                   cast(lots.c.quantity, Float).label("quantity"),
+                   cast(lots.c.remaining, Float).label("remaining"), lots.c.unit,
+                   cast(lots.c.unit_cost, Float).label("unit_cost"), lots.c.location,
+                   lots.c.run_id)
+            .select_from(joined.outerjoin(products, products.c.id == lots.c.product_id))
+            .order_by(slug, lots.c.acquired_on, lots.c.id)
+        )
+        if not include_empty:
+            stmt = stmt.where(lots.c.remaining > 0)
+        if ingredient is not None:
+            stmt = stmt.where(slug == ingredient)
+        if kind is not None:
+            stmt = stmt.where(lots.c.kind == kind)
+        frame = self._ws.frame(stmt)
+        if not frame.empty:
+            frame["value"] = frame["remaining"] * frame["unit_cost"]
+        else:
+            frame["value"] = []
+        return frames.validate(frame, frames.LOTS)
+
+    def _stock_by_unit(self) -> pd.DataFrame:
+        lots = table("lots")
+        joined, slug = lots_with_items()
+        i = table("ingredients")
+        costed = lots.c.unit_cost.isnot(None)
+        stmt = (
+            select(slug.label("item"), lots.c.kind, lots.c.unit,
+                   i.c.display_unit, cast(i.c.g_per_ml, Float).label("g_per_ml"),
+                   cast(func.sum(lots.c.remaining), Float).label("on_hand"),
+                   cast(func.sum(case((costed, lots.c.remaining * lots.c.unit_cost),
+                                      else_=literal(0))), Float).label("value"),
+                   cast(func.sum(case((costed, literal(0)), else_=lots.c.remaining)),
+                        Float).label("uncosted"),
+                   func.count().label("lots"))
+            .select_from(joined)
+            .where(lots.c.remaining > 0)
+            .group_by(slug, lots.c.kind, lots.c.unit, i.c.display_unit, i.c.g_per_ml)
+            .order_by(slug, lots.c.unit)
+        )
+        return self._ws.frame(stmt)
+
+    @read_operation
+    def levels(self) -> pd.DataFrame:
+        """Stock on hand per item in its display unit and in g, ml or each, with value at cost.
+
+        An item held in units that cannot be combined (cups and pounds without a density)
+        gets one row per unit.
+        """
+        rows: list[dict[str, Any]] = []
+        for (item, kind), group in self._stock_by_unit().groupby(["item", "kind"], sort=True):
+            records = group.to_dict("records")
+            density = records[0]["g_per_ml"]
+            g_per_ml = None if pd.isna(density) else Decimal(str(density))
+            target = records[0]["display_unit"]
+            if not isinstance(target, str):
+                target = max(records, key=lambda r: r["lots"])["unit"]
+            merged: dict[str, dict[str, Any]] = {}
+            for r in records:
+                try:
+                    f = float(factor(r["unit"], target, g_per_ml=g_per_ml, item=item))
+                    unit = target
+                except Exception:
+                    f, unit = 1.0, r["unit"]
+                acc = merged.setdefault(unit, {"on_hand": 0.0, "value": 0.0, "lots": 0,
+                                               "uncosted_quantity": 0.0})
+                acc["on_hand"] += r["on_hand"] * f
+                acc["value"] += r["value"]
+                acc["lots"] += int(r["lots"])
+                acc["uncosted_quantity"] += r["uncosted"] * f
+            for unit, acc in merged.items():
+                base = base_unit(unit)
+                to_base = float(factor(unit, base, g_per_ml=g_per_ml, item=item))
+                rows.append({"item": item, "kind": kind, "unit": unit, "base_unit": base,
+                             "on_hand_base": acc["on_hand"] * to_base, **acc})
+        return frames.validate(pd.DataFrame(rows), frames.LEVELS)
+
+    @read_operation
+    def movements(self, item: str | None = None) -> pd.DataFrame:
+        """The ledger: every change of every lot, oldest first."""
+        return movements_frame(self._ws, item=item)
+
+    @read_operation
+    def valuation(self) -> pd.DataFrame:
+        """Value at cost per item, largest first, and a final ``TOTAL`` row.
+
+        Uncosted stock (lots without a price) is shown in ``uncosted_quantity``, never as
+        zero cost.
+        """
+        levels = self.levels()
+        frame = levels[["item", "kind", "on_hand", "unit", "value", "uncosted_quantity"]].copy()
+        frame = frame.sort_values(["value", "item"], ascending=[False, True])
+        total = float(frame["value"].sum())
+        frame["share"] = frame["value"] / total if total else 0.0
+        total_row = pd.DataFrame([{"item": "TOTAL", "kind": "total", "on_hand": None,
+                                   "unit": None, "value": total, "uncosted_quantity": None,
+                                   "share": 1.0 if total else 0.0}])
+        frame = pd.concat([frame, total_row], ignore_index=True) if not frame.empty else total_row
+        return frames.validate(frame, frames.VALUATION)
+
+    @read_operation
+    def audit(self) -> pd.DataFrame:
+        """Recompute every lot from the ledger; the frame lists differences (empty = healthy).
+
+        Problems: ``quantity`` (remaining differs from the ledger sum), ``value`` (a costed
+        lot's remaining value differs from the ledger's cost sum), ``negative``.
+        """
+        lots, m = table("lots"), table("movements")
+        joined, slug = lots_with_items()
+        sums = (select(m.c.lot_id, func.sum(m.c.quantity).label("qty"),
+                       func.sum(m.c.cost).label("cost"))
+                .group_by(m.c.lot_id).subquery())
+        stmt = (
+            select(lots.c.id.label("lot_id"), slug.label("item"),
+                   cast(lots.c.remaining, Float).label("remaining"),
+                   cast(lots.c.unit_cost, Float).label("unit_cost"),
+                   cast(func.coalesce(sums.c.qty, 0), Float).label("ledger_qty"),
+                   cast(sums.c.cost, Float).label("ledger_cost"))
+            .select_from(joined.outerjoin(sums, sums.c.lot_id == lots.c.id))
+            .order_by(lots.c.id)
+        )
+        frame = self._ws.frame(stmt)
+        problems = []
+        if not frame.empty:
+            bad_qty = (frame["remaining"] - frame["ledger_qty"]).abs() > AUDIT_TOLERANCE
+            for r in frame[bad_qty].itertuples():
+                problems.append({"lot_id": r.lot_id, "item": r.item, "problem": "quantity",
+                                 "recorded": r.remaining, "ledger": r.ledger_qty,
+                                 "difference": r.remaining - r.ledger_qty})
+            value = frame["remaining"] * frame["unit_cost"]
+            costed = frame["unit_cost"].notna()
+            tolerance = AUDIT_TOLERANCE * (1 + frame["remaining"].abs())
+            bad_value = costed & ((value - frame["ledger_cost"].fillna(0)).abs() > tolerance)
+            for r, v in zip(frame[bad_value].itertuples(), value[bad_value], strict=True):
+                problems.append({"lot_id": r.lot_id, "item": r.item, "problem": "value",
+                                 "recorded": v, "ledger": r.ledger_cost,
+                                 "difference": v - (r.ledger_cost or 0.0)})
+            for r in frame[frame["remaining"] < 0].itertuples():
+                problems.append({"lot_id": r.lot_id, "item": r.item, "problem": "negative",
+                                 "recorded": r.remaining, "ledger": r.ledger_qty,
+                                 "difference": r.remaining})
+        return frames.validate(pd.DataFrame(problems), frames.AUDIT)

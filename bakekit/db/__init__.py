@@ -1,0 +1,1 @@
+"""Database layer: engine setup, models and Alembic migrations."""

@@ -1,0 +1,192 @@
+"""Engine setup for SQLite (pragmas, pysqlite SAVEPOINT recipe) and PostgreSQL, and migration."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+import warnings
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SAWarning
+from sqlalchemy.pool import StaticPool
+
+from bakekit.errors import BakekitError, DatabaseError, SchemaVersionError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+# Numeric columns on SQLite are stored as REAL and converted back to Decimal at the
+# column's scale; SQLAlchemy warns about it once per type, which we know and accept.
+warnings.filterwarnings("ignore", message=".*does \\*not\\* support Decimal objects natively",
+                        category=SAWarning)
+
+
+def default_url() -> str:
+    """The URL used when none is given: ``BAKEKIT_URL``, else bakery.db in the user data dir."""
+    env = os.environ.get("BAKEKIT_URL")
+    if env:
+        return resolve_url(env)
+    import platformdirs
+
+    folder = Path(platformdirs.user_data_dir("bakekit", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return resolve_url(str(folder / "bakery.db"))
+
+
+def resolve_url(url: str | os.PathLike[str] | None) -> str:
+    """Turn a SQLAlchemy URL, a SQLite path or ``":memory:"`` into a full URL string.
+
+    ``":memory:"`` becomes a named, shared in-memory database, so that a second
+    ``bakekit.open(bakery.url)`` in the same process reaches the same data.
+
+    >>> resolve_url(":memory:").startswith("sqlite+pysqlite:///file:bakekit-")
+    True
+    """
+    if url is None:
+        return default_url()
+    text = os.fspath(url)
+    if text == ":memory:":
+        return (f"sqlite+pysqlite:///file:bakekit-{uuid.uuid4().hex}"
+                "?mode=memory&cache=shared&uri=true")
+    if "://" not in text:
+        path = Path(text).expanduser().resolve()
+        return f"sqlite+pysqlite:///{path}"
+    try:
+        parsed = make_url(text)
+    except ArgumentError as exc:
+        raise BakekitError(f"url {text!r} is not a database URL: {exc}") from None
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise BakekitError(
+            f"url {text!r}: unsupported database {backend!r} (use sqlite or postgresql)"
+        )
+    if backend == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_path(url: URL) -> str | None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
+
+
+def create_bakery_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An Engine with bakekit's connection settings for the URL's backend."""
+    parsed = make_url(url)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            return _sqlite_engine(parsed, read_only=read_only)
+        return _postgresql_engine(parsed, read_only=read_only)
+    except NoSuchModuleError as exc:
+        raise BakekitError(f"url {url!r}: no driver for it ({exc})") from None
+
+
+def _sqlite_engine(url: URL, *, read_only: bool) -> Engine:
+    path = _sqlite_path(url)
+    if path is not None:
+        folder = Path(path).parent
+        if not folder.is_dir():
+            raise BakekitError(f"SQLite path {path!r}: folder {str(folder)!r} does not exist")
+        if Path(path).exists() and not os.access(path, os.R_OK):
+            raise BakekitError(f"SQLite path {path!r} is not readable")
+        if Path(path).is_dir():
+            raise BakekitError(f"SQLite path {path!r} is a folder, not a database file")
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    else:
+        engine = create_engine(url, poolclass=StaticPool,
+                               connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        # pysqlite recipe: let SQLAlchemy, not the driver, emit BEGIN, so SAVEPOINTs work
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        if path is not None and not read_only:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        if read_only:
+            cursor.execute("PRAGMA query_only = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: object) -> None:
+        # write transactions take the write lock up front; read-only ones don't need it
+        wants_lock = not read_only and not conn.get_execution_options().get(  # type: ignore[attr-defined]
+            "bakekit_read", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if wants_lock else "BEGIN")  # type: ignore[attr-defined]
+
+    return engine
+
+
+def _postgresql_engine(url: URL, *, read_only: bool) -> Engine:
+    engine = create_engine(url, pool_pre_ping=True)
+    if read_only:
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: object, _record: object) -> None:
+            cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            cursor.close()
+            dbapi_connection.commit()  # type: ignore[attr-defined]
+
+    return engine
+
+
+def alembic_config(connection: object | None = None) -> Config:
+    """The Alembic configuration of bakekit's migrations (bound to a connection if given)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def migrate(engine: Engine, *, read_only: bool = False) -> str:
+    """Bring the schema to head (or check it, read-only); return the revision in force."""
+    script = ScriptDirectory.from_config(alembic_config())
+    head = script.get_current_head()
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql" and not read_only:
+                # one migrator at a time across processes
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current is not None and current != head:
+                try:
+                    script.get_revision(current)
+                except Exception:
+                    raise SchemaVersionError(
+                        f"the database is at schema revision {current!r}, newer than this "
+                        f"bakekit (head {head!r}): upgrade bakekit"
+                    ) from None
+            if current == head:
+                conn.rollback()
+                return current
+            if read_only:
+                raise SchemaVersionError(
+                    f"the database is at schema revision {current!r}, not {head!r}; it "
+                    f"cannot be migrated through a read-only bakery: open it once for writing"
+                )
+            command.upgrade(alembic_config(conn), "head")
+            conn.commit()
+    except DBAPIError as exc:
+        raise DatabaseError("opening the database (schema check and migration)", exc) from exc
+    return head or ""

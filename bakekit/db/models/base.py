@@ -1,0 +1,53 @@
+"""Declarative base, column types shared by every model, and id/uuid/timestamp helpers."""
+
+from __future__ import annotations
+
+import uuid as _uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import DateTime, MetaData, Numeric, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bakekit.units import COST_PLACES, QUANTITY_PLACES
+
+#: a quantity of something (in the unit stored beside it)
+Quantity = Numeric(20, QUANTITY_PLACES)
+#: money: a price or a cost, or a cost per unit
+Money = Numeric(24, COST_PLACES)
+#: a ratio such as a density in grams per millilitre
+Ratio = Numeric(24, COST_PLACES)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Base of every bakekit model; its metadata is what the Alembic migrations build."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def new_uuid() -> str:
+    return str(_uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def uuid_column() -> Mapped[str]:
+    return mapped_column(String(36), unique=True, default=new_uuid, nullable=False)
+
+
+def created_column() -> Mapped[datetime]:
+    return mapped_column(DateTime, default=utcnow, nullable=False)
+
+
+__all__ = ["Base", "Decimal", "Money", "Quantity", "Ratio", "created_column", "new_uuid", "utcnow",
+           "uuid_column"]

@@ -1,0 +1,291 @@
+"""The FIFO engine: one implementation for ingredient, finished-unit and finished-good lots.
+
+``take`` works out what a consumption would take, oldest lot first (date, then id),
+converting units through the item's density; ``write_take`` writes it (lot updates and
+ledger rows, set-based); ``available`` sums stock for many items in one statement.
+``new_lot`` creates a lot with its first ledger row. Nothing else writes lots.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
+
+from bakekit import frames
+from bakekit.areas._common import table
+from bakekit.errors import NotFoundError, UnitConversionError
+from bakekit.results import Consumption
+from bakekit.units import factor, money, normalize_unit, q
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.workspace import Workspace
+
+#: lots read per statement while walking FIFO order; more pages only when one isn't enough
+PAGE_SIZE = 64
+
+_ITEM_COLUMN = {
+    "ingredient": "ingredient_id",
+    "finished_unit": "finished_unit_id",
+    "finished_good": "finished_good_id",
+}
+_ITEM_TABLE = {
+    "ingredient": "ingredients",
+    "finished_unit": "finished_units",
+    "finished_good": "finished_goods",
+}
+
+
+@dataclass(frozen=True)
+class Item:
+    """Something lots can hold: its kind, id, slug and (ingredients) density."""
+
+    kind: str
+    id: int
+    slug: str
+    g_per_ml: Decimal | None = None
+
+    @property
+    def column(self) -> str:
+        return _ITEM_COLUMN[self.kind]
+
+
+@dataclass(frozen=True)
+class Take:
+    """One lot's part of a consumption (quantities in the lot's unit and the requested one)."""
+
+    lot_id: int
+    acquired_on: dt.date
+    remaining: Decimal
+    quantity: Decimal
+    unit: str
+    requested_quantity: Decimal
+    unit_cost: Decimal | None
+
+    @property
+    def cost(self) -> Decimal | None:
+        return None if self.unit_cost is None else money(self.quantity * self.unit_cost)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a consumption of ``requested`` ``unit`` of ``item`` takes, and what is short."""
+
+    item: Item
+    requested: Decimal
+    unit: str
+    takes: tuple[Take, ...]
+    shortfall: Decimal
+
+    @property
+    def total_cost(self) -> Decimal:
+        return sum((t.cost for t in self.takes if t.cost is not None), Decimal(0))
+
+    @property
+    def uncosted(self) -> Decimal:
+        return sum((t.requested_quantity for t in self.takes if t.unit_cost is None), Decimal(0))
+
+    def to_consumption(self) -> Consumption:
+        rows = [
+            {
+                "lot_id": t.lot_id,
+                "purchased_on": t.acquired_on,
+                "quantity": float(t.quantity),
+                "unit": t.unit,
+                "unit_cost": None if t.unit_cost is None else float(t.unit_cost),
+                "cost": None if t.cost is None else float(t.cost),
+                "requested_quantity": float(t.requested_quantity),
+            }
+            for t in self.takes
+        ]
+        return Consumption(
+            item=self.item.slug,
+            requested=float(self.requested),
+            unit=self.unit,
+            consumed=frames.validate(pd.DataFrame(rows), frames.CONSUMED),
+            shortfall=float(self.shortfall),
+            total_cost=float(self.total_cost),
+            uncosted=float(self.uncosted),
+        )
+
+
+def resolve_item(ws: Workspace, kind: str, slug: object) -> Item:
+    """Look up an item by kind and slug."""
+    from bakekit.areas._common import lookup_row
+
+    row = lookup_row(ws, _ITEM_TABLE[kind], "slug", slug, kind.replace("_", " "))
+    density = row.g_per_ml if kind == "ingredient" else None
+    return Item(kind, int(row.id), str(row.slug), None if density is None else Decimal(density))
+
+
+def resolve_any(ws: Workspace, slug: object) -> Item:
+    """Look up an item of any kind by slug: ingredient, then finished unit, then good."""
+    for kind in _ITEM_TABLE:
+        try:
+            return resolve_item(ws, kind, slug)
+        except NotFoundError:
+            continue
+    raise NotFoundError("item", slug)
+
+
+def _lot_page(ws: Workspace, item: Item, after: tuple[dt.date, int] | None,
+              *, lock: bool) -> list:
+    lots = table("lots")
+    stmt = (
+        select(lots.c.id, lots.c.acquired_on, lots.c.remaining, lots.c.unit, lots.c.unit_cost)
+        .where(lots.c[item.column] == item.id, lots.c.remaining > 0)
+        .order_by(lots.c.acquired_on, lots.c.id)
+        .limit(PAGE_SIZE)
+    )
+    if after is not None:
+        stmt = stmt.where(tuple_(lots.c.acquired_on, lots.c.id) > tuple_(*after))
+    if lock and ws.connection.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return list(ws.execute(stmt))
+
+
+def take(ws: Workspace, item: Item, quantity: Decimal, unit: str, *,
+         lock: bool = False) -> Plan:
+    """Work out a FIFO consumption without writing. ``lock`` takes row locks (PostgreSQL)."""
+    unit = normalize_unit(unit)
+    need = quantity
+    takes: list[Take] = []
+    after: tuple[dt.date, int] | None = None
+    while need > 0:
+        page = _lot_page(ws, item, after, lock=lock)
+        for lot in page:
+            lot_unit = normalize_unit(lot.unit)
+            f = factor(lot_unit, unit, g_per_ml=item.g_per_ml, item=item.slug)
+            remaining = Decimal(lot.remaining)
+            available = remaining * f
+            if available <= need:
+                taken_lot, taken_req = remaining, available
+            else:
+                taken_lot = min(q(need / f), remaining)
+                taken_req = need
+            if taken_lot > 0:
+                takes.append(Take(int(lot.id), _as_date(lot.acquired_on), remaining, taken_lot,
+                                  lot_unit, taken_req,
+                                  None if lot.unit_cost is None else Decimal(lot.unit_cost)))
+            need -= taken_req
+            if need <= 0:
+                break
+        if len(page) < PAGE_SIZE:
+            break
+        after = (_as_date(page[-1].acquired_on), int(page[-1].id))
+    return Plan(item, quantity, unit, tuple(takes), max(need, Decimal(0)))
+
+
+def write_take(ws: Workspace, plan: Plan, *, reason: str, run_id: int | None = None) -> list[int]:
+    """Write a planned consumption: lot updates and ledger rows (set-based). Returns ledger ids."""
+    if not plan.takes:
+        return []
+    lots = table("lots")
+    ws.execute(
+        update(lots).where(lots.c.id == bindparam("lot")).values(remaining=bindparam("left")),
+        [{"lot": t.lot_id, "left": t.remaining - t.quantity} for t in plan.takes],
+    )
+    return ledger(ws, [(t.lot_id, -t.quantity, None if t.cost is None else -t.cost)
+                       for t in plan.takes], reason=reason, run_id=run_id)
+
+
+def ledger(ws: Workspace, rows: Sequence[tuple[int, Decimal, Decimal | None]], *, reason: str,
+           run_id: int | None = None) -> list[int]:
+    """Insert ledger rows (lot id, signed quantity, signed cost); returns their ids in order."""
+    if not rows:
+        return []
+    movements = table("movements")
+    from bakekit.db.models.base import new_uuid, utcnow
+
+    now = utcnow()
+    params = [
+        {"uuid": new_uuid(), "lot_id": lot_id, "run_id": run_id, "reason": reason,
+         "quantity": qty, "cost": cost, "created_at": now}
+        for lot_id, qty, cost in rows
+    ]
+    if len(params) == 1:
+        ids = [ws.execute(insert(movements).returning(movements.c.id), params[0]).scalar_one()]
+    else:
+        result = ws.execute(
+            insert(movements).returning(movements.c.id, sort_by_parameter_order=True), params
+        )
+        ids = [r[0] for r in result]
+    ws._note_movements(ids)
+    return ids
+
+
+def new_lot(ws: Workspace, item: Item, *, quantity: Decimal, unit: str,
+            unit_cost: Decimal | None, acquired_on: dt.date, reason: str,
+            product_id: int | None = None, purchase_id: int | None = None,
+            run_id: int | None = None, location: str | None = None,
+            ledger_cost: Decimal | None = None) -> int:
+    """Create a lot and its first ledger row; returns the lot id."""
+    from bakekit.db.models.base import new_uuid, utcnow
+
+    lots = table("lots")
+    values = {
+        "uuid": new_uuid(), "kind": item.kind, item.column: item.id, "product_id": product_id,
+        "purchase_id": purchase_id, "run_id": run_id, "acquired_on": acquired_on,
+        "quantity": quantity, "remaining": quantity, "unit": normalize_unit(unit),
+        "unit_cost": unit_cost, "location": location, "created_at": utcnow(),
+    }
+    lot_id = int(ws.execute(insert(lots).returning(lots.c.id), values).scalar_one())
+    cost = ledger_cost
+    if cost is None and unit_cost is not None:
+        cost = money(quantity * unit_cost)
+    ledger(ws, [(lot_id, quantity, cost)], reason=reason, run_id=run_id)
+    ws._note_created_lot(lot_id)
+    return lot_id
+
+
+def available(ws: Workspace, needs: Iterable[tuple[Item, Decimal, str]]) -> pd.DataFrame:
+    """Stock against needs for many items in one statement per kind of lot.
+
+    Returns the Availability frame: item, needed, available, shortfall, unit (the needs'
+    units); an item whose lots cannot be converted to the needed unit counts as 0
+    available, with the reason in ``note``.
+    """
+    needs = list(needs)
+    lots = table("lots")
+    stock: dict[tuple[str, int], list[tuple[str, Decimal]]] = defaultdict(list)
+    by_kind: dict[str, set[int]] = defaultdict(set)
+    for item, _, _ in needs:
+        by_kind[item.kind].add(item.id)
+    for kind, ids in by_kind.items():
+        column = lots.c[_ITEM_COLUMN[kind]]
+        stmt = (
+            select(column, lots.c.unit, func.sum(lots.c.remaining))
+            .where(column.in_(sorted(ids)), lots.c.remaining > 0)
+            .group_by(column, lots.c.unit)
+        )
+        for item_id, lot_unit, total in ws.execute(stmt):
+            stock[(kind, int(item_id))].append((lot_unit, Decimal(str(total))))
+    rows = []
+    for item, needed, unit in needs:
+        unit = normalize_unit(unit)
+        have = Decimal(0)
+        note = ""
+        for lot_unit, total in stock.get((item.kind, item.id), []):
+            try:
+                have += total * factor(lot_unit, unit, g_per_ml=item.g_per_ml, item=item.slug)
+            except UnitConversionError as exc:
+                note = str(exc)
+        have = q(have)
+        rows.append({"item": item.slug, "needed": float(needed), "available": float(have),
+                     "shortfall": float(max(needed - have, Decimal(0))), "unit": unit,
+                     "kind": item.kind, "note": note})
+    return frames.validate(pd.DataFrame(rows), frames.AVAILABILITY)
+
+
+def _as_date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))

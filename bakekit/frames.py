@@ -1,0 +1,99 @@
+"""Pandera schemas of every DataFrame the API returns, and the one function that applies them.
+
+Column order here is the order callers see; dtypes are coerced (ids Int64, money and
+quantities float64, dates datetime64[ns], text str), so an empty result still has every
+column with its dtype.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+ID = "Int64"
+TEXT = "str"
+FLOAT = "float64"
+DATE = "datetime64[ns]"
+BOOL = "bool"
+
+
+def schema(name: str, columns: dict[str, str], *, required: tuple[str, ...] = ()) -> pa.DataFrameSchema:
+    """A frame schema: every column coerced to its dtype; ``required`` columns not null."""
+    return pa.DataFrameSchema(
+        {col: pa.Column(dtype, nullable=col not in required, coerce=True)
+         for col, dtype in columns.items()},
+        name=name,
+        strict=False,
+        ordered=False,
+    )
+
+
+def validate(frame: pd.DataFrame, frame_schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """Coerce and validate a frame; schema columns first, in schema order, then any others."""
+    columns = list(frame_schema.columns)
+    if frame.empty:
+        extra = [c for c in frame.columns if c not in frame_schema.columns]
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns + extra})
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise AssertionError(f"frame {frame_schema.name}: missing columns {missing}")
+    for col, spec in frame_schema.columns.items():
+        if str(spec.dtype) == TEXT:
+            # missing text is NA, never the string "None"
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+    ordered = frame[columns + [c for c in frame.columns if c not in frame_schema.columns]]
+    return frame_schema.validate(ordered.reset_index(drop=True))
+
+
+CONSUMED = schema("consumed", {
+    "lot_id": ID, "purchased_on": DATE, "quantity": FLOAT, "unit": TEXT,
+    "unit_cost": FLOAT, "cost": FLOAT, "requested_quantity": FLOAT,
+}, required=("lot_id", "quantity", "unit"))
+
+AVAILABILITY = schema("availability", {
+    "item": TEXT, "needed": FLOAT, "available": FLOAT, "shortfall": FLOAT, "unit": TEXT,
+    "kind": TEXT, "note": TEXT,
+}, required=("item", "needed", "available", "shortfall", "unit"))
+
+INGREDIENTS = schema("ingredients", {
+    "ingredient_id": ID, "item": TEXT, "name": TEXT, "category": TEXT, "parent": TEXT,
+    "density": TEXT, "g_per_ml": FLOAT, "is_packaging": BOOL, "display_unit": TEXT,
+    "notes": TEXT,
+}, required=("ingredient_id", "item", "name", "is_packaging"))
+
+PRODUCTS = schema("products", {
+    "product_id": ID, "item": TEXT, "ingredient": TEXT, "brand": TEXT, "name": TEXT,
+    "package_quantity": FLOAT, "package_unit": TEXT, "supplier": TEXT, "preferred": BOOL,
+    "price": FLOAT, "price_on": DATE, "upc": TEXT, "notes": TEXT,
+}, required=("product_id", "item", "ingredient", "package_quantity", "package_unit"))
+
+SUPPLIERS = schema("suppliers", {
+    "supplier_id": ID, "item": TEXT, "city": TEXT, "state": TEXT, "website": TEXT,
+    "notes": TEXT,
+}, required=("supplier_id", "item"))
+
+LOTS = schema("lots", {
+    "lot_id": ID, "item": TEXT, "kind": TEXT, "product": TEXT, "purchased_on": DATE,
+    "quantity": FLOAT, "remaining": FLOAT, "unit": TEXT, "unit_cost": FLOAT,
+    "value": FLOAT, "location": TEXT, "run_id": ID,
+}, required=("lot_id", "item", "kind", "quantity", "remaining", "unit"))
+
+LEVELS = schema("levels", {
+    "item": TEXT, "kind": TEXT, "on_hand": FLOAT, "unit": TEXT, "value": FLOAT,
+    "on_hand_base": FLOAT, "base_unit": TEXT, "lots": ID, "uncosted_quantity": FLOAT,
+}, required=("item", "kind", "on_hand", "unit", "value", "lots"))
+
+MOVEMENTS = schema("movements", {
+    "movement_id": ID, "lot_id": ID, "item": TEXT, "kind": TEXT, "reason": TEXT,
+    "quantity": FLOAT, "unit": TEXT, "cost": FLOAT, "run_id": ID, "created_at": DATE,
+}, required=("movement_id", "lot_id", "item", "reason", "quantity", "unit"))
+
+VALUATION = schema("valuation", {
+    "item": TEXT, "kind": TEXT, "on_hand": FLOAT, "unit": TEXT, "value": FLOAT,
+    "uncosted_quantity": FLOAT, "share": FLOAT,
+}, required=("item", "kind", "value"))
+
+AUDIT = schema("audit", {
+    "lot_id": ID, "item": TEXT, "problem": TEXT, "recorded": FLOAT, "ledger": FLOAT,
+    "difference": FLOAT,
+}, required=("lot_id", "problem"))

@@ -1,0 +1,95 @@
+"""Frozen result objects that write workflows hand back: plain values and DataFrames only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+def _html(title: str, values: dict[str, object], frame: pd.DataFrame | None) -> str:
+    rows = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>"
+                   for k, v in values.items())
+    body = f"<b>{title}</b><table>{rows}</table>"
+    if frame is not None and not frame.empty:
+        body += frame.to_html(index=False)
+    return body
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a catalog-style write saved: the kind of thing, its key and its id."""
+
+    entity: str
+    key: str
+    id: int
+    created: bool = True
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A purchase turned into a lot."""
+
+    lot_id: int
+    purchase_id: int
+    item: str
+    product: str
+    quantity: float
+    unit: str
+    #: price of one package as bought
+    package_cost: float | None
+    #: cost per lot unit
+    unit_cost: float | None
+    total_cost: float | None
+
+    def _repr_html_(self) -> str:
+        return _html("Receipt", self.__dict__, None)
+
+
+@dataclass(frozen=True)
+class Consumption:
+    """FIFO consumption of one item: what was (or would be) taken, lot by lot."""
+
+    item: str
+    requested: float
+    unit: str
+    #: lot_id, purchased_on, quantity, unit (the lot's), unit_cost, cost, requested_quantity
+    consumed: pd.DataFrame = field(repr=False)
+    #: what could not be taken, in the requested unit
+    shortfall: float
+    #: cost of what was taken from costed lots
+    total_cost: float
+    #: quantity (requested unit) taken from lots without a known price
+    uncosted: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.shortfall == 0
+
+    def _repr_html_(self) -> str:
+        values = {k: v for k, v in self.__dict__.items() if k != "consumed"}
+        return _html(f"Consumption of {self.item}", values, self.consumed)
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether stock covers a need: one row per item (needed, available, shortfall, unit)."""
+
+    ok: bool
+    frame: pd.DataFrame = field(repr=False)
+
+    def _repr_html_(self) -> str:
+        return _html("Availability", {"ok": self.ok}, self.frame)
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A stock-take: a lot set to its counted quantity."""
+
+    lot_id: int
+    item: str
+    before: float
+    after: float
+    difference: float
+    unit: str
+    cost: float | None

@@ -1,0 +1,345 @@
+"""Workspace: one unit of work (one Session on one connection, one transaction) and its areas."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pandas as pd
+from sqlalchemy import Connection, Executable, Result, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from bakekit.errors import (
+    BakekitError,
+    DatabaseError,
+    DryRunError,
+    ReadOnlyError,
+    WorkspaceClosedError,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.areas.assembly import Assembly
+    from bakekit.areas.catalog import Catalog
+    from bakekit.areas.events import Events
+    from bakekit.areas.inventory import Inventory
+    from bakekit.areas.production import Production
+    from bakekit.areas.recipes import Recipes
+    from bakekit.bakery import Bakery
+    from bakekit.io import IO
+    from bakekit.plan import Plan
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: every public write method of every area, filled by @write_operation (issue 8's registry)
+WRITE_METHODS: dict[str, Callable[..., Any]] = {}
+
+_READ_ONLY_SQLSTATES = {"25006", "42501"}  # read_only_sql_transaction, insufficient_privilege
+
+
+def _translate(operation: str, exc: DBAPIError) -> BakekitError:
+    """A bakekit error for a driver error: ReadOnlyError where the database refused a write."""
+    original = exc.orig
+    sqlstate = getattr(original, "sqlstate", None)
+    message = str(original).lower()
+    if sqlstate in _READ_ONLY_SQLSTATES or "readonly database" in message or (
+        "read-only" in message
+    ):
+        return ReadOnlyError(
+            f"{operation}: the database refused the write (read-only bakery or role): "
+            f"{original}"
+        )
+    return DatabaseError(operation, original if original is not None else exc)
+
+
+@dataclass
+class _Operation:
+    area: str
+    method: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    movement_ids: list[int] = field(default_factory=list)
+    created_lot_ids: list[int] = field(default_factory=list)
+
+
+def write_operation(fn: F) -> F:
+    """Mark an area method as a write: refuse it when closed or read-only, run it inside a
+    SAVEPOINT (a failure leaves nothing half-written, even if the caller goes on), wrap
+    driver errors, and record it for what-if plans."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        ws: Workspace = self._ws
+        ws._check_open()
+        name = f"{self.area_name}.{fn.__name__}"
+        if ws.bakery.read_only:
+            raise ReadOnlyError(
+                f"{name}: this bakery was opened read_only=True; open it with "
+                f"bakekit.open(url) to write"
+            )
+        if ws._current_operation is not None:  # a write inside a write: part of the outer one
+            return fn(self, *args, **kwargs)
+        op = _Operation(self.area_name, fn.__name__, args, dict(kwargs))
+        ws._current_operation = op
+        try:
+            with ws._savepoint(name):
+                result = fn(self, *args, **kwargs)
+        finally:
+            ws._current_operation = None
+        ws._movement_ids.extend(op.movement_ids)
+        ws._operations.append(op)
+        return result
+
+    wrapper.__bakekit_write__ = True  # type: ignore[attr-defined]
+    WRITE_METHODS[f"{fn.__module__.rsplit('.', 1)[-1]}.{fn.__qualname__}"] = wrapper
+    return wrapper  # type: ignore[return-value]
+
+
+def read_operation(fn: F) -> F:
+    """Mark an area method as a read: refuse it when closed, wrap driver errors."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        ws: Workspace = self._ws
+        ws._check_open()
+        try:
+            return fn(self, *args, **kwargs)
+        except DBAPIError as exc:
+            raise _translate(f"{self.area_name}.{fn.__name__}", exc) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Area:
+    """Base of the workspace's areas: a thin object bound to its workspace."""
+
+    area_name = "area"
+
+    def __init__(self, ws: Workspace):
+        self._ws = ws
+
+
+class Workspace:
+    """One unit of work on a Bakery: one Session, one connection, one transaction at a time.
+
+    Use it as a context manager; leaving the block rolls back whatever was not committed.
+
+    >>> import bakekit
+    >>> bakery = bakekit.open(":memory:")
+    >>> with bakery.session() as ws:
+    ...     _ = ws.catalog.add_ingredient("flour", "Flour")
+    ...     ws.commit()
+    """
+
+    def __init__(self, bakery: Bakery, *, what_if: bool = False):
+        self.bakery = bakery
+        self.what_if = what_if
+        self._session: Session | None = None
+        self._connection: Connection | None = None
+        self._closed = False
+        self._entered = False
+        self._scenario_depth = 0
+        self._current_operation: _Operation | None = None
+        self._operations: list[_Operation] = []
+        self._movement_ids: list[int] = []
+        self._areas: dict[str, Any] = {}
+        self._plan: Plan | None = None
+        self._before: pd.DataFrame | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> Workspace:
+        self._check_open()
+        self._entered = True
+        self._open()
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if self.what_if and self._plan is None:
+                self._plan = self._make_plan()
+        finally:
+            self.close()
+
+    def _open(self) -> Session:
+        if self._session is None:
+            conn = self.bakery.engine.connect()
+            if self.bakery.read_only:
+                conn = conn.execution_options(bakekit_read=True)
+            self._connection = conn
+            self._session = Session(bind=conn, autoflush=False, expire_on_commit=False)
+        return self._session
+
+    def close(self) -> None:
+        """Roll back whatever was not committed and release the connection."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._session is not None:
+                self._session.rollback()
+                self._session.close()
+        finally:
+            if self._connection is not None:
+                self._connection.close()
+            self._session = None
+            self._connection = None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise WorkspaceClosedError(
+                "this workspace is closed (its block has ended); open a new one with "
+                "bakery.session() or bakery.what_if()"
+            )
+
+    # -- transactions -----------------------------------------------------------------------
+    def commit(self) -> None:
+        """Commit everything written so far; the workspace stays usable."""
+        self._check_open()
+        if self.what_if:
+            raise DryRunError(
+                "a what-if workspace is always rolled back; apply its plan (ws.plan.apply()) "
+                "after the block to make it real"
+            )
+        if self._scenario_depth:
+            raise BakekitError("commit() inside ws.scenario() is not allowed: leave it first")
+        try:
+            self._open().commit()
+        except DBAPIError as exc:
+            raise _translate("commit", exc) from exc
+
+    def rollback(self) -> None:
+        """Discard everything written since the last commit."""
+        self._check_open()
+        if self._scenario_depth:
+            raise BakekitError("rollback() inside ws.scenario() is not allowed: leave it first")
+        self._open().rollback()
+        self._movement_ids.clear()
+        self._operations.clear()
+
+    @contextmanager
+    def scenario(self) -> Iterator[Workspace]:
+        """A SAVEPOINT, always rolled back at exit: try an alternative, then do the real one.
+
+        >>> with bakery.session() as ws:  # doctest: +SKIP
+        ...     with ws.scenario():
+        ...         ws.production.record("cookie", batches=3)
+        ...         cost = ws.inventory.valuation()
+        """
+        self._check_open()
+        session = self._open()
+        nested = session.begin_nested()
+        marks = len(self._movement_ids), len(self._operations)
+        self._scenario_depth += 1
+        try:
+            yield self
+        finally:
+            self._scenario_depth -= 1
+            if nested.is_active:
+                nested.rollback()
+            del self._movement_ids[marks[0]:]
+            del self._operations[marks[1]:]
+
+    @contextmanager
+    def _savepoint(self, operation: str) -> Iterator[None]:
+        session = self._open()
+        try:
+            with session.begin_nested():
+                yield
+        except DBAPIError as exc:
+            raise _translate(operation, exc) from exc
+
+    # -- execution (the only road to the database) -----------------------------------------
+    @property
+    def connection(self) -> Connection:
+        """The workspace's connection, inside its current transaction."""
+        self._check_open()
+        return self._open().connection()
+
+    def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
+        """Execute a statement on the workspace's connection (internal use by the areas)."""
+        return self.connection.execute(statement, params)
+
+    def scalar(self, statement: Executable, params: Any = None) -> Any:
+        return self.connection.execute(statement, params).scalar()
+
+    def frame(self, statement: Executable, params: Any = None) -> pd.DataFrame:
+        """Run a SELECT and return its rows as a DataFrame (columns as labelled)."""
+        result = self.connection.execute(statement, params)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def _note_movements(self, ids: Sequence[int]) -> None:
+        if self._current_operation is not None:
+            self._current_operation.movement_ids.extend(ids)
+        else:
+            self._movement_ids.extend(ids)
+
+    def _note_created_lot(self, lot_id: int) -> None:
+        if self._current_operation is not None:
+            self._current_operation.created_lot_ids.append(lot_id)
+
+    # -- areas ------------------------------------------------------------------------------
+    def _area(self, name: str, factory: Callable[[Workspace], Any]) -> Any:
+        self._check_open()
+        if name not in self._areas:
+            self._areas[name] = factory(self)
+        return self._areas[name]
+
+    @property
+    def catalog(self) -> Catalog:
+        from bakekit.areas.catalog import Catalog
+
+        return self._area("catalog", Catalog)  # type: ignore[no-any-return]
+
+    @property
+    def inventory(self) -> Inventory:
+        from bakekit.areas.inventory import Inventory
+
+        return self._area("inventory", Inventory)  # type: ignore[no-any-return]
+
+    # -- what was written -------------------------------------------------------------------
+    def changes(self) -> pd.DataFrame:
+        """The ledger rows this workspace has written so far (a movements frame).
+
+        >>> with bakery.what_if() as ws:  # doctest: +SKIP
+        ...     ws.inventory.consume("flour", 2, "cup", reason="test")
+        ...     ws.changes()
+        """
+        self._check_open()
+        from bakekit.areas.inventory import movements_frame
+
+        return movements_frame(self, ids=list(self._movement_ids))
+
+    @property
+    def plan(self) -> Plan:
+        """The Plan a what-if workspace leaves behind (available after its block)."""
+        if not self.what_if:
+            raise BakekitError("only a what-if workspace (bakery.what_if()) has a plan")
+        if self._plan is None:
+            if not self._closed:
+                raise BakekitError("the plan is ready when the what-if block has ended")
+            raise BakekitError("this what-if workspace recorded no plan")
+        return self._plan
+
+    def _make_plan(self) -> Plan | None:
+        try:
+            from bakekit.plan import Plan
+        except ImportError:  # plans arrive with their own module
+            return None
+        return Plan.from_workspace(self)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        kind = "what-if" if self.what_if else "session"
+        return f"<Workspace {kind} {state} on {self.bakery.url}>"
+
+
+def select_ids(table: Any, ids: Sequence[int]) -> Any:
+    """A SELECT of a table's rows with the given ids (helper for reads by id)."""
+    return select(table).where(table.c.id.in_(list(ids)))

@@ -1,0 +1,42 @@
+"""pyproject.toml and environment.yml list the same dependencies; README's commands."""
+
+import re
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!\[ ]", requirement.strip(), maxsplit=1)[0].lower()
+
+
+def _bound(requirement: str) -> str | None:
+    m = re.search(r">=\s*([0-9.]+)", requirement)
+    return m.group(1) if m else None
+
+
+def test_environment_yml_in_step_with_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {_name(r): _bound(r) for r in
+              project["dependencies"] + project["optional-dependencies"]["test"]}
+    listed: dict[str, str | None] = {}
+    for line in (ROOT / "environment.yml").read_text().splitlines():
+        m = re.match(r"^\s+-\s+([A-Za-z0-9_.\-]+)\s*(>=\s*[0-9.]+)?\s*$", line)
+        if m and m.group(1) not in {"python", "pip"}:
+            listed[m.group(1).lower()] = _bound(m.group(2) or "")
+    assert listed == wanted
+
+
+def test_every_dependency_has_a_lower_bound():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for requirement in project["dependencies"]:
+        assert _bound(requirement), requirement
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    commands = re.findall(r"^\s*(make \w+)\s*$", readme, flags=re.M)
+    assert "make test" in commands and "make demo" in commands
+    assert re.search(r"^make test$", ci, flags=re.M)

@@ -1,0 +1,213 @@
+"""The unit of work: commit, rollback, what-if, scenario, read-only, closed workspaces."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlalchemy import text
+
+import bakekit
+from bakekit.db.engine import head_revision
+from bakekit.errors import (
+    BakekitError,
+    DryRunError,
+    ReadOnlyError,
+    SchemaVersionError,
+    WorkspaceClosedError,
+)
+from tests.conftest import counting, snapshot, table_names
+
+
+def _count_ingredients(bakery: bakekit.Bakery) -> int:
+    with bakery.session() as ws:
+        return len(ws.catalog.ingredients())
+
+
+def test_commit_persists(bakery):
+    with bakery.session() as ws:
+        ws.catalog.add_ingredient("flour", "Flour")
+        ws.commit()
+    assert _count_ingredients(bakery) == 1
+    again = bakekit.open(bakery.url)
+    assert _count_ingredients(again) == 1
+    again.dispose()
+
+
+def test_workspace_stays_usable_after_commit(bakery):
+    with bakery.session() as ws:
+        ws.catalog.add_ingredient("flour", "Flour")
+        ws.commit()
+        ws.catalog.add_ingredient("sugar", "Sugar")
+    assert _count_ingredients(bakery) == 1  # the second was never committed
+
+
+def test_exit_without_commit_rolls_back(bakery):
+    with bakery.session() as ws:
+        ws.catalog.add_ingredient("flour", "Flour")
+        assert len(ws.catalog.ingredients()) == 1  # reads see own writes
+    assert _count_ingredients(bakery) == 0
+
+
+def test_exception_rolls_back_and_reraises(bakery):
+    with pytest.raises(ZeroDivisionError):
+        with bakery.session() as ws:
+            ws.catalog.add_ingredient("flour", "Flour")
+            1 / 0  # noqa: B018
+    assert _count_ingredients(bakery) == 0
+
+
+def test_explicit_rollback_discards(bakery):
+    with bakery.session() as ws:
+        ws.catalog.add_ingredient("flour", "Flour")
+        ws.rollback()
+        ws.catalog.add_ingredient("sugar", "Sugar")
+        ws.commit()
+    with bakery.session() as ws:
+        assert list(ws.catalog.ingredients()["item"]) == ["sugar"]
+
+
+def test_what_if_never_persists(stocked):
+    before = snapshot(stocked)
+    with stocked.what_if() as ws:
+        ws.catalog.add_ingredient("salt", "Salt")
+        ws.inventory.consume("flour", 3, "cup", reason="what if")
+        assert len(ws.changes()) == 1
+        with pytest.raises(DryRunError):
+            ws.commit()
+    assert snapshot(stocked) == before
+
+
+def test_what_if_on_sqlite_file_leaves_nothing(tmp_path):
+    """The pysqlite trap: without the recipe, a savepoint/outer rollback leaks writes."""
+    path = tmp_path / "file.db"
+    bakery = bakekit.open(path)
+    with bakery.what_if() as ws:
+        ws.catalog.add_ingredient("flour", "Flour")
+        with ws.scenario():
+            ws.catalog.add_ingredient("sugar", "Sugar")
+    bakery.dispose()
+    raw = sqlite3.connect(path)
+    assert raw.execute("SELECT count(*) FROM ingredients").fetchone() == (0,)
+    assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    raw.close()
+
+
+def test_scenario_rolls_back_and_outer_work_survives(bakery):
+    with bakery.session() as ws:
+        ws.catalog.add_ingredient("flour", "Flour")
+        with ws.scenario():
+            ws.catalog.add_ingredient("sugar", "Sugar")
+            assert len(ws.catalog.ingredients()) == 2
+        assert list(ws.catalog.ingredients()["item"]) == ["flour"]
+        ws.commit()
+    assert _count_ingredients(bakery) == 1
+
+
+def test_scenario_rolls_back_on_error_too(bakery):
+    with bakery.session() as ws:
+        ws.catalog.add_ingredient("flour", "Flour")
+        with pytest.raises(RuntimeError), ws.scenario():
+            ws.catalog.add_ingredient("sugar", "Sugar")
+            raise RuntimeError("abandon")
+        ws.commit()
+    assert _count_ingredients(bakery) == 1
+
+
+def test_commit_inside_scenario_refused(bakery):
+    with bakery.session() as ws, ws.scenario():
+        with pytest.raises(BakekitError, match="scenario"):
+            ws.commit()
+
+
+def test_failed_write_leaves_nothing_half_written_in_the_workspace(stocked):
+    """A write that fails part-way is rolled back to its savepoint; the caller may go on."""
+    with stocked.session() as ws:
+        with pytest.raises(bakekit.InsufficientStockError):
+            ws.inventory.consume("flour", 1000, "cup", reason="too much")
+        ws.catalog.add_ingredient("salt", "Salt")
+        ws.commit()
+        assert ws.inventory.audit().empty
+    with stocked.session() as ws:
+        assert "salt" in set(ws.catalog.ingredients()["item"])
+        assert len(ws.inventory.movements()) == 6
+
+
+def test_closed_workspace_refuses_every_call(bakery):
+    with bakery.session() as ws:
+        pass
+    for call in (lambda: ws.catalog.ingredients(), ws.commit, ws.rollback, ws.changes,
+                 lambda: ws.inventory, lambda: ws.catalog.add_ingredient("x", "X")):
+        with pytest.raises(WorkspaceClosedError):
+            call()
+
+
+def test_read_only_blocks_writes_at_the_database(stocked):
+    ro = bakekit.open(stocked.url, read_only=True)
+    with ro.session() as ws:
+        assert len(ws.inventory.lots()) == 6
+        with pytest.raises(ReadOnlyError, match="read_only"):
+            ws.catalog.add_ingredient("salt", "Salt")
+        # below the library's own check, the database itself refuses
+        with pytest.raises(Exception) as info:
+            ws.execute(text("INSERT INTO suppliers (name) VALUES ('x')"))
+        message = str(info.value).lower()
+        assert "read" in message and ("only" in message or "readonly" in message)
+    ro.dispose()
+
+
+def test_schema_comes_from_the_alembic_migration(bakery):
+    assert {"alembic_version", "lots", "movements", "runs"} <= table_names(bakery)
+    with bakery.engine.connect() as conn:
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    assert version == head_revision()
+
+
+def test_one_session_and_one_connection_per_workspace(stocked):
+    with counting(stocked) as counts, stocked.session() as ws:
+        ws.inventory.consume("flour", 2, "cup", reason="count")
+        ws.inventory.levels()
+        ws.commit()
+        ws.inventory.lots()
+    assert counts.checkouts == 1
+    assert len(counts.sessions) == 1
+
+
+def test_unknown_url_scheme_is_a_clear_error():
+    with pytest.raises(BakekitError, match="unsupported database 'mysql'"):
+        bakekit.open("mysql://user@localhost/db")
+
+
+def test_unreadable_sqlite_path_is_a_clear_error(tmp_path):
+    with pytest.raises(BakekitError, match="does not exist"):
+        bakekit.open(tmp_path / "no" / "such" / "folder" / "bakery.db")
+    with pytest.raises(BakekitError, match="folder"):
+        bakekit.open(tmp_path)
+
+
+def test_newer_schema_than_the_code_is_refused(tmp_path):
+    path = tmp_path / "newer.db"
+    bakekit.open(path).dispose()
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    raw.commit()
+    raw.close()
+    with pytest.raises(SchemaVersionError, match="newer than this bakekit"):
+        bakekit.open(path)
+
+
+def test_memory_url_is_reachable_again_in_process():
+    bakery = bakekit.open(":memory:")
+    with bakery.session() as ws:
+        ws.catalog.add_ingredient("flour", "Flour")
+        ws.commit()
+    other = bakekit.open(bakery.url)
+    assert _count_ingredients(other) == 1
+
+
+def test_default_url_uses_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("BAKEKIT_URL", str(tmp_path / "env.db"))
+    bakery = bakekit.open()
+    assert bakery.url.endswith("env.db")
+    assert (tmp_path / "env.db").exists()
+    bakery.dispose()
