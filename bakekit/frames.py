@@ -97,3 +97,49 @@ AUDIT = schema("audit", {
     "lot_id": ID, "item": TEXT, "problem": TEXT, "recorded": FLOAT, "ledger": FLOAT,
     "difference": FLOAT,
 }, required=("lot_id", "problem"))
+
+# -- recipes and production (issue 4) ---------------------------------------------------------
+RUN_CONSUMED = schema("run_consumed", {
+    "item": TEXT, "lot_id": ID, "purchased_on": DATE, "quantity": FLOAT, "unit": TEXT,
+    "unit_cost": FLOAT, "cost": FLOAT,
+}, required=("item", "lot_id", "quantity", "unit"))
+
+HISTORY = schema("history", {
+    "run_id": ID, "item": TEXT, "quantity": FLOAT, "total_cost": FLOAT,
+    "per_unit_cost": FLOAT, "event": TEXT, "reversed": BOOL,
+}, required=("run_id", "item", "quantity", "reversed"))
+
+STOCK = schema("stock", {
+    "item": TEXT, "on_hand": FLOAT, "unit_cost": FLOAT,
+}, required=("item", "on_hand"))
+
+INGREDIENTS_FOR = schema("ingredients_for", {
+    "item": TEXT, "quantity": FLOAT, "unit": TEXT,
+}, required=("item", "quantity", "unit"))
+
+# -- events (issue 5) ---------------------------------------------------------------------------
+REQUIREMENTS = schema("requirements", {
+    "level": TEXT, "item": TEXT, "quantity": FLOAT, "unit": TEXT,
+}, required=("level", "item", "quantity"))
+
+PROGRESS = schema("progress", {
+    "item": TEXT, "target": FLOAT, "done": FLOAT, "remaining": FLOAT,
+}, required=("item", "target", "done", "remaining"))
+
+SHOPPING_LIST = schema("shopping_list", {
+    "item": TEXT, "needed": FLOAT, "on_hand": FLOAT, "shortfall": FLOAT, "unit": TEXT,
+    "product": TEXT, "packages": ID, "estimated_cost": FLOAT,
+}, required=("item", "needed", "on_hand", "shortfall", "unit"))
+
+# -- import, export, reconciliation (issue 7) ---------------------------------------------------
+IMPORT_REPORT = schema("import_report", {
+    "entity": TEXT, "read": ID, "created": ID, "updated": ID, "unchanged": ID, "skipped": ID,
+}, required=("entity", "read", "created", "updated", "unchanged", "skipped"))
+
+RECONCILIATION = schema("reconciliation", {
+    "row": ID, "status": TEXT, "message": TEXT,
+}, required=("row", "status"))
+
+IMPORT_ERRORS = schema("import_errors", {
+    "row": ID, "entity": TEXT, "field": TEXT, "value": TEXT, "reason": TEXT,
+}, required=("reason",))

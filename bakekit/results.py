@@ -93,3 +93,51 @@ class Adjustment:
     difference: float
     unit: str
     cost: float | None
+
+
+@dataclass(frozen=True)
+class ProductionResult:
+    """A production run: finished units made from a recipe, costed FIFO."""
+
+    run_id: int
+    item: str
+    batches: float
+    expected_quantity: float
+    #: items actually made (the actual yield)
+    quantity: float
+    loss: float
+    total_cost: float
+    per_unit_cost: float
+    lot_id: int
+    #: per lot consumed: item, lot_id, purchased_on, quantity, unit, unit_cost, cost
+    consumed: pd.DataFrame = field(repr=False)
+
+    def _repr_html_(self) -> str:
+        values = {k: v for k, v in self.__dict__.items() if k != "consumed"}
+        return _html(f"Production run {self.run_id}", values, self.consumed)
+
+
+@dataclass(frozen=True)
+class AssemblyResult:
+    """An assembly run: finished goods made from finished units, goods and packaging."""
+
+    run_id: int
+    item: str
+    quantity: float
+    total_cost: float
+    per_unit_cost: float
+    lot_id: int
+    consumed: pd.DataFrame = field(repr=False)
+
+    def _repr_html_(self) -> str:
+        values = {k: v for k, v in self.__dict__.items() if k != "consumed"}
+        return _html(f"Assembly run {self.run_id}", values, self.consumed)
+
+
+@dataclass(frozen=True)
+class Reversal:
+    """A reversed production or assembly run: lots restored, reversal rows in the ledger."""
+
+    run_id: int
+    item: str
+    restored: pd.DataFrame = field(repr=False)

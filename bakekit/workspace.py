@@ -303,6 +303,36 @@ class Workspace:
 
         return self._area("inventory", Inventory)  # type: ignore[no-any-return]
 
+    @property
+    def recipes(self) -> Recipes:
+        from bakekit.areas.recipes import Recipes
+
+        return self._area("recipes", Recipes)  # type: ignore[no-any-return]
+
+    @property
+    def production(self) -> Production:
+        from bakekit.areas.production import Production
+
+        return self._area("production", Production)  # type: ignore[no-any-return]
+
+    @property
+    def assembly(self) -> Assembly:
+        from bakekit.areas.assembly import Assembly
+
+        return self._area("assembly", Assembly)  # type: ignore[no-any-return]
+
+    @property
+    def events(self) -> Events:
+        from bakekit.areas.events import Events
+
+        return self._area("events", Events)  # type: ignore[no-any-return]
+
+    @property
+    def io(self) -> IO:
+        from bakekit.io import IO
+
+        return self._area("io", IO)  # type: ignore[no-any-return]
+
     # -- what was written -------------------------------------------------------------------
     def changes(self) -> pd.DataFrame:
         """The ledger rows this workspace has written so far (a movements frame).
