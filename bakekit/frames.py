@@ -17,7 +17,8 @@ DATE = "datetime64[ns]"
 BOOL = "bool"
 
 
-def schema(name: str, columns: dict[str, str], *, required: tuple[str, ...] = ()) -> pa.DataFrameSchema:
+def schema(name: str, columns: dict[str, str], *,
+           required: tuple[str, ...] = ()) -> pa.DataFrameSchema:
     """A frame schema: every column coerced to its dtype; ``required`` columns not null."""
     return pa.DataFrameSchema(
         {col: pa.Column(dtype, nullable=col not in required, coerce=True)

@@ -174,11 +174,9 @@ def assert_atomic(bakery: bakekit.Bakery, workflow: Callable[[bakekit.Workspace]
     assert snapshot(bakery) == before
     assert total >= minimum_statements
     for k in range(1, total + 1):
-        with fault_after(bakery, k):
-            with pytest.raises(InjectedFault):
-                with bakery.session() as ws:
-                    workflow(ws)
-                    ws.commit()
+        with fault_after(bakery, k), pytest.raises(InjectedFault), bakery.session() as ws:
+            workflow(ws)
+            ws.commit()
         now = snapshot(bakery)
         if now != before:
             diff = {t: (before[t], now[t]) for t in before if before[t] != now[t]}

@@ -50,10 +50,9 @@ def test_exit_without_commit_rolls_back(bakery):
 
 
 def test_exception_rolls_back_and_reraises(bakery):
-    with pytest.raises(ZeroDivisionError):
-        with bakery.session() as ws:
-            ws.catalog.add_ingredient("flour", "Flour")
-            1 / 0  # noqa: B018
+    with pytest.raises(ZeroDivisionError), bakery.session() as ws:
+        ws.catalog.add_ingredient("flour", "Flour")
+        1 / 0  # noqa: B018
     assert _count_ingredients(bakery) == 0
 
 
@@ -115,9 +114,8 @@ def test_scenario_rolls_back_on_error_too(bakery):
 
 
 def test_commit_inside_scenario_refused(bakery):
-    with bakery.session() as ws, ws.scenario():
-        with pytest.raises(BakekitError, match="scenario"):
-            ws.commit()
+    with bakery.session() as ws, ws.scenario(), pytest.raises(BakekitError, match="scenario"):
+        ws.commit()
 
 
 def test_failed_write_leaves_nothing_half_written_in_the_workspace(stocked):

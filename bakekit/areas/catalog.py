@@ -99,7 +99,7 @@ class Catalog(Area):
              "is_packaging": is_packaging, "display_unit": display_unit, "notes": notes},
             slug=slug)
         t = table("ingredients")
-        new_id = self._ws.execute(insert(t).returning(t.c.id), {"slug": slug, **values}).scalar_one()
+        new_id = self._ws.scalar(insert(t).returning(t.c.id), {"slug": slug, **values})
         return Saved("ingredient", slug, int(new_id))
 
     @write_operation
@@ -209,7 +209,7 @@ class Catalog(Area):
         if values.get("preferred"):
             self._clear_preferred(values["ingredient_id"])
         t = table("products")
-        new_id = self._ws.execute(insert(t).returning(t.c.id), {"slug": slug, **values}).scalar_one()
+        new_id = self._ws.scalar(insert(t).returning(t.c.id), {"slug": slug, **values})
         return Saved("product", slug, int(new_id))
 
     def _clear_preferred(self, ingredient_id: int) -> None:
@@ -270,7 +270,7 @@ class Catalog(Area):
         values = {k: check_text(v, k) for k, v in
                   {"city": city, "state": state, "website": website, "notes": notes}.items()}
         t = table("suppliers")
-        new_id = self._ws.execute(insert(t).returning(t.c.id), {"name": name, **values}).scalar_one()
+        new_id = self._ws.scalar(insert(t).returning(t.c.id), {"name": name, **values})
         return Saved("supplier", name, int(new_id))
 
     @write_operation
@@ -305,4 +305,5 @@ class Catalog(Area):
     def _refuse_duplicate(self, table_name: str, column: str, key: str, kind: str) -> None:
         t = table(table_name)
         if self._ws.scalar(select(t.c.id).where(t.c[column] == key)) is not None:
-            raise ValidationError(f"{kind} {key!r} already exists", field=column, value=key)
+            raise ValidationError(f"{column}: {kind} {key!r} already exists", field=column,
+                                  value=key)
