@@ -1,0 +1,503 @@
+"""The assembly area: finished goods (units, nested goods, packaging) assembled FIFO."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import Float, bindparam, case, cast, delete, func, insert, select, update
+
+from bakekit import fifo, frames
+from bakekit.areas._common import (
+    check_datetime,
+    check_key,
+    check_text,
+    lookup_id,
+    lookup_row,
+    positive,
+    table,
+)
+from bakekit.errors import (
+    InsufficientStockError,
+    NotFoundError,
+    RecipeCycleError,
+    ValidationError,
+)
+from bakekit.results import AssemblyResult, Availability, Reversal, Saved
+from bakekit.units import money, normalize_unit, q
+from bakekit.workspace import Area, read_operation, write_operation
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.workspace import Workspace
+
+#: the unit finished-unit and finished-good lots are kept in
+EACH = "each"
+
+RESTORED = frames.schema("restored", {
+    "lot_id": "Int64", "item": "str", "kind": "str", "quantity": "float64", "unit": "str",
+    "cost": "float64",
+}, required=("lot_id", "item", "quantity", "unit"))
+
+COMPONENTS = frames.schema("finished_good_components", {
+    "finished_good": "str", "kind": "str", "item": "str", "quantity": "float64",
+    "unit": "str", "position": "Int64",
+}, required=("finished_good", "kind", "item", "quantity", "unit"))
+
+
+def component_rows(ws: Workspace) -> pd.DataFrame:
+    """Every finished good's direct components in one statement (all goods at once).
+
+    Columns: good_id, component_kind (finished_unit / finished_good / ingredient),
+    component_id, item (the component's slug), quantity (Decimal), unit, g_per_ml,
+    position.
+    """
+    c, fu, fg, i = (table("finished_good_components"), table("finished_units"),
+                    table("finished_goods"), table("ingredients"))
+    kind = case((c.c.finished_unit_id.isnot(None), "finished_unit"),
+                (c.c.component_good_id.isnot(None), "finished_good"), else_="ingredient")
+    stmt = (
+        select(c.c.finished_good_id.label("good_id"), kind.label("component_kind"),
+               func.coalesce(c.c.finished_unit_id, c.c.component_good_id,
+                             c.c.ingredient_id).label("component_id"),
+               func.coalesce(fu.c.slug, fg.c.slug, i.c.slug).label("item"),
+               c.c.quantity, c.c.unit, i.c.g_per_ml, c.c.position)
+        .select_from(c.outerjoin(fu, fu.c.id == c.c.finished_unit_id)
+                     .outerjoin(fg, fg.c.id == c.c.component_good_id)
+                     .outerjoin(i, i.c.id == c.c.ingredient_id))
+        .order_by(c.c.finished_good_id, c.c.position, c.c.id)
+    )
+    return ws.frame(stmt)
+
+
+def _decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+class Assembly(Area):
+    """Finished goods: gift boxes and trays assembled from finished units, other finished
+    goods and packaging, consumed FIFO and costed.
+
+    >>> with bakery.session() as ws:  # doctest: +SKIP
+    ...     ws.assembly.add_finished_good("cookie-tin", "Cookie tin",
+    ...         components=[("chocolate-chip-cookie", 12), ("tin", 1)])
+    ...     ws.assembly.record("cookie-tin", quantity=4)
+    ...     ws.commit()
+    """
+
+    area_name = "assembly"
+
+    # -- definitions ------------------------------------------------------------------------
+    def _resolve_components(self, slug: str, components: Any) -> list[dict[str, Any]]:
+        """Check and resolve (slug, quantity[, unit]) pairs to component rows."""
+        if isinstance(components, (str, bytes)) or not isinstance(components, Iterable):
+            raise ValidationError(f"components: {components!r} must be a list of "
+                                  "(slug, quantity) pairs", field="components",
+                                  value=components)
+        items = list(components)
+        if not items:
+            raise ValidationError(f"components: a finished good needs at least one component "
+                                  f"(got {components!r})", field="components", value=components)
+        rows: list[dict[str, Any]] = []
+        seen: set[tuple[str, int]] = set()
+        for position, entry in enumerate(items):
+            if not isinstance(entry, (tuple, list)) or len(entry) not in (2, 3):
+                raise ValidationError(f"components: {entry!r} must be (slug, quantity) or "
+                                      "(slug, quantity, unit)", field="components", value=entry)
+            name, quantity = entry[0], entry[1]
+            unit = entry[2] if len(entry) == 3 else None
+            check_key(name, "component")
+            if name == slug:
+                raise RecipeCycleError([slug, slug])
+            amount = positive(quantity, "quantity")
+            item = self._component_item(name)
+            if item.kind == "ingredient":
+                unit = normalize_unit(unit if unit is not None else EACH, field="unit")
+            else:
+                if unit is not None and normalize_unit(unit, field="unit") != EACH:
+                    raise ValidationError(
+                        f"unit: {unit!r} for {name!r}: finished units and finished goods are "
+                        f"counted in 'each'", field="unit", value=unit)
+                unit = None
+            if (item.kind, item.id) in seen:
+                raise ValidationError(f"components: {name!r} is listed twice; give it once "
+                                      "with the total quantity", field="components", value=name)
+            seen.add((item.kind, item.id))
+            rows.append({
+                "finished_unit_id": item.id if item.kind == "finished_unit" else None,
+                "component_good_id": item.id if item.kind == "finished_good" else None,
+                "ingredient_id": item.id if item.kind == "ingredient" else None,
+                "quantity": amount, "unit": unit, "position": position,
+            })
+        return rows
+
+    def _component_item(self, name: str) -> fifo.Item:
+        ws = self._ws
+        for kind in ("finished_unit", "finished_good"):
+            try:
+                return fifo.resolve_item(ws, kind, name)
+            except NotFoundError:
+                continue
+        try:
+            row = lookup_row(ws, "ingredients", "slug", name, "component")
+        except NotFoundError:
+            raise NotFoundError("component (finished unit, finished good or packaging "
+                                "ingredient)", name) from None
+        if not row.is_packaging:
+            raise ValidationError(
+                f"component: ingredient {name!r} is not packaging (is_packaging=False); only "
+                f"packaging ingredients go into finished goods", field="component", value=name)
+        return fifo.Item("ingredient", int(row.id), str(row.slug),
+                         None if row.g_per_ml is None else Decimal(row.g_per_ml))
+
+    def _refuse_cycle(self, good_id: int, slug: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Refuse components that reach ``good_id`` again; the error names the path."""
+        edges: dict[int, list[int]] = {}
+        fg = table("finished_goods")
+        names = {int(r.id): str(r.slug) for r in self._ws.execute(select(fg.c.id, fg.c.slug))}
+        graph = component_rows(self._ws)
+        for r in graph[graph["component_kind"] == "finished_good"].itertuples():
+            if int(r.good_id) != good_id:
+                edges.setdefault(int(r.good_id), []).append(int(r.component_id))
+        edges[good_id] = [int(r["component_good_id"]) for r in rows
+                          if r["component_good_id"] is not None]
+
+        def walk(node: int, path: list[int]) -> list[int] | None:
+            for child in edges.get(node, []):
+                if child == good_id:
+                    return path + [child]
+                if child in path:
+                    continue
+                found = walk(child, path + [child])
+                if found:
+                    return found
+            return None
+
+        cycle = walk(good_id, [good_id])
+        if cycle:
+            raise RecipeCycleError([names.get(n, slug) for n in cycle])
+
+    @write_operation
+    def add_finished_good(self, slug: str, name: str, *, components: Any,
+                          notes: str | None = None) -> Saved:
+        """Define a finished good from finished units, other finished goods and packaging.
+
+        A component is ``(slug, quantity)``; a packaging ingredient is counted in "each"
+        unless given as ``(slug, quantity, unit)``.
+
+        >>> ws.assembly.add_finished_good("gift-box", "Gift box",  # doctest: +SKIP
+        ...     components=[("sugar-cookie", 6), ("brownie", 2), ("box", 1),
+        ...                 ("ribbon", 18, "in")])
+        """
+        ws = self._ws
+        check_key(slug, "slug")
+        check_key(name, "name")
+        check_text(notes, "notes")
+        fg = table("finished_goods")
+        if ws.scalar(select(fg.c.id).where(fg.c.slug == slug)) is not None:
+            raise ValidationError(f"finished good {slug!r} already exists", field="slug",
+                                  value=slug)
+        rows = self._resolve_components(slug, components)
+        good_id = int(ws.execute(insert(fg).returning(fg.c.id),
+                                 {"slug": slug, "name": name, "notes": notes}).scalar_one())
+        ws.execute(insert(table("finished_good_components")),
+                   [{"finished_good_id": good_id, **r} for r in rows])
+        return Saved("finished_good", slug, good_id)
+
+    @write_operation
+    def update_finished_good(self, slug: str, *, name: str | None = None,
+                             components: Any = None, notes: str | None = None) -> Saved:
+        """Rename a finished good or replace its components (cycles are refused).
+
+        >>> ws.assembly.update_finished_good("gift-box",  # doctest: +SKIP
+        ...     components=[("sugar-cookie", 8), ("box", 1)])
+        """
+        ws = self._ws
+        good_id = lookup_id(ws, "finished_goods", "slug", slug, "finished good")
+        fg, c = table("finished_goods"), table("finished_good_components")
+        values: dict[str, Any] = {}
+        if name is not None:
+            values["name"] = check_key(name, "name")
+        if notes is not None:
+            values["notes"] = check_text(notes, "notes")
+        if values:
+            ws.execute(update(fg).where(fg.c.id == good_id).values(**values))
+        if components is not None:
+            rows = self._resolve_components(slug, components)
+            self._refuse_cycle(good_id, slug, rows)
+            ws.execute(delete(c).where(c.c.finished_good_id == good_id))
+            ws.execute(insert(c), [{"finished_good_id": good_id, **r} for r in rows])
+        return Saved("finished_good", slug, good_id, created=False)
+
+    @read_operation
+    def finished_goods(self) -> pd.DataFrame:
+        """Every finished good's components, one row per component, sorted by good.
+
+        >>> ws.assembly.finished_goods()  # doctest: +SKIP
+        """
+        fg = table("finished_goods")
+        names = {int(r.id): str(r.slug) for r in self._ws.execute(select(fg.c.id, fg.c.slug))}
+        rows = component_rows(self._ws)
+        out = pd.DataFrame({
+            "finished_good": [names[int(g)] for g in rows["good_id"]],
+            "kind": rows["component_kind"], "item": rows["item"],
+            "quantity": [float(x) for x in rows["quantity"]],
+            "unit": [u if isinstance(u, str) else EACH for u in rows["unit"]],
+            "position": rows["position"],
+        }) if not rows.empty else pd.DataFrame()
+        if not out.empty:
+            out = out.sort_values(["finished_good", "position"], kind="stable")
+        return frames.validate(out, COMPONENTS)
+
+    # -- stock and assembly -----------------------------------------------------------------
+    def _needs(self, good: fifo.Item, quantity: Decimal) -> list[tuple[fifo.Item, Decimal, str]]:
+        """What assembling ``quantity`` of ``good`` consumes, per component (stable order)."""
+        c, fu, fg, i = (table("finished_good_components"), table("finished_units"),
+                        table("finished_goods"), table("ingredients"))
+        stmt = (
+            select(c.c.finished_unit_id, c.c.component_good_id, c.c.ingredient_id, c.c.quantity,
+                   c.c.unit, func.coalesce(fu.c.slug, fg.c.slug, i.c.slug).label("slug"),
+                   i.c.g_per_ml)
+            .select_from(c.outerjoin(fu, fu.c.id == c.c.finished_unit_id)
+                         .outerjoin(fg, fg.c.id == c.c.component_good_id)
+                         .outerjoin(i, i.c.id == c.c.ingredient_id))
+            .where(c.c.finished_good_id == good.id)
+        )
+        needs: list[tuple[fifo.Item, Decimal, str]] = []
+        for r in self._ws.execute(stmt):
+            if r.finished_unit_id is not None:
+                item = fifo.Item("finished_unit", int(r.finished_unit_id), str(r.slug))
+            elif r.component_good_id is not None:
+                item = fifo.Item("finished_good", int(r.component_good_id), str(r.slug))
+            else:
+                item = fifo.Item("ingredient", int(r.ingredient_id), str(r.slug),
+                                 None if r.g_per_ml is None else Decimal(r.g_per_ml))
+            unit = normalize_unit(r.unit) if r.unit else EACH
+            needs.append((item, q(Decimal(r.quantity) * quantity), unit))
+        # a stable order: the order in which lots are locked (PostgreSQL FOR UPDATE)
+        kinds = {"finished_unit": 0, "finished_good": 1, "ingredient": 2}
+        needs.sort(key=lambda n: (kinds[n[0].kind], n[0].id))
+        return needs
+
+    def _availability(self, needs: list[tuple[fifo.Item, Decimal, str]]) -> Availability:
+        frame = fifo.available(self._ws, needs)
+        return Availability(ok=bool((frame["shortfall"] <= 0).all()), frame=frame)
+
+    @read_operation
+    def check(self, finished_good: str, *, quantity: float | int | str) -> Availability:
+        """Whether stock covers assembling ``quantity``: one row per component.
+
+        >>> ws.assembly.check("gift-box", quantity=10).ok  # doctest: +SKIP
+        True
+        """
+        good = fifo.resolve_item(self._ws, "finished_good", finished_good)
+        amount = positive(quantity, "quantity")
+        return self._availability(self._needs(good, amount))
+
+    @write_operation
+    def record(self, finished_good: str, *, quantity: float | int | str,
+               event: str | None = None, produced_at: Any = None,
+               notes: str | None = None) -> AssemblyResult:
+        """Assemble ``quantity`` finished goods: consume every component FIFO (finished units,
+        nested finished goods, packaging), make one finished-good lot at the summed cost.
+
+        Raises InsufficientStockError (with the Availability) and writes nothing when a
+        component is short.
+
+        >>> ws.assembly.record("gift-box", quantity=10, event="Holidays 2025")  # doctest: +SKIP
+        """
+        ws = self._ws
+        good = fifo.resolve_item(ws, "finished_good", finished_good)
+        amount = positive(quantity, "quantity")
+        check_text(notes, "notes")
+        event_id = None if event is None else lookup_id(ws, "events", "name", event, "event")
+        from bakekit.db.models.base import new_uuid, utcnow
+
+        at = utcnow() if produced_at is None else check_datetime(produced_at, "produced_at")
+        needs = self._needs(good, amount)
+        plans = [fifo.take(ws, item, need, unit, lock=True) for item, need, unit in needs]
+        if any(p.shortfall > 0 for p in plans):
+            availability = self._availability(needs)
+            short = availability.frame[availability.frame["shortfall"] > 0]
+            detail = ", ".join(f"{r.item} short {r.shortfall:g} {r.unit}"
+                               for r in short.itertuples())
+            raise InsufficientStockError(
+                f"cannot assemble {float(amount):g} {good.slug}: {detail}", availability)
+        total = money(sum((p.total_cost for p in plans), Decimal(0)))
+        per_unit = money(total / amount)
+        snapshot = json.dumps({
+            "finished_good": good.slug, "quantity": str(amount),
+            "components": [{"kind": item.kind, "item": item.slug, "quantity": str(need),
+                            "unit": unit} for item, need, unit in needs],
+        })
+        runs = table("runs")
+        run_id = int(ws.execute(insert(runs).returning(runs.c.id), {
+            "uuid": new_uuid(), "kind": "assembly", "finished_good_id": good.id,
+            "expected_quantity": amount, "quantity": amount, "loss": Decimal(0),
+            "total_cost": total, "per_unit_cost": per_unit, "event_id": event_id,
+            "produced_at": at, "notes": notes, "snapshot": snapshot, "created_at": utcnow(),
+        }).scalar_one())
+        consumed = []
+        for plan in plans:
+            fifo.write_take(ws, plan, reason="assembly", run_id=run_id)
+            for t in plan.takes:
+                consumed.append({
+                    "item": plan.item.slug, "kind": plan.item.kind, "lot_id": t.lot_id,
+                    "purchased_on": t.acquired_on, "quantity": float(t.quantity),
+                    "unit": t.unit,
+                    "unit_cost": None if t.unit_cost is None else float(t.unit_cost),
+                    "cost": None if t.cost is None else float(t.cost),
+                })
+        lot_id = fifo.new_lot(ws, good, quantity=amount, unit=EACH, unit_cost=per_unit,
+                              acquired_on=at.date(), reason="assembly", run_id=run_id,
+                              ledger_cost=total)
+        return AssemblyResult(
+            run_id=run_id, item=good.slug, quantity=float(amount), total_cost=float(total),
+            per_unit_cost=float(per_unit), lot_id=lot_id,
+            consumed=frames.validate(pd.DataFrame(consumed), frames.RUN_CONSUMED),
+        )
+
+    @write_operation
+    def reverse(self, run_id: int) -> Reversal:
+        """Undo an assembly run whose finished goods are untouched: consumed lots get back
+        exactly what the run took ("reversal" ledger rows), the run is marked reversed.
+
+        >>> ws.assembly.reverse(12).restored  # doctest: +SKIP
+        """
+        return reverse_run(self._ws, run_id, kind="assembly")
+
+    # -- reads ------------------------------------------------------------------------------
+    @read_operation
+    def history(self) -> pd.DataFrame:
+        """Assembly runs, oldest first: item, quantity, cost, event, reversed.
+
+        >>> ws.assembly.history()[["run_id", "item", "quantity", "total_cost"]]  # doctest: +SKIP
+        """
+        runs, fg, ev = table("runs"), table("finished_goods"), table("events")
+        stmt = (
+            select(runs.c.id.label("run_id"), fg.c.slug.label("item"),
+                   cast(runs.c.quantity, Float).label("quantity"),
+                   cast(runs.c.total_cost, Float).label("total_cost"),
+                   cast(runs.c.per_unit_cost, Float).label("per_unit_cost"),
+                   ev.c.name.label("event"), runs.c.reversed_at.isnot(None).label("reversed"),
+                   runs.c.produced_at, runs.c.imported)
+            .select_from(runs.join(fg, fg.c.id == runs.c.finished_good_id)
+                         .outerjoin(ev, ev.c.id == runs.c.event_id))
+            .where(runs.c.kind == "assembly")
+            .order_by(runs.c.produced_at, runs.c.id)
+        )
+        return frames.validate(self._ws.frame(stmt), frames.HISTORY)
+
+    @read_operation
+    def stock(self) -> pd.DataFrame:
+        """Finished goods on hand, with their average unit cost (weighted by lot).
+
+        >>> ws.assembly.stock()  # doctest: +SKIP
+        """
+        lots, fg = table("lots"), table("finished_goods")
+        on_hand = func.sum(lots.c.remaining)
+        stmt = (
+            select(fg.c.slug.label("item"), cast(on_hand, Float).label("on_hand"),
+                   cast(func.sum(lots.c.remaining * lots.c.unit_cost) / on_hand,
+                        Float).label("unit_cost"),
+                   cast(func.sum(lots.c.remaining * lots.c.unit_cost), Float).label("value"),
+                   func.count().label("lots"))
+            .select_from(lots.join(fg, fg.c.id == lots.c.finished_good_id))
+            .where(lots.c.kind == "finished_good", lots.c.remaining > 0)
+            .group_by(fg.c.slug)
+            .order_by(fg.c.slug)
+        )
+        return frames.validate(self._ws.frame(stmt), frames.STOCK)
+
+
+def reverse_run(ws: Workspace, run_id: Any, *, kind: str) -> Reversal:
+    """Reverse a run of ``kind``: restore what it consumed, empty the lot it made.
+
+    Refused when the run is of another kind, already reversed, or its lot was used.
+    """
+    if isinstance(run_id, bool) or not isinstance(run_id, int):
+        raise ValidationError(f"run_id: {run_id!r} must be an integer run id", field="run_id",
+                              value=run_id)
+    runs, lots, m = table("runs"), table("lots"), table("movements")
+    query = select(runs).where(runs.c.id == run_id)
+    if ws.connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    run = ws.execute(query).first()
+    if run is None:
+        raise NotFoundError("run", run_id)
+    if run.kind != kind:
+        raise ValidationError(f"run_id: run {run_id} is a {run.kind} run; reverse it with "
+                              f"ws.{run.kind}.reverse", field="run_id", value=run_id)
+    if run.reversed_at is not None:
+        raise ValidationError(f"run_id: run {run_id} was already reversed on "
+                              f"{run.reversed_at:%Y-%m-%d %H:%M}", field="run_id", value=run_id)
+    if run.imported:
+        raise ValidationError(f"run_id: run {run_id} was imported as history and consumed no "
+                              "stock here; there is nothing to reverse", field="run_id",
+                              value=run_id)
+    made_kind = "finished_good" if kind == "assembly" else "finished_unit"
+    n_moves = (select(func.count()).select_from(m).where(m.c.lot_id == lots.c.id)
+               .scalar_subquery())
+    made_query = (select(lots.c.id, lots.c.quantity, lots.c.remaining, lots.c.unit,
+                         n_moves.label("moves"))
+                  .where(lots.c.run_id == run_id, lots.c.kind == made_kind))
+    if ws.connection.dialect.name == "postgresql":
+        made_query = made_query.with_for_update(of=lots)
+    made = list(ws.execute(made_query))
+    for lot in made:
+        if Decimal(lot.remaining) != Decimal(lot.quantity) or int(lot.moves) != 1:
+            raise ValidationError(
+                f"run_id: run {run_id} cannot be reversed: its lot {lot.id} was already used "
+                f"({float(lot.quantity) - float(lot.remaining):g} of "
+                f"{float(lot.quantity):g} {lot.unit} gone, or adjusted)",
+                field="run_id", value=run_id)
+    made_ids = {int(lot.id) for lot in made}
+    from bakekit.areas.inventory import lots_with_items
+
+    joined, slug = lots_with_items()
+    taken = list(ws.execute(
+        select(m.c.lot_id, func.sum(m.c.quantity).label("quantity"),
+               func.sum(m.c.cost).label("cost"), func.count(m.c.cost).label("costed"),
+               slug.label("item"), lots.c.kind, lots.c.unit)
+        .select_from(m.join(joined, lots.c.id == m.c.lot_id))
+        .where(m.c.run_id == run_id, m.c.reason == kind, m.c.quantity < 0)
+        .group_by(m.c.lot_id, slug, lots.c.kind, lots.c.unit)
+        .order_by(m.c.lot_id)
+    ))
+    taken = [t for t in taken if int(t.lot_id) not in made_ids]
+    restored = []
+    if taken:
+        ws.execute(
+            update(lots).where(lots.c.id == bindparam("lot"))
+            .values(remaining=lots.c.remaining + bindparam("back", type_=lots.c.remaining.type)),
+            [{"lot": int(t.lot_id), "back": -_decimal(t.quantity)} for t in taken],
+        )
+    ledger_rows: list[tuple[int, Decimal, Decimal | None]] = [
+        (int(t.lot_id), -_decimal(t.quantity),
+         None if int(t.costed) == 0 else -_decimal(t.cost))
+        for t in taken
+    ]
+    for t, row in zip(taken, ledger_rows, strict=True):
+        restored.append({"lot_id": row[0], "item": t.item, "kind": t.kind,
+                         "quantity": float(row[1]), "unit": t.unit,
+                         "cost": None if row[2] is None else float(row[2])})
+    if made:
+        made_cost = list(ws.execute(
+            select(m.c.lot_id, m.c.cost).where(m.c.lot_id.in_(sorted(made_ids)))))
+        cost_of = {int(r.lot_id): r.cost for r in made_cost}
+        ws.execute(update(lots).where(lots.c.id.in_(sorted(made_ids))).values(remaining=0))
+        for lot in made:
+            cost = cost_of.get(int(lot.id))
+            ledger_rows.append((int(lot.id), -Decimal(lot.quantity),
+                                None if cost is None else -_decimal(cost)))
+    fifo.ledger(ws, ledger_rows, reason="reversal", run_id=run_id)
+    from bakekit.db.models.base import utcnow
+
+    ws.execute(update(runs).where(runs.c.id == run_id).values(reversed_at=utcnow()))
+    item_table = table("finished_goods" if kind == "assembly" else "finished_units")
+    item_id = run.finished_good_id if kind == "assembly" else run.finished_unit_id
+    item = ws.scalar(select(item_table.c.slug).where(item_table.c.id == item_id))
+    return Reversal(run_id=run_id, item=str(item),
+                    restored=frames.validate(pd.DataFrame(restored), RESTORED))
