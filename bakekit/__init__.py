@@ -25,6 +25,7 @@ from bakekit.errors import (
     ValidationError,
     WorkspaceClosedError,
 )
+from bakekit.plan import Plan
 from bakekit.results import Adjustment, Availability, Consumption, Receipt, Saved
 from bakekit.workspace import Workspace
 
@@ -44,7 +45,8 @@ def demo(path: str | None = None) -> Bakery:
 __all__ = [
     "Adjustment", "Availability", "Bakery", "BakekitError", "Consumption", "DatabaseError",
     "DryRunError", "ImportValidationError", "InUseError", "InsufficientStockError",
-    "NotFoundError", "PlanAlreadyAppliedError", "ReadOnlyError", "Receipt", "RecipeCycleError",
+    "NotFoundError", "Plan", "PlanAlreadyAppliedError", "ReadOnlyError", "Receipt",
+    "RecipeCycleError",
     "Saved", "SchemaVersionError", "StalePlanError", "UnitConversionError", "ValidationError",
     "Workspace", "WorkspaceClosedError", "demo", "open",
 ]

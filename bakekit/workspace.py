@@ -158,8 +158,10 @@ class Workspace:
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         try:
-            if self.what_if and self._plan is None:
-                self._plan = self._make_plan()
+            if self.what_if and exc_type is None and self._plan is None:
+                from bakekit.plan import Plan
+
+                self._plan = Plan.from_workspace(self)
         finally:
             self.close()
 
@@ -354,15 +356,8 @@ class Workspace:
         if self._plan is None:
             if not self._closed:
                 raise BakekitError("the plan is ready when the what-if block has ended")
-            raise BakekitError("this what-if workspace recorded no plan")
+            raise BakekitError("this what-if block ended with an error, so it left no plan")
         return self._plan
-
-    def _make_plan(self) -> Plan | None:
-        try:
-            from bakekit.plan import Plan
-        except ImportError:  # plans arrive with their own module
-            return None
-        return Plan.from_workspace(self)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"

@@ -1,0 +1,88 @@
+"""The demo database: the project's own sample data (data/demo.json) loaded through the areas."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from bakekit.bakery import Bakery
+from bakekit.bakery import open as open_bakery
+from bakekit.errors import BakekitError
+from bakekit.workspace import Workspace
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "demo.json"
+
+
+def sample_data(path: str | Path | None = None) -> dict[str, Any]:
+    """The demo data as a dict (data/demo.json unless another path is given)."""
+    source = Path(path) if path is not None else SAMPLE
+    if not source.exists():
+        raise BakekitError(f"sample data {str(source)!r} not found (bakekit's data/ folder)")
+    return json.loads(source.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def load_sample(ws: Workspace, data: dict[str, Any], *, progress: bool = False) -> None:
+    """Write the sample data into a workspace through the public area methods.
+
+    >>> with bakery.session() as ws:  # doctest: +SKIP
+    ...     load_sample(ws, sample_data()); ws.commit()
+    """
+    steps = ["catalog", "purchases", "recipes", "goods", "events", "production"]
+    bar = tqdm(steps, desc="demo data", disable=not progress, leave=False)
+    for step in bar:
+        if step == "catalog":
+            for s in data.get("suppliers", []):
+                ws.catalog.add_supplier(**s)
+            for i in data.get("ingredients", []):
+                ws.catalog.add_ingredient(**i)
+            for p in data.get("products", []):
+                ws.catalog.add_product(**p)
+        elif step == "purchases":
+            for p in data.get("purchases", []):
+                ws.inventory.purchase(p["product"], packages=p["packages"],
+                                      unit_cost=p["unit_cost"], purchased_on=p["purchased_on"])
+        elif step == "recipes":
+            for r in data.get("recipes", []):
+                ws.recipes.add(r["slug"], r["name"],
+                               ingredients=[tuple(x) for x in r.get("ingredients", [])],
+                               components=[tuple(x) for x in r.get("components", [])],
+                               finished_units=[tuple(x) for x in r.get("finished_units", [])])
+        elif step == "goods":
+            for g in data.get("finished_goods", []):
+                ws.assembly.add_finished_good(g["slug"], g["name"],
+                                              components=[tuple(x) for x in g["components"]])
+            for p in data.get("packages", []):
+                ws.events.add_package(p["slug"], p["name"],
+                                      contents=[tuple(x) for x in p["contents"]])
+        elif step == "events":
+            for r in data.get("recipients", []):
+                ws.events.add_recipient(**r)
+            for e in data.get("events", []):
+                ws.events.create(e["name"], e["date"])
+                for recipient, package, quantity in e.get("assignments", []):
+                    ws.events.assign(e["name"], recipient, package, quantity)
+                for item, quantity in e.get("targets", []):
+                    ws.events.set_target(e["name"], item, quantity)
+        elif step == "production":
+            for run in data.get("production", []):
+                ws.production.record(run["finished_unit"], batches=run["batches"],
+                                     actual_yield=run.get("actual_yield"),
+                                     event=run.get("event"), produced_at=run.get("produced_at"))
+
+
+def build_demo(path: str | Path | None = None, *, progress: bool = False) -> Bakery:
+    """A fresh bakery (a new SQLite file; a temporary one unless ``path``) with the sample data."""
+    if path is None:
+        folder = Path(tempfile.mkdtemp(prefix="bakekit-demo-"))
+        path = folder / "demo.db"
+    elif Path(path).exists():
+        raise BakekitError(f"demo database {str(path)!r} already exists; choose a new path")
+    bakery = open_bakery(path)
+    with bakery.session() as ws:
+        load_sample(ws, sample_data(), progress=progress)
+        ws.commit()
+    return bakery
