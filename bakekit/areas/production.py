@@ -1,0 +1,339 @@
+"""The production area: batches of a recipe become a finished-unit lot, costed FIFO; reversal."""
+
+from __future__ import annotations
+
+import json
+import operator
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import Float, bindparam, case, cast, func, insert, select, update
+
+from bakekit import fifo, frames
+from bakekit.areas._common import (
+    check_datetime,
+    check_text,
+    lookup_row,
+    positive,
+    table,
+)
+from bakekit.areas.recipes import expand
+from bakekit.errors import InsufficientStockError, NotFoundError, ValidationError
+from bakekit.results import Availability, ProductionResult, Reversal
+from bakekit.units import money, q
+from bakekit.workspace import Area, read_operation, write_operation
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.workspace import Workspace
+
+HISTORY = frames.schema("production_history", {
+    **{name: str(col.dtype) for name, col in frames.HISTORY.columns.items()},
+    "recipe": frames.TEXT, "batches": frames.FLOAT, "expected_quantity": frames.FLOAT,
+    "loss": frames.FLOAT, "produced_at": frames.DATE, "notes": frames.TEXT,
+}, required=("run_id", "item", "quantity", "reversed"))
+
+STOCK = frames.schema("production_stock", {
+    **{name: str(col.dtype) for name, col in frames.STOCK.columns.items()},
+    "unit": frames.TEXT, "value": frames.FLOAT, "lots": frames.ID,
+}, required=("item", "on_hand"))
+
+REVERSAL = frames.schema("reversal", {
+    "item": frames.TEXT, "lot_id": frames.ID, "quantity": frames.FLOAT, "unit": frames.TEXT,
+    "cost": frames.FLOAT,
+}, required=("item", "lot_id", "quantity", "unit"))
+
+
+def _needs(frame: pd.DataFrame) -> list[tuple[fifo.Item, Decimal, str]]:
+    """(item, quantity, unit) needs from an ``expand`` frame."""
+    return [(fifo.Item("ingredient", int(r.ingredient_id), str(r.item), r.g_per_ml),
+             Decimal(r.quantity), str(r.unit)) for r in frame.itertuples(index=False)]
+
+
+def _availability(ws: Workspace, needs: list[tuple[fifo.Item, Decimal, str]]) -> Availability:
+    frame = fifo.available(ws, needs)
+    return Availability(ok=bool((frame["shortfall"] <= 0).all()), frame=frame)
+
+
+def _short_message(what: str, availability: Availability) -> str:
+    short = availability.frame[availability.frame["shortfall"] > 0]
+    parts = [f"{r.item} (need {r.needed:g} {r.unit}, have {r.available:g}, short "
+             f"{r.shortfall:g}{'; ' + r.note if isinstance(r.note, str) and r.note else ''})"
+             for r in short.itertuples()]
+    return f"not enough stock for {what}: " + "; ".join(parts)
+
+
+class Production(Area):
+    """Production runs: check stock, record a run (FIFO, one unit of work), reverse it.
+
+    >>> with bakery.session() as ws:  # doctest: +SKIP
+    ...     if ws.production.check("brownie-square", batches=2).ok:
+    ...         ws.production.record("brownie-square", batches=2, actual_yield=30)
+    ...     ws.commit()
+    """
+
+    area_name = "production"
+
+    def _finished_unit(self, finished_unit: str) -> Any:
+        return lookup_row(self._ws, "finished_units", "slug", finished_unit, "finished unit")
+
+    # -- reads ------------------------------------------------------------------------------
+    @read_operation
+    def check(self, finished_unit: str, *, batches: Any) -> Availability:
+        """Whether stock covers ``batches`` of the finished unit's recipe (nested expanded):
+        needed, available and shortfall per ingredient.
+
+        >>> ws.production.check("brownie-square", batches=2).ok  # doctest: +SKIP
+        True
+        """
+        amount = positive(batches, "batches")
+        row = self._finished_unit(finished_unit)
+        needs = expand(self._ws, {int(row.recipe_id): amount})
+        return _availability(self._ws, _needs(needs))
+
+    @read_operation
+    def history(self) -> pd.DataFrame:
+        """Production runs, oldest first: recipe, batches, expected and actual yield, loss,
+        total and per-unit cost, event, and whether the run was reversed.
+
+        >>> ws.production.history()[["run_id", "item", "quantity", "loss"]]  # doctest: +SKIP
+        """
+        runs, fu, r, ev = (table("runs"), table("finished_units"), table("recipes"),
+                           table("events"))
+        stmt = (
+            select(runs.c.id.label("run_id"), fu.c.slug.label("item"),
+                   cast(runs.c.quantity, Float).label("quantity"),
+                   cast(runs.c.total_cost, Float).label("total_cost"),
+                   cast(runs.c.per_unit_cost, Float).label("per_unit_cost"),
+                   ev.c.name.label("event"),
+                   case((runs.c.reversed_at.is_(None), False), else_=True).label("reversed"),
+                   r.c.slug.label("recipe"), cast(runs.c.batches, Float).label("batches"),
+                   cast(runs.c.expected_quantity, Float).label("expected_quantity"),
+                   cast(runs.c.loss, Float).label("loss"), runs.c.produced_at, runs.c.notes)
+            .select_from(runs.join(fu, fu.c.id == runs.c.finished_unit_id)
+                         .outerjoin(r, r.c.id == runs.c.recipe_id)
+                         .outerjoin(ev, ev.c.id == runs.c.event_id))
+            .where(runs.c.kind == "production")
+            .order_by(runs.c.produced_at, runs.c.id)
+        )
+        frame = self._ws.frame(stmt)
+        if not frame.empty:
+            frame["reversed"] = frame["reversed"].astype(bool)
+        return frames.validate(frame, HISTORY)
+
+    @read_operation
+    def stock(self) -> pd.DataFrame:
+        """Finished units on hand, with their weighted unit cost.
+
+        >>> ws.production.stock()  # doctest: +SKIP
+                     item  on_hand  unit_cost  unit  value  lots
+        0  brownie-square     28.0     0.2113  each   5.92     1
+        """
+        lots, fu = table("lots"), table("finished_units")
+        value = func.sum(lots.c.remaining * lots.c.unit_cost)
+        stmt = (
+            select(fu.c.slug.label("item"), func.sum(lots.c.remaining).label("on_hand"),
+                   value.label("value"),
+                   func.sum(case((lots.c.unit_cost.is_(None), 0), else_=lots.c.remaining))
+                   .label("costed"),
+                   func.count(lots.c.id).label("lots"), func.min(lots.c.unit).label("unit"))
+            .select_from(lots.join(fu, fu.c.id == lots.c.finished_unit_id))
+            .where(lots.c.kind == "finished_unit", lots.c.remaining > 0)
+            .group_by(fu.c.slug)
+            .order_by(fu.c.slug)
+        )
+        rows = []
+        for row in self._ws.execute(stmt):
+            costed = Decimal(str(row.costed or 0))
+            value_d = None if row.value is None else Decimal(str(row.value))
+            rows.append({
+                "item": row.item, "on_hand": float(row.on_hand),
+                "unit_cost": None if not costed or value_d is None else float(value_d / costed),
+                "unit": row.unit, "value": None if value_d is None else float(value_d),
+                "lots": int(row.lots)})
+        return frames.validate(pd.DataFrame(rows), STOCK)
+
+    # -- writes -----------------------------------------------------------------------------
+    @write_operation
+    def record(self, finished_unit: str, *, batches: Any, actual_yield: Any = None,
+               event: str | None = None, produced_at: Any = None,
+               notes: str | None = None) -> ProductionResult:
+        """Make ``batches`` of a finished unit's recipe: consume every ingredient of the
+        expanded recipe FIFO, create a finished-unit lot at total cost / actual yield.
+
+        ``actual_yield`` defaults to batches x items per batch; the difference is the loss,
+        reported in items (the good units carry the whole cost). Not enough stock raises
+        InsufficientStockError (with the Availability) and writes nothing.
+
+        >>> ws.production.record("brownie-square", batches=2,  # doctest: +SKIP
+        ...                      actual_yield=30).per_unit_cost
+        0.2113
+        """
+        from bakekit.db.models.base import new_uuid, utcnow
+
+        ws = self._ws
+        amount = positive(batches, "batches")
+        unit_row = self._finished_unit(finished_unit)
+        expected = q(amount * Decimal(unit_row.items_per_batch))
+        made = expected if actual_yield is None else positive(actual_yield, "actual_yield")
+        made = q(made)
+        when = utcnow() if produced_at is None else check_datetime(produced_at, "produced_at")
+        check_text(notes, "notes")
+        event_id = None
+        if event is not None:
+            event_id = int(lookup_row(ws, "events", "name", event, "event").id)
+        recipe_id = int(unit_row.recipe_id)
+        expanded = expand(ws, {recipe_id: amount})
+        needs = _needs(expanded)
+        availability = _availability(ws, needs)
+        if not availability.ok:
+            raise InsufficientStockError(
+                _short_message(f"{amount:g} batch(es) of {finished_unit!r}", availability),
+                availability)
+        r = table("recipes")
+        recipe_slug = ws.scalar(select(r.c.slug).where(r.c.id == recipe_id))
+        snapshot = json.dumps({
+            "recipe": recipe_slug, "finished_unit": unit_row.slug,
+            "items_per_batch": str(unit_row.items_per_batch), "item_unit": unit_row.item_unit,
+            "batches": str(amount), "expected_quantity": str(expected),
+            "ingredients": [{"item": str(e.item), "quantity": str(e.quantity),
+                             "unit": str(e.unit)} for e in expanded.itertuples(index=False)],
+        })
+        runs = table("runs")
+        run_id = int(ws.scalar(insert(runs).returning(runs.c.id), {
+            "uuid": new_uuid(), "kind": "production", "finished_unit_id": unit_row.id,
+            "recipe_id": recipe_id, "batches": amount, "expected_quantity": expected,
+            "quantity": made, "loss": expected - made, "event_id": event_id,
+            "produced_at": when, "notes": notes, "snapshot": snapshot, "imported": False,
+            "created_at": utcnow(),
+        }))
+        consumed = []
+        total = Decimal(0)
+        for item, quantity, unit in needs:
+            plan = fifo.take(ws, item, quantity, unit, lock=True)
+            if plan.shortfall > 0:  # e.g. one ingredient in two units that don't convert
+                raise InsufficientStockError(
+                    f"not enough stock for {amount:g} batch(es) of {finished_unit!r}: "
+                    f"{item.slug} short {float(plan.shortfall):g} {plan.unit}", availability)
+            fifo.write_take(ws, plan, reason="production", run_id=run_id)
+            total += plan.total_cost
+            consumed.extend(
+                {"item": item.slug, "lot_id": t.lot_id, "purchased_on": t.acquired_on,
+                 "quantity": float(t.quantity), "unit": t.unit,
+                 "unit_cost": None if t.unit_cost is None else float(t.unit_cost),
+                 "cost": None if t.cost is None else float(t.cost)} for t in plan.takes)
+        per_unit = money(total / made)
+        output = fifo.Item("finished_unit", int(unit_row.id), str(unit_row.slug))
+        lot_id = fifo.new_lot(ws, output, quantity=made, unit="each", unit_cost=per_unit,
+                              acquired_on=when.date(), reason="production", run_id=run_id,
+                              ledger_cost=money(total))
+        ws.execute(update(runs).where(runs.c.id == run_id)
+                   .values(total_cost=money(total), per_unit_cost=per_unit))
+        return ProductionResult(
+            run_id=run_id, item=str(unit_row.slug), batches=float(amount),
+            expected_quantity=float(expected), quantity=float(made),
+            loss=float(expected - made), total_cost=float(total),
+            per_unit_cost=float(per_unit), lot_id=lot_id,
+            consumed=frames.validate(pd.DataFrame(consumed), frames.RUN_CONSUMED))
+
+    @write_operation
+    def reverse(self, run_id: int) -> Reversal:
+        """Undo a production run whose finished units are untouched: every consumed lot is
+        restored exactly, the finished-unit lot goes to zero, "reversal" rows go in the
+        ledger and the run is marked reversed (history is never deleted).
+
+        >>> ws.production.reverse(12).restored  # doctest: +SKIP
+        """
+        from bakekit.db.models.base import utcnow
+
+        ws = self._ws
+        try:
+            if isinstance(run_id, bool):
+                raise TypeError
+            run_id = operator.index(run_id)
+        except TypeError:
+            raise ValidationError(f"run_id: {run_id!r} must be an integer run id",
+                                  field="run_id", value=run_id) from None
+        runs, lots, m, fu = (table("runs"), table("lots"), table("movements"),
+                             table("finished_units"))
+        run = ws.execute(select(runs.c.kind, runs.c.reversed_at, runs.c.imported,
+                                fu.c.slug, fu.c.id.label("fu_id"))
+                         .outerjoin(fu, fu.c.id == runs.c.finished_unit_id)
+                         .where(runs.c.id == run_id)).first()
+        if run is None or run.kind != "production":
+            raise NotFoundError("production run", run_id)
+        if run.reversed_at is not None:
+            raise ValidationError(f"run_id: production run {run_id} was already reversed on "
+                                  f"{run.reversed_at:%Y-%m-%d %H:%M}", field="run_id",
+                                  value=run_id)
+        if run.imported:
+            raise ValidationError(f"run_id: production run {run_id} was imported as history "
+                                  "and consumed no stock here; it cannot be reversed",
+                                  field="run_id", value=run_id)
+        # every lot this run touched, with what it took or made (one statement, locked)
+        stmt = (
+            select(lots.c.id, lots.c.kind, lots.c.run_id, lots.c.acquired_on, lots.c.quantity,
+                   lots.c.remaining, lots.c.unit, lots.c.unit_cost,
+                   func.sum(m.c.quantity).label("moved"), func.sum(m.c.cost).label("cost"))
+            .join(m, m.c.lot_id == lots.c.id)
+            .where(m.c.run_id == run_id)
+            .group_by(lots.c.id, lots.c.kind, lots.c.run_id, lots.c.acquired_on,
+                      lots.c.quantity, lots.c.remaining, lots.c.unit, lots.c.unit_cost)
+            .order_by(lots.c.id)
+        )
+        touched = list(ws.execute(stmt))
+        if ws.connection.dialect.name == "postgresql" and touched:
+            ws.execute(select(lots.c.id).where(lots.c.id.in_([t.id for t in touched]))
+                       .order_by(lots.c.id).with_for_update())
+        output = [t for t in touched if t.run_id == run_id and t.kind == "finished_unit"]
+        inputs = [t for t in touched if not (t.run_id == run_id and t.kind == "finished_unit")]
+        if len(output) != 1:
+            raise ValidationError(f"run_id: production run {run_id} has no finished-unit lot "
+                                  "to take back", field="run_id", value=run_id)
+        made = output[0]
+        other_moves = ws.scalar(select(func.count()).select_from(m)
+                                .where(m.c.lot_id == made.id,
+                                       (m.c.run_id.is_(None)) | (m.c.run_id != run_id)))
+        if Decimal(made.remaining) != Decimal(made.quantity) or other_moves:
+            used = Decimal(made.quantity) - Decimal(made.remaining)
+            raise ValidationError(
+                f"run_id: production run {run_id} cannot be reversed: its output "
+                f"({run.slug}, lot {made.id}) was already used ({float(used):g} of "
+                f"{float(Decimal(made.quantity)):g} each taken, {int(other_moves)} other "
+                "movement(s)); reverse or undo what used it first",
+                field="run_id", value=run_id)
+        takes = []
+        for t in inputs:
+            moved = Decimal(t.moved)  # negative: what the run took
+            cost = None if t.cost is None else Decimal(t.cost)
+            takes.append((t, -moved, None if cost is None else -cost))
+        ws.execute(
+            update(lots).where(lots.c.id == bindparam("lot"))
+            .values(remaining=bindparam("left")),
+            [{"lot": t.id, "left": Decimal(t.remaining) + back} for t, back, _ in takes]
+            + [{"lot": made.id, "left": Decimal(0)}])
+        made_cost = None if made.cost is None else -Decimal(made.cost)
+        fifo.ledger(ws, [(t.id, back, cost) for t, back, cost in takes]
+                    + [(made.id, -Decimal(made.remaining), made_cost)],
+                    reason="reversal", run_id=run_id)
+        ws.execute(update(runs).where(runs.c.id == run_id).values(reversed_at=utcnow()))
+        item_slugs = self._lot_slugs([t.id for t, _, _ in takes])
+        restored = [{"item": item_slugs.get(t.id), "lot_id": t.id, "quantity": float(back),
+                     "unit": t.unit, "cost": None if cost is None else float(cost)}
+                    for t, back, cost in takes]
+        restored.append({"item": run.slug, "lot_id": made.id,
+                         "quantity": -float(Decimal(made.remaining)), "unit": made.unit,
+                         "cost": None if made_cost is None else float(made_cost)})
+        return Reversal(run_id=run_id, item=str(run.slug),
+                        restored=frames.validate(pd.DataFrame(restored), REVERSAL))
+
+    def _lot_slugs(self, lot_ids: list[int]) -> dict[int, str]:
+        if not lot_ids:
+            return {}
+        from bakekit.areas.inventory import lots_with_items
+
+        joined, slug = lots_with_items()
+        lots = table("lots")
+        return {int(i): str(s) for i, s in self._ws.execute(
+            select(lots.c.id, slug).select_from(joined).where(lots.c.id.in_(lot_ids)))}
+
