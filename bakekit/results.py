@@ -141,3 +141,55 @@ class Reversal:
     run_id: int
     item: str
     restored: pd.DataFrame = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did, per entity: read, created, updated, unchanged, skipped (+ reasons).
+
+    ``unknown_fields`` maps an entity to the field names of the file it did not understand.
+    """
+
+    frame: pd.DataFrame = field(repr=False)
+    unknown_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    source: str = ""
+    version: str | None = None
+
+    def counts(self, entity: str) -> dict[str, int]:
+        """The counts of one entity as a dict (read, created, updated, unchanged, skipped)."""
+        row = self.frame[self.frame["entity"] == entity]
+        if row.empty:
+            return {k: 0 for k in ("read", "created", "updated", "unchanged", "skipped")}
+        r = row.iloc[0]
+        return {k: int(r[k]) for k in ("read", "created", "updated", "unchanged", "skipped")}
+
+    def _repr_html_(self) -> str:
+        return _html("Import report", {"source": self.source, "version": self.version},
+                     self.frame)
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """A review of an input file against the database: one frame row per input row.
+
+    ``status`` is new / changed / unchanged / missing / conflict / invalid; ``apply()``
+    writes the new and changed rows in the workspace the reconciliation was made in.
+    """
+
+    kind: str
+    frame: pd.DataFrame = field(repr=False)
+    #: the workspace's IO area (internal: apply() writes through it)
+    _area: object = field(repr=False, compare=False, default=None)
+
+    def counts(self) -> dict[str, int]:
+        """How many rows have each status."""
+        return {str(k): int(v) for k, v in self.frame["status"].value_counts().items()}
+
+    def apply(self) -> ImportReport:
+        """Write the new and changed rows (atomically, recorded as one write operation)."""
+        if self._area is None:
+            raise RuntimeError("this reconciliation is not bound to a workspace")
+        return self._area.apply_reconciliation(self)  # type: ignore[attr-defined,no-any-return]
+
+    def _repr_html_(self) -> str:
+        return _html(f"Reconciliation ({self.kind})", self.counts(), self.frame)

@@ -16,6 +16,7 @@ from bakekit.errors import UnitConversionError, ValidationError
 MASS = "mass"
 VOLUME = "volume"
 COUNT = "count"
+LENGTH = "length"
 
 #: canonical unit name -> (pint expression, dimension)
 CANONICAL_UNITS: dict[str, tuple[str, str]] = {
@@ -35,10 +36,15 @@ CANONICAL_UNITS: dict[str, tuple[str, str]] = {
     "gal": ("liquid_gallon", VOLUME),
     "each": ("each", COUNT),
     "dozen": ("dozen_each", COUNT),
+    # ribbon and twine (packaging sold by length)
+    "in": ("inch", LENGTH),
+    "ft": ("foot", LENGTH),
+    "yd": ("yard", LENGTH),
+    "m": ("meter", LENGTH),
 }
 
 #: the unit every dimension is reported in, beside the item's own unit
-BASE_UNIT = {MASS: "g", VOLUME: "ml", COUNT: "each"}
+BASE_UNIT = {MASS: "g", VOLUME: "ml", COUNT: "each", LENGTH: "in"}
 
 _ALIASES: dict[str, str] = {
     "gram": "g", "grams": "g", "gr": "g",
@@ -60,6 +66,9 @@ _ALIASES: dict[str, str] = {
     "unit": "each", "units": "each", "item": "each", "items": "each", "pc": "each", "pcs": "each",
     "whole": "each", "large": "each",
     "dozens": "dozen", "doz": "dozen",
+    "inch": "in", "inches": "in", "linear_inches": "in", "linear inches": "in",
+    "foot": "ft", "feet": "ft", "yard": "yd", "yards": "yd", "yds": "yd",
+    "meter": "m", "meters": "m", "metre": "m", "metres": "m",
 }
 
 #: decimal places kept for quantities and money in the database

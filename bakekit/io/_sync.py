@@ -1,0 +1,317 @@
+"""Shared machinery of the importers: problem collection, slugs, value checks, and a
+set-based upsert (one SELECT, one executemany INSERT, one executemany UPDATE per table)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import bindparam, insert, select, update
+
+from bakekit import frames
+from bakekit.areas._common import table
+from bakekit.errors import BakekitError, ImportValidationError, ValidationError
+from bakekit.results import ImportReport
+from bakekit.units import normalize_unit, to_decimal
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.workspace import Workspace
+
+COUNTS = ("read", "created", "updated", "unchanged", "skipped")
+
+
+def slugify(text: str, sep: str = "-") -> str:
+    """A lower-case slug of ASCII letters and digits.
+
+    >>> slugify("Toasted Almond Sablés")
+    'toasted-almond-sabl-s'
+    """
+    return re.sub(r"[^a-z0-9]+", sep, text.lower()).strip(sep)
+
+
+def num(value: Decimal | float | int | None) -> str:
+    """A number written without trailing zeros (for keys and density strings)."""
+    if value is None:
+        return ""
+    d = Decimal(str(value)).normalize()
+    return format(d, "f")
+
+
+class Problems:
+    """Collects every problem of an input (row, entity, field, value, reason); raise at the end."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, entity: str, row: int | None, field_name: str | None, value: Any,
+            reason: str) -> None:
+        self.rows.append({"row": row, "entity": entity, "field": field_name,
+                          "value": None if value is None else _short(value), "reason": reason})
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+    def frame(self) -> pd.DataFrame:
+        return frames.validate(pd.DataFrame(self.rows), frames.IMPORT_ERRORS)
+
+    def raise_if_any(self, what: str) -> None:
+        if self.rows:
+            errors = self.frame()
+            first = self.rows[0]
+            raise ImportValidationError(
+                f"{what}: {len(self.rows)} problem(s); first: {first['entity']} row "
+                f"{first['row']}, field {first['field']!r}, value {first['value']!r}: "
+                f"{first['reason']} (see .errors for all; nothing was written)", errors)
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+@dataclass
+class Checker:
+    """Value checks for one row that record problems instead of raising."""
+
+    problems: Problems
+    entity: str
+    row: int
+    ok: bool = True
+
+    def fail(self, field_name: str | None, value: Any, reason: str) -> None:
+        self.ok = False
+        self.problems.add(self.entity, self.row, field_name, value, reason)
+
+    def text(self, rec: dict, key: str, *, required: bool = False,
+             alternatives: Sequence[str] = ()) -> str | None:
+        for k in (key, *alternatives):
+            value = rec.get(k)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            if not isinstance(value, str):
+                self.fail(k, value, f"must be text, not {type(value).__name__}")
+                return None
+            return value.strip()
+        if required:
+            self.fail(key, None, "is missing")
+        return None
+
+    def number(self, rec: dict, key: str, *, required: bool = False, positive: bool = False,
+               non_negative: bool = False, alternatives: Sequence[str] = ()) -> Decimal | None:
+        for k in (key, *alternatives):
+            value = rec.get(k)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            if isinstance(value, float) and math.isnan(value):
+                self.fail(k, value, "is NaN, not a number")
+                return None
+            if isinstance(value, str):
+                value = value.strip().replace("$", "").replace(",", "")
+            try:
+                return to_decimal(value, k, positive=positive, non_negative=non_negative)
+            except ValidationError as exc:
+                self.fail(k, rec.get(k), str(exc).split(": ", 1)[-1])
+                return None
+        if required:
+            self.fail(key, None, "is missing")
+        return None
+
+    def date(self, rec: dict, key: str, *, required: bool = False,
+             alternatives: Sequence[str] = ()) -> dt.date | None:
+        stamp = self.datetime(rec, key, required=required, alternatives=alternatives)
+        return None if stamp is None else stamp.date()
+
+    def datetime(self, rec: dict, key: str, *, required: bool = False,
+                 alternatives: Sequence[str] = ()) -> dt.datetime | None:
+        for k in (key, *alternatives):
+            value = rec.get(k)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            if isinstance(value, dt.datetime):
+                return value.replace(tzinfo=None)
+            if isinstance(value, dt.date):
+                return dt.datetime(value.year, value.month, value.day)
+            if isinstance(value, pd.Timestamp):
+                return value.to_pydatetime().replace(tzinfo=None)
+            if isinstance(value, str):
+                text = value.strip().replace("Z", "+00:00")
+                try:
+                    stamp = dt.datetime.fromisoformat(text)
+                except ValueError:
+                    self.fail(k, value, "is not a date (use YYYY-MM-DD or ISO 8601)")
+                    return None
+                if stamp.tzinfo is not None:
+                    stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
+                return stamp
+            self.fail(k, value, "is not a date (use YYYY-MM-DD or ISO 8601)")
+            return None
+        if required:
+            self.fail(key, None, "is missing")
+        return None
+
+    def unit(self, rec: dict, key: str, *, required: bool = True) -> str | None:
+        value = rec.get(key)
+        if value is None or value == "":
+            if required:
+                self.fail(key, value, "is missing")
+            return None
+        try:
+            return normalize_unit(value, field=key)
+        except BakekitError as exc:
+            self.fail(key, value, str(exc).split(": ", 1)[-1])
+            return None
+
+    def flag(self, rec: dict, key: str, default: bool = False) -> bool:
+        value = rec.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in {"true", "false", "yes", "no"}:
+            return value.strip().lower() in {"true", "yes"}
+        self.fail(key, value, "must be true or false")
+        return default
+
+
+@dataclass
+class Tally:
+    """Counts and reasons per entity, in the order entities were first seen."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    reasons: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def entity(self, name: str) -> dict[str, int]:
+        if name not in self.counts:
+            self.counts[name] = dict.fromkeys(COUNTS, 0)
+        return self.counts[name]
+
+    def add(self, name: str, what: str, n: int = 1) -> None:
+        self.entity(name)[what] += n
+
+    def reason(self, name: str, text: str) -> None:
+        self.entity(name)
+        if text not in self.reasons[name]:
+            self.reasons[name].append(text)
+
+    def report(self, *, unknown: dict[str, set[str]], source: str,
+               version: str | None) -> ImportReport:
+        rows = [{"entity": name, **c, "reasons": "; ".join(self.reasons.get(name, []))}
+                for name, c in self.counts.items()]
+        frame = frames.validate(pd.DataFrame(rows), frames.IMPORT_REPORT)
+        if "reasons" in frame:
+            frame["reasons"] = frame["reasons"].fillna("").astype(str)
+        return ImportReport(frame=frame,
+                            unknown_fields={k: tuple(sorted(v)) for k, v in unknown.items()
+                                            if v},
+                            source=source, version=version)
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equality of a stored value and a wanted one (Decimals by value, dates by day)."""
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(b, Decimal) or isinstance(a, Decimal):
+        try:
+            return Decimal(str(a)) == Decimal(str(b))
+        except Exception:  # noqa: BLE001
+            return False
+    if isinstance(b, dt.datetime) and isinstance(a, (dt.datetime, str)):
+        a = dt.datetime.fromisoformat(a) if isinstance(a, str) else a
+        return a.replace(tzinfo=None) == b.replace(tzinfo=None)
+    if isinstance(b, dt.date) and not isinstance(b, dt.datetime):
+        if isinstance(a, dt.datetime):
+            return a.date() == b
+        if isinstance(a, str):
+            return a[:10] == b.isoformat()
+    return bool(a == b)
+
+
+def existing(ws: Workspace, table_name: str, key: Callable[[Any], Any] | Sequence[str]
+             ) -> dict[Any, Any]:
+    """Every row of a table by its natural key (one SELECT)."""
+    t = table(table_name)
+    rows = ws.execute(select(t)).all()
+    if callable(key):
+        return {key(r): r for r in rows}
+    cols = list(key)
+    if len(cols) == 1:
+        return {getattr(r, cols[0]): r for r in rows}
+    return {tuple(getattr(r, c) for c in cols): r for r in rows}
+
+
+def upsert(ws: Workspace, table_name: str, wanted: Iterable[tuple[Any, dict[str, Any]]],
+           current: dict[Any, Any], tally: Tally, entity: str, *,
+           compare: Sequence[str] | None = None,
+           statuses: dict[Any, str] | None = None) -> dict[Any, int]:
+    """Insert rows whose key is new, update those whose compared columns differ.
+
+    ``wanted`` yields (key, column values); returns the id of every key. Counts go to
+    ``tally`` under ``entity`` (created / updated / unchanged).
+    """
+    t = table(table_name)
+    ids: dict[Any, int] = {}
+    inserts: list[tuple[Any, dict[str, Any]]] = []
+    updates: list[dict[str, Any]] = []
+    for key, values in wanted:
+        row = current.get(key)
+        if row is None:
+            inserts.append((key, values))
+            continue
+        ids[key] = int(row.id)
+        cols = compare if compare is not None else list(values)
+        diff = {c: values[c] for c in cols if c in values and not same(getattr(row, c),
+                                                                        values[c])}
+        if diff:
+            updates.append({"b_id": row.id, **{f"b_{c}": values[c] for c in cols
+                                               if c in values}})
+            tally.add(entity, "updated")
+            status = "updated"
+        else:
+            tally.add(entity, "unchanged")
+            status = "unchanged"
+        if statuses is not None:
+            statuses[key] = status
+    if inserts:
+        columns = set().union(*(v.keys() for _, v in inserts))
+        rows = [{c: v.get(c) for c in columns} for _, v in inserts]  # one shape for executemany
+        result = ws.execute(insert(t).returning(t.c.id, sort_by_parameter_order=True), rows)
+        for (key, _), new_id in zip(inserts, [r[0] for r in result], strict=True):
+            ids[key] = int(new_id)
+            if statuses is not None:
+                statuses[key] = "created"
+        tally.add(entity, "created", len(inserts))
+    if updates:
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for u in updates:
+            groups[tuple(sorted(k for k in u if k != "b_id"))].append(u)
+        for cols, params in groups.items():
+            stmt = (update(t).where(t.c.id == bindparam("b_id"))
+                    .values({c[2:]: bindparam(c) for c in cols}))
+            ws.execute(stmt, params)
+    return ids
+
+
+def fill_lot_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
+    """Give uncosted lots their cost per lot unit, and their uncosted ledger rows a cost.
+
+    Set-based (two executemany UPDATEs); lots that already have a cost are left alone, so
+    the ledger audit (remaining value equals the ledger's cost sum) stays clean.
+    """
+    if not costs:
+        return
+    lots, movements = table("lots"), table("movements")
+    params = [{"b_lot": lot_id, "b_cost": unit_cost} for lot_id, unit_cost in costs]
+    ws.execute(update(lots).where(lots.c.id == bindparam("b_lot"), lots.c.unit_cost.is_(None))
+               .values(unit_cost=bindparam("b_cost")), params)
+    ws.execute(update(movements)
+               .where(movements.c.lot_id == bindparam("b_lot"), movements.c.cost.is_(None))
+               .values(cost=movements.c.quantity * bindparam("b_cost")), params)

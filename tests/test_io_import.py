@@ -1,0 +1,216 @@
+"""ws.io.import_bake_tracker: the real v3.4 and v4.2 exports, partial files, updates, and
+malformed files (every problem listed, nothing written)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from sqlalchemy import select
+
+from bakekit.areas._common import table
+from bakekit.errors import ImportValidationError
+from tests.conftest import SHARED_DATA, assert_atomic, snapshot
+
+
+def _price(ws, brand: str) -> float:
+    t = table("products")
+    return float(ws.scalar(select(t.c.price).where(t.c.brand == brand)))
+
+
+REAL_FILES = ["sample_data_v3.4.json", "sample_data_all_v4.2.json"]
+
+
+def _real(name: str):
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"real bake-tracker data not found at {path} (../shared/data absent)")
+    return path
+
+
+def small_file() -> dict:
+    """A tiny v4-style export touching every kind of section."""
+    return {
+        "version": "4.2",
+        "suppliers": [{"name": "Costco", "city": "Waltham", "state": "MA"}],
+        "ingredients": [
+            {"slug": "flour", "display_name": "Flour", "density_volume_value": 1,
+             "density_volume_unit": "cup", "density_weight_value": 4.25,
+             "density_weight_unit": "oz"},
+            {"slug": "flour_bread", "display_name": "Bread flour", "parent_slug": "flour"},
+            {"slug": "sugar", "display_name": "Sugar"},
+        ],
+        "products": [
+            {"ingredient_slug": "flour", "brand": "KA", "product_name": "AP 5 lb",
+             "package_unit_quantity": 5, "package_unit": "lb"},
+            {"ingredient_slug": "sugar", "brand": "C&H", "product_name": "Sugar",
+             "package_unit_quantity": 4, "package_unit": "lb"},
+        ],
+        "purchases": [
+            {"ingredient_slug": "flour", "product_brand": "KA", "purchased_at": "2025-01-05",
+             "quantity_purchased": 1, "unit_cost": 18.0, "supplier": "Costco"},
+        ],
+        "inventory_items": [
+            {"ingredient_slug": "flour", "product_brand": "KA", "quantity": 4,
+             "purchase_date": "2025-01-05", "location": "pantry"},
+            {"ingredient_slug": "sugar", "product_brand": "C&H", "quantity": 2,
+             "purchase_date": "2025-01-06"},
+        ],
+        "recipes": [
+            {"name": "Base", "slug": "base", "ingredients": [
+                {"ingredient_slug": "flour", "quantity": 2, "unit": "cup"}]},
+            {"name": "Cookies", "slug": "cookies", "ingredients": [
+                {"ingredient_slug": "sugar", "quantity": 1, "unit": "cup"}],
+             "components": [{"recipe_name": "Base", "quantity": 0.5}]},
+        ],
+        "finished_units": [{"slug": "cookie", "display_name": "Cookie",
+                            "recipe_name": "Cookies", "items_per_batch": 24,
+                            "item_unit": "cookie"}],
+        "finished_goods": [{"slug": "cookie-box", "display_name": "Cookie box"}],
+        "compositions": [{"finished_good_slug": "cookie-box", "finished_unit_slug": "cookie",
+                          "component_quantity": 12}],
+        "packages": [{"name": "Gift"}],
+        "package_finished_goods": [{"package_name": "Gift",
+                                    "finished_good_slug": "cookie-box", "quantity": 1}],
+        "recipients": [{"name": "Alice"}],
+        "events": [{"name": "Xmas", "event_date": "2025-12-20"}],
+        "event_recipient_packages": [{"event_name": "Xmas", "recipient_name": "Alice",
+                                      "package_name": "Gift", "quantity": 1}],
+        "event_assembly_targets": [{"event_name": "Xmas", "finished_good_slug": "cookie-box",
+                                    "target_quantity": 3}],
+        "production_records": [{"recipe_name": "Cookies", "batches": 2,
+                                "produced_at": "2024-12-14T10:00:00Z", "actual_cost": 9.5,
+                                "event_name": "Xmas"}],
+    }
+
+
+@pytest.mark.parametrize("name", REAL_FILES)
+def test_real_file_imports_completely_and_reimport_is_a_no_op(bakery, name):
+    path = _real(name)
+    data = json.loads(path.read_text())
+    with bakery.session() as ws:
+        report = ws.io.import_bake_tracker(path)
+        frame = report.frame.set_index("entity")
+        for section, rows in data.items():
+            if isinstance(rows, list) and rows and isinstance(rows[0], dict):
+                assert frame.loc[section, "read"] == len(rows), section
+                assert frame.loc[section, "created"] == len(rows), section
+        assert ws.inventory.audit().empty
+        lots = ws.inventory.lots()
+        assert len(lots) == len(data["inventory_items"])
+        ws.commit()
+    before = snapshot(bakery)
+    with bakery.session() as ws:
+        again = ws.io.import_bake_tracker(path)
+        ws.commit()
+    assert again.frame["created"].sum() == 0
+    assert again.frame["updated"].sum() == 0
+    assert snapshot(bakery) == before
+
+
+def test_v34_details(bakery):
+    path = _real("sample_data_v3.4.json")
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker(path)
+        ing = ws.catalog.ingredients().set_index("item")
+        assert ing["density"].notna().sum() == 113
+        assert _price(ws, "King Arthur") == pytest.approx(19.99)
+        lots = ws.inventory.lots()
+        # priced where a purchase of the same product and day exists, else uncosted
+        assert lots["unit_cost"].notna().sum() == 5
+        assert lots["unit_cost"].isna().sum() == 8
+
+
+def test_v42_details(bakery):
+    path = _real("sample_data_all_v4.2.json")
+    with bakery.session() as ws:
+        report = ws.io.import_bake_tracker(path)
+        ing = ws.catalog.ingredients()
+        assert ing["density"].notna().sum() == 127
+        assert "1 cup = 4.42 oz" in set(ing["density"])
+        assert ing["parent"].notna().sum() == 398
+        assert ing["is_packaging"].sum() == 21
+        assert "is_hidden" in report.unknown_fields["products"]
+        assert ws.inventory.lots()["unit_cost"].isna().all()
+
+
+def test_price_arriving_later_updates_and_costs_the_lots(bakery):
+    data = small_file()
+    data["purchases"][0]["unit_cost"] = None
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker(data)
+        assert ws.inventory.lots("flour")["unit_cost"].isna().all()
+        data["purchases"][0]["unit_cost"] = 18.0
+        report = ws.io.import_bake_tracker(data)
+        assert report.counts("purchases")["updated"] == 1
+        assert report.counts("inventory_items")["updated"] == 1
+        lot = ws.inventory.lots("flour").iloc[0]
+        assert lot["unit_cost"] == pytest.approx(3.6)
+        assert _price(ws, "KA") == 18.0
+        assert ws.inventory.audit().empty
+
+
+def test_partial_files_resolve_against_the_database(bakery):
+    data = small_file()
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker({"ingredients": data["ingredients"]})
+        report = ws.io.import_bake_tracker({"products": data["products"]})
+        assert report.counts("products")["created"] == 2
+        report = ws.io.import_bake_tracker({"version": "3.4",
+                                            "purchases": data["purchases"],
+                                            "inventory_items": data["inventory_items"]})
+        assert report.counts("inventory_items")["created"] == 2
+        report = ws.io.import_bake_tracker({"recipes": data["recipes"]})
+        assert report.counts("recipes")["created"] == 2
+        assert ws.inventory.audit().empty
+
+
+def test_changed_recipe_is_updated(bakery):
+    data = small_file()
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker(data)
+        data["recipes"][0]["ingredients"][0]["quantity"] = 3
+        report = ws.io.import_bake_tracker(data)
+        assert report.counts("recipes") == {"read": 2, "created": 0, "updated": 1,
+                                            "unchanged": 1, "skipped": 0}
+
+
+def test_malformed_file_lists_every_problem_and_writes_nothing(bakery):
+    data = small_file()
+    data["ingredients"][2]["display_name"] = 42  # wrong type
+    data["products"][0]["package_unit"] = "smidgen"  # unknown unit
+    data["products"][1]["ingredient_slug"] = "no_such_thing"  # unknown slug
+    data["inventory_items"][0]["quantity"] = -3  # negative
+    data["purchases"][0]["unit_cost"] = math.nan  # NaN price
+    del data["events"][0]["event_date"]  # missing key
+    before = snapshot(bakery)
+    with bakery.session() as ws, pytest.raises(ImportValidationError) as info:
+        ws.io.import_bake_tracker(data)
+    errors = info.value.errors
+    found = set(zip(errors["entity"], errors["field"], strict=True))
+    for expected in [("ingredients", "display_name"), ("products", "package_unit"),
+                     ("products", "ingredient_slug"), ("inventory_items", "quantity"),
+                     ("purchases", "unit_cost"), ("events", "event_date")]:
+        assert expected in found, (expected, errors)
+    assert {"row", "entity", "field", "value", "reason"} <= set(errors.columns)
+    unit_row = errors[errors["field"] == "package_unit"].iloc[0]
+    assert unit_row["row"] == 1 and unit_row["value"] == "smidgen"
+    assert snapshot(bakery) == before
+
+
+def test_bad_json_and_wrong_shapes(bakery, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"ingredients": [ {"slug": "x",, } ]}')
+    with bakery.session() as ws:
+        with pytest.raises(ImportValidationError) as info:
+            ws.io.import_bake_tracker(bad)
+        assert "not valid JSON" in info.value.errors["reason"].iloc[0]
+        with pytest.raises(ImportValidationError) as info:
+            ws.io.import_bake_tracker({"ingredients": {"slug": "x"}, "version": "9.0"})
+        assert set(info.value.errors["field"]) == {"ingredients", "version"}
+        assert ws.catalog.ingredients().empty
+
+
+def test_import_is_atomic(bakery):
+    assert_atomic(bakery, lambda ws: ws.io.import_bake_tracker(small_file()))
