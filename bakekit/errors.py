@@ -115,8 +115,14 @@ class DatabaseError(BakekitError):
         super().__init__(f"{operation} failed: {original}")
 
 
+class ConcurrencyError(DatabaseError):
+    """A write kept meeting lock contention (deadlock, lock timeout, serialization failure)
+    after bounded retries with backoff."""
+
+
 __all__ = [
     "BakekitError",
+    "ConcurrencyError",
     "DatabaseError",
     "DryRunError",
     "ImportValidationError",
