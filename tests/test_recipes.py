@@ -87,6 +87,21 @@ def test_expand_many_recipes_in_a_fixed_number_of_statements(family):
     assert all(isinstance(v, Decimal) for v in several["quantity"])
 
 
+def test_a_recipe_reached_by_two_paths_is_counted_on_both(stocked):
+    with stocked.session() as ws:
+        r = ws.recipes
+        r.add("base", "Base", ingredients=[("flour", 100, "g")])
+        r.add("left", "Left", ingredients=[], components=[("base", 2)])
+        r.add("right", "Right", ingredients=[("flour", 1, "oz")], components=[("base", 3)])
+        r.add("top", "Top", ingredients=[("sugar", 1, "cup")],
+              components=[("left", 1), ("right", 0.5)])
+        got = rows(ws.recipes.ingredients_for("top", batches=2))
+    # base: 2 * (1*2 + 0.5*3) = 7 batches = 700 g; right's own 2*0.5*1 oz; first unit seen
+    # (depth first: top, left, base, right) is base's g
+    assert got[("flour", "g")] == pytest.approx(700 + OZ, rel=1e-9)
+    assert got[("sugar", "cup")] == pytest.approx(2)
+
+
 def test_cycle_is_refused_naming_the_path(family):
     before = snapshot(family)
     with family.session() as ws:

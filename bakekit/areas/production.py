@@ -256,10 +256,11 @@ class Production(Area):
                                   field="run_id", value=run_id) from None
         runs, lots, m, fu = (table("runs"), table("lots"), table("movements"),
                              table("finished_units"))
-        run = ws.execute(select(runs.c.kind, runs.c.reversed_at, runs.c.imported,
-                                fu.c.slug, fu.c.id.label("fu_id"))
-                         .outerjoin(fu, fu.c.id == runs.c.finished_unit_id)
-                         .where(runs.c.id == run_id)).first()
+        postgres = ws.connection.dialect.name == "postgresql"
+        query = (select(runs.c.kind, runs.c.reversed_at, runs.c.imported, fu.c.slug)
+                 .outerjoin(fu, fu.c.id == runs.c.finished_unit_id)
+                 .where(runs.c.id == run_id))
+        run = ws.execute(query.with_for_update(of=runs) if postgres else query).first()
         if run is None or run.kind != "production":
             raise NotFoundError("production run", run_id)
         if run.reversed_at is not None:
@@ -281,10 +282,11 @@ class Production(Area):
                       lots.c.quantity, lots.c.remaining, lots.c.unit, lots.c.unit_cost)
             .order_by(lots.c.id)
         )
-        touched = list(ws.execute(stmt))
-        if ws.connection.dialect.name == "postgresql" and touched:
-            ws.execute(select(lots.c.id).where(lots.c.id.in_([t.id for t in touched]))
+        if postgres:  # lock the lots first (stable order), then read them
+            ws.execute(select(lots.c.id)
+                       .where(lots.c.id.in_(select(m.c.lot_id).where(m.c.run_id == run_id)))
                        .order_by(lots.c.id).with_for_update())
+        touched = list(ws.execute(stmt))
         output = [t for t in touched if t.run_id == run_id and t.kind == "finished_unit"]
         inputs = [t for t in touched if not (t.run_id == run_id and t.kind == "finished_unit")]
         if len(output) != 1:

@@ -100,16 +100,34 @@ def _scale(edges: Mapping[int, list[tuple[int, Decimal]]], slugs: Mapping[int, s
         cycle = find_cycle(edges, root)
         if cycle:
             raise _cycle_error(cycle, slugs)
-    order: dict[int, Decimal] = {}
-
-    def visit(recipe_id: int, batches: Decimal) -> None:
-        order[recipe_id] = order.get(recipe_id, Decimal(0)) + batches
-        for child, per_batch in edges.get(recipe_id, ()):
-            visit(child, batches * per_batch)
-
+    # first reach, depth first (a recipe, then its components): fixes the order of rows
+    order: list[int] = []
+    seen: set[int] = set()
+    stack = [int(r) for r in reversed(list(roots))]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        order.append(node)
+        stack.extend(c for c, _ in reversed(edges.get(node, [])) if c not in seen)
+    # batches: push each recipe's total down its edges once, parents before children
+    indegree = dict.fromkeys(order, 0)
+    for node in order:
+        for child, _ in edges.get(node, ()):
+            indegree[child] += 1
+    totals = {node: Decimal(0) for node in order}
     for root, batches in roots.items():
-        visit(int(root), Decimal(batches))
-    return order
+        totals[int(root)] += Decimal(batches)
+    ready = [n for n in order if indegree[n] == 0]
+    while ready:
+        node = ready.pop()
+        for child, per_batch in edges.get(node, ()):
+            totals[child] += totals[node] * per_batch
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                ready.append(child)
+    return {node: totals[node] for node in order}
 
 
 def expand(ws: Workspace, batches_by_recipe_id: Mapping[int, Decimal]) -> pd.DataFrame:
