@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bakekit.results import ImportReport
-from bakekit.workspace import Area, write_operation
+from bakekit.errors import ValidationError
+from bakekit.results import ImportReport, Reconciliation
+from bakekit.workspace import Area, read_operation, write_operation
 
 
 class IO(Area):
@@ -33,3 +34,35 @@ class IO(Area):
         from bakekit.io.bake_tracker import import_bake_tracker
 
         return import_bake_tracker(self._ws, path)
+
+    @read_operation
+    def reconcile(self, source: Any, kind: str = "prices") -> Reconciliation:
+        """Review a price list, purchases or a stock count against the database.
+
+        ``source`` is a DataFrame or a CSV, JSON or Excel path. The frame has one row per
+        input row: ``status`` new / changed / unchanged / missing / conflict / invalid, a
+        message, the fields that differ, and for prices the fuzzy ``match`` and ``score``.
+        Nothing is written until ``.apply()``.
+
+        >>> review = ws.io.reconcile("prices.csv", kind="prices")  # doctest: +SKIP
+        >>> review.frame[["row", "status", "match", "score"]]  # doctest: +SKIP
+        >>> review.apply()  # doctest: +SKIP
+        """
+        from bakekit.io.reconcile import reconcile
+
+        return reconcile(self._ws, self, source, kind)
+
+    @write_operation
+    def apply_reconciliation(self, reconciliation: Reconciliation, *,
+                             reason: str = "stock count") -> ImportReport:
+        """Write a reconciliation's new and changed rows (what ``Reconciliation.apply`` does).
+
+        >>> ws.io.apply_reconciliation(ws.io.reconcile(frame, kind="purchases"))  # doctest: +SKIP
+        """
+        from bakekit.io.reconcile import apply
+
+        if reconciliation._area is not None and reconciliation._area is not self:
+            raise ValidationError("this reconciliation was made in another workspace; "
+                                  "reconcile again here", field="reconciliation",
+                                  value=reconciliation.kind)
+        return apply(self._ws, reconciliation, reason=reason)

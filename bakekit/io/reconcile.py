@@ -1,0 +1,557 @@
+"""Reconciliation of spreadsheets against the database: price lists, purchases, stock counts.
+
+``reconcile`` reads and reviews (one row per input row, status new / changed / unchanged /
+missing / conflict / invalid); ``apply`` writes the new and changed rows set-based.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+from sqlalchemy import Float, bindparam, cast, insert, select, update
+from tqdm.auto import tqdm
+
+from bakekit import fifo, frames
+from bakekit.areas._common import table
+from bakekit.db.models.base import new_uuid, utcnow
+from bakekit.errors import ValidationError
+from bakekit.io._sync import Checker, Problems, Tally, fill_lot_costs, num
+from bakekit.results import ImportReport, Reconciliation
+from bakekit.units import factor, money, normalize_unit, q
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.workspace import Workspace
+
+KINDS = ("prices", "purchases", "inventory_count")
+#: a fuzzy match below this score (0-100) is not a match
+MATCH_THRESHOLD = 70.0
+#: two candidates closer than this are a conflict (the user must choose)
+CONFLICT_MARGIN = 1.0
+#: score taken off a candidate whose package size differs from the row's
+SIZE_PENALTY = 10.0
+#: inputs at least this long show a progress bar
+PROGRESS_MIN_ROWS = 2000
+
+_PRICE_COLUMNS = {"product_name": ("product_name", "product", "name"),
+                  "brand": ("brand",), "package_qty": ("package_qty", "package_quantity"),
+                  "package_unit": ("package_unit", "unit"),
+                  "ingredient_name": ("ingredient_name", "ingredient"),
+                  "price": ("unit_price", "price"), "supplier": ("supplier_name", "supplier")}
+
+
+def read_source(source: Any) -> pd.DataFrame:
+    """A DataFrame from a DataFrame, or a CSV, JSON or Excel path (all columns as given)."""
+    if isinstance(source, pd.DataFrame):
+        return source.reset_index(drop=True).copy()
+    path = Path(source)
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise ValidationError(f"source: {str(path)!r} does not exist", field="source",
+                              value=str(path))
+    if suffix == ".csv":
+        return pd.read_csv(path, dtype=object, keep_default_na=True)
+    if suffix == ".json":
+        return pd.read_json(path, dtype=False)
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        return pd.read_excel(path, dtype=object)
+    raise ValidationError(f"source: {str(path)!r} is not .csv, .json or .xlsx",
+                          field="source", value=str(path))
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    clean = frame.astype(object).where(frame.notna(), None)
+    return clean.to_dict("records")  # type: ignore[return-value]
+
+
+def _column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    lower = {str(c).strip().lower(): c for c in frame.columns}
+    for n in names:
+        if n in lower:
+            return str(lower[n])
+    return None
+
+
+def _bar(rows: list, what: str) -> Any:
+    return tqdm(rows, desc=what, disable=len(rows) < PROGRESS_MIN_ROWS, leave=False)
+
+
+def reconcile(ws: Workspace, area: Any, source: Any, kind: str) -> Reconciliation:
+    """Review ``source`` against the database (see IO.reconcile)."""
+    if kind not in KINDS:
+        raise ValidationError(f"kind: {kind!r} is not one of {', '.join(KINDS)}", field="kind",
+                              value=kind)
+    data = read_source(source)
+    frame = {"prices": _prices, "purchases": _purchases,
+             "inventory_count": _counts}[kind](ws, data)
+    frame = frames.validate(frame, frames.RECONCILIATION)
+    return Reconciliation(kind=kind, frame=frame, _area=area)
+
+
+# -- prices ---------------------------------------------------------------------------------------
+def _products(ws: Workspace) -> pd.DataFrame:
+    p, i = table("products"), table("ingredients")
+    return ws.frame(select(p.c.id, p.c.slug, p.c.brand, p.c.name, i.c.name.label("ingredient"),
+                           cast(p.c.package_quantity, Float).label("package_quantity"),
+                           p.c.package_unit, cast(p.c.price, Float).label("price"))
+                    .join(i, i.c.id == p.c.ingredient_id).order_by(p.c.id))
+
+
+def _uncosted_by_product(ws: Workspace) -> dict[int, int]:
+    lots = table("lots")
+    from sqlalchemy import func
+
+    rows = ws.execute(select(lots.c.product_id, func.count())
+                      .where(lots.c.unit_cost.is_(None), lots.c.product_id.isnot(None))
+                      .group_by(lots.c.product_id)).all()
+    return {int(r[0]): int(r[1]) for r in rows}
+
+
+def _prices(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
+    cols = {k: _column(data, v) for k, v in _PRICE_COLUMNS.items()}
+    problems = Problems()
+    if cols["price"] is None or (cols["product_name"] is None and cols["brand"] is None):
+        raise ValidationError("prices: the source needs a price column (unit_price or price) "
+                              "and product_name or brand", field="columns",
+                              value=list(data.columns))
+    products = _products(ws)
+    uncosted = _uncosted_by_product(ws)
+    records = _records(data)
+
+    def get(rec: dict, key: str) -> Any:
+        return rec.get(cols[key]) if cols[key] else None
+
+    names_in = [str(get(rec, "product_name") or get(rec, "brand") or "") for rec in records]
+    brands_in = [str(get(rec, "brand") or "") for rec in records]
+    ingredients_in = [str(get(rec, "ingredient_name") or "") for rec in records]
+    if len(products) and records:
+        def scores_of(queries: list[str], choices: list[str]) -> np.ndarray:
+            return process.cdist(queries, choices, scorer=fuzz.token_set_ratio,
+                                 processor=str.lower, workers=1)
+
+        # brand, name and ingredient weighted; a size that differs costs SIZE_PENALTY
+        all_scores = (0.5 * scores_of(names_in, products["name"].fillna("").tolist())
+                      + 0.3 * scores_of(brands_in, products["brand"].fillna("").tolist())
+                      + 0.2 * scores_of(ingredients_in, products["ingredient"].tolist()))
+    else:
+        all_scores = np.zeros((len(records), len(products)))
+    rows = []
+    for n, rec in enumerate(_bar(records, "prices")):
+        c = Checker(problems, "prices", n)
+        price = c.number({"price": get(rec, "price")}, "price", required=True,
+                         non_negative=True)
+        size = c.number({"package_qty": get(rec, "package_qty")}, "package_qty", positive=True)
+        unit = c.unit({"package_unit": get(rec, "package_unit")}, "package_unit",
+                      required=False)
+        row: dict[str, Any] = {"row": n, "product_name": get(rec, "product_name"),
+                               "brand": get(rec, "brand"), "price": price,
+                               "package_qty": size, "package_unit": unit}
+        if not c.ok:
+            bad = [p for p in problems.rows if p["row"] == n]
+            rows.append({**row, "status": "invalid", "price": None, "message": "; ".join(
+                f"{p['field']} {p['value']!r}: {p['reason']}" for p in bad)})
+            continue
+        scores = all_scores[n] if len(products) else np.array([])
+        fits = np.ones(len(scores), dtype=bool)
+        if len(products) and size is not None and unit is not None:
+            fits = np.array([_same_size(size, unit, pq, pu) for pq, pu in
+                             zip(products["package_quantity"], products["package_unit"],
+                                 strict=True)])
+            scores = np.where(fits, scores, scores - SIZE_PENALTY)
+        if not len(scores) or scores.max() < MATCH_THRESHOLD:
+            best = int(scores.argmax()) if len(scores) else None
+            rows.append({**row, "status": "missing",
+                         "match": None if best is None else products["slug"][best],
+                         "score": None if best is None else float(scores[best]),
+                         "message": "no product matches by brand, name and size"})
+            continue
+        order = np.argsort(-scores)
+        best = int(order[0])
+        product = products.iloc[best]
+        row.update(match=product["slug"], score=round(float(scores[best]), 1),
+                   product_id=int(product["id"]), old_price=product["price"],
+                   uncosted_lots=uncosted.get(int(product["id"]), 0))
+        if len(order) > 1 and scores[best] - scores[int(order[1])] < CONFLICT_MARGIN:
+            other = products["slug"][int(order[1])]
+            rows.append({**row, "status": "conflict", "message":
+                         f"matches {product['slug']!r} and {other!r} equally well"})
+            continue
+        if not fits[best]:
+            rows.append({**row, "status": "conflict", "message":
+                         f"best match {product['slug']!r} is sold as "
+                         f"{num(product['package_quantity'])} {product['package_unit']}, "
+                         f"the list says {num(size)} {unit}: check the size"})
+            continue
+        old = product["price"]
+        if old is not None and not pd.isna(old) and Decimal(str(old)) == price:
+            status = "changed" if row["uncosted_lots"] else "unchanged"
+        else:
+            status = "new" if old is None or pd.isna(old) else "changed"
+        message = f"price {old if old == old else None} -> {num(price)}"
+        if row["uncosted_lots"]:
+            message += f"; costs {row['uncosted_lots']} uncosted lot(s)"
+        rows.append({**row, "status": status, "message": message})
+    _same_product_twice(rows)
+    frame = pd.DataFrame(rows)
+    for col in ("match", "score", "old_price", "uncosted_lots", "product_id"):
+        if col not in frame:
+            frame[col] = None
+    frame["price"] = frame["price"].map(lambda v: None if v is None else float(v))
+    frame["package_qty"] = frame["package_qty"].map(lambda v: None if v is None else float(v))
+    return frame
+
+
+def _same_product_twice(rows: list[dict[str, Any]]) -> None:
+    """Rows matching one product: the same price again is unchanged, another is a conflict."""
+    by_product: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["status"] in ("new", "changed", "unchanged"):
+            by_product[row["match"]].append(row)
+    for group in by_product.values():
+        if len(group) < 2:
+            continue
+        prices = {r["price"] for r in group}
+        firsts = ", ".join(str(r["row"]) for r in group)
+        for r in group[1:] if len(prices) == 1 else group:
+            if len(prices) == 1:
+                r["status"], r["message"] = "unchanged", f"same product and price as row " \
+                                                         f"{group[0]['row']}"
+            else:
+                r["status"] = "conflict"
+                r["message"] = f"rows {firsts} match {r['match']!r} with different prices"
+
+
+def _same_size(size: Decimal, unit: str, pq: float, pu: str) -> bool:
+    try:
+        return abs(float(size * factor(unit, pu)) - float(pq)) <= 0.02 * float(pq)
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def apply_prices(ws: Workspace, frame: pd.DataFrame, on: dt.date, tally: Tally) -> None:
+    todo = frame[frame["status"].isin(["new", "changed"])]
+    tally.add("prices", "read", len(frame))
+    tally.add("prices", "unchanged", int((frame["status"] == "unchanged").sum()))
+    tally.add("prices", "skipped", int((~frame["status"].isin(
+        ["new", "changed", "unchanged"])).sum()))
+    if todo.empty:
+        return
+    p = table("products")
+    latest: dict[int, Decimal] = {}
+    for r in todo.itertuples():
+        latest[int(r.product_id)] = Decimal(str(r.price))
+    ws.execute(update(p).where(p.c.id == bindparam("b_id"))
+               .values(price=bindparam("b_price"), price_on=bindparam("b_on")),
+               [{"b_id": k, "b_price": v, "b_on": on} for k, v in latest.items()])
+    tally.add("prices", "created", int((todo["status"] == "new").sum()))
+    tally.add("prices", "updated", int((todo["status"] == "changed").sum()))
+    fill_product_lots(ws, latest)
+
+
+def fill_product_lots(ws: Workspace, prices: dict[int, Decimal]) -> int:
+    """Cost the uncosted lots of products from a package price; returns how many."""
+    lots, p, i = table("lots"), table("products"), table("ingredients")
+    rows = ws.execute(select(lots.c.id, lots.c.unit, lots.c.product_id, p.c.package_quantity,
+                             p.c.package_unit, i.c.g_per_ml, i.c.slug)
+                      .join(p, p.c.id == lots.c.product_id)
+                      .join(i, i.c.id == lots.c.ingredient_id)
+                      .where(lots.c.unit_cost.is_(None),
+                             lots.c.product_id.in_(list(prices)))).all()
+    costs = []
+    for r in rows:
+        density = None if r.g_per_ml is None else Decimal(r.g_per_ml)
+        in_lot_units = Decimal(r.package_quantity) * factor(r.package_unit, r.unit,
+                                                           g_per_ml=density, item=r.slug)
+        costs.append((int(r.id), money(prices[int(r.product_id)] / in_lot_units)))
+    fill_lot_costs(ws, costs)
+    return len(costs)
+
+
+# -- purchases -----------------------------------------------------------------------------------
+def _purchases(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
+    p, s, pur = table("products"), table("suppliers"), table("purchases")
+    products = {r.slug: r for r in ws.execute(select(p.c.id, p.c.slug, p.c.package_quantity,
+                                                     p.c.package_unit, p.c.ingredient_id,
+                                                     p.c.supplier_id))}
+    suppliers = {r.name: int(r.id) for r in ws.execute(select(s.c.id, s.c.name))}
+    have: dict[tuple, list[Any]] = defaultdict(list)
+    for r in ws.execute(select(pur.c.id, pur.c.product_id, pur.c.purchased_on, pur.c.packages,
+                               pur.c.unit_cost)):
+        have[(int(r.product_id), fifo._as_date(r.purchased_on), num(r.packages))].append(r)
+    problems = Problems()
+    out = []
+    for n, rec in enumerate(_bar(_records(data), "purchases")):
+        c = Checker(problems, "purchases", n)
+        slug = c.text(rec, "product", required=True)
+        packages = c.number(rec, "packages", positive=True) or Decimal(1)
+        cost = c.number(rec, "unit_cost", non_negative=True, alternatives=("price",))
+        on = c.date(rec, "purchased_on", required=True, alternatives=("date",))
+        supplier = c.text(rec, "supplier")
+        row = {"row": n, "product": slug, "packages": packages, "unit_cost": cost,
+               "purchased_on": on, "supplier": supplier, "location": c.text(rec, "location"),
+               "notes": c.text(rec, "notes")}
+        if not c.ok:
+            bad = [x for x in problems.rows if x["row"] == n]
+            out.append({**row, "status": "invalid", "message": "; ".join(
+                f"{x['field']} {x['value']!r}: {x['reason']}" for x in bad)})
+            continue
+        if slug not in products:
+            out.append({**row, "status": "missing", "message": f"unknown product {slug!r}"})
+            continue
+        if supplier is not None and supplier not in suppliers:
+            out.append({**row, "status": "missing", "message": f"unknown supplier {supplier!r}"})
+            continue
+        same = have.get((int(products[slug].id), on, num(packages)), [])
+        if not same:
+            out.append({**row, "status": "new", "message": "new purchase"})
+            continue
+        match = next((x for x in same if x.unit_cost is not None and cost is not None
+                      and Decimal(x.unit_cost) == cost), None)
+        if match is not None or (cost is None and any(x.unit_cost is None for x in same)):
+            out.append({**row, "status": "unchanged", "purchase_id": int(same[0].id),
+                        "message": "equals an existing purchase"})
+        elif cost is not None and any(x.unit_cost is None for x in same):
+            target = next(x for x in same if x.unit_cost is None)
+            out.append({**row, "status": "changed", "purchase_id": int(target.id),
+                        "old_unit_cost": None,
+                        "message": "the existing purchase had no price: price and lot cost"})
+        else:
+            out.append({**row, "status": "conflict", "purchase_id": int(same[0].id),
+                        "old_unit_cost": float(same[0].unit_cost) if same[0].unit_cost
+                        is not None else None,
+                        "message": "a purchase of this product, day and count has another "
+                                   "price"})
+    frame = pd.DataFrame(out)
+    for col in ("purchase_id", "old_unit_cost"):
+        if col not in frame:
+            frame[col] = None
+    for col in ("packages", "unit_cost"):
+        if col in frame:
+            frame[col] = frame[col].map(lambda v: None if v is None else float(v))
+    return frame
+
+
+def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
+    tally.add("purchases", "read", len(frame))
+    tally.add("purchases", "unchanged", int((frame["status"] == "unchanged").sum()))
+    tally.add("purchases", "skipped", int((~frame["status"].isin(
+        ["new", "changed", "unchanged"])).sum()))
+    new = frame[frame["status"] == "new"]
+    changed = frame[frame["status"] == "changed"]
+    p, s, i = table("products"), table("suppliers"), table("ingredients")
+    pur, lots = table("purchases"), table("lots")
+    if not changed.empty:
+        params = [{"b_id": int(r.purchase_id), "b_cost": Decimal(str(r.unit_cost))}
+                  for r in changed.itertuples()]
+        ws.execute(update(pur).where(pur.c.id == bindparam("b_id"))
+                   .values(unit_cost=bindparam("b_cost")), params)
+        cost_of = {x["b_id"]: x["b_cost"] for x in params}
+        rows = ws.execute(select(lots.c.id, lots.c.purchase_id, p.c.package_quantity)
+                          .join(p, p.c.id == lots.c.product_id)
+                          .where(lots.c.purchase_id.in_(list(cost_of)),
+                                 lots.c.unit_cost.is_(None))).all()
+        fill_lot_costs(ws, [(int(r.id), money(cost_of[int(r.purchase_id)]
+                                              / Decimal(r.package_quantity))) for r in rows])
+        tally.add("purchases", "updated", len(changed))
+    if new.empty:
+        return
+    products = {r.slug: r for r in ws.execute(
+        select(p.c.id, p.c.slug, p.c.package_quantity, p.c.package_unit, p.c.ingredient_id,
+               p.c.supplier_id, p.c.price_on))}
+    suppliers = {r.name: int(r.id) for r in ws.execute(select(s.c.id, s.c.name))}
+    now = utcnow()
+    purchase_rows, lot_rows, totals = [], [], []
+    latest: dict[int, tuple[dt.date, Decimal]] = {}
+    for r in _bar(list(new.itertuples()), "purchases: writing"):
+        prod = products[r.product]
+        packages = Decimal(str(r.packages))
+        cost = None if r.unit_cost is None or pd.isna(r.unit_cost) else Decimal(str(r.unit_cost))
+        on = r.purchased_on if isinstance(r.purchased_on, dt.date) else \
+            pd.Timestamp(r.purchased_on).date()
+        if isinstance(on, dt.datetime):
+            on = on.date()
+        purchase_rows.append({
+            "uuid": new_uuid(), "product_id": prod.id,
+            "supplier_id": suppliers[r.supplier] if r.supplier else prod.supplier_id,
+            "purchased_on": on, "packages": packages, "unit_cost": cost,
+            "location": r.location, "notes": r.notes, "created_at": now})
+        pq = Decimal(prod.package_quantity)
+        quantity = q(packages * pq)
+        lot_rows.append({
+            "uuid": new_uuid(), "kind": "ingredient", "ingredient_id": prod.ingredient_id,
+            "finished_unit_id": None, "finished_good_id": None, "product_id": prod.id,
+            "run_id": None, "acquired_on": on, "quantity": quantity, "remaining": quantity,
+            "unit": normalize_unit(prod.package_unit),
+            "unit_cost": None if cost is None else money(cost / pq), "location": r.location,
+            "created_at": now})
+        totals.append(None if cost is None else money(packages * cost))
+        newer = prod.price_on is None or fifo._as_date(prod.price_on) <= on
+        if cost is not None and newer and (prod.id not in latest or latest[prod.id][0] <= on):
+            latest[prod.id] = (on, cost)
+    result = ws.execute(insert(pur).returning(pur.c.id, sort_by_parameter_order=True),
+                        purchase_rows)
+    for lot, pid in zip(lot_rows, [x[0] for x in result], strict=True):
+        lot["purchase_id"] = pid
+    result = ws.execute(insert(lots).returning(lots.c.id, sort_by_parameter_order=True),
+                        lot_rows)
+    lot_ids = [int(x[0]) for x in result]
+    fifo.ledger(ws, [(lid, lot["quantity"], total) for lid, lot, total in
+                     zip(lot_ids, lot_rows, totals, strict=True)], reason="purchase")
+    for lid in lot_ids:
+        ws._note_created_lot(lid)
+    if latest:
+        ws.execute(update(p).where(p.c.id == bindparam("b_id"))
+                   .values(price=bindparam("b_price"), price_on=bindparam("b_on")),
+                   [{"b_id": k, "b_price": v[1], "b_on": v[0]} for k, v in latest.items()])
+    tally.add("purchases", "created", len(new))
+    del i
+
+
+# -- inventory counts ---------------------------------------------------------------------------
+def _lots_by_item(ws: Workspace) -> tuple[dict, dict, dict]:
+    lots, p, i = table("lots"), table("products"), table("ingredients")
+    rows = ws.execute(select(lots.c.id, lots.c.ingredient_id, lots.c.product_id,
+                             lots.c.remaining, lots.c.unit, lots.c.unit_cost, lots.c.acquired_on)
+                      .where(lots.c.kind == "ingredient", lots.c.remaining > 0)
+                      .order_by(lots.c.acquired_on, lots.c.id)).all()
+    by_ing: dict[int, list] = defaultdict(list)
+    by_prod: dict[int, list] = defaultdict(list)
+    for r in rows:
+        by_ing[int(r.ingredient_id)].append(r)
+        if r.product_id is not None:
+            by_prod[int(r.product_id)].append(r)
+    ingredients = {r.slug: r for r in ws.execute(select(i.c.id, i.c.slug, i.c.g_per_ml))}
+    products = {r.slug: r for r in ws.execute(select(p.c.id, p.c.slug, p.c.ingredient_id))}
+    return by_ing, by_prod, {"ingredients": ingredients, "products": products}
+
+
+def plan_count(lots: list, counted: Decimal, unit: str, g_per_ml: Decimal | None,
+               slug: str) -> tuple[Decimal, list[tuple[int, Decimal, str]], Decimal | None]:
+    """On hand (in ``unit``), the lot adjustments a count means (lot id, new remaining in
+    the lot's unit, lot unit) and the value of the variance (None where lots are uncosted).
+
+    A shortfall comes off the oldest lots first (as FIFO would have used them); a surplus
+    goes on the newest lot.
+    """
+    f = {r.id: factor(r.unit, unit, g_per_ml=g_per_ml, item=slug) for r in lots}
+    on_hand = q(sum((Decimal(r.remaining) * f[r.id] for r in lots), Decimal(0)))
+    variance = counted - on_hand
+    changes: list[tuple[int, Decimal, str]] = []
+    value: Decimal | None = Decimal(0)
+    if variance < 0:
+        need = -variance
+        for r in lots:
+            if need <= 0:
+                break
+            have = Decimal(r.remaining) * f[r.id]
+            take = min(have, need)
+            left = q((have - take) / f[r.id])
+            changes.append((int(r.id), left, r.unit))
+            taken_lot_units = Decimal(r.remaining) - left
+            if r.unit_cost is None:
+                value = None
+            elif value is not None:
+                value -= money(taken_lot_units * Decimal(r.unit_cost))
+            need -= take
+    elif variance > 0 and lots:
+        r = lots[-1]
+        extra = q(variance / f[r.id])
+        changes.append((int(r.id), Decimal(r.remaining) + extra, r.unit))
+        value = None if r.unit_cost is None else money(extra * Decimal(r.unit_cost))
+    return on_hand, changes, value
+
+
+def _counts(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
+    by_ing, by_prod, keys = _lots_by_item(ws)
+    problems = Problems()
+    out = []
+    for n, rec in enumerate(_bar(_records(data), "inventory_count")):
+        c = Checker(problems, "inventory_count", n)
+        item = c.text(rec, "item", required=True, alternatives=("product", "ingredient"))
+        counted = c.number(rec, "counted", required=True, non_negative=True,
+                           alternatives=("quantity", "count"))
+        unit = c.unit(rec, "unit")
+        row: dict[str, Any] = {"row": n, "item": item, "counted": counted, "unit": unit}
+        if not c.ok:
+            bad = [x for x in problems.rows if x["row"] == n]
+            out.append({**row, "status": "invalid", "message": "; ".join(
+                f"{x['field']} {x['value']!r}: {x['reason']}" for x in bad)})
+            continue
+        if item in keys["products"]:
+            prod = keys["products"][item]
+            lots = by_prod.get(int(prod.id), [])
+            ing = next(x for x in keys["ingredients"].values() if x.id == prod.ingredient_id)
+        elif item in keys["ingredients"]:
+            ing = keys["ingredients"][item]
+            lots = by_ing.get(int(ing.id), [])
+        else:
+            out.append({**row, "status": "missing", "message": f"unknown product or "
+                                                               f"ingredient {item!r}"})
+            continue
+        density = None if ing.g_per_ml is None else Decimal(ing.g_per_ml)
+        try:
+            on_hand, changes, value = plan_count(lots, counted, unit, density, ing.slug)
+        except Exception as exc:  # noqa: BLE001  (a unit that cannot meet the lots')
+            out.append({**row, "status": "invalid", "message": str(exc)})
+            continue
+        variance = counted - on_hand
+        row.update(on_hand=float(on_hand), variance=float(variance),
+                   variance_value=None if value is None else float(value))
+        if variance == 0:
+            out.append({**row, "status": "unchanged", "message": "count equals stock"})
+        elif not lots:
+            out.append({**row, "status": "conflict",
+                        "message": "no stock on record to adjust: record a purchase"})
+        else:
+            out.append({**row, "status": "changed",
+                        "message": f"adjust {len(changes)} lot(s) by {num(variance)} {unit}"})
+    frame = pd.DataFrame(out)
+    for col in ("on_hand", "variance", "variance_value"):
+        if col not in frame:
+            frame[col] = None
+    frame["counted"] = frame["counted"].map(lambda v: None if v is None else float(v))
+    return frame
+
+
+def apply_counts(ws: Workspace, frame: pd.DataFrame, tally: Tally, reason: str) -> None:
+    tally.add("inventory_count", "read", len(frame))
+    tally.add("inventory_count", "unchanged", int((frame["status"] == "unchanged").sum()))
+    tally.add("inventory_count", "skipped", int((~frame["status"].isin(
+        ["changed", "unchanged"])).sum()))
+    todo = frame[frame["status"] == "changed"]
+    if todo.empty:
+        return
+    by_ing, by_prod, keys = _lots_by_item(ws)  # today's lots, not the review's
+    for r in _bar(list(todo.itertuples()), "inventory_count: writing"):
+        if r.item in keys["products"]:
+            prod = keys["products"][r.item]
+            lots = by_prod.get(int(prod.id), [])
+            ing = next(x for x in keys["ingredients"].values() if x.id == prod.ingredient_id)
+        else:
+            ing = keys["ingredients"][r.item]
+            lots = by_ing.get(int(ing.id), [])
+        density = None if ing.g_per_ml is None else Decimal(ing.g_per_ml)
+        _, changes, _ = plan_count(lots, Decimal(str(r.counted)), r.unit, density, ing.slug)
+        for lot_id, left, lot_unit in changes:
+            ws.inventory.adjust(lot_id, left, lot_unit, reason=reason)
+        tally.add("inventory_count", "updated")
+
+
+def apply(ws: Workspace, recon: Reconciliation, *, on: dt.date | None = None,
+          reason: str = "stock count") -> ImportReport:
+    """Write a reconciliation's new and changed rows (called inside a write operation)."""
+    tally = Tally()
+    frame = recon.frame
+    if recon.kind == "prices":
+        apply_prices(ws, frame, on or dt.date.today(), tally)
+    elif recon.kind == "purchases":
+        apply_purchases(ws, frame, tally)
+    else:
+        apply_counts(ws, frame, tally, reason)
+    return tally.report(unknown={}, source=f"reconcile {recon.kind}", version=None)
