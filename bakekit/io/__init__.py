@@ -66,3 +66,27 @@ class IO(Area):
                                   "reconcile again here", field="reconciliation",
                                   value=reconciliation.kind)
         return apply(self._ws, reconciliation, reason=reason)
+
+    @read_operation
+    def export(self, path: str | Path) -> dict[str, int]:
+        """Write the whole database to a bakekit JSON file (docs/format.md); returns the row
+        count per table. Rows carry slugs, names and uuids, never database ids.
+
+        >>> ws.io.export("bakery.json")["lots"]  # doctest: +SKIP
+        156
+        """
+        from bakekit.io.export import export
+
+        return export(self._ws, path)
+
+    @write_operation
+    def load(self, path: str | Path) -> ImportReport:
+        """Read a bakekit JSON file (any version the exporter has written) into an empty
+        database.
+
+        >>> with bakekit.open("new.db").session() as ws:  # doctest: +SKIP
+        ...     ws.io.load("bakery.json"); ws.commit()
+        """
+        from bakekit.io.export import load
+
+        return load(self._ws, path)

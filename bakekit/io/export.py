@@ -1,0 +1,173 @@
+"""bakekit JSON: the whole database as one versioned file (docs/format.md), and its loader.
+
+Rows carry natural keys (slugs, names, uuids) instead of database ids, so an export loaded
+into an empty database and exported again gives the same file (the timestamp aside).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Boolean, Date, DateTime, Numeric, Table, bindparam, insert, select, update
+
+from bakekit.db.models import metadata
+from bakekit.errors import ValidationError
+from bakekit.io._sync import Problems, Tally, num
+from bakekit.results import ImportReport
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.workspace import Workspace
+
+FORMAT = "bakekit"
+FORMAT_VERSION = 1
+#: versions of the format this loader reads
+READS_VERSIONS = (1,)
+
+#: the natural key of each table that other tables refer to
+NATURAL_KEYS = {
+    "suppliers": "name", "ingredients": "slug", "products": "slug", "recipes": "slug",
+    "finished_units": "slug", "finished_goods": "slug", "packages": "slug", "events": "name",
+    "recipients": "name", "purchases": "uuid", "lots": "uuid", "movements": "uuid",
+    "runs": "uuid",
+}
+
+
+def _fks(t: Table) -> dict[str, Table]:
+    return {fk.parent.name: fk.column.table for fk in t.foreign_keys}
+
+
+def _out(value: Any, column: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(column.type, Numeric):
+        scale = column.type.scale or 0
+        return num(Decimal(str(value)).quantize(Decimal(1).scaleb(-scale)))
+    if isinstance(column.type, DateTime):
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        return value.isoformat()
+    if isinstance(column.type, Date):
+        return value.isoformat()[:10] if not isinstance(value, str) else value[:10]
+    if isinstance(column.type, Boolean):
+        return bool(value)
+    return value
+
+
+def _in(value: Any, column: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(column.type, Numeric):
+        return Decimal(str(value))
+    if isinstance(column.type, DateTime):
+        return dt.datetime.fromisoformat(value)
+    if isinstance(column.type, Date):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def export(ws: Workspace, path: str | Path) -> dict[str, int]:
+    """Write every table to ``path``; returns the row count per table."""
+    keys: dict[str, dict[int, Any]] = {}
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for t in metadata.sorted_tables:
+        rows = ws.execute(select(t)).all()
+        fks = _fks(t)
+        if t.name in NATURAL_KEYS:
+            keys[t.name] = {int(r.id): getattr(r, NATURAL_KEYS[t.name]) for r in rows}
+        out = []
+        for r in rows:
+            rec = {}
+            for c in t.columns:
+                if c.name == "id":
+                    continue
+                value = getattr(r, c.name)
+                if c.name in fks and value is not None:
+                    target = fks[c.name].name
+                    if target == t.name and target not in keys:
+                        keys[target] = {int(x.id): getattr(x, NATURAL_KEYS[target])
+                                        for x in rows}
+                    value = keys[target][int(value)]
+                else:
+                    value = _out(value, c)
+                rec[c.name] = value
+            out.append(rec)
+        key = NATURAL_KEYS.get(t.name)
+        out.sort(key=lambda rec, k=key: str(rec[k]) if k else json.dumps(rec, sort_keys=True))
+        tables[t.name] = out
+    document = {"format": FORMAT, "version": FORMAT_VERSION,
+                "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "tables": tables}
+    Path(path).write_text(json.dumps(document, indent=1, ensure_ascii=False, sort_keys=False)
+                          + "\n", encoding="utf-8")
+    return {name: len(rows) for name, rows in tables.items()}
+
+
+def load(ws: Workspace, path: str | Path) -> ImportReport:
+    """Read a bakekit JSON file into an empty database (see IO.load)."""
+    problems = Problems()
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        problems.add("file", None, "json", str(path), f"cannot be read as JSON: {exc}")
+        problems.raise_if_any(f"load of {path}")
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        problems.add("file", None, "format", None if not isinstance(document, dict)
+                     else document.get("format"), f"not a {FORMAT} JSON file")
+    elif document.get("version") not in READS_VERSIONS:
+        problems.add("file", None, "version", document.get("version"),
+                     f"unsupported version (this bakekit reads {READS_VERSIONS})")
+    problems.raise_if_any(f"load of {path}")
+    for t in metadata.sorted_tables:
+        if ws.execute(select(t.c.id).limit(1)).first() is not None:
+            raise ValidationError(f"load: the database is not empty (table {t.name} has rows);"
+                                  " load into an empty database", field="database",
+                                  value=t.name)
+    tally = Tally()
+    ids: dict[str, dict[Any, int]] = {}
+    data = document.get("tables", {})
+    for t in metadata.sorted_tables:
+        rows = data.get(t.name, [])
+        tally.add(t.name, "read", len(rows))
+        if not rows:
+            continue
+        fks = _fks(t)
+        self_ref = [c for c, target in fks.items() if target is t]
+        params = []
+        for n, rec in enumerate(rows, start=1):
+            values = {}
+            for c in t.columns:
+                if c.name == "id":
+                    continue
+                value = rec.get(c.name)
+                if c.name in self_ref:
+                    value = None
+                elif c.name in fks and value is not None:
+                    found = ids.get(fks[c.name].name, {}).get(value)
+                    if found is None:
+                        problems.add(t.name, n, c.name, value, "refers to nothing in the file")
+                    value = found
+                else:
+                    try:
+                        value = _in(value, c)
+                    except (ValueError, TypeError, ArithmeticError) as exc:
+                        problems.add(t.name, n, c.name, value, str(exc))
+                values[c.name] = value
+            params.append(values)
+        problems.raise_if_any(f"load of {path}")
+        result = ws.execute(insert(t).returning(t.c.id, sort_by_parameter_order=True), params)
+        new_ids = [int(x[0]) for x in result]
+        key = NATURAL_KEYS.get(t.name)
+        if key:
+            ids[t.name] = {rec[key]: i for rec, i in zip(rows, new_ids, strict=True)}
+        for c in self_ref:
+            links = [{"b_id": i, "b_ref": ids[t.name][rec[c]]}
+                     for rec, i in zip(rows, new_ids, strict=True) if rec.get(c) is not None]
+            if links:
+                ws.execute(update(t).where(t.c.id == bindparam("b_id"))
+                           .values({c: bindparam("b_ref")}), links)
+        tally.add(t.name, "created", len(rows))
+    return tally.report(unknown={}, source=str(path), version=str(document.get("version")))
