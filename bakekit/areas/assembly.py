@@ -69,7 +69,8 @@ def component_rows(ws: Workspace) -> pd.DataFrame:
                      .outerjoin(i, i.c.id == c.c.ingredient_id))
         .order_by(c.c.finished_good_id, c.c.position, c.c.id)
     )
-    return ws.frame(stmt)
+    result = ws.execute(stmt)  # Row values: quantities stay exact Decimals
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def _decimal(value: Any) -> Decimal:

@@ -1,0 +1,601 @@
+"""The events area: events, recipients, gift packages, assignments, targets and planning reads."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Float, and_, cast, delete, func, insert, literal, or_, select, update
+
+from bakekit import fifo, frames
+from bakekit.areas._common import (
+    check_date,
+    check_key,
+    check_text,
+    lookup_id,
+    positive,
+    table,
+)
+from bakekit.areas.assembly import component_rows
+from bakekit.db.models.events import ASSIGNMENT_STATUSES
+from bakekit.errors import NotFoundError, UnitConversionError, ValidationError
+from bakekit.results import Saved
+from bakekit.units import factor, normalize_unit, q
+from bakekit.workspace import Area, read_operation, write_operation
+
+#: the order of the levels in ``requirements``: from what is given to what is bought
+LEVELS = ("package", "finished_good", "finished_unit", "batches", "ingredient")
+BATCH_UNIT = "batch"
+EACH = "each"
+
+EVENTS = frames.schema("events", {
+    "event_id": "Int64", "item": "str", "date": "datetime64[ns]", "notes": "str",
+    "recipients": "Int64", "packages": "float64",
+}, required=("event_id", "item", "date"))
+
+RECIPIENTS = frames.schema("recipients", {
+    "recipient_id": "Int64", "item": "str", "household": "str", "address": "str",
+    "notes": "str",
+}, required=("recipient_id", "item"))
+
+PACKAGES = frames.schema("packages", {
+    "package": "str", "name": "str", "finished_good": "str", "quantity": "float64",
+}, required=("package", "name"))
+
+ASSIGNMENTS = frames.schema("assignments", {
+    "assignment_id": "Int64", "event": "str", "recipient": "str", "household": "str",
+    "package": "str", "quantity": "float64", "status": "str", "notes": "str",
+}, required=("assignment_id", "event", "recipient", "package", "quantity", "status"))
+
+
+@dataclass
+class _Needs:
+    """Everything an event's assignments need, level by level (Decimals)."""
+
+    packages: list[tuple[str, Decimal]] = field(default_factory=list)
+    goods: dict[str, Decimal] = field(default_factory=dict)
+    units: list[tuple[str, Decimal, str, str]] = field(default_factory=list)
+    batches: list[tuple[int, str, Decimal]] = field(default_factory=list)
+    ingredients: list[tuple[fifo.Item, Decimal, str]] = field(default_factory=list)
+
+
+def _ceil(value: Decimal) -> Decimal:
+    """Round up to a whole number, after rounding away the last digits of conversion noise."""
+    return q(value).to_integral_value(rounding=ROUND_CEILING)
+
+
+class Events(Area):
+    """Events with recipients and gift packages, production targets and the shopping list.
+
+    >>> with bakery.session() as ws:  # doctest: +SKIP
+    ...     ws.events.create("Holidays 2025", "2025-12-20")
+    ...     ws.events.add_recipient("Aunt May", household="Parkers")
+    ...     ws.events.add_package("small-box", "Small box", contents=[("gift-box", 1)])
+    ...     ws.events.assign("Holidays 2025", "Aunt May", "small-box")
+    ...     ws.events.shopping_list("Holidays 2025")
+    """
+
+    area_name = "events"
+
+    # -- lookups ------------------------------------------------------------------------------
+    def _event_id(self, event: object) -> int:
+        return lookup_id(self._ws, "events", "name", event, "event")
+
+    def _refuse_duplicate(self, table_name: str, column: str, key: str, kind: str) -> None:
+        t = table(table_name)
+        if self._ws.scalar(select(t.c.id).where(t.c[column] == key)) is not None:
+            raise ValidationError(f"{kind} {key!r} already exists", field=column, value=key)
+
+    def _assignment_key(self, event: object, recipient: object,
+                        package: object) -> tuple[int, int, int]:
+        return (self._event_id(event),
+                lookup_id(self._ws, "recipients", "name", recipient, "recipient"),
+                lookup_id(self._ws, "packages", "slug", package, "package"))
+
+    def _assignment_id(self, key: tuple[int, int, int]) -> int | None:
+        a = table("assignments")
+        found = self._ws.scalar(select(a.c.id).where(
+            a.c.event_id == key[0], a.c.recipient_id == key[1], a.c.package_id == key[2]))
+        return None if found is None else int(found)
+
+    # -- writes -------------------------------------------------------------------------------
+    @write_operation
+    def create(self, name: str, date: Any, notes: str | None = None) -> Saved:
+        """Create an event, named by its name.
+
+        >>> ws.events.create("Holidays 2025", "2025-12-20")  # doctest: +SKIP
+        """
+        check_key(name, "name")
+        on = check_date(date, "date")
+        check_text(notes, "notes")
+        self._refuse_duplicate("events", "name", name, "event")
+        t = table("events")
+        new_id = self._ws.execute(insert(t).returning(t.c.id),
+                                  {"name": name, "date": on, "notes": notes}).scalar_one()
+        return Saved("event", name, int(new_id))
+
+    @write_operation
+    def add_recipient(self, name: str, household: str | None = None,
+                      address: str | None = None, notes: str | None = None) -> Saved:
+        """Add someone packages are given to, named by their name.
+
+        >>> ws.events.add_recipient("Aunt May", household="Parkers")  # doctest: +SKIP
+        """
+        check_key(name, "name")
+        values = {k: check_text(v, k) for k, v in
+                  {"household": household, "address": address, "notes": notes}.items()}
+        self._refuse_duplicate("recipients", "name", name, "recipient")
+        t = table("recipients")
+        new_id = self._ws.execute(insert(t).returning(t.c.id),
+                                  {"name": name, **values}).scalar_one()
+        return Saved("recipient", name, int(new_id))
+
+    @write_operation
+    def add_package(self, slug: str, name: str, *, contents: Any,
+                    notes: str | None = None) -> Saved:
+        """Define a gift package: finished goods with quantities.
+
+        >>> ws.events.add_package("big-box", "Big box",  # doctest: +SKIP
+        ...                       contents=[("cookie-tin", 1), ("brownie-tray", 2)])
+        """
+        check_key(slug, "slug")
+        check_key(name, "name")
+        check_text(notes, "notes")
+        if isinstance(contents, (str, bytes, dict)) or not hasattr(contents, "__iter__"):
+            raise ValidationError(f"contents: {contents!r} must be a list of "
+                                  "(finished_good, quantity) pairs", field="contents",
+                                  value=contents)
+        entries = list(contents)
+        if not entries:
+            raise ValidationError(f"contents: a package needs at least one finished good "
+                                  f"(got {contents!r})", field="contents", value=contents)
+        self._refuse_duplicate("packages", "slug", slug, "package")
+        rows: dict[int, Decimal] = {}
+        for entry in entries:
+            if not isinstance(entry, (tuple, list)) or len(entry) != 2:
+                raise ValidationError(f"contents: {entry!r} must be (finished_good, quantity)",
+                                      field="contents", value=entry)
+            good, quantity = entry
+            amount = positive(quantity, "quantity")
+            good_id = lookup_id(self._ws, "finished_goods", "slug", good, "finished good")
+            if good_id in rows:
+                raise ValidationError(f"contents: {good!r} is listed twice; give it once with "
+                                      "the total quantity", field="contents", value=good)
+            rows[good_id] = amount
+        p = table("packages")
+        package_id = int(self._ws.execute(insert(p).returning(p.c.id),
+                                          {"slug": slug, "name": name,
+                                           "notes": notes}).scalar_one())
+        self._ws.execute(insert(table("package_contents")), [
+            {"package_id": package_id, "finished_good_id": g, "quantity": n}
+            for g, n in rows.items()])
+        return Saved("package", slug, package_id)
+
+    @write_operation
+    def assign(self, event: str, recipient: str, package: str,
+               quantity: float | int | str = 1, notes: str | None = None) -> Saved:
+        """Give ``quantity`` of a package to a recipient at an event (status pending).
+
+        >>> ws.events.assign("Holidays 2025", "Aunt May", "big-box")  # doctest: +SKIP
+        """
+        amount = positive(quantity, "quantity")
+        check_text(notes, "notes")
+        key = self._assignment_key(event, recipient, package)
+        if self._assignment_id(key) is not None:
+            raise ValidationError(
+                f"package: {package!r} is already assigned to {recipient!r} at {event!r}; "
+                "unassign it first to change the quantity", field="package", value=package)
+        a = table("assignments")
+        new_id = self._ws.execute(insert(a).returning(a.c.id), {
+            "event_id": key[0], "recipient_id": key[1], "package_id": key[2],
+            "quantity": amount, "status": "pending", "notes": notes}).scalar_one()
+        return Saved("assignment", f"{event}/{recipient}/{package}", int(new_id))
+
+    @write_operation
+    def unassign(self, event: str, recipient: str, package: str) -> Saved:
+        """Take a package assignment away again.
+
+        >>> ws.events.unassign("Holidays 2025", "Aunt May", "big-box")  # doctest: +SKIP
+        """
+        key = self._assignment_key(event, recipient, package)
+        found = self._assignment_id(key)
+        if found is None:
+            raise NotFoundError("assignment", f"{event}/{recipient}/{package}")
+        a = table("assignments")
+        self._ws.execute(delete(a).where(a.c.id == found))
+        return Saved("assignment", f"{event}/{recipient}/{package}", found, created=False)
+
+    @write_operation
+    def set_status(self, event: str, recipient: str, package: str, status: str) -> Saved:
+        """Mark an assignment pending, assembled or delivered.
+
+        >>> ws.events.set_status("Holidays 2025", "Aunt May", "big-box",  # doctest: +SKIP
+        ...                      "delivered")
+        """
+        if status not in ASSIGNMENT_STATUSES:
+            raise ValidationError(f"status: {status!r} is not one of "
+                                  f"{', '.join(ASSIGNMENT_STATUSES)}", field="status",
+                                  value=status)
+        key = self._assignment_key(event, recipient, package)
+        found = self._assignment_id(key)
+        if found is None:
+            raise NotFoundError("assignment", f"{event}/{recipient}/{package}")
+        a = table("assignments")
+        self._ws.execute(update(a).where(a.c.id == found).values(status=status))
+        return Saved("assignment", f"{event}/{recipient}/{package}", found, created=False)
+
+    @write_operation
+    def set_target(self, event: str, item: str, quantity: float | int | str) -> Saved:
+        """How many of a finished unit (production) or finished good (assembly) an event
+        needs; setting it again replaces the number.
+
+        >>> ws.events.set_target("Holidays 2025", "sugar-cookie", 120)  # doctest: +SKIP
+        """
+        event_id = self._event_id(event)
+        amount = positive(quantity, "quantity")
+        resolved = self._target_item(item)
+        t = table("targets")
+        column = t.c[resolved.column]
+        found = self._ws.scalar(select(t.c.id).where(t.c.event_id == event_id,
+                                                     column == resolved.id))
+        if found is None:
+            found = self._ws.execute(insert(t).returning(t.c.id), {
+                "event_id": event_id, resolved.column: resolved.id,
+                "quantity": amount}).scalar_one()
+            created = True
+        else:
+            self._ws.execute(update(t).where(t.c.id == found).values(quantity=amount))
+            created = False
+        return Saved("target", f"{event}/{item}", int(found), created=created)
+
+    def _target_item(self, item: object) -> fifo.Item:
+        for kind in ("finished_unit", "finished_good"):
+            try:
+                return fifo.resolve_item(self._ws, kind, item)
+            except NotFoundError:
+                continue
+        raise NotFoundError("finished unit or finished good", item)
+
+    @write_operation
+    def clone(self, event: str, new_name: str, new_date: Any) -> Saved:
+        """Copy an event with its assignments (statuses back to pending) and targets; runs
+        stay with the original.
+
+        >>> ws.events.clone("Holidays 2025", "Holidays 2026", "2026-12-19")  # doctest: +SKIP
+        """
+        source = self._event_id(event)
+        check_key(new_name, "new_name")
+        on = check_date(new_date, "new_date")
+        ev, a, t = table("events"), table("assignments"), table("targets")
+        if self._ws.scalar(select(ev.c.id).where(ev.c.name == new_name)) is not None:
+            raise ValidationError(f"event {new_name!r} already exists", field="new_name",
+                                  value=new_name)
+        notes = self._ws.scalar(select(ev.c.notes).where(ev.c.id == source))
+        new_id = int(self._ws.execute(insert(ev).returning(ev.c.id), {
+            "name": new_name, "date": on, "notes": notes}).scalar_one())
+        self._ws.execute(insert(a).from_select(
+            ["event_id", "recipient_id", "package_id", "quantity", "status", "notes"],
+            select(literal(new_id), a.c.recipient_id, a.c.package_id, a.c.quantity,
+                   literal("pending"), a.c.notes)
+            .where(a.c.event_id == source).order_by(a.c.id)))
+        self._ws.execute(insert(t).from_select(
+            ["event_id", "finished_unit_id", "finished_good_id", "quantity"],
+            select(literal(new_id), t.c.finished_unit_id, t.c.finished_good_id, t.c.quantity)
+            .where(t.c.event_id == source).order_by(t.c.id)))
+        return Saved("event", new_name, new_id)
+
+    # -- reads --------------------------------------------------------------------------------
+    @read_operation
+    def events(self) -> pd.DataFrame:
+        """Every event, by date: how many recipients and packages it has.
+
+        >>> ws.events.events()[["item", "date", "recipients"]]  # doctest: +SKIP
+        """
+        ev, a = table("events"), table("assignments")
+        per_event = (select(a.c.event_id,
+                            func.count(func.distinct(a.c.recipient_id)).label("recipients"),
+                            func.sum(a.c.quantity).label("packages"))
+                     .group_by(a.c.event_id).subquery())
+        stmt = (
+            select(ev.c.id.label("event_id"), ev.c.name.label("item"), ev.c.date, ev.c.notes,
+                   func.coalesce(per_event.c.recipients, 0).label("recipients"),
+                   cast(func.coalesce(per_event.c.packages, 0), Float).label("packages"))
+            .select_from(ev.outerjoin(per_event, per_event.c.event_id == ev.c.id))
+            .order_by(ev.c.date, ev.c.name)
+        )
+        return frames.validate(self._ws.frame(stmt), EVENTS)
+
+    @read_operation
+    def recipients(self) -> pd.DataFrame:
+        """Every recipient, by name."""
+        r = table("recipients")
+        stmt = select(r.c.id.label("recipient_id"), r.c.name.label("item"), r.c.household,
+                      r.c.address, r.c.notes).order_by(r.c.name)
+        return frames.validate(self._ws.frame(stmt), RECIPIENTS)
+
+    @read_operation
+    def packages(self) -> pd.DataFrame:
+        """Every package's contents, one row per finished good."""
+        p, pc, fg = table("packages"), table("package_contents"), table("finished_goods")
+        stmt = (
+            select(p.c.slug.label("package"), p.c.name, fg.c.slug.label("finished_good"),
+                   cast(pc.c.quantity, Float).label("quantity"))
+            .select_from(p.outerjoin(pc, pc.c.package_id == p.c.id)
+                         .outerjoin(fg, fg.c.id == pc.c.finished_good_id))
+            .order_by(p.c.slug, fg.c.slug)
+        )
+        return frames.validate(self._ws.frame(stmt), PACKAGES)
+
+    @read_operation
+    def assignments(self, event: str) -> pd.DataFrame:
+        """Who gets which package at an event, with its status; by recipient, then package.
+
+        >>> ws.events.assignments("Holidays 2025")  # doctest: +SKIP
+        """
+        event_id = self._event_id(event)
+        a, ev, r, p = (table("assignments"), table("events"), table("recipients"),
+                       table("packages"))
+        stmt = (
+            select(a.c.id.label("assignment_id"), ev.c.name.label("event"),
+                   r.c.name.label("recipient"), r.c.household, p.c.slug.label("package"),
+                   cast(a.c.quantity, Float).label("quantity"), a.c.status, a.c.notes)
+            .select_from(a.join(ev, ev.c.id == a.c.event_id)
+                         .join(r, r.c.id == a.c.recipient_id)
+                         .join(p, p.c.id == a.c.package_id))
+            .where(a.c.event_id == event_id)
+            .order_by(r.c.name, p.c.slug)
+        )
+        return frames.validate(self._ws.frame(stmt), ASSIGNMENTS)
+
+    def _needs(self, event_id: int) -> _Needs:
+        """An event's needs at every level, in a fixed number of statements."""
+        from bakekit.areas.recipes import expand
+
+        ws = self._ws
+        a, p, pc, fg = (table("assignments"), table("packages"), table("package_contents"),
+                        table("finished_goods"))
+        needs = _Needs()
+        for slug, total in ws.execute(
+                select(p.c.slug, func.sum(a.c.quantity))
+                .select_from(a.join(p, p.c.id == a.c.package_id))
+                .where(a.c.event_id == event_id).group_by(p.c.slug).order_by(p.c.slug)):
+            needs.packages.append((str(slug), q(Decimal(str(total)))))
+        direct = list(ws.execute(
+            select(pc.c.finished_good_id, fg.c.slug, func.sum(a.c.quantity * pc.c.quantity))
+            .select_from(a.join(pc, pc.c.package_id == a.c.package_id)
+                         .join(fg, fg.c.id == pc.c.finished_good_id))
+            .where(a.c.event_id == event_id)
+            .group_by(pc.c.finished_good_id, fg.c.slug)))
+        if not direct:
+            return needs
+        graph = component_rows(ws)
+        children: dict[int, list[Any]] = defaultdict(list)
+        for row in graph.itertuples(index=False):
+            children[int(row.good_id)].append(row)
+        good_qty: dict[int, Decimal] = defaultdict(Decimal)
+        good_slug: dict[int, str] = {}
+
+        def add_good(good_id: int, slug: str, amount: Decimal) -> None:
+            good_qty[good_id] += amount
+            good_slug[good_id] = slug
+            for row in children.get(good_id, ()):
+                if row.component_kind == "finished_good":
+                    add_good(int(row.component_id), str(row.item),
+                             amount * Decimal(str(row.quantity)))
+
+        for good_id, slug, total in direct:
+            add_good(int(good_id), str(slug), q(Decimal(str(total))))
+        unit_qty: dict[int, Decimal] = defaultdict(Decimal)
+        unit_slug: dict[int, str] = {}
+        packaging: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+        packaging_item: dict[int, fifo.Item] = {}
+        for good_id, amount in good_qty.items():
+            for row in children.get(good_id, ()):
+                per = Decimal(str(row.quantity))
+                if row.component_kind == "finished_unit":
+                    unit_qty[int(row.component_id)] += amount * per
+                    unit_slug[int(row.component_id)] = str(row.item)
+                elif row.component_kind == "ingredient":
+                    unit = normalize_unit(row.unit) if isinstance(row.unit, str) else EACH
+                    packaging[(int(row.component_id), unit)] += amount * per
+                    density = row.g_per_ml
+                    packaging_item[int(row.component_id)] = fifo.Item(
+                        "ingredient", int(row.component_id), str(row.item),
+                        None if density is None or pd.isna(density) else Decimal(str(density)))
+        needs.goods = {good_slug[g]: q(n) for g, n in good_qty.items()}
+        batches: dict[int, Decimal] = defaultdict(Decimal)
+        recipe_slug: dict[int, str] = {}
+        if unit_qty:
+            fu, r = table("finished_units"), table("recipes")
+            for row in ws.execute(
+                    select(fu.c.id, fu.c.item_unit, fu.c.recipe_id, fu.c.items_per_batch,
+                           r.c.slug.label("recipe"))
+                    .join(r, r.c.id == fu.c.recipe_id)
+                    .where(fu.c.id.in_(sorted(unit_qty)))):
+                amount = q(unit_qty[int(row.id)])
+                needs.units.append((unit_slug[int(row.id)], amount, row.item_unit or EACH,
+                                    str(row.recipe)))
+                # whole batches per finished unit, summed per recipe
+                batches[int(row.recipe_id)] += _ceil(amount / Decimal(row.items_per_batch))
+                recipe_slug[int(row.recipe_id)] = str(row.recipe)
+        needs.units.sort(key=lambda u: u[0])
+        needs.batches = sorted(((rid, recipe_slug[rid], n) for rid, n in batches.items()),
+                               key=lambda b: b[1])
+        merged: list[list[Any]] = []
+        if batches:
+            expanded = expand(ws, dict(batches))
+            for row in expanded.itertuples(index=False):
+                density = row.g_per_ml
+                item = fifo.Item("ingredient", int(row.ingredient_id), str(row.item),
+                                 None if density is None or pd.isna(density)
+                                 else Decimal(str(density)))
+                merged.append([item, Decimal(str(row.quantity)), normalize_unit(row.unit)])
+        for (ingredient_id, unit), amount in packaging.items():
+            item = packaging_item[ingredient_id]
+            for entry in merged:
+                if entry[0].id != ingredient_id:
+                    continue
+                try:
+                    f = factor(unit, entry[2], g_per_ml=item.g_per_ml, item=item.slug)
+                except UnitConversionError:
+                    continue
+                entry[1] += amount * f
+                break
+            else:
+                merged.append([item, amount, unit])
+        needs.ingredients = sorted(((e[0], q(e[1]), e[2]) for e in merged),
+                                   key=lambda e: (e[0].slug, e[2]))
+        return needs
+
+    @read_operation
+    def requirements(self, event: str) -> pd.DataFrame:
+        """Everything an event's assignments need, one tidy frame with a ``level`` column:
+        package -> finished_good (nested goods expanded) -> finished_unit -> batches (whole
+        batches per recipe: each finished unit's need rounded up to whole batches, summed)
+        -> ingredient (those whole batches' ingredients plus the goods' packaging).
+
+        Gross needs: stock on hand is not subtracted (see ``shopping_list``). The number of
+        SQL statements does not depend on the number of recipients or assignments.
+
+        >>> ws.events.requirements("Holidays 2025").query("level == 'batches'")  # doctest: +SKIP
+        """
+        needs = self._needs(self._event_id(event))
+        rows: list[dict[str, Any]] = []
+        for slug, amount in needs.packages:
+            rows.append({"level": "package", "item": slug, "quantity": amount, "unit": EACH})
+        for slug, amount in sorted(needs.goods.items()):
+            rows.append({"level": "finished_good", "item": slug, "quantity": amount,
+                         "unit": EACH})
+        for slug, amount, unit, recipe in needs.units:
+            rows.append({"level": "finished_unit", "item": slug, "quantity": amount,
+                         "unit": unit, "recipe": recipe})
+        for _, recipe, count in needs.batches:
+            rows.append({"level": "batches", "item": recipe, "quantity": count,
+                         "unit": BATCH_UNIT, "recipe": recipe})
+        for item, amount, unit in needs.ingredients:
+            rows.append({"level": "ingredient", "item": item.slug, "quantity": amount,
+                         "unit": unit})
+        frame = pd.DataFrame(rows, columns=["level", "item", "quantity", "unit", "recipe"])
+        frame["quantity"] = frame["quantity"].astype(float)
+        return frames.validate(frame, frames.REQUIREMENTS)
+
+    @read_operation
+    def progress(self, event: str) -> pd.DataFrame:
+        """Per target of the event: target, done (items made by the event's runs that are
+        not reversed), remaining and percent done.
+
+        >>> ws.events.progress("Holidays 2025")  # doctest: +SKIP
+        """
+        event_id = self._event_id(event)
+        t, runs, fu, fg = (table("targets"), table("runs"), table("finished_units"),
+                           table("finished_goods"))
+        made = (select(runs.c.finished_unit_id, runs.c.finished_good_id,
+                       func.sum(runs.c.quantity).label("done"))
+                .where(runs.c.event_id == event_id, runs.c.reversed_at.is_(None))
+                .group_by(runs.c.finished_unit_id, runs.c.finished_good_id).subquery())
+        on = or_(and_(t.c.finished_unit_id.isnot(None),
+                      made.c.finished_unit_id == t.c.finished_unit_id),
+                 and_(t.c.finished_good_id.isnot(None),
+                      made.c.finished_good_id == t.c.finished_good_id))
+        stmt = (
+            select(func.coalesce(fu.c.slug, fg.c.slug).label("item"),
+                   t.c.finished_unit_id.isnot(None).label("is_unit"),
+                   cast(t.c.quantity, Float).label("target"),
+                   cast(func.coalesce(made.c.done, 0), Float).label("done"))
+            .select_from(t.outerjoin(fu, fu.c.id == t.c.finished_unit_id)
+                         .outerjoin(fg, fg.c.id == t.c.finished_good_id)
+                         .outerjoin(made, on))
+            .where(t.c.event_id == event_id)
+            .order_by(func.coalesce(fu.c.slug, fg.c.slug))
+        )
+        frame = self._ws.frame(stmt)
+        if not frame.empty:
+            frame["kind"] = ["finished_unit" if u else "finished_good" for u in frame["is_unit"]]
+            frame = frame.drop(columns=["is_unit"])
+            frame["remaining"] = (frame["target"] - frame["done"]).clip(lower=0)
+            frame["percent"] = (100 * frame["done"] / frame["target"]).round(1)
+        else:
+            frame = pd.DataFrame(columns=["item", "target", "done", "remaining", "kind",
+                                          "percent"])
+        return frames.validate(frame, frames.PROGRESS)
+
+    @read_operation
+    def shopping_list(self, event: str) -> pd.DataFrame:
+        """Per ingredient the event needs (recipes and packaging): needed, on hand,
+        shortfall, and the product to buy (the ingredient's preferred product, else the
+        cheapest per unit at its latest known price), in whole packages with an estimated
+        cost. ``packages`` is 0 when stock covers the need.
+
+        >>> ws.events.shopping_list("Holidays 2025")  # doctest: +SKIP
+        """
+        needs = self._needs(self._event_id(event)).ingredients
+        columns = ["item", "needed", "on_hand", "shortfall", "unit", "product", "packages",
+                   "estimated_cost", "package_quantity", "package_unit", "price", "note"]
+        if not needs:
+            return frames.validate(pd.DataFrame(columns=columns), frames.SHOPPING_LIST)
+        stock = fifo.available(self._ws, needs)
+        p = table("products")
+        products: dict[int, list[Any]] = defaultdict(list)
+        for row in self._ws.execute(
+                select(p.c.ingredient_id, p.c.slug, p.c.package_quantity, p.c.package_unit,
+                       p.c.preferred, p.c.price)
+                .where(p.c.ingredient_id.in_(sorted({item.id for item, _, _ in needs})))
+                .order_by(p.c.slug)):
+            products[int(row.ingredient_id)].append(row)
+        rows = []
+        for (item, needed, unit), have in zip(needs, stock.itertuples(index=False),
+                                              strict=True):
+            shortfall = max(q(needed - Decimal(str(have.available))), Decimal(0))
+            choice, size, note = self._choose_product(item, unit, products[item.id])
+            packages = None
+            cost = None
+            if choice is not None and size is not None:
+                packages = int(_ceil(shortfall / size)) if shortfall > 0 else 0
+                if choice.price is not None:
+                    cost = float(packages * Decimal(choice.price))
+            if choice is None and shortfall > 0 and not note:
+                note = f"no product of {item.slug} to buy: add one with catalog.add_product"
+            rows.append({
+                "item": item.slug, "needed": float(needed), "on_hand": have.available,
+                "shortfall": float(shortfall), "unit": unit,
+                "product": None if choice is None else choice.slug, "packages": packages,
+                "estimated_cost": cost,
+                "package_quantity": None if choice is None else float(choice.package_quantity),
+                "package_unit": None if choice is None else choice.package_unit,
+                "price": None if choice is None or choice.price is None else float(choice.price),
+                "note": note or have.note or None,
+            })
+        return frames.validate(pd.DataFrame(rows, columns=columns), frames.SHOPPING_LIST)
+
+    @staticmethod
+    def _choose_product(item: fifo.Item, unit: str,
+                        candidates: list[Any]) -> tuple[Any, Decimal | None, str]:
+        """The product to buy and its package size in ``unit``: the preferred product, else
+        the cheapest per ``unit`` among priced ones, else the first that converts."""
+        convertible: list[tuple[Any, Decimal]] = []
+        skipped = []
+        for row in candidates:
+            try:
+                f = factor(row.package_unit, unit, g_per_ml=item.g_per_ml, item=item.slug)
+            except UnitConversionError:
+                skipped.append(row.slug)
+                continue
+            convertible.append((row, Decimal(row.package_quantity) * f))
+        note = ""
+        if skipped:
+            note = (f"products {', '.join(skipped)} skipped: their package unit does not "
+                    f"convert to {unit}")
+        for row, size in convertible:
+            if row.preferred:
+                return row, size, note
+        priced = [(Decimal(row.price) / size, row.slug, row, size)
+                  for row, size in convertible if row.price is not None]
+        if priced:
+            _, _, row, size = min(priced, key=lambda x: (x[0], x[1]))
+            return row, size, note
+        if convertible:
+            return convertible[0][0], convertible[0][1], note or "no known price"
+        return None, None, note
