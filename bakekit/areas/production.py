@@ -207,7 +207,7 @@ class Production(Area):
             "produced_at": when, "notes": notes, "snapshot": snapshot, "imported": False,
             "created_at": utcnow(),
         }))
-        consumed = []
+        consumed: list[dict[str, Any]] = []
         total = Decimal(0)
         for item, quantity, unit in needs:
             plan = fifo.take(ws, item, quantity, unit, lock=True)
@@ -336,6 +336,7 @@ class Production(Area):
 
         joined, slug = lots_with_items()
         lots = table("lots")
-        return {int(i): str(s) for i, s in self._ws.execute(
-            select(lots.c.id, slug).select_from(joined).where(lots.c.id.in_(lot_ids)))}
+        rows: list[Any] = list(self._ws.execute(
+            select(lots.c.id, slug).select_from(joined).where(lots.c.id.in_(lot_ids))))
+        return {int(i): str(s) for i, s in rows}
 

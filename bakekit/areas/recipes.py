@@ -40,6 +40,11 @@ EXPANDED_COLUMNS = ["ingredient_id", "item", "quantity", "unit", "g_per_ml", "qu
                     "base_unit"]
 
 
+def _rows(ws: Workspace, stmt: Any) -> list[Any]:
+    """The rows of a SELECT (typed loosely, so they unpack)."""
+    return list(ws.execute(stmt))
+
+
 def _component_graph(ws: Workspace) -> tuple[dict[int, list[tuple[int, Decimal]]],
                                              dict[int, str]]:
     """Every component edge (recipe -> [(component, batches)]) and the slugs they name.
@@ -56,7 +61,7 @@ def _component_graph(ws: Workspace) -> tuple[dict[int, list[tuple[int, Decimal]]
     )
     edges: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     slugs: dict[int, str] = {}
-    for recipe_id, recipe_slug, component_id, component_slug, batches in ws.execute(stmt):
+    for recipe_id, recipe_slug, component_id, component_slug, batches in _rows(ws, stmt):
         edges[int(recipe_id)].append((int(component_id), Decimal(batches)))
         slugs[int(recipe_id)] = str(recipe_slug)
         slugs[int(component_id)] = str(component_slug)
@@ -229,8 +234,8 @@ def _ids_by_slug(ws: Workspace, table_name: str, slugs: list[Any], kind: str) ->
     if not slugs:
         return {}
     t = table(table_name)
-    found = {str(s): int(i) for i, s in ws.execute(
-        select(t.c.id, t.c.slug).where(t.c.slug.in_(sorted(set(slugs)))))}
+    found = {str(s): int(i) for i, s in _rows(
+        ws, select(t.c.id, t.c.slug).where(t.c.slug.in_(sorted(set(slugs)))))}
     for slug in slugs:
         if slug not in found:
             raise NotFoundError(kind, slug)
@@ -349,8 +354,8 @@ class Recipes(Area):
                              field="recipes", value=slug)
         refuse_if_used(ws, "recipes", recipe_id, f"recipe {slug!r}",
                        ignore=("recipe ingredients", "recipe components", "finished units"))
-        unit_ids = [(int(i), str(s)) for i, s in ws.execute(
-            select(fu.c.id, fu.c.slug).where(fu.c.recipe_id == recipe_id))]
+        unit_ids = [(int(i), str(s)) for i, s in _rows(
+            ws, select(fu.c.id, fu.c.slug).where(fu.c.recipe_id == recipe_id))]
         for unit_id, unit_slug in unit_ids:
             refuse_if_used(ws, "finished_units", unit_id,
                            f"finished unit {unit_slug!r} of recipe {slug!r}")
@@ -424,8 +429,8 @@ class Recipes(Area):
         if clash is not None:
             raise ValidationError(f"finished_units: {clash!r} is already an ingredient's slug",
                                   field="finished_units", value=clash)
-        existing = {str(s): (int(i), int(r)) for i, s, r in ws.execute(
-            select(fu.c.id, fu.c.slug, fu.c.recipe_id).where(fu.c.slug.in_(slugs)))}
+        existing = {str(s): (int(i), int(r)) for i, s, r in _rows(
+            ws, select(fu.c.id, fu.c.slug, fu.c.recipe_id).where(fu.c.slug.in_(slugs)))}
         new, changed = [], []
         for slug, name, per_batch, item_unit in rows:
             values = {"name": name, "items_per_batch": per_batch, "item_unit": item_unit}
@@ -463,8 +468,8 @@ class Recipes(Area):
                    n_ing.label("ingredients"), n_comp.label("components"), r.c.notes)
             .order_by(r.c.slug))
         units: dict[int, list[str]] = defaultdict(list)
-        for recipe_id, unit_slug in ws.execute(select(fu.c.recipe_id, fu.c.slug)
-                                               .order_by(fu.c.slug)):
+        for recipe_id, unit_slug in _rows(ws, select(fu.c.recipe_id, fu.c.slug)
+                                           .order_by(fu.c.slug)):
             units[int(recipe_id)].append(str(unit_slug))
         if not frame.empty:
             frame["finished_units"] = [", ".join(units.get(int(i), [])) or None
