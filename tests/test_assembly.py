@@ -278,3 +278,30 @@ def test_reverse_is_atomic(shop):
         run_id = ws.assembly.record("gift-box", quantity=1).run_id
         ws.commit()
     assert_atomic(shop, lambda ws: ws.assembly.reverse(run_id), minimum_statements=4)
+
+
+def test_assembly_of_produced_units_carries_the_production_cost(stocked):
+    """Finished units made by ws.production: the oldest run's lot goes first, at its cost."""
+    with stocked.session() as ws:
+        ws.recipes.add("dough", "Cookie dough", ingredients=[("flour", 3, "lb")],
+                       finished_units=[("cookie", "Cookie", 24, "each")])
+        ws.catalog.add_ingredient("tin", "Tin", is_packaging=True)
+        ws.catalog.add_product("tin-1", "tin", name="Tin", package_quantity=1,
+                               package_unit="each")
+        ws.inventory.purchase("tin-1", packages=2, unit_cost=2.00, purchased_on="2025-03-01")
+        first = ws.production.record("cookie", batches=1, produced_at="2025-03-01T09:00")
+        second = ws.production.record("cookie", batches=1, produced_at="2025-03-02T09:00")
+        ws.assembly.add_finished_good("tin-of-30", "Tin of 30",
+                                      components=[("cookie", 30), ("tin", 1)])
+        result = ws.assembly.record("tin-of-30", quantity=1)
+        cookies = ws.inventory.lots("cookie", include_empty=True).set_index("lot_id")
+        audit = ws.inventory.audit()
+    assert first.per_unit_cost < second.per_unit_cost  # the first run used cheaper flour
+    taken = result.consumed[result.consumed["item"] == "cookie"]
+    assert list(zip(taken["lot_id"], taken["quantity"], strict=True)) == [
+        (first.lot_id, 24.0), (second.lot_id, 6.0)]
+    assert cookies.loc[first.lot_id, "remaining"] == 0.0
+    assert cookies.loc[second.lot_id, "remaining"] == 18.0
+    expected = 24 * first.per_unit_cost + 6 * second.per_unit_cost + 2.00
+    assert result.total_cost == pytest.approx(expected, abs=1e-6)
+    assert audit.empty
