@@ -115,3 +115,49 @@ def levels(url: UrlOption = None) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+# -- io (issue 7): thin wrappers over ws.io -----------------------------------------------------
+@app.command("import")
+def import_file(file: Path, url: UrlOption = None) -> None:
+    """Import a bake-tracker export (v3.x or v4.x) and commit; prints the report."""
+    try:
+        with bakekit.open(url).session() as ws:
+            report = ws.io.import_bake_tracker(file)
+            ws.commit()
+        _show(report.frame, f"Imported {file}")
+    except BakekitError as exc:
+        if getattr(exc, "errors", None) is not None:
+            _show(exc.errors, "Problems (nothing was written)")  # type: ignore[attr-defined]
+        _fail(exc)
+
+
+@app.command("export")
+def export_file(file: Path, url: UrlOption = None) -> None:
+    """Write the whole database to a bakekit JSON file."""
+    try:
+        with bakekit.open(url, read_only=True).session() as ws:
+            counts = ws.io.export(file)
+        typer.echo(f"exported {sum(counts.values())} rows to {file}")
+    except BakekitError as exc:
+        _fail(exc)
+
+
+@app.command("reconcile")
+def reconcile_file(file: Path,
+                   kind: Annotated[str, typer.Option("--kind", help="prices, purchases or "
+                                                     "inventory_count")] = "prices",
+                   apply: Annotated[bool, typer.Option("--apply", help="write and commit "
+                                                       "the new and changed rows")] = False,
+                   url: UrlOption = None) -> None:
+    """Review a price list, purchases or a stock count; --apply commits it."""
+    try:
+        with bakekit.open(url).session() as ws:
+            review = ws.io.reconcile(file, kind=kind)
+            _show(review.frame, f"Reconciliation ({kind})")
+            if apply:
+                report = review.apply()
+                ws.commit()
+                _show(report.frame, "Applied")
+    except BakekitError as exc:
+        _fail(exc)

@@ -90,3 +90,17 @@ class IO(Area):
         from bakekit.io.export import load
 
         return load(self._ws, path)
+
+    @write_operation
+    def import_history(self, source: str | Path | Any) -> ImportReport:
+        """Import production and assembly runs (columns item, quantity, produced_at, and
+        optionally kind, batches, total_cost, event, notes) from a CSV/JSON/Excel path or a
+        DataFrame, as imported runs that move no stock. A run already recorded (same item,
+        produced_at and quantity) is reported as unchanged, not inserted again.
+
+        >>> ws.io.import_history(pd.DataFrame([{"item": "cookie", "quantity": 48,  # doctest: +SKIP
+        ...     "produced_at": "2024-12-14T10:00"}]))
+        """
+        from bakekit.io.history import import_history
+
+        return import_history(self._ws, source)
