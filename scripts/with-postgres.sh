@@ -28,9 +28,19 @@ if [ "$(id -u)" = "0" ]; then
 fi
 "${as_pg[@]}" "$bindir/initdb" -D "$datadir/data" -U postgres -A trust --no-sync >"$datadir/initdb.log" 2>&1 \
   || { cat "$datadir/initdb.log" >&2; exit 1; }
-"${as_pg[@]}" "$bindir/pg_ctl" -D "$datadir/data" -l "$datadir/server.log" -w \
-  -o "-p $port -k $datadir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100" start >/dev/null \
-  || { cat "$datadir/server.log" >&2; exit 1; }
+# another server may take a free-looking port at the same moment: try the next ones
+started=""
+for _ in $(seq 1 20); do
+  while (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null; do port=$((port + 1)); done
+  if "${as_pg[@]}" "$bindir/pg_ctl" -D "$datadir/data" -l "$datadir/server.log" -w \
+    -o "-p $port -k $datadir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100" \
+    start >/dev/null 2>&1; then
+    started=yes
+    break
+  fi
+  port=$((port + 1))
+done
+if [ -z "$started" ]; then cat "$datadir/server.log" >&2; rm -rf "$datadir"; exit 1; fi
 stop() {
   "${as_pg[@]}" "$bindir/pg_ctl" -D "$datadir/data" -m immediate stop >/dev/null 2>&1
   rm -rf "$datadir"
