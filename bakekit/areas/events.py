@@ -358,13 +358,14 @@ class Events(Area):
         a, p, pc, fg = (table("assignments"), table("packages"), table("package_contents"),
                         table("finished_goods"))
         needs = _Needs()
-        for slug, total in ws.execute(
-                select(p.c.slug, func.sum(a.c.quantity))
+        for row in ws.execute(
+                select(p.c.slug, func.sum(a.c.quantity).label("total"))
                 .select_from(a.join(p, p.c.id == a.c.package_id))
                 .where(a.c.event_id == event_id).group_by(p.c.slug).order_by(p.c.slug)):
-            needs.packages.append((str(slug), q(Decimal(str(total)))))
+            needs.packages.append((str(row.slug), q(Decimal(str(row.total)))))
         direct = list(ws.execute(
-            select(pc.c.finished_good_id, fg.c.slug, func.sum(a.c.quantity * pc.c.quantity))
+            select(pc.c.finished_good_id, fg.c.slug,
+                   func.sum(a.c.quantity * pc.c.quantity).label("total"))
             .select_from(a.join(pc, pc.c.package_id == a.c.package_id)
                          .join(fg, fg.c.id == pc.c.finished_good_id))
             .where(a.c.event_id == event_id)
@@ -386,8 +387,8 @@ class Events(Area):
                     add_good(int(row.component_id), str(row.item),
                              amount * Decimal(str(row.quantity)))
 
-        for good_id, slug, total in direct:
-            add_good(int(good_id), str(slug), q(Decimal(str(total))))
+        for good in direct:
+            add_good(int(good.finished_good_id), str(good.slug), q(Decimal(str(good.total))))
         unit_qty: dict[int, Decimal] = defaultdict(Decimal)
         unit_slug: dict[int, str] = {}
         packaging: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
