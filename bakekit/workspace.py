@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import random
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bakekit.errors import (
     BakekitError,
+    ConcurrencyError,
     DatabaseError,
     DryRunError,
     ReadOnlyError,
@@ -38,6 +41,27 @@ F = TypeVar("F", bound=Callable[..., Any])
 WRITE_METHODS: dict[str, Callable[..., Any]] = {}
 
 _READ_ONLY_SQLSTATES = {"25006", "42501"}  # read_only_sql_transaction, insufficient_privilege
+#: serialization_failure, deadlock_detected, lock_not_available
+_CONTENTION_SQLSTATES = {"40001", "40P01", "55P03"}
+#: a write operation that meets lock contention is retried this often, with backoff
+RETRY_ATTEMPTS = 6
+RETRY_BASE_SECONDS = 0.05
+
+
+class _Contention(Exception):
+    """Internal: a write met a lock timeout, deadlock or serialization failure."""
+
+    def __init__(self, original: DBAPIError):
+        self.original = original
+        super().__init__(str(original))
+
+
+def _is_contention(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in _CONTENTION_SQLSTATES:
+        return True
+    message = str(exc.orig).lower()
+    return "database is locked" in message or "database table is locked" in message
 
 
 def _translate(operation: str, exc: DBAPIError) -> BakekitError:
@@ -82,13 +106,21 @@ def write_operation(fn: F) -> F:
             )
         if ws._current_operation is not None:  # a write inside a write: part of the outer one
             return fn(self, *args, **kwargs)
-        op = _Operation(self.area_name, fn.__name__, args, dict(kwargs))
-        ws._current_operation = op
-        try:
-            with ws._savepoint(name):
-                result = fn(self, *args, **kwargs)
-        finally:
-            ws._current_operation = None
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            op = _Operation(self.area_name, fn.__name__, args, dict(kwargs))
+            ws._current_operation = op
+            try:
+                with ws._savepoint(name):
+                    result = fn(self, *args, **kwargs)
+                break
+            except _Contention as contention:
+                if attempt == RETRY_ATTEMPTS:
+                    raise ConcurrencyError(
+                        f"{name} (gave up after {attempt} attempts)", contention.original
+                    ) from contention.original
+                time.sleep(RETRY_BASE_SECONDS * 2 ** (attempt - 1) * (1 + random.random()))
+            finally:
+                ws._current_operation = None
         ws._movement_ids.extend(op.movement_ids)
         ws._operations.append(op)
         return result
@@ -250,11 +282,17 @@ class Workspace:
 
     @contextmanager
     def _savepoint(self, operation: str) -> Iterator[None]:
+        """Run one write operation in a SAVEPOINT; contention is raised for a retry."""
         session = self._open()
         try:
             with session.begin_nested():
                 yield
         except DBAPIError as exc:
+            if _is_contention(exc):
+                if not session.in_nested_transaction() and (exc.statement or "").startswith(
+                        "BEGIN"):
+                    session.rollback()  # the transaction never began: start clean
+                raise _Contention(exc) from exc
             raise _translate(operation, exc) from exc
 
     # -- execution (the only road to the database) -----------------------------------------
@@ -272,9 +310,39 @@ class Workspace:
         return self.connection.execute(statement, params).scalar()
 
     def frame(self, statement: Executable, params: Any = None) -> pd.DataFrame:
-        """Run a SELECT and return its rows as a DataFrame (columns as labelled)."""
-        result = self.connection.execute(statement, params)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        """Run a SELECT and return its rows as a DataFrame (columns as labelled).
+
+        The rows come straight from the driver's cursor in chunks (no Row objects, and
+        peak memory stays near the frame's own size); columns whose SQL type needs a
+        conversion (a Date on SQLite, say) get the type's own converter, column by column.
+        Cast in SQL to avoid even that for large reads.
+
+        >>> ws.frame(select(table("lots").c.id))  # doctest: +SKIP
+        """
+        conn = self.connection
+        result = conn.execute(statement, params)
+        columns = list(result.keys())
+        cursor = getattr(result, "cursor", None)
+        converters = _converters(statement, conn, getattr(cursor, "description", None))
+        if cursor is None or converters is None:
+            return pd.DataFrame(result.fetchall(), columns=columns)
+        try:
+            chunks = []
+            while rows := cursor.fetchmany(FRAME_CHUNK_ROWS):
+                chunk = pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
+                del rows
+                for position, convert in converters.items():
+                    chunk.isetitem(position, pd.Series(
+                        [None if v is None else convert(v) for v in chunk.iloc[:, position]],
+                        dtype=object, index=chunk.index))
+                chunks.append(chunk)
+        finally:
+            result.close()
+        if not chunks:
+            return pd.DataFrame(columns=columns)
+        if len(chunks) == 1:
+            return chunks[0]
+        return pd.concat(chunks, ignore_index=True)
 
     def _note_movements(self, ids: Sequence[int]) -> None:
         if self._current_operation is not None:
@@ -363,6 +431,27 @@ class Workspace:
         state = "closed" if self._closed else "open"
         kind = "what-if" if self.what_if else "session"
         return f"<Workspace {kind} {state} on {self.bakery.url}>"
+
+
+#: rows fetched from the cursor per chunk by Workspace.frame
+FRAME_CHUNK_ROWS = 65_536
+
+
+def _converters(statement: Executable, conn: Connection,
+                description: Any) -> dict[int, Callable[[Any], Any]] | None:
+    """Per-column result converters of a SELECT on this dialect (only those that convert),
+    or None when the statement's columns are not known (then Row objects are used)."""
+    selected = getattr(statement, "selected_columns", None)
+    if selected is None or description is None or len(selected) != len(description):
+        return None
+    dialect = conn.dialect
+    converters: dict[int, Callable[[Any], Any]] = {}
+    for position, column in enumerate(selected):
+        processor = column.type.dialect_impl(dialect).result_processor(
+            dialect, description[position][1])
+        if processor is not None:
+            converters[position] = processor
+    return converters
 
 
 def select_ids(table: Any, ids: Sequence[int]) -> Any:

@@ -65,6 +65,7 @@ def test_select_only_postgresql_role(stocked):
         analyst.dispose()
     finally:
         with admin.begin() as conn:
-            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}"))
+            conn.execute(text(f"REVOKE USAGE ON SCHEMA public FROM {role}"))
             conn.execute(text(f"DROP ROLE {role}"))
         admin.dispose()
