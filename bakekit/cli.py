@@ -113,8 +113,6 @@ def levels(url: UrlOption = None) -> None:
         _fail(exc)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    app()
 
 
 # -- io (issue 7): thin wrappers over ws.io -----------------------------------------------------
@@ -161,3 +159,7 @@ def reconcile_file(file: Path,
                 _show(report.frame, "Applied")
     except BakekitError as exc:
         _fail(exc)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -21,7 +21,8 @@ def test_environment_yml_in_step_with_pyproject():
     wanted = {_name(r): _bound(r) for r in
               project["dependencies"] + project["optional-dependencies"]["test"]}
     listed: dict[str, str | None] = {}
-    for line in (ROOT / "environment.yml").read_text().splitlines():
+    text = (ROOT / "environment.yml").read_text()
+    for line in text.split("dependencies:", 1)[1].splitlines():
         m = re.match(r"^\s+-\s+([A-Za-z0-9_.\-]+)\s*(>=\s*[0-9.]+)?\s*$", line)
         if m and m.group(1) not in {"python", "pip"}:
             listed[m.group(1).lower()] = _bound(m.group(2) or "")
