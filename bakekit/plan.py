@@ -20,6 +20,7 @@ from sqlalchemy import Float, cast, func, select
 from bakekit.areas._common import table
 from bakekit.errors import BakekitError, PlanAlreadyAppliedError, StalePlanError
 from bakekit.frames import FLOAT, ID, TEXT, schema, validate
+from bakekit.results import Reconciliation
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.bakery import Bakery
@@ -57,6 +58,8 @@ def _encode(value: Any) -> Any:
         return {"__date__": value.isoformat()}
     if isinstance(value, pd.DataFrame):
         return {"__frame__": json.loads(value.to_json(orient="split", date_format="iso"))}
+    if isinstance(value, Reconciliation):  # recorded as what was reviewed: kind and rows
+        return {"__reconciliation__": {"kind": value.kind, "frame": _encode(value.frame)}}
     if isinstance(value, (list, tuple)):
         return [_encode(v) for v in value]
     if isinstance(value, dict):
@@ -80,6 +83,9 @@ def _decode(value: Any) -> Any:
         if "__frame__" in value:
             split = value["__frame__"]
             return pd.DataFrame(split["data"], columns=split["columns"])
+        if "__reconciliation__" in value:
+            recorded = value["__reconciliation__"]
+            return Reconciliation(recorded["kind"], _decode(recorded["frame"]))
         return {k: _decode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_decode(v) for v in value]
