@@ -209,7 +209,9 @@ class Production(Area):
         }))
         consumed: list[dict[str, Any]] = []
         total = Decimal(0)
-        for item, quantity, unit in needs:
+        # lots are locked (PostgreSQL FOR UPDATE) ingredient by ingredient in a stable order,
+        # by ingredient id, whatever the recipe's order: two runs never wait on each other
+        for item, quantity, unit in sorted(needs, key=lambda need: need[0].id):
             plan = fifo.take(ws, item, quantity, unit, lock=True)
             if plan.shortfall > 0:  # e.g. one ingredient in two units that don't convert
                 raise InsufficientStockError(
