@@ -212,10 +212,12 @@ def ledger(ws: Workspace, rows: Sequence[tuple[int, Decimal, Decimal | None]], *
     if len(params) == 1:
         ids = [ws.execute(insert(movements).returning(movements.c.id), params[0]).scalar_one()]
     else:
-        result = ws.execute(
-            insert(movements).returning(movements.c.id, sort_by_parameter_order=True), params
-        )
-        ids = [r[0] for r in result]
+        # batched multi-row INSERT ... RETURNING; rows are matched back by their uuid, so
+        # no row-by-row fallback is needed to keep the parameters' order
+        result = ws.execute(insert(movements).returning(movements.c.id, movements.c.uuid),
+                            params)
+        by_uuid = {u: i for i, u in result}
+        ids = [by_uuid[p["uuid"]] for p in params]
     ws._note_movements(ids)
     return ids
 

@@ -252,8 +252,12 @@ def test_reverse_restores_lots_exactly(shop):
     assert after == {**before, result.lot_id: 0.0}
     assert audit.empty
     assert bool(history.iloc[0]["reversed"])
-    assert set(reversal.restored["item"]) == {"cookie", "box", "ribbon"}
-    assert reversal.restored["cost"].sum() == pytest.approx(result.total_cost)
+    inputs = reversal.restored[reversal.restored["quantity"] > 0]
+    assert set(inputs["item"]) == {"cookie", "box", "ribbon"}
+    assert inputs["cost"].sum() == pytest.approx(result.total_cost)
+    made = reversal.restored[reversal.restored["quantity"] < 0]  # the lot taken back
+    assert made[["lot_id", "item"]].values.tolist() == [[result.lot_id, "gift-box"]]
+    assert reversal.restored["cost"].sum() == pytest.approx(0.0)
     reversal_rows = moves[moves["reason"] == "reversal"]
     assert len(reversal_rows) == len(result.consumed) + 1
     assert reversal_rows["cost"].sum() == pytest.approx(0.0)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import operator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Float, bindparam, case, cast, func, insert, select, update
+from sqlalchemy import Float, case, cast, func, insert, select, update
 
 from bakekit import fifo, frames
 from bakekit.areas._common import (
@@ -18,8 +17,9 @@ from bakekit.areas._common import (
     positive,
     table,
 )
+from bakekit.areas._runs import reverse_run
 from bakekit.areas.recipes import expand
-from bakekit.errors import InsufficientStockError, NotFoundError, ValidationError
+from bakekit.errors import InsufficientStockError
 from bakekit.results import Availability, ProductionResult, Reversal
 from bakekit.units import money, q
 from bakekit.workspace import Area, read_operation, write_operation
@@ -37,12 +37,6 @@ STOCK = frames.schema("production_stock", {
     **{name: str(col.dtype) for name, col in frames.STOCK.columns.items()},
     "unit": frames.TEXT, "value": frames.FLOAT, "lots": frames.ID,
 }, required=("item", "on_hand"))
-
-REVERSAL = frames.schema("reversal", {
-    "item": frames.TEXT, "lot_id": frames.ID, "quantity": frames.FLOAT, "unit": frames.TEXT,
-    "cost": frames.FLOAT,
-}, required=("item", "lot_id", "quantity", "unit"))
-
 
 def _needs(frame: pd.DataFrame) -> list[tuple[fifo.Item, Decimal, str]]:
     """(item, quantity, unit) needs from an ``expand`` frame."""
@@ -246,99 +240,5 @@ class Production(Area):
 
         >>> ws.production.reverse(12).restored  # doctest: +SKIP
         """
-        from bakekit.db.models.base import utcnow
-
-        ws = self._ws
-        try:
-            if isinstance(run_id, bool):
-                raise TypeError
-            run_id = operator.index(run_id)
-        except TypeError:
-            raise ValidationError(f"run_id: {run_id!r} must be an integer run id",
-                                  field="run_id", value=run_id) from None
-        runs, lots, m, fu = (table("runs"), table("lots"), table("movements"),
-                             table("finished_units"))
-        postgres = ws.connection.dialect.name == "postgresql"
-        query = (select(runs.c.kind, runs.c.reversed_at, runs.c.imported, fu.c.slug)
-                 .outerjoin(fu, fu.c.id == runs.c.finished_unit_id)
-                 .where(runs.c.id == run_id))
-        run = ws.execute(query.with_for_update(of=runs) if postgres else query).first()
-        if run is None or run.kind != "production":
-            raise NotFoundError("production run", run_id)
-        if run.reversed_at is not None:
-            raise ValidationError(f"run_id: production run {run_id} was already reversed on "
-                                  f"{run.reversed_at:%Y-%m-%d %H:%M}", field="run_id",
-                                  value=run_id)
-        if run.imported:
-            raise ValidationError(f"run_id: production run {run_id} was imported as history "
-                                  "and consumed no stock here; it cannot be reversed",
-                                  field="run_id", value=run_id)
-        # every lot this run touched, with what it took or made (one statement, locked)
-        stmt = (
-            select(lots.c.id, lots.c.kind, lots.c.run_id, lots.c.acquired_on, lots.c.quantity,
-                   lots.c.remaining, lots.c.unit, lots.c.unit_cost,
-                   func.sum(m.c.quantity).label("moved"), func.sum(m.c.cost).label("cost"))
-            .join(m, m.c.lot_id == lots.c.id)
-            .where(m.c.run_id == run_id)
-            .group_by(lots.c.id, lots.c.kind, lots.c.run_id, lots.c.acquired_on,
-                      lots.c.quantity, lots.c.remaining, lots.c.unit, lots.c.unit_cost)
-            .order_by(lots.c.id)
-        )
-        if postgres:  # lock the lots first (stable order), then read them
-            ws.execute(select(lots.c.id)
-                       .where(lots.c.id.in_(select(m.c.lot_id).where(m.c.run_id == run_id)))
-                       .order_by(lots.c.id).with_for_update())
-        touched = list(ws.execute(stmt))
-        output = [t for t in touched if t.run_id == run_id and t.kind == "finished_unit"]
-        inputs = [t for t in touched if not (t.run_id == run_id and t.kind == "finished_unit")]
-        if len(output) != 1:
-            raise ValidationError(f"run_id: production run {run_id} has no finished-unit lot "
-                                  "to take back", field="run_id", value=run_id)
-        made = output[0]
-        other_moves = ws.scalar(select(func.count()).select_from(m)
-                                .where(m.c.lot_id == made.id,
-                                       (m.c.run_id.is_(None)) | (m.c.run_id != run_id)))
-        if Decimal(made.remaining) != Decimal(made.quantity) or other_moves:
-            used = Decimal(made.quantity) - Decimal(made.remaining)
-            raise ValidationError(
-                f"run_id: production run {run_id} cannot be reversed: its output "
-                f"({run.slug}, lot {made.id}) was already used ({float(used):g} of "
-                f"{float(Decimal(made.quantity)):g} each taken, {int(other_moves)} other "
-                "movement(s)); reverse or undo what used it first",
-                field="run_id", value=run_id)
-        takes = []
-        for t in inputs:
-            moved = Decimal(t.moved)  # negative: what the run took
-            cost = None if t.cost is None else Decimal(t.cost)
-            takes.append((t, -moved, None if cost is None else -cost))
-        ws.execute(
-            update(lots).where(lots.c.id == bindparam("lot"))
-            .values(remaining=bindparam("left")),
-            [{"lot": t.id, "left": Decimal(t.remaining) + back} for t, back, _ in takes]
-            + [{"lot": made.id, "left": Decimal(0)}])
-        made_cost = None if made.cost is None else -Decimal(made.cost)
-        fifo.ledger(ws, [(t.id, back, cost) for t, back, cost in takes]
-                    + [(made.id, -Decimal(made.remaining), made_cost)],
-                    reason="reversal", run_id=run_id)
-        ws.execute(update(runs).where(runs.c.id == run_id).values(reversed_at=utcnow()))
-        item_slugs = self._lot_slugs([t.id for t, _, _ in takes])
-        restored = [{"item": item_slugs.get(t.id), "lot_id": t.id, "quantity": float(back),
-                     "unit": t.unit, "cost": None if cost is None else float(cost)}
-                    for t, back, cost in takes]
-        restored.append({"item": run.slug, "lot_id": made.id,
-                         "quantity": -float(Decimal(made.remaining)), "unit": made.unit,
-                         "cost": None if made_cost is None else float(made_cost)})
-        return Reversal(run_id=run_id, item=str(run.slug),
-                        restored=frames.validate(pd.DataFrame(restored), REVERSAL))
-
-    def _lot_slugs(self, lot_ids: list[int]) -> dict[int, str]:
-        if not lot_ids:
-            return {}
-        from bakekit.areas.inventory import lots_with_items
-
-        joined, slug = lots_with_items()
-        lots = table("lots")
-        rows: list[Any] = list(self._ws.execute(
-            select(lots.c.id, slug).select_from(joined).where(lots.c.id.in_(lot_ids))))
-        return {int(i): str(s) for i, s in rows}
+        return reverse_run(self._ws, run_id, kind="production")
 
