@@ -188,8 +188,11 @@ class Reconciliation:
     def apply(self) -> ImportReport:
         """Write the new and changed rows (atomically, recorded as one write operation)."""
         if self._area is None:
-            raise RuntimeError("this reconciliation is not bound to a workspace")
+            from bakekit.errors import BakekitError
+
+            raise BakekitError("this reconciliation is not bound to a workspace: make it with "
+                               "ws.io.reconcile(...) and apply it inside that workspace")
         return self._area.apply_reconciliation(self)  # type: ignore[attr-defined,no-any-return]
 
     def _repr_html_(self) -> str:
-        return _html(f"Reconciliation ({self.kind})", self.counts(), self.frame)
+        return _html(f"Reconciliation ({self.kind})", dict(self.counts()), self.frame)

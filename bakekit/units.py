@@ -75,7 +75,7 @@ _ALIASES: dict[str, str] = {
 QUANTITY_PLACES = 6
 COST_PLACES = 10
 
-_registry = pint.UnitRegistry()
+_registry: pint.UnitRegistry = pint.UnitRegistry()
 _registry.define("each = [count] = ea_")
 _registry.define("dozen_each = 12 * each")
 

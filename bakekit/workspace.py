@@ -302,7 +302,7 @@ class Workspace:
         self._check_open()
         return self._open().connection()
 
-    def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
+    def execute(self, statement: Executable, params: Any = None) -> Result:  # type: ignore[type-arg]
         """Execute a statement on the workspace's connection (internal use by the areas)."""
         return self.connection.execute(statement, params)
 

@@ -117,8 +117,8 @@ def reverse_run(ws: Workspace, run_id: Any, *, kind: str) -> Reversal:
     item_table = table("finished_goods" if kind == "assembly" else "finished_units")
     item_id = run.finished_good_id if kind == "assembly" else run.finished_unit_id
     item = ws.scalar(select(item_table.c.slug).where(item_table.c.id == item_id))
-    for row in restored:
-        if row["item"] is None:
-            row["item"] = item
+    for entry in restored:
+        if entry["item"] is None:
+            entry["item"] = item
     return Reversal(run_id=run_id, item=str(item),
                     restored=frames.validate(pd.DataFrame(restored), RESTORED))

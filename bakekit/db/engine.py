@@ -179,7 +179,7 @@ def migrate(engine: Engine, *, read_only: bool = False) -> str:
                     ) from None
             if current == head:
                 conn.rollback()
-                return current
+                return str(current)
             if read_only:
                 raise SchemaVersionError(
                     f"the database is at schema revision {current!r}, not {head!r}; it "
