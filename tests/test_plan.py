@@ -160,3 +160,61 @@ def test_what_if_that_raised_leaves_no_plan(stocked):
         raise RuntimeError("stop")
     with pytest.raises(bakekit.BakekitError, match="error"):
         ws.plan  # noqa: B018
+
+
+@pytest.fixture
+def demo_bakery(bakery):
+    """The demo data, loaded through the public API into the backend under test."""
+    from bakekit.sample import load_sample, sample_data
+
+    data = sample_data()
+    data["production"] = []  # no finished units yet: the plan's own lots feed its assembly
+    with bakery.session() as ws:
+        load_sample(ws, data)
+        ws.commit()
+    return bakery
+
+
+def _production_and_assembly(bakery):
+    with bakery.what_if() as ws:
+        ws.production.record("chocolate-chip-cookie", batches=1)
+        ws.production.record("sugar-cookie", batches=1)
+        ws.assembly.record("cookie-box", quantity=2)
+    return ws.plan
+
+
+def test_what_if_of_production_and_assembly_leaves_every_table_unchanged(demo_bakery):
+    before = snapshot(demo_bakery)
+    plan = _production_and_assembly(demo_bakery)
+    assert snapshot(demo_bakery) == before
+    changes = plan.changes
+    made = changes[changes["reason"].isin(["production", "assembly"]) & (changes["quantity"] > 0)]
+    assert made["lot"].tolist() == ["new#1", "new#2", "new#3"]
+    # the assembly (step 3) takes cookies from the lots the plan itself made
+    taken = changes[(changes["step"] == 3) & (changes["quantity"] < 0)]
+    assert {"new#1", "new#2"} <= set(taken["lot"])
+    summary = plan.summary().set_index("item")
+    assert summary.loc["cookie-box", "after"] == 2
+    assert summary.loc["chocolate-chip-cookie", "change"] == 36 - 12
+
+
+def test_apply_replays_production_and_assembly_matching_new_lots_by_order(demo_bakery):
+    plan = _production_and_assembly(demo_bakery)
+    rows = plan.apply()
+    assert rows[["lot", "item", "quantity"]].equals(plan.changes[["lot", "item", "quantity"]])
+    with demo_bakery.session() as ws:
+        assert ws.assembly.stock().set_index("item").loc["cookie-box", "on_hand"] == 2
+        assert ws.inventory.audit().empty
+        assert len(ws.production.history()) == 2
+
+
+def test_apply_is_stale_when_stock_moved_under_the_assembly(demo_bakery):
+    plan = _production_and_assembly(demo_bakery)
+    with demo_bakery.session() as ws:
+        ws.inventory.consume("gift-box", 24, "each", reason="given away")
+        ws.commit()
+    before = snapshot(demo_bakery)
+    with pytest.raises(StalePlanError) as info:
+        plan.apply()
+    assert "assembly.record" in str(info.value) or not info.value.diff.empty
+    assert snapshot(demo_bakery) == before
