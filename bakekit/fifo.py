@@ -182,17 +182,21 @@ def take(ws: Workspace, item: Item, quantity: Decimal, unit: str, *,
     return Plan(item, quantity, unit, tuple(takes), max(need, Decimal(0)))
 
 
-def write_take(ws: Workspace, plan: Plan, *, reason: str, run_id: int | None = None) -> list[int]:
-    """Write a planned consumption: lot updates and ledger rows (set-based). Returns ledger ids."""
-    if not plan.takes:
+def write_take(ws: Workspace, plan: Plan | Sequence[Plan], *, reason: str,
+               run_id: int | None = None) -> list[int]:
+    """Write planned consumptions: lot updates and ledger rows, one statement each however
+    many items and lots (set-based). Returns the ledger ids, in the plans' order."""
+    plans = [plan] if isinstance(plan, Plan) else list(plan)
+    takes = [t for p in plans for t in p.takes]
+    if not takes:
         return []
     lots = table("lots")
     ws.execute(
         update(lots).where(lots.c.id == bindparam("lot")).values(remaining=bindparam("left")),
-        [{"lot": t.lot_id, "left": t.remaining - t.quantity} for t in plan.takes],
+        [{"lot": t.lot_id, "left": t.remaining - t.quantity} for t in takes],
     )
     return ledger(ws, [(t.lot_id, -t.quantity, None if t.cost is None else -t.cost)
-                       for t in plan.takes], reason=reason, run_id=run_id)
+                       for t in takes], reason=reason, run_id=run_id)
 
 
 def ledger(ws: Workspace, rows: Sequence[tuple[int, Decimal, Decimal | None]], *, reason: str,

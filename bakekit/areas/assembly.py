@@ -338,9 +338,9 @@ class Assembly(Area):
             "total_cost": total, "per_unit_cost": per_unit, "event_id": event_id,
             "produced_at": at, "notes": notes, "snapshot": snapshot, "created_at": utcnow(),
         }).scalar_one())
+        fifo.write_take(ws, plans, reason="assembly", run_id=run_id)
         consumed = []
         for plan in plans:
-            fifo.write_take(ws, plan, reason="assembly", run_id=run_id)
             for t in plan.takes:
                 consumed.append({
                     "item": plan.item.slug, "kind": plan.item.kind, "lot_id": t.lot_id,

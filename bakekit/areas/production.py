@@ -202,6 +202,7 @@ class Production(Area):
             "created_at": utcnow(),
         }))
         consumed: list[dict[str, Any]] = []
+        plans: list[fifo.Plan] = []
         total = Decimal(0)
         # lots are locked (PostgreSQL FOR UPDATE) ingredient by ingredient in a stable order,
         # by ingredient id, whatever the recipe's order: two runs never wait on each other
@@ -211,13 +212,14 @@ class Production(Area):
                 raise InsufficientStockError(
                     f"not enough stock for {amount:g} batch(es) of {finished_unit!r}: "
                     f"{item.slug} short {float(plan.shortfall):g} {plan.unit}", availability)
-            fifo.write_take(ws, plan, reason="production", run_id=run_id)
+            plans.append(plan)
             total += plan.total_cost
             consumed.extend(
                 {"item": item.slug, "lot_id": t.lot_id, "purchased_on": t.acquired_on,
                  "quantity": float(t.quantity), "unit": t.unit,
                  "unit_cost": None if t.unit_cost is None else float(t.unit_cost),
                  "cost": None if t.cost is None else float(t.cost)} for t in plan.takes)
+        fifo.write_take(ws, plans, reason="production", run_id=run_id)
         per_unit = money(total / made)
         output = fifo.Item("finished_unit", int(unit_row.id), str(unit_row.slug))
         lot_id = fifo.new_lot(ws, output, quantity=made, unit="each", unit_cost=per_unit,
