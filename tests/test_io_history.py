@@ -40,6 +40,19 @@ def test_history_import_rejects_unknown_items(bakery):
         assert len(info.value.errors) == 3
 
 
+@pytest.mark.parametrize("quantity", [None, float("nan"), "", "many"])
+def test_history_import_rejects_a_row_without_a_quantity(bakery, quantity):
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker(small_file())
+        runs = len(ws.production.history())
+        bad = pd.DataFrame([{"item": "cookie", "quantity": quantity,
+                             "produced_at": "2025-01-01"}])
+        with pytest.raises(ImportValidationError) as info:
+            ws.io.import_history(bad)
+        assert list(info.value.errors["field"]) == ["quantity"]
+        assert len(ws.production.history()) == runs
+
+
 def test_history_import_is_atomic(bakery):
     with bakery.session() as ws:
         ws.io.import_bake_tracker(small_file())

@@ -120,6 +120,20 @@ def test_inventory_count_variance_and_adjustments(bakery):
         assert ws.inventory.audit().empty
 
 
+def test_inventory_count_rows_without_count_or_unit_are_invalid(bakery):
+    _imported(bakery, priced=True)
+    counts = pd.DataFrame([
+        {"item": "flour", "counted": None, "unit": "lb"},
+        {"item": "flour", "counted": float("nan"), "unit": "lb"},
+        {"item": "flour", "counted": 3, "unit": None},
+        {"item": "flour", "quantity": 3, "unit": "lb"},  # "quantity" names the count too
+    ])
+    with bakery.session() as ws:
+        f = ws.io.reconcile(counts, kind="inventory_count").frame
+        assert list(f["status"]) == ["invalid", "invalid", "invalid", "changed"]
+        assert "counted" in f.loc[0, "message"] and "unit" in f.loc[2, "message"]
+
+
 def test_reconcile_apply_is_atomic(bakery):
     _imported(bakery)
 

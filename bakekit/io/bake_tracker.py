@@ -197,12 +197,11 @@ class _Importer:
     def _parse_ingredients(self, i: int, rec: dict) -> dict | None:
         c = self._check("ingredients", i)
         slug = c.text(rec, "slug", required=True)
-        out = {"slug": slug,
-               "name": c.text(rec, "display_name", alternatives=("name",)) or slug,
-               "category": c.text(rec, "category"), "parent": c.text(rec, "parent_slug"),
-               "density": self._density(c, rec),
-               "is_packaging": c.flag(rec, "is_packaging"),
-               "notes": c.text(rec, "description", alternatives=("notes",)), "_row": i}
+        out: dict[str, Any] = {
+            "slug": slug, "name": c.text(rec, "display_name", alternatives=("name",)) or slug,
+            "category": c.text(rec, "category"), "parent": c.text(rec, "parent_slug"),
+            "density": self._density(c, rec), "is_packaging": c.flag(rec, "is_packaging"),
+            "notes": c.text(rec, "description", alternatives=("notes",)), "_row": i}
         if out["density"]:
             from bakekit.units import parse_density
 
@@ -536,7 +535,7 @@ class _Importer:
                 "brand": row.brand, "raw_name": row.name,
                 "package_quantity": row.package_quantity, "package_unit": row.package_unit,
                 "preferred": row.preferred}
-        seen_slugs: dict[str, int] = {}
+        seen_slugs: dict[tuple[str, str], int] = {}
         for entity in ("products", "material_products"):
             for r in self.rows[entity]:
                 if (entity, r["slug"]) in seen_slugs:
@@ -844,9 +843,9 @@ class _Importer:
                 lot_cost = money(Decimal(package_cost) / Decimal(prod.package_quantity))
             else:
                 lot_cost = None
-            key = (prod.id, r["acquired_on"], num(qty), r["location"])
-            if by_key.get(key):
-                lot = by_key[key].pop(0)
+            lot_key = (prod.id, r["acquired_on"], num(qty), r["location"])
+            if by_key.get(lot_key):
+                lot = by_key[lot_key].pop(0)
                 if lot.unit_cost is None and lot_cost is not None:
                     fills.append((int(lot.id), lot_cost))
                     self.tally.add("inventory_items", "updated")
@@ -989,9 +988,10 @@ class _Importer:
         current = existing(ws, "package_contents", ["package_id", "finished_good_id"])
         wanted = []
         for r in self.rows["package_finished_goods"]:
-            key = (self.package_ids[r["package"]], self.good_ids[r["good"]])
-            wanted.append((key, {"package_id": key[0], "finished_good_id": key[1],
-                                 "quantity": r["quantity"]}))
+            content = (self.package_ids[r["package"]], self.good_ids[r["good"]])
+            wanted.append((content, {"package_id": content[0],
+                                     "finished_good_id": content[1],
+                                     "quantity": r["quantity"]}))
         upsert(ws, "package_contents", _dedupe(wanted, self.tally, "package_finished_goods"),
                current, self.tally, "package_finished_goods")
 
@@ -1023,9 +1023,9 @@ class _Importer:
             for r in self.rows[entity]:
                 fu = self.unit_ids[r["unit"]] if entity == "event_production_targets" else None
                 fg = self.good_ids[r["good"]] if entity == "event_assembly_targets" else None
-                key = (self.event_ids[r["event"]], fu, fg)
-                wanted.append((key, {"event_id": key[0], "finished_unit_id": fu,
-                                     "finished_good_id": fg, "quantity": r["quantity"]}))
+                target = (self.event_ids[r["event"]], fu, fg)
+                wanted.append((target, {"event_id": target[0], "finished_unit_id": fu,
+                                        "finished_good_id": fg, "quantity": r["quantity"]}))
             upsert(ws, "targets", _dedupe(wanted, self.tally, entity), current, self.tally,
                    entity)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,6 +70,13 @@ def _in(value: Any, column: Any) -> Any:
     return value
 
 
+def _sort_key(key: str | None) -> Callable[[dict[str, Any]], str]:
+    """Rows of a table in a stable order: by natural key, else by their whole content."""
+    if key:
+        return lambda rec: str(rec[key])
+    return lambda rec: json.dumps(rec, sort_keys=True)
+
+
 def export(ws: Workspace, path: str | Path) -> dict[str, int]:
     """Write every table to ``path``; returns the row count per table."""
     keys: dict[str, dict[int, Any]] = {}
@@ -95,8 +103,7 @@ def export(ws: Workspace, path: str | Path) -> dict[str, int]:
                     value = _out(value, c)
                 rec[c.name] = value
             out.append(rec)
-        key = NATURAL_KEYS.get(t.name)
-        out.sort(key=lambda rec, k=key: str(rec[k]) if k else json.dumps(rec, sort_keys=True))
+        out.sort(key=_sort_key(NATURAL_KEYS.get(t.name)))
         tables[t.name] = out
     document = {"format": FORMAT, "version": FORMAT_VERSION,
                 "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -163,11 +170,11 @@ def load(ws: Workspace, path: str | Path) -> ImportReport:
         key = NATURAL_KEYS.get(t.name)
         if key:
             ids[t.name] = {rec[key]: i for rec, i in zip(rows, new_ids, strict=True)}
-        for c in self_ref:
-            links = [{"b_id": i, "b_ref": ids[t.name][rec[c]]}
-                     for rec, i in zip(rows, new_ids, strict=True) if rec.get(c) is not None]
+        for ref in self_ref:
+            links = [{"b_id": i, "b_ref": ids[t.name][rec[ref]]}
+                     for rec, i in zip(rows, new_ids, strict=True) if rec.get(ref) is not None]
             if links:
                 ws.execute(update(t).where(t.c.id == bindparam("b_id"))
-                           .values({c: bindparam("b_ref")}), links)
+                           .values({ref: bindparam("b_ref")}), links)
         tally.add(t.name, "created", len(rows))
     return tally.report(unknown={}, source=str(path), version=str(document.get("version")))

@@ -47,6 +47,8 @@ def import_history(ws: Workspace, source: str | Path | pd.DataFrame) -> ImportRe
             c.fail("event", event, "unknown event")
         if not c.ok:
             continue
+        # the checker fails a row whose required value is missing, so these are present
+        assert quantity is not None and at is not None
         unit = units.get(item) if kind == "production" else None
         if unit is not None and batches is None:
             batches = q(quantity / Decimal(unit.items_per_batch))

@@ -293,7 +293,7 @@ def _purchases(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
         cost = c.number(rec, "unit_cost", non_negative=True, alternatives=("price",))
         on = c.date(rec, "purchased_on", required=True, alternatives=("date",))
         supplier = c.text(rec, "supplier")
-        row = {"row": n, "product": slug, "packages": packages, "unit_cost": cost,
+        row: dict[str, Any] = {"row": n, "product": slug, "packages": packages, "unit_cost": cost,
                "purchased_on": on, "supplier": supplier, "location": c.text(rec, "location"),
                "notes": c.text(rec, "notes")}
         if not c.ok:
@@ -347,11 +347,11 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
     p, s, i = table("products"), table("suppliers"), table("ingredients")
     pur, lots = table("purchases"), table("lots")
     if not changed.empty:
-        params = [{"b_id": int(r.purchase_id), "b_cost": Decimal(str(r.unit_cost))}
-                  for r in changed.itertuples()]
+        cost_of: dict[int, Decimal] = {int(r.purchase_id): Decimal(str(r.unit_cost))
+                                       for r in changed.itertuples()}
         ws.execute(update(pur).where(pur.c.id == bindparam("b_id"))
-                   .values(unit_cost=bindparam("b_cost")), params)
-        cost_of = {x["b_id"]: x["b_cost"] for x in params}
+                   .values(unit_cost=bindparam("b_cost")),
+                   [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
         rows = ws.execute(select(lots.c.id, lots.c.purchase_id, p.c.package_quantity)
                           .join(p, p.c.id == lots.c.product_id)
                           .where(lots.c.purchase_id.in_(list(cost_of)),
@@ -483,6 +483,8 @@ def _counts(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
             out.append({**row, "status": "invalid", "message": "; ".join(
                 f"{x['field']} {x['value']!r}: {x['reason']}" for x in bad)})
             continue
+        # the checker fails a row whose required value is missing, so these are present
+        assert counted is not None and unit is not None
         if item in keys["products"]:
             prod = keys["products"][item]
             lots = by_prod.get(int(prod.id), [])
@@ -539,7 +541,7 @@ def apply_counts(ws: Workspace, frame: pd.DataFrame, tally: Tally, reason: str) 
         density = None if ing.g_per_ml is None else Decimal(ing.g_per_ml)
         _, changes, _ = plan_count(lots, Decimal(str(r.counted)), r.unit, density, ing.slug)
         for lot_id, left, lot_unit in changes:
-            ws.inventory.adjust(lot_id, left, lot_unit, reason=reason)
+            ws.inventory.adjust(lot_id, str(left), lot_unit, reason=reason)  # exact decimal
         tally.add("inventory_count", "updated")
 
 
