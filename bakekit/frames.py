@@ -39,8 +39,8 @@ def validate(frame: pd.DataFrame, frame_schema: pa.DataFrameSchema) -> pd.DataFr
     if missing:
         raise AssertionError(f"frame {frame_schema.name}: missing columns {missing}")
     for col, spec in frame_schema.columns.items():
-        if str(spec.dtype) == TEXT:
-            # missing text is NA, never the string "None"
+        if str(spec.dtype) == TEXT and not isinstance(frame[col].dtype, pd.StringDtype):
+            # missing text is NA, never the string "None" (a string dtype has no "None")
             frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
     ordered = frame[columns + [c for c in frame.columns if c not in frame_schema.columns]]
     return frame_schema.validate(ordered.reset_index(drop=True))

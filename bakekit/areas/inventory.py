@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Float, case, cast, func, insert, literal, select, update
+from sqlalchemy import Float, String, case, cast, func, insert, literal, select, update
 from sqlalchemy.sql import ColumnElement, FromClause
 
 from bakekit import fifo, frames
@@ -216,9 +216,12 @@ class Inventory(Area):
         """
         lots, products = table("lots"), table("products")
         joined, slug = lots_with_items()
+        # every column arrives as the driver gives it (dates as ISO text, numbers cast to
+        # float in SQL): no per-row conversion in Python, one vectorized date parse below
         stmt = (
             select(lots.c.id.label("lot_id"), slug.label("item"), lots.c.kind,
-                   products.c.slug.label("product"), lots.c.acquired_on.label("purchased_on"),
+                   products.c.slug.label("product"),
+                   cast(lots.c.acquired_on, String).label("purchased_on"),
                    cast(lots.c.quantity, Float).label("quantity"),
                    cast(lots.c.remaining, Float).label("remaining"), lots.c.unit,
                    cast(lots.c.unit_cost, Float).label("unit_cost"), lots.c.location,
@@ -234,6 +237,7 @@ class Inventory(Area):
             stmt = stmt.where(lots.c.kind == kind)
         frame = self._ws.frame(stmt)
         if not frame.empty:
+            frame["purchased_on"] = pd.to_datetime(frame["purchased_on"], format="%Y-%m-%d")
             frame["value"] = frame["remaining"] * frame["unit_cost"]
         else:
             frame["value"] = []

@@ -1,0 +1,12 @@
+"""The benchmark cases, one module each; ``CASES`` lists them in RESULTS.md order."""
+
+from __future__ import annotations
+
+#: module names under benchmarks.cases, in the order of the results table
+CASES = (
+    "lots_read",
+    "lots_orm",
+    "lots_memory",
+    "lots_postgres",
+    "fifo_scaling",
+)

@@ -1,0 +1,30 @@
+"""The lots SELECT written by hand for the baselines (the same rows, columns and order as
+``ws.inventory.lots()``), and the size of the lots cases."""
+
+from __future__ import annotations
+
+from benchmarks.common import Context
+
+LOTS_SQL = """
+SELECT l.id AS lot_id, COALESCE(i.slug, fu.slug, fg.slug) AS item, l.kind,
+       p.slug AS product, l.acquired_on AS purchased_on,
+       CAST(l.quantity AS FLOAT) AS quantity, CAST(l.remaining AS FLOAT) AS remaining,
+       l.unit, CAST(l.unit_cost AS FLOAT) AS unit_cost,
+       CAST(l.remaining * l.unit_cost AS FLOAT) AS value, l.location, l.run_id
+FROM lots l
+LEFT JOIN ingredients i ON i.id = l.ingredient_id
+LEFT JOIN finished_units fu ON fu.id = l.finished_unit_id
+LEFT JOIN finished_goods fg ON fg.id = l.finished_good_id
+LEFT JOIN products p ON p.id = l.product_id
+WHERE l.remaining > 0
+ORDER BY COALESCE(i.slug, fu.slug, fg.slug), l.acquired_on, l.id
+"""
+
+FULL_LOTS = 1_000_000
+QUICK_LOTS = 2_000
+
+
+def lots_database(ctx: Context, *, postgresql: bool = False) -> str:
+    """The seeded database of the lots cases (1,000,000 lots over 200 ingredients)."""
+    return ctx.database("lots", postgresql=postgresql,
+                        n_lots=ctx.size(FULL_LOTS, QUICK_LOTS))
