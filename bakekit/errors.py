@@ -75,7 +75,8 @@ class RecipeCycleError(ValidationError):
 
     def __init__(self, path: list[str]):
         self.path = path
-        super().__init__("cycle: " + " -> ".join(path), field="components", value=path)
+        super().__init__("components: cycle " + " -> ".join(path), field="components",
+                         value=path)
 
 
 class DryRunError(BakekitError):

@@ -1,0 +1,144 @@
+"""No ORM object escapes: every public read and write of every area (and Plan, and the
+result objects) on the demo data returns only DataFrames, dataclasses of plain values,
+and plain values."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import inspect
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bakekit.plan import Plan
+from bakekit.workspace import Area
+from tests.test_fault_registry import EVENT, ON_EMPTY, WORKFLOWS, seeded  # noqa: F401
+
+PLAIN = (str, int, float, bool, type(None), Decimal, dt.date, dt.datetime, dt.time,
+         np.integer, np.floating, np.bool_, pd.Timestamp)
+
+
+def walk(value: Any, path: str = "result") -> list[str]:
+    """Every place in value that is not plain (an empty list means clean)."""
+    if isinstance(value, PLAIN):
+        return []
+    if isinstance(value, pd.DataFrame):
+        bad = []
+        for column in value.columns:
+            if value[column].dtype == object:
+                for i, cell in enumerate(value[column]):
+                    if not isinstance(cell, PLAIN) and not (
+                            isinstance(cell, float) or cell is pd.NA or cell is pd.NaT):
+                        bad += walk(cell, f"{path}[{column!r}][{i}]")
+        return bad
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        bad = []
+        for f in dataclasses.fields(value):
+            if f.name.startswith("_"):
+                continue  # a private back-reference (Reconciliation's workspace area)
+            bad += walk(getattr(value, f.name), f"{path}.{f.name}")
+        return bad
+    if isinstance(value, (list, tuple)):
+        return [b for i, v in enumerate(value) for b in walk(v, f"{path}[{i}]")]
+    if isinstance(value, dict):
+        return [b for k, v in value.items() for b in walk(k, f"{path} key") + walk(
+            v, f"{path}[{k!r}]")]
+    module = type(value).__module__
+    return [f"{path}: {type(value).__qualname__} from {module}"]
+
+
+def test_walker_catches_an_orm_row():
+    from sqlalchemy import select
+
+    import bakekit
+
+    bakery = bakekit.open(":memory:")
+    with bakery.session() as ws:
+        row = ws.execute(select(1)).first()
+        assert walk({"ok": [1, "a"], "row": row})
+        assert walk(pd.DataFrame({"x": [row]}))
+    assert not walk(pd.DataFrame({"x": [1.0, None], "d": [Decimal(1), dt.date(2025, 1, 1)]}))
+
+
+#: arguments of the reads that take some (on the seeded demo)
+READ_ARGS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
+    "Catalog.products": (("flour-ap",), {}),
+    "Inventory.preview_consume": (("flour-ap", 3, "cup"), {}),
+    "Inventory.lots": (("sugar",), {"include_empty": True}),
+    "Inventory.movements": (("butter",), {}),
+    "Recipes.ingredients_for": (("frosted-brownies", 2), {}),
+    "Recipes.cost": (("frosted-brownies", 2), {}),
+    "Production.check": (("frosted-brownie",), {"batches": 2}),
+    "Assembly.check": (("holiday-sampler",), {"quantity": 3}),
+    "Events.assignments": ((EVENT,), {}),
+    "Events.requirements": ((EVENT,), {}),
+    "Events.progress": ((EVENT,), {}),
+    "Events.shopping_list": ((EVENT,), {}),
+}
+SPECIAL = {"IO.reconcile", "IO.export"}  # called below with a file
+
+
+@pytest.mark.parametrize("name", sorted(set(WORKFLOWS) - ON_EMPTY))
+def test_every_write_returns_plain_values(seeded, name):  # noqa: F811 (fixture)
+    with seeded.session() as ws:
+        method = name.split(".", 1)[1]
+        area = getattr(ws, name.split(".")[0])
+        calls = []
+        original = getattr(area, method.split(".")[1])
+
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            result = original(*args, **kwargs)
+            calls.append(result)
+            return result
+
+        setattr(area, method.split(".")[1], spy)
+        WORKFLOWS[name](ws)
+        assert calls, f"the workflow did not call {name}"
+        for result in calls:
+            assert not walk(result), walk(result)
+
+
+def test_every_read_returns_plain_values(seeded, tmp_path):  # noqa: F811 (fixture)
+    called = 0
+    with seeded.session() as ws:
+        for cls in Area.__subclasses__():
+            area = getattr(ws, cls.area_name)
+            for method, member in vars(cls).items():
+                if (method.startswith("_") or not callable(member)
+                        or getattr(member, "__bakekit_write__", False)):
+                    continue
+                key = f"{cls.__name__}.{method}"
+                if key in SPECIAL:
+                    continue
+                args, kwargs = READ_ARGS.get(key, ((), {}))
+                params = [p for p in inspect.signature(member).parameters.values()
+                          if p.default is p.empty and p.name != "self"
+                          and p.kind is not p.VAR_KEYWORD]
+                assert len(params) <= len(args) + len(kwargs), f"READ_ARGS lacks {key}"
+                result = getattr(area, method)(*args, **kwargs)
+                assert not walk(result, key), walk(result, key)
+                called += 1
+        exported = ws.io.export(tmp_path / "demo.json")
+        assert not walk(exported)
+        review = ws.io.reconcile(pd.DataFrame([
+            {"product": "eggs-24", "packages": 1, "unit_cost": 7.79,
+             "purchased_on": "2025-11-30", "supplier": "Costco"}]), kind="purchases")
+        assert not walk(review), walk(review)
+        assert not walk(review.counts())
+    assert called >= 25
+
+
+def test_plans_and_their_results_are_plain(seeded):  # noqa: F811 (fixture)
+    with seeded.what_if() as ws:
+        ws.inventory.consume("flour-ap", 2, "cup", reason="test")
+        ws.production.record("sugar-cookie", batches=1)
+        assert not walk(ws.changes())
+    plan = ws.plan
+    for value in (plan.operations, plan.changes, plan.summary(), plan.to_json()):
+        assert not walk(value), walk(value)
+    again = Plan.from_json(plan.to_json(), seeded)
+    assert not walk(again.apply())
