@@ -394,13 +394,9 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
         newer = prod.price_on is None or fifo._as_date(prod.price_on) <= on
         if cost is not None and newer and (prod.id not in latest or latest[prod.id][0] <= on):
             latest[prod.id] = (on, cost)
-    result = ws.execute(insert(pur).returning(pur.c.id, sort_by_parameter_order=True),
-                        purchase_rows)
-    for lot, pid in zip(lot_rows, [x[0] for x in result], strict=True):
+    for lot, pid in zip(lot_rows, _insert(ws, pur, purchase_rows), strict=True):
         lot["purchase_id"] = pid
-    result = ws.execute(insert(lots).returning(lots.c.id, sort_by_parameter_order=True),
-                        lot_rows)
-    lot_ids = [int(x[0]) for x in result]
+    lot_ids = _insert(ws, lots, lot_rows)
     fifo.ledger(ws, [(lid, lot["quantity"], total) for lid, lot, total in
                      zip(lot_ids, lot_rows, totals, strict=True)], reason="purchase")
     for lid in lot_ids:
@@ -411,6 +407,17 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
                    [{"b_id": k, "b_price": v[1], "b_on": v[0]} for k, v in latest.items()])
     tally.add("purchases", "created", len(new))
     del i
+
+
+def _insert(ws: Workspace, t: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows that each carry a new uuid; their ids, in the rows' order.
+
+    Batched multi-row INSERT ... RETURNING matched back by uuid: SQLAlchemy's
+    ``sort_by_parameter_order`` falls back to one INSERT per row on SQLite.
+    """
+    result = ws.execute(insert(t).returning(t.c.id, t.c.uuid), rows)
+    by_uuid = {u: int(i) for i, u in result}
+    return [by_uuid[r["uuid"]] for r in rows]
 
 
 # -- inventory counts ---------------------------------------------------------------------------
