@@ -235,7 +235,7 @@ class Inventory(Area):
             stmt = stmt.where(slug == ingredient)
         if kind is not None:
             stmt = stmt.where(lots.c.kind == kind)
-        frame = self._ws.frame(stmt)
+        frame = self._ws.frame(stmt, bulk=True)
         if not frame.empty:
             frame["purchased_on"] = pd.to_datetime(frame["purchased_on"], format="%Y-%m-%d")
             frame["value"] = frame["remaining"] * frame["unit_cost"]
