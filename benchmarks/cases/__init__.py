@@ -9,4 +9,5 @@ CASES = (
     "lots_memory",
     "lots_postgres",
     "fifo_scaling",
+    "reconcile",
 )
