@@ -9,5 +9,8 @@ CASES = (
     "lots_memory",
     "lots_postgres",
     "fifo_scaling",
+    "production",
+    "what_if",
+    "shopping_list",
     "reconcile",
 )
