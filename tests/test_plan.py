@@ -218,3 +218,22 @@ def test_apply_is_stale_when_stock_moved_under_the_assembly(demo_bakery):
         plan.apply()
     assert "assembly.record" in str(info.value) or not info.value.diff.empty
     assert snapshot(demo_bakery) == before
+
+
+def test_apply_commits_whole_or_not_at_all_at_every_statement(stocked):
+    from tests.conftest import InjectedFault, _restore, counting, fault_after
+
+    plan = _what_if(stocked)
+    before = snapshot(stocked)
+    with counting(stocked) as counts:
+        Plan.from_json(plan.to_json(), stocked).apply()
+    total = counts.n_statements
+    assert snapshot(stocked) != before
+    _restore(stocked, before)
+    for k in range(1, total + 1):
+        with fault_after(stocked, k), pytest.raises(InjectedFault):
+            plan.apply()
+        assert snapshot(stocked) == before, f"fault after statement {k}/{total} left changes"
+        assert not plan.applied
+    plan.apply()
+    assert plan.applied
