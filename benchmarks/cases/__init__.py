@@ -12,5 +12,6 @@ CASES = (
     "production",
     "what_if",
     "shopping_list",
+    "import_bake_tracker",
     "reconcile",
 )
