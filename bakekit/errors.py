@@ -50,12 +50,14 @@ class ImportValidationError(ValidationError):
 class InsufficientStockError(BakekitError):
     """Not enough stock for a consumption, production or assembly.
 
-    ``availability`` is the :class:`bakekit.results.Availability` (or a Consumption for a
-    single-item request) that shows what is short.
+    ``availability`` is the :class:`bakekit.results.Availability` that shows what is short
+    (item, needed, available, shortfall, unit); for ``consume`` and ``preview_consume``,
+    ``consumption`` also holds the lot-by-lot breakdown of what could be taken.
     """
 
-    def __init__(self, message: str, availability: Any):
+    def __init__(self, message: str, availability: Any, consumption: Any = None):
         self.availability = availability
+        self.consumption = consumption
         super().__init__(message)
 
 

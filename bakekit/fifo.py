@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, func, insert, select, tuple_, update
 from bakekit import frames
 from bakekit.areas._common import table
 from bakekit.errors import NotFoundError, UnitConversionError
-from bakekit.results import Consumption
+from bakekit.results import Availability, Consumption
 from bakekit.units import factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -90,6 +90,15 @@ class Plan:
     @property
     def uncosted(self) -> Decimal:
         return sum((t.requested_quantity for t in self.takes if t.unit_cost is None), Decimal(0))
+
+    def to_availability(self) -> Availability:
+        """The Availability of this one item: needed, available (what FIFO found), shortfall."""
+        row = {"item": self.item.slug, "needed": float(self.requested),
+               "available": float(self.requested - self.shortfall),
+               "shortfall": float(self.shortfall), "unit": self.unit, "kind": self.item.kind,
+               "note": ""}
+        return Availability(ok=self.shortfall == 0,
+                            frame=frames.validate(pd.DataFrame([row]), frames.AVAILABILITY))
 
     def to_consumption(self) -> Consumption:
         rows = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pandas as pd
@@ -16,7 +17,6 @@ from bakekit.errors import (
     InUseError,
     NotFoundError,
     UnitConversionError,
-    ValidationError,
 )
 from tests.conftest import assert_atomic, counting, snapshot
 
@@ -58,7 +58,11 @@ def test_shortfall_raises_with_breakdown_and_writes_nothing(stocked):
     with stocked.session() as ws:
         with pytest.raises(InsufficientStockError) as info:
             ws.inventory.consume("flour", 25, "lb", reason="too much")
-        consumption = info.value.availability
+        availability = info.value.availability
+        assert not availability.ok
+        columns = ["item", "needed", "available", "shortfall", "unit"]
+        assert availability.frame[columns].values.tolist() == [["flour", 25.0, 20.0, 5.0, "lb"]]
+        consumption = info.value.consumption
         assert consumption.shortfall == 5.0
         assert consumption.consumed["quantity"].sum() == 20.0
         ws.commit()
@@ -279,10 +283,8 @@ def test_ledger_invariant_holds_for_any_sequence(stocked, ops):
                                       purchased_on=dt.date(2025, 1, 1) + dt.timedelta(days=day))
             elif op[0] == "consume":
                 _, amount, unit = op
-                try:
+                with contextlib.suppress(InsufficientStockError):
                     ws.inventory.consume("flour", amount / 10, unit, reason="prop")
-                except InsufficientStockError:
-                    pass
             else:
                 _, index, tenths = op
                 lots = ws.inventory.lots("flour", include_empty=True)

@@ -149,10 +149,10 @@ class Inventory(Area):
         check_key(reason, "reason")
         plan = self._plan(ingredient, quantity, unit, lock=True)
         if plan.shortfall > 0:
-            consumption = plan.to_consumption()
             raise InsufficientStockError(
                 f"not enough {plan.item.slug}: need {float(plan.requested):g} {plan.unit}, "
-                f"short {float(plan.shortfall):g} {plan.unit}", consumption)
+                f"short {float(plan.shortfall):g} {plan.unit}", plan.to_availability(),
+                consumption=plan.to_consumption())
         fifo.write_take(self._ws, plan, reason=reason)
         return plan.to_consumption()
 
