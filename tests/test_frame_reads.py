@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import pytest
 from sqlalchemy import Float, String, cast, select
 
 from bakekit import frames
@@ -73,3 +74,59 @@ def test_lots_read_is_one_counted_statement_with_contract_dtypes(bakery):
     assert frame["purchased_on"].iloc[0] == pd.Timestamp("2025-01-01")
     assert _values(frame["location"]) == AWKWARD
     assert frame["unit_cost"].isna().sum() == 1
+
+
+# -- frames.validate matches pandera's own validate ------------------------------------------
+def _schemas() -> list:
+    import pandera.pandas as pa
+
+    return [v for v in vars(frames).values() if isinstance(v, pa.DataFrameSchema)]
+
+
+_SAMPLES = {
+    frames.ID: [1, None, 3.0], frames.TEXT: ["a", None, "b"], frames.FLOAT: [1.5, None, 2],
+    frames.DATE: ["2025-01-02", None, pd.Timestamp("2025-03-04")],
+    frames.BOOL: [True, False, True],
+}
+
+
+def _sample(schema, *, fill_required: bool = True) -> pd.DataFrame:
+    from pandera.engines import pandas_engine
+
+    kinds = {str(pandas_engine.Engine.dtype(k)): k for k in _SAMPLES}
+    data = {}
+    for name, column in schema.columns.items():
+        values = list(_SAMPLES[kinds[str(column.dtype)]])
+        if not column.nullable and fill_required:
+            values[1] = values[0]
+        data[name] = pd.Series(values, dtype=object)
+    data["extra"] = ["x", "y", "z"]
+    return pd.DataFrame(data).iloc[::-1]  # reversed: the index is reset
+
+
+def test_validate_equals_pandera_validate_for_every_schema():
+    import pandera.errors
+
+    schemas = _schemas()
+    assert len(schemas) >= 15
+    for schema in schemas:
+        frame = _sample(schema)
+        ours = frames.validate(frame.copy(), schema)
+        prepared = frame.copy()
+        for col, spec in schema.columns.items():
+            if str(spec.dtype) == str(frames.LOTS.columns["item"].dtype):
+                prepared[col] = prepared[col].astype(object).where(prepared[col].notna(), None)
+        columns = list(schema.columns) + ["extra"]
+        theirs = schema.validate(prepared[columns].reset_index(drop=True))
+        pd.testing.assert_frame_equal(ours, theirs, check_exact=True, obj=schema.name)
+        if any(not c.nullable for c in schema.columns.values()):
+            with pytest.raises(pandera.errors.SchemaError, match="missing values"):
+                frames.validate(_sample(schema, fill_required=False), schema)
+
+
+def test_validate_refuses_what_cannot_be_coerced():
+    import pandera.errors
+
+    frame = pd.DataFrame({"item": ["a"], "quantity": ["lots"], "unit": ["g"]})
+    with pytest.raises(pandera.errors.SchemaError, match="quantity"):
+        frames.validate(frame, frames.INGREDIENTS_FOR)
