@@ -68,13 +68,7 @@ FILES: dict[str, tuple[str | None, str]] = {
 }
 
 #: known gaps in bakekit.io (reported to the io engineer); strict, so a fix shows up
-KNOWN_GAPS = {
-    "bt_duplicate_keys.json": "a JSON object with a key twice is read silently (last wins)",
-    "bt_duplicate_slug.json": "two ingredient rows with one slug: the second updates the "
-                              "first instead of being reported",
-    "bt_recipe_cycle.json": "recipes whose components form a cycle are imported",
-    "history_truncated.csv": "read_source lets pandas' ParserError out for a broken CSV",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 RECONCILE_KIND = {"counts": "inventory_count", "prices": "prices", "purchases": "purchases"}
 
@@ -330,10 +324,6 @@ def sqlite_shop(tmp_path, sqlite_template):
     bakery.dispose()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bakekit.io.reconcile.read_source lets pandas errors out (ParserError, EmptyDataError, "
-    "ValueError on JSON that is not a table) and _counts raises KeyError 'counted' on a "
-    "frame without that column; reported to the io engineer"))
 def test_fuzz_importers_and_reconcile_raise_only_bakekit_errors(sqlite_shop, tmp_path):
     """Random JSON and CSV content (and random export dicts) into import_bake_tracker,
     import_history and reconcile (three kinds): nothing but BakekitError escapes."""

@@ -50,3 +50,9 @@ def test_load_refuses_a_non_empty_database_and_bad_files(bakery, tmp_path):
     (tmp_path / "bad.json").write_text('{"format": "bakekit", "version": 99}')
     with bakery.session() as ws, pytest.raises(ImportValidationError):
         ws.io.load(tmp_path / "bad.json")
+    (tmp_path / "twice.json").write_text('{"format": "bakekit", "version": 1, '
+                                         '"tables": {}, "version": 2}')
+    with bakery.session() as ws, pytest.raises(ImportValidationError) as info:
+        ws.io.load(tmp_path / "twice.json")
+    assert list(info.value.errors["field"]) == ["version"]
+    assert info.value.errors["value"].iloc[0] == "1, 2"

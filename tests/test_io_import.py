@@ -214,3 +214,79 @@ def test_bad_json_and_wrong_shapes(bakery, tmp_path):
 
 def test_import_is_atomic(bakery):
     assert_atomic(bakery, lambda ws: ws.io.import_bake_tracker(small_file()))
+
+
+def test_recipe_cycle_through_a_recipe_already_in_the_database_is_refused(bakery):
+    data = small_file()
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker(data)  # cookies contains base
+        ws.commit()
+    before = snapshot(bakery)
+    base = {**data["recipes"][0], "components": [{"recipe_slug": "cookies", "quantity": 1}]}
+    with bakery.session() as ws, pytest.raises(ImportValidationError) as info:
+        ws.io.import_bake_tracker({"recipes": [base]})
+    errors = info.value.errors
+    assert list(errors["field"]) == ["components"]
+    assert "cycle: Base -> cookies -> Base" in errors["reason"].iloc[0]
+    assert snapshot(bakery) == before
+
+
+def test_a_cycle_in_the_file_is_reported_once_and_a_file_recipe_replaces_the_database_one(
+        bakery):
+    data = small_file()
+    three = [{"name": n, "slug": n.lower(), "ingredients": [],
+              "components": [{"recipe_slug": c, "quantity": 1}]}
+             for n, c in (("A", "b"), ("B", "c"), ("C", "a"))]
+    with bakery.session() as ws:
+        with pytest.raises(ImportValidationError) as info:
+            ws.io.import_bake_tracker({"recipes": three})
+        errors = info.value.errors
+        assert len(errors) == 1 and errors["row"].iloc[0] == 1
+        assert errors["reason"].iloc[0].endswith("cycle: A -> B -> C -> A")
+        ws.io.import_bake_tracker(data)
+        # cookies no longer contains base, so base may now contain cookies
+        cookies = {**data["recipes"][1], "components": []}
+        base = {**data["recipes"][0], "components": [{"recipe_slug": "cookies",
+                                                      "quantity": 1}]}
+        report = ws.io.import_bake_tracker({"recipes": [base, cookies]})
+        assert report.counts("recipes")["updated"] == 2
+
+
+@pytest.mark.parametrize(("section", "field"), [
+    ("suppliers", "name"), ("ingredients", "slug"), ("recipes", "slug"),
+    ("finished_units", "slug"), ("packages", "slug"), ("recipients", "name"),
+    ("events", "name")])
+def test_two_rows_with_one_key_in_a_section_are_a_problem(bakery, section, field):
+    data = small_file()
+    data[section].append({**data[section][0]})
+    row = len(data[section])
+    with bakery.session() as ws:
+        with pytest.raises(ImportValidationError) as info:
+            ws.io.import_bake_tracker(data)
+        errors = info.value.errors
+        assert list(zip(errors["entity"], errors["row"], errors["field"], strict=True)) == [
+            (section, row, field)]
+        assert errors["reason"].iloc[0] == f"duplicate of {section} row 1: one {field} per row"
+        assert ws.catalog.ingredients().empty
+
+
+def test_a_material_with_an_ingredients_slug_is_a_duplicate(bakery):
+    data = small_file()
+    data["materials"] = [{"slug": "sugar", "display_name": "Sugar bags"}]
+    with bakery.session() as ws, pytest.raises(ImportValidationError) as info:
+        ws.io.import_bake_tracker(data)
+    errors = info.value.errors
+    assert list(errors["value"]) == ["sugar"]
+    assert "duplicate of ingredients row 3" in errors["reason"].iloc[0]
+
+
+def test_a_key_twice_in_one_json_object_is_named(bakery, tmp_path):
+    path = tmp_path / "twice.json"
+    path.write_text('{"version": "4.2", "suppliers": [{"name": "A", "city": "X", '
+                    '"name": "B"}]}')
+    with bakery.session() as ws, pytest.raises(ImportValidationError) as info:
+        ws.io.import_bake_tracker(path)
+    errors = info.value.errors
+    assert list(errors["field"]) == ["name"]
+    assert errors["value"].iloc[0] == '"A", "B"'
+    assert "appears 2 times in one JSON object" in errors["reason"].iloc[0]

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from unittest import mock
+
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
+from bakekit.areas._common import table
+from bakekit.errors import ValidationError
+from bakekit.io.reconcile import PROGRESS_MIN_ROWS, REQUIRED_COLUMNS, REVIEW_COLUMNS, _bar
 from tests.conftest import SHARED_DATA, assert_atomic, snapshot
 from tests.test_io_import import small_file
 
@@ -151,3 +158,102 @@ def test_review_writes_nothing(bakery):
         ws.io.reconcile(_prices_frame(), kind="prices")
         ws.commit()
     assert snapshot(bakery) == before
+
+
+def test_purchases_row_without_supplier_applies_with_the_products_supplier(bakery):
+    _imported(bakery)
+    rows = pd.DataFrame([  # a frame where some rows name a supplier and one has NaN
+        {"product": "sugar-c-h-sugar-4-lb", "packages": 1, "unit_cost": 4.0,
+         "purchased_on": "2025-03-01", "supplier": "Costco", "location": "pantry"},
+        {"product": "sugar-c-h-sugar-4-lb", "packages": 2, "unit_cost": 4.0,
+         "purchased_on": "2025-03-02", "supplier": float("nan"), "location": float("nan")},
+    ])
+    with bakery.session() as ws:
+        review = ws.io.reconcile(rows, kind="purchases")
+        assert list(review.frame["status"]) == ["new", "new"]
+        assert review.frame.loc[1, "supplier"] is None
+        assert review.apply().counts("purchases")["created"] == 2
+        pur, s = table("purchases"), table("suppliers")
+        got = ws.execute(select(pur.c.packages, s.c.name, pur.c.location)
+                         .outerjoin(s, s.c.id == pur.c.supplier_id)
+                         .where(pur.c.purchased_on >= dt.date(2025, 3, 1))
+                         .order_by(pur.c.purchased_on)).all()
+        assert [(float(p), n, loc) for p, n, loc in got] == [(1.0, "Costco", "pantry"),
+                                                             (2.0, None, None)]
+        assert ws.inventory.audit().empty
+
+
+@pytest.mark.parametrize("kind", ["prices", "purchases", "inventory_count"])
+def test_input_without_rows_gives_an_empty_review_with_every_column(bakery, kind):
+    _imported(bakery)
+    columns = {"prices": ["product_name", "unit_price"],
+               "purchases": ["product", "purchased_on"],
+               "inventory_count": ["item", "counted", "unit"]}[kind]
+    before = snapshot(bakery)
+    with bakery.session() as ws:
+        review = ws.io.reconcile(pd.DataFrame(columns=columns), kind=kind)
+        assert review.frame.empty
+        assert list(review.frame.columns[:3]) == ["row", "status", "message"]
+        assert set(REVIEW_COLUMNS[kind]) <= set(review.frame.columns)
+        assert review.counts() == {}
+        report = review.apply()
+        assert report.counts(kind)["read"] == 0
+        ws.commit()
+    assert snapshot(bakery) == before
+
+
+@pytest.mark.parametrize(("kind", "columns", "missing"), [
+    ("purchases", ["product", "packages"], "purchased_on"),
+    ("inventory_count", ["item", "unit"], "counted"),
+    ("inventory_count", [], "item"),
+])
+def test_missing_required_column_is_a_validation_error_naming_expected_and_found(
+        bakery, kind, columns, missing):
+    frame = pd.DataFrame([dict.fromkeys(columns, "x")]) if columns else pd.DataFrame()
+    with bakery.session() as ws, pytest.raises(ValidationError) as info:
+        ws.io.reconcile(frame, kind=kind)
+    text = str(info.value)
+    assert info.value.field == "columns"
+    assert f"missing column(s) {missing}" in text
+    assert "expected " + ", ".join(REQUIRED_COLUMNS[kind]) in text
+    assert "found " + (", ".join(columns) or "no columns") in text
+
+
+@pytest.mark.parametrize(("name", "content", "says"), [
+    ("broken.csv", 'item,counted,unit\nflour,"3,lb\n', "cannot be read as a CSV table"),
+    ("empty.csv", "", "is empty"),
+    ("latin1.csv", "item,counted,unit\ncr\xe8me,1,lb\n".encode("latin-1"), "not UTF-8"),
+    ("scalar.json", "42", "cannot be read as a JSON table"),
+    ("broken.json", '[{"item": "flour"', "cannot be read as a JSON table"),
+])
+def test_unreadable_source_is_a_validation_error_naming_the_path(bakery, tmp_path, name,
+                                                                 content, says):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    with bakery.session() as ws:
+        for call in (lambda: ws.io.reconcile(path, kind="inventory_count"),
+                     lambda: ws.io.import_history(path)):
+            with pytest.raises(ValidationError) as info:
+                call()
+            assert info.value.field == "source" and info.value.value == str(path)
+            assert str(path) in str(info.value) and says in str(info.value)
+
+
+def test_progress_bar_only_for_long_inputs_and_tqdm_disable_is_respected(monkeypatch):
+    short = list(range(PROGRESS_MIN_ROWS - 1))
+    assert _bar(short, "x") is short  # no bar at all
+    long = list(range(PROGRESS_MIN_ROWS))
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    bar = _bar(long, "x")
+    assert bar.disable and list(bar) == long
+    for unset in (None, "0"):
+        if unset is None:
+            monkeypatch.delenv("TQDM_DISABLE")
+        else:
+            monkeypatch.setenv("TQDM_DISABLE", unset)
+        with mock.patch("bakekit.io.reconcile.tqdm") as fake:
+            _bar(long, "x")
+        assert fake.call_args.kwargs["disable"] is None  # none where stderr is no terminal

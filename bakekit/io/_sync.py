@@ -4,6 +4,7 @@ set-based upsert (one SELECT, one executemany INSERT, one executemany UPDATE per
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 from collections import defaultdict
@@ -69,6 +70,27 @@ class Problems:
                 f"{what}: {len(self.rows)} problem(s); first: {first['entity']} row "
                 f"{first['row']}, field {first['field']!r}, value {first['value']!r}: "
                 f"{first['reason']} (see .errors for all; nothing was written)", errors)
+
+
+def loads_checked(text: str) -> tuple[Any, list[tuple[str, list[Any], list[str]]]]:
+    """Parse JSON text, also returning every key given twice in one object (key, its
+    values, the object's keys): ``json.loads`` alone keeps the last silently.
+
+    >>> loads_checked('{"slug": "flour", "slug": "sugar"}')[1]
+    [('slug', ['flour', 'sugar'], ['slug'])]
+    """
+    twice: list[tuple[str, list[Any], list[str]]] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        seen: dict[str, list[Any]] = {}
+        for key, value in items:
+            seen.setdefault(key, []).append(value)
+            out[key] = value
+        twice.extend((k, v, list(out)) for k, v in seen.items() if len(v) > 1)
+        return out
+
+    return json.loads(text, object_pairs_hook=pairs), twice
 
 
 def _short(value: Any) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import delete, insert, select
 
 from bakekit import fifo
 from bakekit.areas._common import table
+from bakekit.areas.recipes import find_cycle
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.db.models.events import ASSIGNMENT_STATUSES
 from bakekit.io._sync import (
@@ -27,6 +28,7 @@ from bakekit.io._sync import (
     Tally,
     existing,
     fill_lot_costs,
+    loads_checked,
     num,
     slugify,
     upsert,
@@ -99,6 +101,13 @@ KNOWN: dict[str, set[str]] = {
 
 SECTIONS = [k for k in KNOWN if k not in ("_file", "recipe_ingredients", "recipe_components")]
 
+#: sections whose rows are named by a key that must be unique (sections sharing a key space
+#: together), and the key's field
+_KEYED_SECTIONS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("suppliers",), "name"), (("ingredients", "materials"), "slug"), (("recipes",), "slug"),
+    (("finished_units",), "slug"), (("finished_goods",), "slug"), (("packages",), "slug"),
+    (("recipients",), "name"), (("events",), "name"))
+
 _STATUS_MAP = {"pending": "pending", "assembled": "assembled", "ready": "assembled",
                "delivered": "delivered", "in_progress": "pending"}
 
@@ -111,10 +120,19 @@ def read_file(path: str | Path, problems: Problems) -> dict[str, Any] | None:
         problems.add("file", None, "path", str(path), f"cannot be read: {exc}")
         return None
     try:
-        data = json.loads(text)
+        data, twice = loads_checked(text)
     except json.JSONDecodeError as exc:
         problems.add("file", exc.lineno, "json", text[max(0, exc.pos - 20):exc.pos + 20],
                      f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        return None
+    except RecursionError:
+        problems.add("file", None, "json", str(path), "is nested too deeply to read")
+        return None
+    for key, values, keys in twice:
+        problems.add("file", None, key, ", ".join(json.dumps(v, default=str) for v in values),
+                     f"the key {key!r} appears {len(values)} times in one JSON object (keys "
+                     f"{', '.join(keys)}): which value is meant is ambiguous")
+    if twice:
         return None
     if not isinstance(data, dict):
         problems.add("file", None, "json", type(data).__name__,
@@ -503,9 +521,67 @@ class _Importer:
     def _known(self, kind: str, file_keys: set[str]) -> set[str]:
         return set(self.db[kind]) | file_keys
 
+    def duplicates(self) -> None:
+        """A slug (or name) given twice in one section is a problem, not a silent merge;
+        ingredients and materials share one slug space."""
+        for sections, field_name in _KEYED_SECTIONS:
+            first: dict[str, tuple[str, int]] = {}
+            for entity in sections:
+                for r in self.rows[entity]:
+                    key = r[field_name]
+                    if key in first:
+                        where, row = first[key]
+                        self.problems.add(entity, r["_row"], field_name, key,
+                                          f"duplicate of {where} row {row}: one "
+                                          f"{field_name} per row")
+                    else:
+                        first[key] = (entity, r["_row"])
+        seen: dict[str, int] = {}
+        for fu in self.rows.get("_embedded_finished_units", []):
+            if fu["slug"] in seen:
+                self.problems.add("recipes", fu["_row"], "finished_units.slug", fu["slug"],
+                                  f"finished unit also listed by recipes row {seen[fu['slug']]}")
+            seen.setdefault(fu["slug"], fu["_row"])
+
+    def cycles(self) -> None:
+        """Refuse recipes whose components form a cycle (through the file's recipes and the
+        database's), one problem per cycle naming the recipes on it."""
+        file_recipes = {r["slug"]: r for r in self.rows["recipes"]}
+        edges: dict[str, list[str]] = defaultdict(list)
+        for r in self.rows["recipes"]:
+            edges[r["slug"]] = [c["recipe"] for c in r["components"]
+                                if c.get("recipe") and c["recipe"] != r["slug"]]
+        if not any(edges.values()):
+            return
+        rc, rt = table("recipe_components"), table("recipes")
+        parent, child = rt.alias("parent"), rt.alias("child")
+        for slug, component in self.ws.execute(
+                select(parent.c.slug, child.c.slug)
+                .join(rc, rc.c.recipe_id == parent.c.id)
+                .join(child, child.c.id == rc.c.component_id)):
+            if slug not in file_recipes:  # the file's components replace the database's
+                edges[slug].append(component)
+        number = {s: n for n, s in enumerate(sorted(set(edges) | {c for cs in edges.values()
+                                                                   for c in cs}))}
+        slug_of = {n: s for s, n in number.items()}
+        graph = {number[s]: [(number[c], Decimal(1)) for c in cs] for s, cs in edges.items()}
+        reported: set[frozenset[int]] = set()
+        for r in self.rows["recipes"]:
+            cycle = find_cycle(graph, number[r["slug"]])
+            if not cycle or frozenset(cycle) in reported:
+                continue
+            reported.add(frozenset(cycle))
+            names = [file_recipes[slug_of[n]]["name"] if slug_of[n] in file_recipes
+                     else slug_of[n] for n in cycle]
+            on_file = [file_recipes[slug_of[n]] for n in cycle if slug_of[n] in file_recipes]
+            first = min(on_file, key=lambda x: x["_row"])
+            self.problems.add("recipes", first["_row"], "components", first["name"],
+                              "components form a cycle: " + " -> ".join(names))
+
     def resolve(self) -> None:
         """Check every reference against the file and the database; record what is unknown."""
         p = self.problems
+        self.duplicates()
         ing_slugs = self._known("ingredients", {r["slug"] for r in self.rows["ingredients"]}
                                 | {r["slug"] for r in self.rows["materials"]})
         for r in self.rows["ingredients"]:
@@ -577,6 +653,7 @@ class _Importer:
                 if comp["recipe"] == r["slug"]:
                     p.add("recipes", r["_row"], "components", r["name"],
                           "a recipe cannot contain itself")
+        self.cycles()
         units = self.rows["finished_units"] + self.rows.get("_embedded_finished_units", [])
         self.rows["_all_finished_units"] = units
         for fu in units:

@@ -17,7 +17,7 @@ from sqlalchemy import Boolean, Date, DateTime, Numeric, Table, bindparam, inser
 
 from bakekit.db.models import metadata
 from bakekit.errors import ValidationError
-from bakekit.io._sync import Problems, Tally, num
+from bakekit.io._sync import Problems, Tally, loads_checked, num
 from bakekit.results import ImportReport
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -117,10 +117,15 @@ def load(ws: Workspace, path: str | Path) -> ImportReport:
     """Read a bakekit JSON file into an empty database (see IO.load)."""
     problems = Problems()
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        document, twice = loads_checked(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
         problems.add("file", None, "json", str(path), f"cannot be read as JSON: {exc}")
         problems.raise_if_any(f"load of {path}")
+    for twice_key, seen, _ in twice:
+        problems.add("file", None, twice_key, ", ".join(json.dumps(v, default=str)
+                                                        for v in seen),
+                     f"the key {twice_key!r} appears {len(seen)} times in one JSON object")
+    problems.raise_if_any(f"load of {path}")
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         problems.add("file", None, "format", None if not isinstance(document, dict)
                      else document.get("format"), f"not a {FORMAT} JSON file")

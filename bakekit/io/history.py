@@ -11,17 +11,22 @@ import pandas as pd
 
 from bakekit.io._sync import Checker, Problems, Tally, existing
 from bakekit.io.bake_tracker import write_runs
-from bakekit.io.reconcile import _records, read_source
+from bakekit.io.reconcile import _records, read_source, require_columns
 from bakekit.results import ImportReport
 from bakekit.units import q
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.workspace import Workspace
 
+#: the columns a history source must have (each with the names accepted for it)
+REQUIRED_COLUMNS = {"item": ("item", "finished_unit", "finished_good"),
+                    "quantity": ("quantity",), "produced_at": ("produced_at", "date")}
+
 
 def import_history(ws: Workspace, source: str | Path | pd.DataFrame) -> ImportReport:
     """Import runs from a CSV/JSON/Excel path or a DataFrame (see IO.import_history)."""
     data = read_source(source)
+    require_columns(data, "import_history", REQUIRED_COLUMNS)
     units = existing(ws, "finished_units", ["slug"])
     goods = existing(ws, "finished_goods", ["slug"])
     events = {s: int(r.id) for s, r in existing(ws, "events", ["name"]).items()}

@@ -7,6 +7,8 @@ missing / conflict / invalid); ``apply`` writes the new and changed rows set-bas
 from __future__ import annotations
 
 import datetime as dt
+import os
+import zipfile
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -39,6 +41,23 @@ SIZE_PENALTY = 10.0
 #: inputs at least this long show a progress bar
 PROGRESS_MIN_ROWS = 2000
 
+#: the review frame's columns per kind (also when the input has no rows)
+REVIEW_COLUMNS = {
+    "prices": ("row", "status", "message", "product_name", "brand", "price", "package_qty",
+               "package_unit", "match", "score", "product_id", "old_price", "uncosted_lots"),
+    "purchases": ("row", "status", "message", "product", "packages", "unit_cost",
+                  "purchased_on", "supplier", "location", "notes", "purchase_id",
+                  "old_unit_cost"),
+    "inventory_count": ("row", "status", "message", "item", "counted", "unit", "on_hand",
+                        "variance", "variance_value"),
+}
+#: required columns per kind (each with the names accepted for it)
+REQUIRED_COLUMNS = {
+    "purchases": {"product": ("product",), "purchased_on": ("purchased_on", "date")},
+    "inventory_count": {"item": ("item", "product", "ingredient"),
+                        "counted": ("counted", "quantity", "count"), "unit": ("unit",)},
+}
+
 _PRICE_COLUMNS = {"product_name": ("product_name", "product", "name"),
                   "brand": ("brand",), "package_qty": ("package_qty", "package_quantity"),
                   "package_unit": ("package_unit", "unit"),
@@ -47,7 +66,14 @@ _PRICE_COLUMNS = {"product_name": ("product_name", "product", "name"),
 
 
 def read_source(source: Any) -> pd.DataFrame:
-    """A DataFrame from a DataFrame, or a CSV, JSON or Excel path (all columns as given)."""
+    """A DataFrame from a DataFrame, or a CSV, JSON or Excel path (all columns as given).
+
+    A file pandas cannot read as a table (broken CSV, empty file, bytes that are not
+    UTF-8, JSON that is not a list of records) is a ValidationError naming the path.
+
+    >>> read_source(pd.DataFrame({"item": ["flour"]}))["item"].tolist()
+    ['flour']
+    """
     if isinstance(source, pd.DataFrame):
         return source.reset_index(drop=True).copy()
     path = Path(source)
@@ -55,14 +81,70 @@ def read_source(source: Any) -> pd.DataFrame:
     if not path.exists():
         raise ValidationError(f"source: {str(path)!r} does not exist", field="source",
                               value=str(path))
-    if suffix == ".csv":
-        return pd.read_csv(path, dtype=object, keep_default_na=True)
-    if suffix == ".json":
-        return pd.read_json(path, dtype=False)
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        return pd.read_excel(path, dtype=object)
-    raise ValidationError(f"source: {str(path)!r} is not .csv, .json or .xlsx",
-                          field="source", value=str(path))
+    readers = {".csv": ("CSV", lambda: pd.read_csv(path, dtype=object, keep_default_na=True)),
+               ".json": ("JSON", lambda: pd.read_json(path, dtype=False)),
+               ".xlsx": ("Excel", lambda: pd.read_excel(path, dtype=object)),
+               ".xlsm": ("Excel", lambda: pd.read_excel(path, dtype=object)),
+               ".xls": ("Excel", lambda: pd.read_excel(path, dtype=object))}
+    if suffix not in readers:
+        raise ValidationError(f"source: {str(path)!r} is not .csv, .json or .xlsx",
+                              field="source", value=str(path))
+    what, read = readers[suffix]
+    try:
+        frame = read()
+    except pd.errors.EmptyDataError as exc:
+        raise ValidationError(f"source: {str(path)!r} is empty (no header, no rows)",
+                              field="source", value=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"source: {str(path)!r} is not UTF-8 text ({exc.reason} at byte "
+                              f"{exc.start})", field="source", value=str(path)) from exc
+    except (ValueError, TypeError, OSError, zipfile.BadZipFile, RecursionError) as exc:
+        # pandas' ParserError is a ValueError, as is JSON that is not a table
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise ValidationError(f"source: {str(path)!r} cannot be read as a {what} table: "
+                              f"{reason}", field="source", value=str(path)) from exc
+    if not isinstance(frame, pd.DataFrame):  # pragma: no cover  (read_json typ="frame")
+        raise ValidationError(f"source: {str(path)!r} is not a table", field="source",
+                              value=str(path))
+    return frame
+
+
+def require_columns(data: pd.DataFrame, kind: str,
+                    required: dict[str, tuple[str, ...]]) -> None:
+    """Refuse a source that lacks a required column; ``required`` maps each to the column
+    names accepted for it (the first is its own name).
+
+    >>> require_columns(pd.DataFrame(columns=["item", "quantity", "unit"]), "inventory_count",
+    ...                 {"item": ("item",), "counted": ("counted", "quantity")})
+    """
+    have = {str(c) for c in data.columns}
+    missing = []
+    for names in required.values():
+        if not have.intersection(names):
+            missing.append(names[0] + (f" (or {', '.join(names[1:])})" if names[1:] else ""))
+    if missing:
+        found = ", ".join(str(c) for c in data.columns) or "no columns"
+        raise ValidationError(f"{kind}: missing column(s) {'; '.join(missing)}; expected "
+                              f"{', '.join(required)}; found {found}", field="columns",
+                              value=[str(c) for c in data.columns])
+
+
+def _review(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+    """The review frame: every column of its kind even when there are no rows (or a column
+    no row has), missing values None in every text column."""
+    frame = pd.DataFrame(rows)
+    for col in columns:
+        if col not in frame:
+            frame[col] = None
+    for col in frame.columns:
+        if frame[col].dtype == object or isinstance(frame[col].dtype, pd.StringDtype):
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+    return frame
+
+
+def _given(value: Any) -> Any:
+    """A review cell's value, or None where it is empty (None, NaN, NA)."""
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -79,7 +161,15 @@ def _column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
 
 
 def _bar(rows: list, what: str) -> Any:
-    return tqdm(rows, desc=what, disable=len(rows) < PROGRESS_MIN_ROWS, leave=False)
+    """A progress bar over long inputs only, never forced on: ``disable=None`` shows none
+    where stderr is not a terminal (CI, benchmarks), and TQDM_DISABLE set (read here, at
+    each call: tqdm itself reads it once, at import, and an explicit argument beats it)
+    turns it off everywhere."""
+    if len(rows) < PROGRESS_MIN_ROWS:
+        return rows
+    flag = os.environ.get("TQDM_DISABLE", "").strip().lower()
+    return tqdm(rows, desc=what, leave=False,
+                disable=None if flag in ("", "0", "false", "no") else True)
 
 
 def reconcile(ws: Workspace, area: Any, source: Any, kind: str) -> Reconciliation:
@@ -198,10 +288,7 @@ def _prices(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
             message += f"; costs {row['uncosted_lots']} uncosted lot(s)"
         rows.append({**row, "status": status, "message": message})
     _same_product_twice(rows)
-    frame = pd.DataFrame(rows)
-    for col in ("match", "score", "old_price", "uncosted_lots", "product_id"):
-        if col not in frame:
-            frame[col] = None
+    frame = _review(rows, REVIEW_COLUMNS["prices"])
     frame["price"] = frame["price"].map(lambda v: None if v is None else float(v))
     frame["package_qty"] = frame["package_qty"].map(lambda v: None if v is None else float(v))
     return frame
@@ -275,6 +362,7 @@ def fill_product_lots(ws: Workspace, prices: dict[int, Decimal]) -> int:
 
 # -- purchases -----------------------------------------------------------------------------------
 def _purchases(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
+    require_columns(data, "purchases", REQUIRED_COLUMNS["purchases"])
     p, s, pur = table("products"), table("suppliers"), table("purchases")
     products = {r.slug: r for r in ws.execute(select(p.c.id, p.c.slug, p.c.package_quantity,
                                                      p.c.package_unit, p.c.ingredient_id,
@@ -327,13 +415,9 @@ def _purchases(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
                         is not None else None,
                         "message": "a purchase of this product, day and count has another "
                                    "price"})
-    frame = pd.DataFrame(out)
-    for col in ("purchase_id", "old_unit_cost"):
-        if col not in frame:
-            frame[col] = None
+    frame = _review(out, REVIEW_COLUMNS["purchases"])
     for col in ("packages", "unit_cost"):
-        if col in frame:
-            frame[col] = frame[col].map(lambda v: None if v is None else float(v))
+        frame[col] = frame[col].map(lambda v: None if v is None else float(v))
     return frame
 
 
@@ -370,17 +454,18 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
     latest: dict[int, tuple[dt.date, Decimal]] = {}
     for r in _bar(list(new.itertuples()), "purchases: writing"):
         prod = products[r.product]
+        supplier, location, notes = _given(r.supplier), _given(r.location), _given(r.notes)
         packages = Decimal(str(r.packages))
-        cost = None if r.unit_cost is None or pd.isna(r.unit_cost) else Decimal(str(r.unit_cost))
+        cost = None if _given(r.unit_cost) is None else Decimal(str(r.unit_cost))
         on = r.purchased_on if isinstance(r.purchased_on, dt.date) else \
             pd.Timestamp(r.purchased_on).date()
         if isinstance(on, dt.datetime):
             on = on.date()
         purchase_rows.append({
             "uuid": new_uuid(), "product_id": prod.id,
-            "supplier_id": suppliers[r.supplier] if r.supplier else prod.supplier_id,
+            "supplier_id": prod.supplier_id if supplier is None else suppliers[supplier],
             "purchased_on": on, "packages": packages, "unit_cost": cost,
-            "location": r.location, "notes": r.notes, "created_at": now})
+            "location": location, "notes": notes, "created_at": now})
         pq = Decimal(prod.package_quantity)
         quantity = q(packages * pq)
         lot_rows.append({
@@ -388,7 +473,7 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
             "finished_unit_id": None, "finished_good_id": None, "product_id": prod.id,
             "run_id": None, "acquired_on": on, "quantity": quantity, "remaining": quantity,
             "unit": normalize_unit(prod.package_unit),
-            "unit_cost": None if cost is None else money(cost / pq), "location": r.location,
+            "unit_cost": None if cost is None else money(cost / pq), "location": location,
             "created_at": now})
         totals.append(None if cost is None else money(packages * cost))
         newer = prod.price_on is None or fifo._as_date(prod.price_on) <= on
@@ -475,6 +560,7 @@ def plan_count(lots: list, counted: Decimal, unit: str, g_per_ml: Decimal | None
 
 
 def _counts(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
+    require_columns(data, "inventory_count", REQUIRED_COLUMNS["inventory_count"])
     by_ing, by_prod, keys = _lots_by_item(ws)
     problems = Problems()
     out = []
@@ -520,10 +606,7 @@ def _counts(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
         else:
             out.append({**row, "status": "changed",
                         "message": f"adjust {len(changes)} lot(s) by {num(variance)} {unit}"})
-    frame = pd.DataFrame(out)
-    for col in ("on_hand", "variance", "variance_value"):
-        if col not in frame:
-            frame[col] = None
+    frame = _review(out, REVIEW_COLUMNS["inventory_count"])
     frame["counted"] = frame["counted"].map(lambda v: None if v is None else float(v))
     return frame
 
