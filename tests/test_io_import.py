@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 
 import pytest
 from sqlalchemy import select
 
 from bakekit.areas._common import table
 from bakekit.errors import ImportValidationError
-from tests.conftest import SHARED_DATA, assert_atomic, snapshot
+from tests.conftest import SHARED_DATA, assert_atomic, counting, snapshot
 
 
 def _price(ws, brand: str) -> float:
@@ -290,3 +291,12 @@ def test_a_key_twice_in_one_json_object_is_named(bakery, tmp_path):
     assert list(errors["field"]) == ["name"]
     assert errors["value"].iloc[0] == '"A", "B"'
     assert "appears 2 times in one JSON object" in errors["reason"].iloc[0]
+
+
+def test_real_file_import_inserts_each_table_in_batches_not_row_by_row(bakery):
+    path = _real("sample_data_all_v4.2.json")  # 434 ingredients, 182 products, 156 lots
+    with counting(bakery) as counts, bakery.session() as ws:
+        ws.io.import_bake_tracker(path)
+    inserts = Counter(s.split()[2] for s in counts.statements if s.startswith("INSERT"))
+    assert inserts and max(inserts.values()) <= 2, inserts  # a section of each entity
+    assert len(counts.statements) <= 45

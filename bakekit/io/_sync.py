@@ -270,14 +270,44 @@ def existing(ws: Workspace, table_name: str, key: Callable[[Any], Any] | Sequenc
     return {tuple(getattr(r, c) for c in cols): r for r in rows}
 
 
+def insert_ids(ws: Workspace, t: Any, rows: Sequence[dict[str, Any]],
+               match: Sequence[str] = ("uuid",)) -> list[int]:
+    """Insert rows; their new ids, in the rows' order.
+
+    One batched multi-row ``INSERT ... RETURNING id, <match>``, the ids matched back by the
+    ``match`` columns (unique among the rows: a uuid, a slug, a natural key). SQLAlchemy's
+    ``sort_by_parameter_order=True`` would do the same on SQLite one INSERT per row.
+
+    >>> insert_ids(ws, table("suppliers"), [{"name": "Costco"}], match=["name"])  # doctest: +SKIP
+    [7]
+    """
+    if not rows:
+        return []
+    cols = [t.c[c] for c in match]
+    result = ws.execute(insert(t).returning(t.c.id, *cols), list(rows))
+    by_key = {tuple(r[1:]): int(r[0]) for r in result}
+    return [by_key[tuple(row[c] for c in match)] for row in rows]
+
+
+def _match_columns(t: Any, columns: set[str]) -> tuple[str, ...]:
+    """The columns identifying inserted rows of ``t``: its uuid, else slug, else name."""
+    for c in ("uuid", "slug", "name"):
+        if c in t.c and c in columns:
+            return (c,)
+    raise ValueError(f"upsert into {t.name}: give match= (no uuid, slug or name)")
+
+
 def upsert(ws: Workspace, table_name: str, wanted: Iterable[tuple[Any, dict[str, Any]]],
            current: dict[Any, Any], tally: Tally, entity: str, *,
            compare: Sequence[str] | None = None,
-           statuses: dict[Any, str] | None = None) -> dict[Any, int]:
+           statuses: dict[Any, str] | None = None,
+           match: Sequence[str] | None = None) -> dict[Any, int]:
     """Insert rows whose key is new, update those whose compared columns differ.
 
     ``wanted`` yields (key, column values); returns the id of every key. Counts go to
-    ``tally`` under ``entity`` (created / updated / unchanged).
+    ``tally`` under ``entity`` (created / updated / unchanged). New rows are inserted in
+    one batch and their ids matched back by ``match`` (default: the table's uuid, slug or
+    name column; give the natural key's columns for a link table).
     """
     t = table(table_name)
     ids: dict[Any, int] = {}
@@ -305,8 +335,8 @@ def upsert(ws: Workspace, table_name: str, wanted: Iterable[tuple[Any, dict[str,
     if inserts:
         columns = set().union(*(v.keys() for _, v in inserts))
         rows = [{c: v.get(c) for c in columns} for _, v in inserts]  # one shape for executemany
-        result = ws.execute(insert(t).returning(t.c.id, sort_by_parameter_order=True), rows)
-        for (key, _), new_id in zip(inserts, [r[0] for r in result], strict=True):
+        new_ids = insert_ids(ws, t, rows, match or _match_columns(t, columns))
+        for (key, _), new_id in zip(inserts, new_ids, strict=True):
             ids[key] = int(new_id)
             if statuses is not None:
                 statuses[key] = "created"

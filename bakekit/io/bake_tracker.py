@@ -28,6 +28,7 @@ from bakekit.io._sync import (
     Tally,
     existing,
     fill_lot_costs,
+    insert_ids,
     loads_checked,
     num,
     slugify,
@@ -942,9 +943,7 @@ class _Importer:
             if lot_cost is None:
                 self.tally.reason("inventory_items", "no price known: uncosted lot")
         if new_lots:
-            result = ws.execute(insert(lots).returning(lots.c.id, sort_by_parameter_order=True),
-                                new_lots)
-            lot_ids = [int(x[0]) for x in result]
+            lot_ids = insert_ids(ws, lots, new_lots)
             fifo.ledger(ws, [(lot_id, v["quantity"], None if v["unit_cost"] is None
                               else money(v["quantity"] * v["unit_cost"]))
                              for lot_id, v in zip(lot_ids, new_lots, strict=True)],
@@ -1056,7 +1055,9 @@ class _Importer:
                                  "unit": "each" if key[3] else None,
                                  "position": r["position"]}))
         upsert(ws, "finished_good_components", _dedupe(wanted, self.tally, "compositions"),
-               current, self.tally, "compositions", compare=("quantity", "position"))
+               current, self.tally, "compositions", compare=("quantity", "position"),
+               match=("finished_good_id", "finished_unit_id", "component_good_id",
+                      "ingredient_id"))
         wanted = [(r["slug"], {"slug": r["slug"], "name": r["name"], "notes": r["notes"]})
                   for r in self.rows["packages"]]
         ids = upsert(ws, "packages", _dedupe(wanted, self.tally, "packages"),
@@ -1070,7 +1071,8 @@ class _Importer:
                                      "finished_good_id": content[1],
                                      "quantity": r["quantity"]}))
         upsert(ws, "package_contents", _dedupe(wanted, self.tally, "package_finished_goods"),
-               current, self.tally, "package_finished_goods")
+               current, self.tally, "package_finished_goods",
+               match=("package_id", "finished_good_id"))
 
     def _write_events(self) -> None:
         ws = self.ws
@@ -1093,7 +1095,8 @@ class _Importer:
                                  "package_id": key[2], "quantity": r["quantity"],
                                  "status": r["status"], "notes": r["notes"]}))
         upsert(ws, "assignments", _dedupe(wanted, self.tally, "event_recipient_packages"),
-               current, self.tally, "event_recipient_packages")
+               current, self.tally, "event_recipient_packages",
+               match=("event_id", "recipient_id", "package_id"))
         current = existing(ws, "targets", ["event_id", "finished_unit_id", "finished_good_id"])
         for entity in ("event_production_targets", "event_assembly_targets"):
             wanted = []
@@ -1104,7 +1107,7 @@ class _Importer:
                 wanted.append((target, {"event_id": target[0], "finished_unit_id": fu,
                                         "finished_good_id": fg, "quantity": r["quantity"]}))
             upsert(ws, "targets", _dedupe(wanted, self.tally, entity), current, self.tally,
-                   entity)
+                   entity, match=("event_id", "finished_unit_id", "finished_good_id"))
 
     def _write_runs(self) -> None:
         recipe_of_unit = {}

@@ -17,7 +17,7 @@ from sqlalchemy import Boolean, Date, DateTime, Numeric, Table, bindparam, inser
 
 from bakekit.db.models import metadata
 from bakekit.errors import ValidationError
-from bakekit.io._sync import Problems, Tally, loads_checked, num
+from bakekit.io._sync import Problems, Tally, insert_ids, loads_checked, num
 from bakekit.results import ImportReport
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -170,11 +170,13 @@ def load(ws: Workspace, path: str | Path) -> ImportReport:
                 values[c.name] = value
             params.append(values)
         problems.raise_if_any(f"load of {path}")
-        result = ws.execute(insert(t).returning(t.c.id, sort_by_parameter_order=True), params)
-        new_ids = [int(x[0]) for x in result]
         key = NATURAL_KEYS.get(t.name)
-        if key:
-            ids[t.name] = {rec[key]: i for rec, i in zip(rows, new_ids, strict=True)}
+        if not key:  # nothing refers to these rows: no ids needed
+            ws.execute(insert(t), params)
+            tally.add(t.name, "created", len(rows))
+            continue
+        new_ids = insert_ids(ws, t, params, match=(key,))
+        ids[t.name] = {rec[key]: i for rec, i in zip(rows, new_ids, strict=True)}
         for ref in self_ref:
             links = [{"b_id": i, "b_ref": ids[t.name][rec[ref]]}
                      for rec, i in zip(rows, new_ids, strict=True) if rec.get(ref) is not None]

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
-from sqlalchemy import Float, bindparam, cast, insert, select, update
+from sqlalchemy import Float, bindparam, cast, select, update
 from tqdm.auto import tqdm
 
 from bakekit import fifo, frames
 from bakekit.areas._common import table
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.errors import ValidationError
-from bakekit.io._sync import Checker, Problems, Tally, fill_lot_costs, num
+from bakekit.io._sync import Checker, Problems, Tally, fill_lot_costs, insert_ids, num
 from bakekit.results import ImportReport, Reconciliation
 from bakekit.units import factor, money, normalize_unit, q
 
@@ -479,9 +479,9 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
         newer = prod.price_on is None or fifo._as_date(prod.price_on) <= on
         if cost is not None and newer and (prod.id not in latest or latest[prod.id][0] <= on):
             latest[prod.id] = (on, cost)
-    for lot, pid in zip(lot_rows, _insert(ws, pur, purchase_rows), strict=True):
+    for lot, pid in zip(lot_rows, insert_ids(ws, pur, purchase_rows), strict=True):
         lot["purchase_id"] = pid
-    lot_ids = _insert(ws, lots, lot_rows)
+    lot_ids = insert_ids(ws, lots, lot_rows)
     fifo.ledger(ws, [(lid, lot["quantity"], total) for lid, lot, total in
                      zip(lot_ids, lot_rows, totals, strict=True)], reason="purchase")
     for lid in lot_ids:
@@ -492,17 +492,6 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
                    [{"b_id": k, "b_price": v[1], "b_on": v[0]} for k, v in latest.items()])
     tally.add("purchases", "created", len(new))
     del i
-
-
-def _insert(ws: Workspace, t: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert rows that each carry a new uuid; their ids, in the rows' order.
-
-    Batched multi-row INSERT ... RETURNING matched back by uuid: SQLAlchemy's
-    ``sort_by_parameter_order`` falls back to one INSERT per row on SQLite.
-    """
-    result = ws.execute(insert(t).returning(t.c.id, t.c.uuid), rows)
-    by_uuid = {u: int(i) for i, u in result}
-    return [by_uuid[r["uuid"]] for r in rows]
 
 
 # -- inventory counts ---------------------------------------------------------------------------
