@@ -82,12 +82,12 @@ def loads_checked(text: str) -> tuple[Any, list[tuple[str, list[Any], list[str]]
     twice: list[tuple[str, list[Any], list[str]]] = []
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        seen: dict[str, list[Any]] = {}
-        for key, value in items:
-            seen.setdefault(key, []).append(value)
-            out[key] = value
-        twice.extend((k, v, list(out)) for k, v in seen.items() if len(v) > 1)
+        out = dict(items)
+        if len(out) < len(items):  # rare: only then look at which key came twice
+            seen: dict[str, list[Any]] = {}
+            for key, value in items:
+                seen.setdefault(key, []).append(value)
+            twice.extend((k, v, list(out)) for k, v in seen.items() if len(v) > 1)
         return out
 
     return json.loads(text, object_pairs_hook=pairs), twice

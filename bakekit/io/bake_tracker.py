@@ -605,6 +605,7 @@ class _Importer:
                       "unknown ingredient")
         # products: the file's and the database's, for purchases and inventory items
         self.candidates: dict[str, dict[str, Any]] = {}
+        self._by_ingredient: dict[Any, list[dict[str, Any]]] | None = None
         ing_by_id = {row.id: s for s, row in self.db["ingredients"].items()}
         for slug, row in self.db["products"].items():
             self.candidates[slug] = {
@@ -763,10 +764,12 @@ class _Importer:
                 return str(ref["slug"])
             self.problems.add(entity, r["_row"], "product_slug", ref["slug"], "unknown product")
             return None
+        if self._by_ingredient is None:  # candidates per ingredient, built once
+            self._by_ingredient = defaultdict(list)
+            for cand in self.candidates.values():
+                self._by_ingredient[cand.get("ingredient")].append(cand)
         found = []
-        for cand in self.candidates.values():
-            if cand.get("ingredient") != ref["ingredient"]:
-                continue
+        for cand in self._by_ingredient.get(ref["ingredient"], ()):
             if ref["brand"] and (cand.get("brand") or "").lower() != ref["brand"].lower():
                 continue
             if ref["raw_name"] and (cand.get("raw_name") or "").lower() != \
@@ -827,13 +830,14 @@ class _Importer:
 
     def _write_ingredients(self) -> None:
         t_cols = ("name", "category", "density", "g_per_ml", "is_packaging", "notes")
-        for entity in ("ingredients", "materials"):
+        statuses: dict[Any, str] = {}
+        for entity in ("ingredients", "materials"):  # one slug space (duplicates refused)
             wanted = [(r["slug"], {"slug": r["slug"], **{k: r[k] for k in t_cols}})
                       for r in self.rows[entity]]
-            ids = upsert(self.ws, "ingredients", _dedupe(wanted, self.tally, entity),
-                         self.db["ingredients"], self.tally, entity)
-            self.db["ingredients"] = existing(self.ws, "ingredients", ["slug"]) if ids else \
-                self.db["ingredients"]
+            upsert(self.ws, "ingredients", _dedupe(wanted, self.tally, entity),
+                   self.db["ingredients"], self.tally, entity, statuses=statuses)
+        if "created" in statuses.values():  # the new rows, for their ids and parents
+            self.db["ingredients"] = existing(self.ws, "ingredients", ["slug"])
         self.ingredient_ids = {s: int(r.id) for s, r in self.db["ingredients"].items()}
         # parents, once every slug has an id
         parents = [(r["slug"], r["parent"]) for r in self.rows["ingredients"] if r["parent"]]
@@ -994,13 +998,15 @@ class _Importer:
             want_c = {(recipe_ids[x["recipe"]], num(q(x["batches"]))) for x in r["components"]}
             changed = False
             if want_i != have_i.get(rid, []):
-                replace_i.append(rid)
+                if rid in have_i:
+                    replace_i.append(rid)
                 new_i += [{"recipe_id": rid, "ingredient_id": i, "quantity": Decimal(qty),
                            "unit": u, "notes": n, "position": pos}
                           for pos, (i, qty, u, n) in enumerate(want_i)]
                 changed = True
             if want_c != have_c.get(rid, set()):
-                replace_c.append(rid)
+                if rid in have_c:
+                    replace_c.append(rid)
                 new_c += [{"recipe_id": rid, "component_id": c, "batches": Decimal(b)}
                           for c, b in sorted(want_c)]
                 changed = True
@@ -1040,9 +1046,9 @@ class _Importer:
         ids = upsert(ws, "finished_goods", _dedupe(wanted, self.tally, "finished_goods"),
                      self.db["finished_goods"], self.tally, "finished_goods")
         self.good_ids = {s: int(r.id) for s, r in self.db["finished_goods"].items()} | ids
-        current = existing(ws, "finished_good_components",
-                           ["finished_good_id", "finished_unit_id", "component_good_id",
-                            "ingredient_id"])
+        current = _existing_if(self.rows["compositions"], ws, "finished_good_components",
+                               ["finished_good_id", "finished_unit_id", "component_good_id",
+                                "ingredient_id"])
         wanted = []
         for r in self.rows["compositions"]:
             key = (self.good_ids[r["good"]],
@@ -1063,7 +1069,8 @@ class _Importer:
         ids = upsert(ws, "packages", _dedupe(wanted, self.tally, "packages"),
                      self.db["packages"], self.tally, "packages")
         self.package_ids = {s: int(r.id) for s, r in self.db["packages"].items()} | ids
-        current = existing(ws, "package_contents", ["package_id", "finished_good_id"])
+        current = _existing_if(self.rows["package_finished_goods"], ws, "package_contents",
+                               ["package_id", "finished_good_id"])
         wanted = []
         for r in self.rows["package_finished_goods"]:
             content = (self.package_ids[r["package"]], self.good_ids[r["good"]])
@@ -1086,7 +1093,8 @@ class _Importer:
         ids = upsert(ws, "events", _dedupe(wanted, self.tally, "events"), self.db["events"],
                      self.tally, "events")
         self.event_ids = {s: int(r.id) for s, r in self.db["events"].items()} | ids
-        current = existing(ws, "assignments", ["event_id", "recipient_id", "package_id"])
+        current = _existing_if(self.rows["event_recipient_packages"], ws, "assignments",
+                               ["event_id", "recipient_id", "package_id"])
         wanted = []
         for r in self.rows["event_recipient_packages"]:
             key = (self.event_ids[r["event"]], recipient_ids[r["recipient"]],
@@ -1097,7 +1105,9 @@ class _Importer:
         upsert(ws, "assignments", _dedupe(wanted, self.tally, "event_recipient_packages"),
                current, self.tally, "event_recipient_packages",
                match=("event_id", "recipient_id", "package_id"))
-        current = existing(ws, "targets", ["event_id", "finished_unit_id", "finished_good_id"])
+        current = _existing_if(self.rows["event_production_targets"]
+                               + self.rows["event_assembly_targets"], ws, "targets",
+                               ["event_id", "finished_unit_id", "finished_good_id"])
         for entity in ("event_production_targets", "event_assembly_targets"):
             wanted = []
             for r in self.rows[entity]:
@@ -1110,6 +1120,9 @@ class _Importer:
                    entity, match=("event_id", "finished_unit_id", "finished_good_id"))
 
     def _write_runs(self) -> None:
+        if not any(self.rows[e] for e in ("production_records", "production_runs",
+                                          "assembly_runs")):
+            return
         recipe_of_unit = {}
         for s, row in existing(self.ws, "finished_units", ["slug"]).items():
             recipe_of_unit[s] = int(row.recipe_id)
@@ -1142,6 +1155,8 @@ def write_runs(ws: Workspace, runs: list[dict[str, Any]], tally: Tally,
                event_ids: dict[str, int] | None = None) -> None:
     """Insert imported runs (history: no stock moves); a run already there (same item,
     produced_at and quantity) counts as unchanged (or updated when its cost differs)."""
+    if not runs:
+        return
     if event_ids is None:
         event_ids = {s: int(r.id) for s, r in existing(ws, "events", ["name"]).items()}
     current = existing(ws, "runs", lambda r: _run_key(r.kind, r.finished_unit_id,
@@ -1167,6 +1182,12 @@ def write_runs(ws: Workspace, runs: list[dict[str, Any]], tally: Tally,
     for entity, wanted in by_entity.items():
         upsert(ws, "runs", _dedupe(wanted, tally, entity), current, tally, entity,
                compare=("total_cost", "per_unit_cost", "notes", "event_id"))
+
+
+def _existing_if(rows: list[dict[str, Any]], ws: Workspace, table_name: str,
+                 key: list[str]) -> dict[Any, Any]:
+    """The table's rows by key (one SELECT) where the file has rows for it; else none."""
+    return existing(ws, table_name, key) if rows else {}
 
 
 def _run_key(kind: str, fu: int | None, fg: int | None, at: Any, quantity: Any) -> tuple:
