@@ -62,6 +62,8 @@ class CaseResult:
     note: str = ""
     #: a further condition of the goal besides the ratio (e.g. equal statement counts)
     also_met: bool = True
+    #: the case's module name (set by the runner)
+    module: str = ""
 
     @property
     def ratio(self) -> float:
