@@ -490,7 +490,7 @@ def _copy_frame(conn: Connection, statement: Executable, params: Any) -> pd.Data
         else:
             return None
     names = list(selected.keys())
-    compiled = statement.compile(dialect=conn.dialect,
+    compiled = statement.compile(dialect=conn.dialect,  # type: ignore[attr-defined]
                                  compile_kwargs={"render_postcompile": True})
     bound = {**compiled.params, **(params or {})}
     sql = f"COPY ({compiled.string}) TO STDOUT (FORMAT csv)"
@@ -498,7 +498,7 @@ def _copy_frame(conn: Connection, statement: Executable, params: Any) -> pd.Data
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
     driver_error = dialect.loaded_dbapi.Error
-    with dbapi.cursor() as cursor:
+    with dbapi.cursor() as cursor:  # type: ignore[attr-defined]
         conn.dispatch.before_cursor_execute(conn, cursor, sql, bound, None, False)
         try:
             with cursor.copy(sql, bound) as copy:

@@ -89,26 +89,26 @@ PROFILE_NOTES = """\
 
 #: why a case misses its goal, from its profile (shown only when it does miss)
 MISS_REASONS = {
-    "lots_orm": "ours is at the stdlib limit (see the first row); about 3 s of its time is "
-                "SQLite running and sorting the 1,000,000-row join and the sqlite3 module "
-                "making Python values, which no change on our side removes. The ORM side "
-                "varies strongly with machine load (26 s to 38 s seen on this machine, "
-                "7x to 10x).",
-    "production": "not our area's code (production.record). pyinstrument: per call about a "
-                  "quarter in fifo.take (a fresh SELECT built and run per ingredient: 12 "
-                  "per run), a fifth in the availability check, and pandas/pandera work on "
-                  "small frames (recipe expansion, availability and consumed frames); "
-                  "frames.validate went from ~7 ms to ~1.5 ms per call in this work, the "
-                  "rest is statement count and per-call frame building.",
-    "what_if": "not our area's code (plan.py). pyinstrument: about 60% of a what-if call is "
-               "Plan.from_workspace at the end of the block: the summary's pandas groupby "
-               "and merge, re-reading the ledger rows (movements_frame) and validating "
-               "three frames.",
-    "import_bake_tracker": "not our area's code (io/bake_tracker.py). At 1,186 rows the "
-                           "import is 0.04 s; pyinstrument: about half in _Importer.write "
-                           "(one SQLAlchemy Core statement per entity and batch, its "
-                           "compilation and parameters), the rest reading and checking "
-                           "every row of the file, which the baseline does not do.",
+    "lots_orm": "ours is at the stdlib limit (see the first row); about 3 s of its time is SQLite"
+                " running and sorting the 1,000,000-row join and the sqlite3 module making Python"
+                " values, which no change on our side removes. The ORM side varies strongly with "
+                "machine load (24.6 s to 38.5 s in the full runs on this machine, i.e. 6.5x to "
+                "10.3x).",
+    "production": "owned by the production area (production.record), not tuned in this work. "
+                  "pyinstrument: per call about a quarter in fifo.take (a fresh SELECT built and "
+                  "run per ingredient: 12 per run), a fifth in the availability check, and "
+                  "pandas/pandera work on small frames (recipe expansion, availability and "
+                  "consumed frames); frames.validate went from ~7 ms to ~1.5 ms per call in this "
+                  "work, the rest is statement count and per-call frame building.",
+    "what_if": "owned by the plans area (plan.py), not tuned in this work. pyinstrument: about "
+               "60% of a what-if call is Plan.from_workspace at the end of the block: the "
+               "summary's pandas groupby and merge, re-reading the ledger rows (movements_frame) "
+               "and validating three frames.",
+    "import_bake_tracker": "owned by the io area (io/bake_tracker.py), not tuned in this work. At"
+                           " 1,186 rows the import is 0.04 s; pyinstrument: about half in "
+                           "_Importer.write (one SQLAlchemy Core statement per entity and batch, "
+                           "its compilation and parameters), the rest reading and checking every "
+                           "row of the file, which the baseline does not do.",
 }
 
 
