@@ -9,14 +9,15 @@ ledger rows, set-based); ``available`` sums stock for many items in one statemen
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import bindparam, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, case, func, insert, literal, select, tuple_, union_all, update
 
 from bakekit import frames
 from bakekit.areas._common import table
@@ -29,6 +30,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: lots read per statement while walking FIFO order; more pages only when one isn't enough
 PAGE_SIZE = 64
+#: lots read per item by the first (all-items) statement: most needs are met by a few lots
+FIRST_PAGE_SIZE = 8
 
 _ITEM_COLUMN = {
     "ingredient": "ingredient_id",
@@ -98,7 +101,7 @@ class Plan:
                "shortfall": float(self.shortfall), "unit": self.unit, "kind": self.item.kind,
                "note": ""}
         return Availability(ok=self.shortfall == 0,
-                            frame=frames.validate(pd.DataFrame([row]), frames.AVAILABILITY))
+                            frame=frames.build([row], frames.AVAILABILITY))
 
     def to_consumption(self) -> Consumption:
         rows = [
@@ -117,7 +120,7 @@ class Plan:
             item=self.item.slug,
             requested=float(self.requested),
             unit=self.unit,
-            consumed=frames.validate(pd.DataFrame(rows), frames.CONSUMED),
+            consumed=frames.build(rows, frames.CONSUMED),
             shortfall=float(self.shortfall),
             total_cost=float(self.total_cost),
             uncosted=float(self.uncosted),
@@ -143,35 +146,102 @@ def resolve_any(ws: Workspace, slug: object) -> Item:
     raise NotFoundError("item", slug)
 
 
-def _lot_page(ws: Workspace, item: Item, after: tuple[dt.date, int] | None,
-              *, lock: bool) -> list:
+@functools.lru_cache(maxsize=32)
+def _page_statement(column: str, *, keyset: bool, lock: bool) -> Any:
+    """The FIFO page SELECT for one kind of item (built once; values are bound per call)."""
     lots = table("lots")
     stmt = (
         select(lots.c.id, lots.c.acquired_on, lots.c.remaining, lots.c.unit, lots.c.unit_cost)
-        .where(lots.c[item.column] == item.id, lots.c.remaining > 0)
+        .where(lots.c[column] == bindparam("item"), lots.c.remaining > 0)
         .order_by(lots.c.acquired_on, lots.c.id)
         .limit(PAGE_SIZE)
     )
-    if after is not None:
-        stmt = stmt.where(tuple_(lots.c.acquired_on, lots.c.id) > tuple_(*after))
-    if lock and ws.connection.dialect.name == "postgresql":
+    if keyset:
+        stmt = stmt.where(tuple_(lots.c.acquired_on, lots.c.id)
+                          > tuple_(bindparam("after_on", type_=lots.c.acquired_on.type),
+                                   bindparam("after_id")))
+    if lock:
         stmt = stmt.with_for_update()
-    return list(ws.execute(stmt))
+    return stmt
+
+
+def _lot_page(ws: Workspace, item: Item, after: tuple[dt.date, int] | None,
+              *, lock: bool) -> list[Any]:
+    conn = ws.connection
+    stmt = _page_statement(item.column, keyset=after is not None,
+                           lock=lock and conn.dialect.name == "postgresql")
+    params: dict[str, Any] = {"item": item.id}
+    if after is not None:
+        params["after_on"], params["after_id"] = after
+    return list(conn.execute(stmt, params))
+
+
+@functools.lru_cache(maxsize=256)
+def _first_pages_statement(columns: tuple[str, ...], *, lock: bool) -> Any:
+    """The statement of ``_first_pages`` for items of these kinds (built once per shape)."""
+    lots = table("lots")
+    firsts = []
+    for n, column in enumerate(columns):
+        first = (select(lots.c.id)
+                 .where(lots.c[column] == bindparam(f"item{n}"), lots.c.remaining > 0)
+                 .order_by(lots.c.acquired_on, lots.c.id).limit(FIRST_PAGE_SIZE).subquery())
+        firsts.append(select(first.c.id))
+    item_of = case(*((lots.c[col].isnot(None), literal(kind))
+                     for kind, col in _ITEM_COLUMN.items()))
+    key = func.coalesce(lots.c.ingredient_id, lots.c.finished_unit_id, lots.c.finished_good_id)
+    stmt = (select(lots.c.id, lots.c.acquired_on, lots.c.remaining, lots.c.unit,
+                   lots.c.unit_cost, item_of.label("item_kind"), key.label("item_id"))
+            .where(lots.c.id.in_(union_all(*firsts)))
+            .order_by(item_of, key, lots.c.acquired_on, lots.c.id))
+    return stmt.with_for_update(of=lots) if lock else stmt
+
+
+def _first_pages(ws: Workspace, items: Sequence[Item], *, lock: bool) -> dict[Item, list[Any]]:
+    """The first FIFO page of every item in ONE statement (a UNION ALL of per-item
+    index-ordered LIMIT subqueries, read through ``lots.id IN (...)`` so that PostgreSQL can
+    lock the rows, item by item in a stable order)."""
+    conn = ws.connection
+    stmt = _first_pages_statement(tuple(item.column for item in items),
+                                  lock=lock and conn.dialect.name == "postgresql")
+    pages: dict[Item, list[Any]] = {item: [] for item in items}
+    by_key = {(item.kind, item.id): item for item in items}
+    for row in conn.execute(stmt, {f"item{n}": item.id for n, item in enumerate(items)}):
+        pages[by_key[(row.item_kind, int(row.item_id))]].append(row)
+    return pages
+
+
+def take_many(ws: Workspace, needs: Sequence[tuple[Item, Decimal, str]], *,
+              lock: bool = False) -> list[Plan]:
+    """Work out FIFO consumptions of several items without writing: the first page of lots
+    of every item in one statement, further pages (rare) item by item. ``lock`` takes row
+    locks on PostgreSQL. One plan per need, in the needs' order."""
+    items = list(dict.fromkeys(item for item, _, _ in needs))
+    pages = _first_pages(ws, items, lock=lock) if items else {}
+    taken: dict[int, Decimal] = {}  # an item needed twice (two units) takes what is left
+    return [_walk(ws, item, quantity, normalize_unit(unit), pages[item], taken, lock=lock)
+            for item, quantity, unit in needs]
 
 
 def take(ws: Workspace, item: Item, quantity: Decimal, unit: str, *,
          lock: bool = False) -> Plan:
     """Work out a FIFO consumption without writing. ``lock`` takes row locks (PostgreSQL)."""
-    unit = normalize_unit(unit)
+    return take_many(ws, [(item, quantity, unit)], lock=lock)[0]
+
+
+def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[Any],
+          taken: dict[int, Decimal], *, lock: bool) -> Plan:
+    """Take from lots oldest first, page after page, until the need is met or stock ends;
+    ``taken`` holds what earlier plans of the same call took from each lot (updated)."""
     need = quantity
     takes: list[Take] = []
-    after: tuple[dt.date, int] | None = None
+    first = True
     while need > 0:
-        page = _lot_page(ws, item, after, lock=lock)
         for lot in page:
+            remaining = Decimal(lot.remaining) - taken.get(int(lot.id), Decimal(0))
+            if remaining <= 0:
+                continue
             lot_unit = normalize_unit(lot.unit)
             f = factor(lot_unit, unit, g_per_ml=item.g_per_ml, item=item.slug)
-            remaining = Decimal(lot.remaining)
             available = remaining * f
             if available <= need:
                 taken_lot, taken_req = remaining, available
@@ -179,15 +249,18 @@ def take(ws: Workspace, item: Item, quantity: Decimal, unit: str, *,
                 taken_lot = min(q(need / f), remaining)
                 taken_req = need
             if taken_lot > 0:
+                taken[int(lot.id)] = taken.get(int(lot.id), Decimal(0)) + taken_lot
                 takes.append(Take(int(lot.id), _as_date(lot.acquired_on), remaining, taken_lot,
                                   lot_unit, taken_req,
                                   None if lot.unit_cost is None else Decimal(lot.unit_cost)))
             need -= taken_req
             if need <= 0:
                 break
-        if len(page) < PAGE_SIZE:
+        if need <= 0 or len(page) < (FIRST_PAGE_SIZE if first else PAGE_SIZE):
             break
-        after = (_as_date(page[-1].acquired_on), int(page[-1].id))
+        first = False
+        page = _lot_page(ws, item, (_as_date(page[-1].acquired_on), int(page[-1].id)),
+                         lock=lock)
     return Plan(item, quantity, unit, tuple(takes), max(need, Decimal(0)))
 
 
@@ -259,13 +332,11 @@ def new_lot(ws: Workspace, item: Item, *, quantity: Decimal, unit: str,
     return lot_id
 
 
-def available(ws: Workspace, needs: Iterable[tuple[Item, Decimal, str]]) -> pd.DataFrame:
-    """Stock against needs for many items in one statement per kind of lot.
-
-    Returns the Availability frame: item, needed, available, shortfall, unit (the needs'
-    units); an item whose lots cannot be converted to the needed unit counts as 0
-    available, with the reason in ``note``.
-    """
+def availability_rows(ws: Workspace,
+                      needs: Iterable[tuple[Item, Decimal, str]]) -> list[dict[str, Any]]:
+    """Stock against needs for many items, in one statement per kind of lot: a row per need
+    (item, needed, available, shortfall, unit, kind, note). An item whose lots cannot be
+    converted to the needed unit counts as 0 available, with the reason in ``note``."""
     needs = list(needs)
     lots = table("lots")
     stock: dict[tuple[str, int], list[tuple[str, Decimal]]] = defaultdict(list)
@@ -295,7 +366,13 @@ def available(ws: Workspace, needs: Iterable[tuple[Item, Decimal, str]]) -> pd.D
         rows.append({"item": item.slug, "needed": float(needed), "available": float(have),
                      "shortfall": float(max(needed - have, Decimal(0))), "unit": unit,
                      "kind": item.kind, "note": note})
-    return frames.validate(pd.DataFrame(rows), frames.AVAILABILITY)
+    return rows
+
+
+def available(ws: Workspace, needs: Iterable[tuple[Item, Decimal, str]]) -> pd.DataFrame:
+    """The Availability frame of ``availability_rows``: item, needed, available, shortfall,
+    unit (the needs' units), kind, note."""
+    return frames.build(availability_rows(ws, needs), frames.AVAILABILITY)
 
 
 def _as_date(value: object) -> dt.date:

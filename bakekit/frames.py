@@ -7,6 +7,7 @@ column with its dtype.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.engines import pandas_engine
@@ -46,6 +47,34 @@ def validate(frame: pd.DataFrame, frame_schema: pa.DataFrameSchema) -> pd.DataFr
             frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
     ordered = frame[columns + [c for c in frame.columns if c not in frame_schema.columns]]
     return _coerce_and_check(ordered.reset_index(drop=True), frame_schema)
+
+
+def build(rows: list[dict[str, object]], frame_schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """A frame of the schema's columns, built straight in their dtypes from plain rows (the
+    fast road for small frames made by the library itself; equal to ``validate`` of the
+    same rows). Keys of the rows beyond the schema's columns are left out."""
+    data: dict[str, object] = {}
+    for col, spec in frame_schema.columns.items():
+        values = [r.get(col) for r in rows]
+        dtype = str(spec.dtype)
+        if "str" in dtype:  # pandera names it string[python] or string[pyarrow]
+            dtype = TEXT
+        if dtype == FLOAT:
+            data[col] = np.array([np.nan if v is None else float(v) for v in values],  # type: ignore[arg-type]
+                                 dtype="float64")
+        elif dtype == DATE:
+            data[col] = np.array([np.datetime64("NaT") if v is None else np.datetime64(v)
+                                  for v in values], dtype=DATE)
+        elif dtype == ID:
+            data[col] = pd.array(values, dtype="Int64")
+        elif dtype == BOOL:
+            data[col] = np.array(values, dtype=bool)
+        else:
+            data[col] = pd.Series(values, dtype=dtype)
+        if not spec.nullable and any(v is None for v in values):
+            raise SchemaError(frame_schema, pd.DataFrame(rows), f"frame {frame_schema.name}: "
+                              f"required column {col!r} has missing values", column_name=col)
+    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
 
 
 def _coerce_and_check(frame: pd.DataFrame, frame_schema: pa.DataFrameSchema) -> pd.DataFrame:

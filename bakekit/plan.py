@@ -15,11 +15,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Float, cast, func, or_, select
 
 from bakekit.areas._common import table
 from bakekit.errors import BakekitError, PlanAlreadyAppliedError, StalePlanError
-from bakekit.frames import FLOAT, ID, TEXT, schema, validate
+from bakekit.frames import FLOAT, ID, TEXT, build, schema, validate
 from bakekit.results import Reconciliation
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -108,48 +108,75 @@ class RecordedOperation:
 
 
 # -- ledger rows in comparable form ---------------------------------------------------------
-def _ledger_rows(ws: Workspace, steps: list[_Operation]) -> pd.DataFrame:
-    """The ledger rows each operation wrote, with plan-created lots named by creation order."""
-    from bakekit.areas.inventory import movements_frame
-
+def _ledger_rows(ws: Workspace, steps: list[_Operation]) -> list[dict[str, Any]]:
+    """The ledger rows each operation wrote (plain rows, one statement), with lots the plan
+    itself created named by creation order (``new#1``...), others by id (``lot#12``)."""
     created: dict[int, str] = {}
     for op in steps:
         for lot_id in op.created_lot_ids:
             created[lot_id] = f"new#{len(created) + 1}"
     all_ids = [i for op in steps for i in op.movement_ids]
-    moves = movements_frame(ws, ids=all_ids).set_index("movement_id")
+    if not all_ids:
+        return []
+    from bakekit.areas.inventory import lots_with_items
+
+    m, lots = table("movements"), table("lots")
+    joined, slug = lots_with_items()
+    stmt = (select(m.c.id, m.c.lot_id, slug.label("item"), lots.c.kind, m.c.reason,
+                   cast(m.c.quantity, Float).label("quantity"), lots.c.unit,
+                   cast(m.c.cost, Float).label("cost"),
+                   func.coalesce(lots.c.ingredient_id, lots.c.finished_unit_id,
+                                 lots.c.finished_good_id).label("item_id"))
+            .select_from(m.join(joined, lots.c.id == m.c.lot_id))
+            .where(m.c.id >= min(all_ids)))
+    wanted = set(all_ids)
+    moves = {r.id: r for r in ws.execute(stmt) if r.id in wanted}
     rows = []
     for step, op in enumerate(steps, start=1):
         for position, movement_id in enumerate(op.movement_ids, start=1):
-            m = moves.loc[movement_id]
-            lot_id = int(m["lot_id"])
+            r = moves[movement_id]
             rows.append({"step": step, "position": position,
-                         "lot": created.get(lot_id, f"lot#{lot_id}"), "item": m["item"],
-                         "kind": m["kind"], "reason": m["reason"], "quantity": m["quantity"],
-                         "unit": m["unit"], "cost": m["cost"]})
-    return validate(pd.DataFrame(rows), CHANGES)
+                         "lot": created.get(int(r.lot_id), f"lot#{int(r.lot_id)}"),
+                         "item": r.item, "kind": r.kind, "reason": r.reason,
+                         "quantity": r.quantity, "unit": r.unit, "cost": r.cost,
+                         "item_id": int(r.item_id)})
+    return rows
 
 
-def _summary(ws: Workspace, changes: pd.DataFrame) -> pd.DataFrame:
-    """Per touched item and unit: stock before, change, after (as of the preview), cost."""
-    if changes.empty:
-        return validate(pd.DataFrame(), SUMMARY)
-    from bakekit.areas.inventory import lots_with_items
-
+def _stock_after(ws: Workspace, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """On hand now (at the end of the preview) per touched item and unit: one statement."""
+    if not changes:
+        return []
     lots = table("lots")
-    joined, slug = lots_with_items()
-    items = sorted(set(changes["item"]))
-    stmt = (select(slug.label("item"), lots.c.unit,
+    columns = {"ingredient": lots.c.ingredient_id, "finished_unit": lots.c.finished_unit_id,
+               "finished_good": lots.c.finished_good_id}
+    touched: dict[str, set[int]] = {}
+    for c in changes:
+        touched.setdefault(c["kind"], set()).add(c["item_id"])
+    key = func.coalesce(lots.c.ingredient_id, lots.c.finished_unit_id, lots.c.finished_good_id)
+    stmt = (select(lots.c.kind, key.label("item_id"), lots.c.unit,
                    cast(func.sum(lots.c.remaining), Float).label("after"))
-            .select_from(joined).where(slug.in_(items)).group_by(slug, lots.c.unit))
-    after = ws.frame(stmt)
-    grouped = (changes.groupby(["item", "kind", "unit"], as_index=False)
-               .agg(change=("quantity", "sum"), cost=("cost", "sum")))
-    frame = grouped.merge(after, on=["item", "unit"], how="left")
-    frame["after"] = frame["after"].fillna(0.0)
-    frame["before"] = frame["after"] - frame["change"]
-    frame = frame.sort_values(["item", "unit"])
-    return validate(frame, SUMMARY)
+            .where(or_(*(columns[k].in_(sorted(ids)) for k, ids in touched.items())))
+            .group_by(lots.c.kind, key, lots.c.unit))
+    return [{"kind": r.kind, "item_id": int(r.item_id), "unit": r.unit, "after": r.after}
+            for r in ws.execute(stmt)]
+
+
+def _summary_rows(changes: list[dict[str, Any]],
+                  after: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per touched item and unit: before, change, after (as of the preview) and cost."""
+    on_hand = {(a["kind"], a["item_id"], a["unit"]): a["after"] or 0.0 for a in after}
+    grouped: dict[tuple[str, str, int, str], list[float]] = {}
+    for c in changes:
+        acc = grouped.setdefault((c["item"], c["kind"], c["item_id"], c["unit"]), [0.0, 0.0])
+        acc[0] += c["quantity"]
+        acc[1] += 0.0 if c["cost"] is None else c["cost"]
+    rows = []
+    for (item, kind, item_id, unit), (change, cost) in sorted(grouped.items()):
+        now = on_hand.get((kind, item_id, unit), 0.0)
+        rows.append({"item": item, "kind": kind, "unit": unit, "before": now - change,
+                     "change": change, "after": now, "cost": cost})
+    return rows
 
 
 class Plan:
@@ -162,40 +189,55 @@ class Plan:
     """
 
     def __init__(self, bakery: Bakery, operations: list[RecordedOperation],
-                 changes: pd.DataFrame, summary: pd.DataFrame):
+                 changes: list[dict[str, Any]], summary: list[dict[str, Any]]):
         self.bakery = bakery
         self._operations = operations
-        self.changes: pd.DataFrame = changes
-        self._summary = summary
+        self._change_rows = changes
+        self._summary_rows = summary
+        self._frames: dict[str, pd.DataFrame] = {}
         self.applied = False
 
     @classmethod
     def from_workspace(cls, ws: Workspace) -> Plan:
-        """Record a what-if's operations and their ledger rows (called as its block ends)."""
+        """Record a what-if's operations and their ledger rows (called as its block ends,
+        two statements; the frames are built when first looked at)."""
         recorded = [RecordedOperation(op.area, op.method, _encode(list(op.args)),
                                       _encode(op.kwargs)) for op in ws._operations]
         changes = _ledger_rows(ws, ws._operations)
-        return cls(ws.bakery, recorded, changes, _summary(ws, changes))
+        return cls(ws.bakery, recorded, changes,
+                   _summary_rows(changes, _stock_after(ws, changes)))
+
+    @property
+    def changes(self) -> pd.DataFrame:
+        """The previewed ledger rows: step, position, lot, item, kind, reason, quantity,
+        unit, cost (lots the plan creates are ``new#1``, ``new#2``... in creation order)."""
+        if "changes" not in self._frames:
+            self._frames["changes"] = build(self._change_rows, CHANGES)
+        return self._frames["changes"]
 
     # -- reads ------------------------------------------------------------------------------
     @property
     def operations(self) -> pd.DataFrame:
         """One row per recorded write call: step, area, method, arguments, ledger_rows."""
-        counts = self.changes.groupby("step").size() if not self.changes.empty else {}
+        counts: dict[int, int] = {}
+        for c in self._change_rows:
+            counts[c["step"]] = counts.get(c["step"], 0) + 1
         rows = [{"step": i, "area": op.area, "method": op.method, "arguments": op.describe(),
-                 "ledger_rows": int(counts.get(i, 0)) if len(counts) else 0}
+                 "ledger_rows": counts.get(i, 0)}
                 for i, op in enumerate(self._operations, start=1)]
         return validate(pd.DataFrame(rows), OPERATIONS)
 
     def summary(self) -> pd.DataFrame:
         """Per item: stock before, change, after, and the cost of the change."""
-        return self._summary.copy()
+        if "summary" not in self._frames:
+            self._frames["summary"] = build(self._summary_rows, SUMMARY)
+        return self._frames["summary"].copy()
 
     def _repr_html_(self) -> str:
         state = "applied" if self.applied else "not applied"
         head = (f"<b>Plan</b>: {len(self._operations)} operation(s), "
                 f"{len(self.changes)} ledger row(s), {state}")
-        return head + self._summary.to_html(index=False, float_format=lambda v: f"{v:,.4g}")
+        return head + self.summary().to_html(index=False, float_format=lambda v: f"{v:,.4g}")
 
     def __repr__(self) -> str:
         return (f"<Plan {len(self._operations)} operations, {len(self.changes)} ledger rows"
@@ -225,14 +267,14 @@ class Plan:
                     f"({self._operations[step - 1].area}.{self._operations[step - 1].method}) "
                     f"failed: {exc}", diff) from exc
             replay = _ledger_rows(ws, ws._operations)
-            diff = _diff(self.changes, replay)
-            if not diff.empty:
+            if not _same_rows(self._change_rows, replay):
+                diff = _diff(self.changes, build(replay, CHANGES))
                 raise StalePlanError(
                     f"the data moved since the preview: {len(diff)} ledger row(s) differ; "
                     "nothing was committed (see .diff)", diff)
             ws.commit()
         self.applied = True
-        return replay
+        return build(replay, CHANGES)
 
     # -- saving -----------------------------------------------------------------------------
     def to_json(self) -> str:
@@ -241,8 +283,8 @@ class Plan:
             "format": "bakekit-plan", "version": FORMAT_VERSION, "applied": self.applied,
             "operations": [{"area": o.area, "method": o.method, "args": o.args,
                             "kwargs": o.kwargs} for o in self._operations],
-            "changes": json.loads(self.changes.to_json(orient="records")),
-            "summary": json.loads(self._summary.to_json(orient="records")),
+            "changes": self._change_rows,
+            "summary": self._summary_rows,
         }, indent=2)
 
     @classmethod
@@ -259,10 +301,20 @@ class Plan:
                                f"(this bakekit reads version {FORMAT_VERSION})")
         operations = [RecordedOperation(o["area"], o["method"], o["args"], o["kwargs"])
                       for o in data["operations"]]
-        plan = cls(bakery, operations, validate(pd.DataFrame(data["changes"]), CHANGES),
-                   validate(pd.DataFrame(data["summary"]), SUMMARY))
+        plan = cls(bakery, operations, list(data["changes"]), list(data["summary"]))
         plan.applied = bool(data.get("applied"))
         return plan
+
+
+def _same_rows(preview: list[dict[str, Any]], replay: list[dict[str, Any]]) -> bool:
+    """Whether the replay wrote the previewed ledger rows (ids and timestamps aside)."""
+    if len(preview) != len(replay):
+        return False
+    return all(
+        (a["step"], a["position"], a["lot"], a["item"]) == (b["step"], b["position"],
+                                                             b["lot"], b["item"])
+        and abs(a["quantity"] - b["quantity"]) <= TOLERANCE and _same_cost(a["cost"], b["cost"])
+        for a, b in zip(preview, replay, strict=True))
 
 
 def _diff(preview: pd.DataFrame, replay: pd.DataFrame) -> pd.DataFrame:

@@ -316,7 +316,7 @@ class Assembly(Area):
 
         at = utcnow() if produced_at is None else check_datetime(produced_at, "produced_at")
         needs = self._needs(good, amount)
-        plans = [fifo.take(ws, item, need, unit, lock=True) for item, need, unit in needs]
+        plans = fifo.take_many(ws, needs, lock=True)
         if any(p.shortfall > 0 for p in plans):
             availability = self._availability(needs)
             short = availability.frame[availability.frame["shortfall"] > 0]

@@ -18,7 +18,7 @@ from bakekit.areas._common import (
     table,
 )
 from bakekit.areas._runs import reverse_run
-from bakekit.areas.recipes import expand
+from bakekit.areas.recipes import expand_rows
 from bakekit.errors import InsufficientStockError
 from bakekit.results import Availability, ProductionResult, Reversal
 from bakekit.units import money, q
@@ -38,15 +38,25 @@ STOCK = frames.schema("production_stock", {
     "unit": frames.TEXT, "value": frames.FLOAT, "lots": frames.ID,
 }, required=("item", "on_hand"))
 
-def _needs(frame: pd.DataFrame) -> list[tuple[fifo.Item, Decimal, str]]:
-    """(item, quantity, unit) needs from an ``expand`` frame."""
-    return [(fifo.Item("ingredient", int(r.ingredient_id), str(r.item), r.g_per_ml),
-             Decimal(r.quantity), str(r.unit)) for r in frame.itertuples(index=False)]
+def _needs(rows: list[dict[str, Any]]) -> list[tuple[fifo.Item, Decimal, str]]:
+    """(item, quantity, unit) needs from ``expand_rows``."""
+    return [(fifo.Item("ingredient", int(r["ingredient_id"]), str(r["item"]), r["g_per_ml"]),
+             Decimal(r["quantity"]), str(r["unit"])) for r in rows]
 
 
 def _availability(ws: Workspace, needs: list[tuple[fifo.Item, Decimal, str]]) -> Availability:
-    frame = fifo.available(ws, needs)
-    return Availability(ok=bool((frame["shortfall"] <= 0).all()), frame=frame)
+    rows = fifo.availability_rows(ws, needs)
+    return Availability(ok=all(r["shortfall"] <= 0 for r in rows),
+                        frame=frames.build(rows, frames.AVAILABILITY))
+
+
+def _shortfall(ws: Workspace, needs: list[tuple[fifo.Item, Decimal, str]]) -> Availability | None:
+    """The Availability if anything is short, else None (no frame is built when all is
+    there: the write path only needs to know)."""
+    rows = fifo.availability_rows(ws, needs)
+    if all(r["shortfall"] <= 0 for r in rows):
+        return None
+    return Availability(ok=False, frame=frames.build(rows, frames.AVAILABILITY))
 
 
 def _short_message(what: str, availability: Availability) -> str:
@@ -82,7 +92,7 @@ class Production(Area):
         """
         amount = positive(batches, "batches")
         row = self._finished_unit(finished_unit)
-        needs = expand(self._ws, {int(row.recipe_id): amount})
+        needs = expand_rows(self._ws, {int(row.recipe_id): amount})
         return _availability(self._ws, _needs(needs))
 
     @read_operation
@@ -177,10 +187,11 @@ class Production(Area):
         if event is not None:
             event_id = int(lookup_row(ws, "events", "name", event, "event").id)
         recipe_id = int(unit_row.recipe_id)
-        expanded = expand(ws, {recipe_id: amount})
+        expanded = expand_rows(ws, {recipe_id: amount})
         needs = _needs(expanded)
-        availability = _availability(ws, needs)
-        if not availability.ok:
+        short = _shortfall(ws, needs)
+        if short is not None:
+            availability = short
             raise InsufficientStockError(
                 _short_message(f"{amount:g} batch(es) of {finished_unit!r}", availability),
                 availability)
@@ -190,8 +201,8 @@ class Production(Area):
             "recipe": recipe_slug, "finished_unit": unit_row.slug,
             "items_per_batch": str(unit_row.items_per_batch), "item_unit": unit_row.item_unit,
             "batches": str(amount), "expected_quantity": str(expected),
-            "ingredients": [{"item": str(e.item), "quantity": str(e.quantity),
-                             "unit": str(e.unit)} for e in expanded.itertuples(index=False)],
+            "ingredients": [{"item": str(e["item"]), "quantity": str(e["quantity"]),
+                             "unit": str(e["unit"])} for e in expanded],
         })
         runs = table("runs")
         run_id = int(ws.scalar(insert(runs).returning(runs.c.id), {
@@ -206,12 +217,14 @@ class Production(Area):
         total = Decimal(0)
         # lots are locked (PostgreSQL FOR UPDATE) ingredient by ingredient in a stable order,
         # by ingredient id, whatever the recipe's order: two runs never wait on each other
-        for item, quantity, unit in sorted(needs, key=lambda need: need[0].id):
-            plan = fifo.take(ws, item, quantity, unit, lock=True)
+        ordered = sorted(needs, key=lambda need: need[0].id)
+        for (item, _, _), plan in zip(ordered, fifo.take_many(ws, ordered, lock=True),
+                                      strict=True):
             if plan.shortfall > 0:  # e.g. one ingredient in two units that don't convert
                 raise InsufficientStockError(
                     f"not enough stock for {amount:g} batch(es) of {finished_unit!r}: "
-                    f"{item.slug} short {float(plan.shortfall):g} {plan.unit}", availability)
+                    f"{item.slug} short {float(plan.shortfall):g} {plan.unit}",
+                    _availability(ws, needs))
             plans.append(plan)
             total += plan.total_cost
             consumed.extend(
@@ -232,7 +245,7 @@ class Production(Area):
             expected_quantity=float(expected), quantity=float(made),
             loss=float(expected - made), total_cost=float(total),
             per_unit_cost=float(per_unit), lot_id=lot_id,
-            consumed=frames.validate(pd.DataFrame(consumed), frames.RUN_CONSUMED))
+            consumed=frames.build(consumed, frames.RUN_CONSUMED))
 
     @write_operation
     def reverse(self, run_id: int) -> Reversal:

@@ -136,6 +136,19 @@ def _scale(edges: Mapping[int, list[tuple[int, Decimal]]], slugs: Mapping[int, s
 
 
 def expand(ws: Workspace, batches_by_recipe_id: Mapping[int, Decimal]) -> pd.DataFrame:
+    """The ingredients several recipes need at once, as a DataFrame (see ``expand_rows``).
+
+    >>> expand(ws, {brownie_id: Decimal(2)})  # doctest: +SKIP
+       ingredient_id   item quantity unit ...
+    """
+    rows = expand_rows(ws, batches_by_recipe_id)
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in EXPANDED_COLUMNS})
+    return pd.DataFrame(rows, columns=EXPANDED_COLUMNS)
+
+
+def expand_rows(ws: Workspace,
+                batches_by_recipe_id: Mapping[int, Decimal]) -> list[dict[str, Any]]:
     """The ingredients several recipes need at once: nested components expanded and scaled,
     one row per ingredient (per unit, where two units of it cannot be converted).
 
@@ -144,13 +157,13 @@ def expand(ws: Workspace, batches_by_recipe_id: Mapping[int, Decimal]) -> pd.Dat
     None), ``quantity_base`` (Decimal, in ``base_unit``: g, ml or each). Always two SELECTs,
     however many recipes are reached. Raises RecipeCycleError on a cycle.
 
-    >>> expand(ws, {brownie_id: Decimal(2)})  # doctest: +SKIP
-       ingredient_id   item quantity unit ...
+    >>> expand_rows(ws, {brownie_id: Decimal(2)})[0]["item"]  # doctest: +SKIP
+    'flour'
     """
     edges, slugs = _component_graph(ws)
     scaled = _scale(edges, slugs, {int(k): Decimal(v) for k, v in batches_by_recipe_id.items()})
     if not scaled:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in EXPANDED_COLUMNS})
+        return []
     ri, ing = table("recipe_ingredients"), table("ingredients")
     stmt = (
         select(ri.c.recipe_id, ri.c.ingredient_id, ing.c.slug, ing.c.g_per_ml, ri.c.quantity,
@@ -181,7 +194,7 @@ def expand(ws: Workspace, batches_by_recipe_id: Mapping[int, Decimal]) -> pd.Dat
                 break
             else:
                 buckets[ingredient_id].append([unit, amount])
-    rows = []
+    rows: list[dict[str, Any]] = []
     for ingredient_id, item_buckets in buckets.items():
         slug, density = info[ingredient_id]
         for unit, amount in item_buckets:
@@ -189,7 +202,7 @@ def expand(ws: Workspace, batches_by_recipe_id: Mapping[int, Decimal]) -> pd.Dat
             rows.append({"ingredient_id": ingredient_id, "item": slug, "quantity": amount,
                          "unit": unit, "g_per_ml": density,
                          "quantity_base": amount * factor(unit, base), "base_unit": base})
-    return pd.DataFrame(rows, columns=EXPANDED_COLUMNS)
+    return rows
 
 
 # -- the area ---------------------------------------------------------------------------------
