@@ -7,6 +7,8 @@ column with its dtype.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -70,11 +72,17 @@ def build(rows: list[dict[str, object]], frame_schema: pa.DataFrameSchema) -> pd
         elif dtype == BOOL:
             data[col] = np.array(values, dtype=bool)
         else:
-            data[col] = pd.Series(values, dtype=dtype)
+            data[col] = pd.array(values, dtype=_text_dtype())
         if not spec.nullable and any(v is None for v in values):
             raise SchemaError(frame_schema, pd.DataFrame(rows), f"frame {frame_schema.name}: "
                               f"required column {col!r} has missing values", column_name=col)
-    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
+    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)), copy=False)
+
+
+@functools.lru_cache(maxsize=1)
+def _text_dtype() -> object:
+    """The dtype pandas gives text (``"str"``: python- or pyarrow-backed, NaN for missing)."""
+    return pd.Series([], dtype=TEXT).dtype
 
 
 def _coerce_and_check(frame: pd.DataFrame, frame_schema: pa.DataFrameSchema) -> pd.DataFrame:

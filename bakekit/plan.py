@@ -9,13 +9,14 @@ committed and StalePlanError shows what moved.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Float, cast, func, or_, select
+from sqlalchemy import Float, bindparam, cast, func, literal, select, union_all
 
 from bakekit.areas._common import table
 from bakekit.errors import BakekitError, PlanAlreadyAppliedError, StalePlanError
@@ -108,6 +109,22 @@ class RecordedOperation:
 
 
 # -- ledger rows in comparable form ---------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _ledger_statement() -> Any:
+    """Ledger rows from a given id on, with their lot's item (built once)."""
+    from bakekit.areas.inventory import lots_with_items
+
+    m, lots = table("movements"), table("lots")
+    joined, slug = lots_with_items()
+    return (select(m.c.id, m.c.lot_id, slug.label("item"), lots.c.kind, m.c.reason,
+                   cast(m.c.quantity, Float).label("quantity"), lots.c.unit,
+                   cast(m.c.cost, Float).label("cost"),
+                   func.coalesce(lots.c.ingredient_id, lots.c.finished_unit_id,
+                                 lots.c.finished_good_id).label("item_id"))
+            .select_from(m.join(joined, lots.c.id == m.c.lot_id))
+            .where(m.c.id >= bindparam("first")))
+
+
 def _ledger_rows(ws: Workspace, steps: list[_Operation]) -> list[dict[str, Any]]:
     """The ledger rows each operation wrote (plain rows, one statement), with lots the plan
     itself created named by creation order (``new#1``...), others by id (``lot#12``)."""
@@ -118,19 +135,9 @@ def _ledger_rows(ws: Workspace, steps: list[_Operation]) -> list[dict[str, Any]]
     all_ids = [i for op in steps for i in op.movement_ids]
     if not all_ids:
         return []
-    from bakekit.areas.inventory import lots_with_items
-
-    m, lots = table("movements"), table("lots")
-    joined, slug = lots_with_items()
-    stmt = (select(m.c.id, m.c.lot_id, slug.label("item"), lots.c.kind, m.c.reason,
-                   cast(m.c.quantity, Float).label("quantity"), lots.c.unit,
-                   cast(m.c.cost, Float).label("cost"),
-                   func.coalesce(lots.c.ingredient_id, lots.c.finished_unit_id,
-                                 lots.c.finished_good_id).label("item_id"))
-            .select_from(m.join(joined, lots.c.id == m.c.lot_id))
-            .where(m.c.id >= min(all_ids)))
     wanted = set(all_ids)
-    moves = {r.id: r for r in ws.execute(stmt) if r.id in wanted}
+    moves = {r.id: r for r in ws.execute(_ledger_statement(), {"first": min(all_ids)})
+             if r.id in wanted}
     rows = []
     for step, op in enumerate(steps, start=1):
         for position, movement_id in enumerate(op.movement_ids, start=1):
@@ -143,23 +150,37 @@ def _ledger_rows(ws: Workspace, steps: list[_Operation]) -> list[dict[str, Any]]
     return rows
 
 
+_ITEM_COLUMNS = {"ingredient": "ingredient_id", "finished_unit": "finished_unit_id",
+                 "finished_good": "finished_good_id"}
+
+
+@functools.lru_cache(maxsize=8)
+def _stock_statement(kinds: tuple[str, ...]) -> Any:
+    """On hand per item and unit for items of these kinds: one branch per kind, each able
+    to use that kind's partial FIFO index (built once per set of kinds)."""
+    lots = table("lots")
+    branches = [
+        select(literal(kind).label("kind"), lots.c[_ITEM_COLUMNS[kind]].label("item_id"),
+               lots.c.unit, cast(func.sum(lots.c.remaining), Float).label("after"))
+        .where(lots.c[_ITEM_COLUMNS[kind]].in_(bindparam(kind, expanding=True)),
+               lots.c.remaining > 0)
+        .group_by(lots.c[_ITEM_COLUMNS[kind]], lots.c.unit)
+        for kind in kinds
+    ]
+    return branches[0] if len(branches) == 1 else union_all(*branches)
+
+
 def _stock_after(ws: Workspace, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """On hand now (at the end of the preview) per touched item and unit: one statement."""
     if not changes:
         return []
-    lots = table("lots")
-    columns = {"ingredient": lots.c.ingredient_id, "finished_unit": lots.c.finished_unit_id,
-               "finished_good": lots.c.finished_good_id}
     touched: dict[str, set[int]] = {}
     for c in changes:
         touched.setdefault(c["kind"], set()).add(c["item_id"])
-    key = func.coalesce(lots.c.ingredient_id, lots.c.finished_unit_id, lots.c.finished_good_id)
-    stmt = (select(lots.c.kind, key.label("item_id"), lots.c.unit,
-                   cast(func.sum(lots.c.remaining), Float).label("after"))
-            .where(or_(*(columns[k].in_(sorted(ids)) for k, ids in touched.items())))
-            .group_by(lots.c.kind, key, lots.c.unit))
+    kinds = tuple(sorted(touched))
+    result = ws.execute(_stock_statement(kinds), {k: sorted(touched[k]) for k in kinds})
     return [{"kind": r.kind, "item_id": int(r.item_id), "unit": r.unit, "after": r.after}
-            for r in ws.execute(stmt)]
+            for r in result]
 
 
 def _summary_rows(changes: list[dict[str, Any]],
