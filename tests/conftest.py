@@ -205,6 +205,25 @@ def table_names(bakery: bakekit.Bakery) -> set[str]:
     return set(inspect(bakery.engine).get_table_names())
 
 
+def small_catalog(ws: bakekit.Workspace, *, packaging: bool = True) -> None:
+    """Flour, sugar and butter (with densities), optionally gift boxes, and one product of
+    each: the catalog the stress tests (crash, concurrency, state machine) share."""
+    c = ws.catalog
+    c.add_ingredient("flour", "Flour", density="1 cup = 4.25 oz")
+    c.add_ingredient("sugar", "Sugar", density="1 cup = 7.05 oz")
+    c.add_ingredient("butter", "Butter", density="1 cup = 8 oz")
+    c.add_product("flour-2lb", "flour", name="Flour 2 lb", package_quantity=2,
+                  package_unit="lb")
+    c.add_product("sugar-1lb", "sugar", name="Sugar 1 lb", package_quantity=1,
+                  package_unit="lb")
+    c.add_product("butter-1lb", "butter", name="Butter 1 lb", package_quantity=1,
+                  package_unit="lb")
+    if packaging:
+        c.add_ingredient("box", "Gift box", is_packaging=True)
+        c.add_product("box-10", "box", name="Boxes (10)", package_quantity=10,
+                      package_unit="each")
+
+
 # -- sample data ----------------------------------------------------------------------------
 @pytest.fixture
 def stocked(bakery: bakekit.Bakery) -> bakekit.Bakery:

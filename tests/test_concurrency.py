@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 import bakekit
 from bakekit.errors import InsufficientStockError
+from tests.conftest import small_catalog
 
 PROCESSES = 4
 OPERATIONS = 100
@@ -28,19 +29,7 @@ def _seed(bakery: bakekit.Bakery) -> None:
     """Three ingredients and a packaging one, two recipes that list the same ingredients in
     opposite orders, a finished good; little stock, so that some calls run short."""
     with bakery.session() as ws:
-        c = ws.catalog
-        c.add_ingredient("flour", "Flour", density="1 cup = 4.25 oz")
-        c.add_ingredient("sugar", "Sugar", density="1 cup = 7.05 oz")
-        c.add_ingredient("butter", "Butter", density="1 cup = 8 oz")
-        c.add_ingredient("box", "Gift box", is_packaging=True)
-        c.add_product("flour-2lb", "flour", name="Flour 2 lb", package_quantity=2,
-                      package_unit="lb")
-        c.add_product("sugar-1lb", "sugar", name="Sugar 1 lb", package_quantity=1,
-                      package_unit="lb")
-        c.add_product("butter-1lb", "butter", name="Butter 1 lb", package_quantity=1,
-                      package_unit="lb")
-        c.add_product("box-10", "box", name="Boxes (10)", package_quantity=10,
-                      package_unit="each")
+        small_catalog(ws)
         for day, product in enumerate(PRODUCTS.values(), start=1):
             ws.inventory.purchase(product, packages=2, unit_cost=2 + day,
                                   purchased_on=f"2025-01-0{day}")

@@ -16,6 +16,7 @@ from sqlalchemy import Float, cast, func, select, text
 
 import bakekit
 from bakekit.areas._common import table
+from tests.conftest import small_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 400  # more than the child can record before it is killed
@@ -41,16 +42,7 @@ with bakery.session() as ws:
 
 def _seed(bakery: bakekit.Bakery) -> None:
     with bakery.session() as ws:
-        c = ws.catalog
-        c.add_ingredient("flour", "Flour", density="1 cup = 4.25 oz")
-        c.add_ingredient("sugar", "Sugar", density="1 cup = 7.05 oz")
-        c.add_ingredient("butter", "Butter", density="1 cup = 8 oz")
-        c.add_product("flour-2lb", "flour", name="Flour 2 lb", package_quantity=2,
-                      package_unit="lb")
-        c.add_product("sugar-1lb", "sugar", name="Sugar 1 lb", package_quantity=1,
-                      package_unit="lb")
-        c.add_product("butter-1lb", "butter", name="Butter 1 lb", package_quantity=1,
-                      package_unit="lb")
+        small_catalog(ws, packaging=False)
         # many small lots at different prices, so every run crosses lots
         for day in range(1, 29):
             on = f"2025-01-{day:02d}"

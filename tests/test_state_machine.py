@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 import bakekit
 from bakekit.errors import InsufficientStockError, ValidationError
-from tests.conftest import _restore, snapshot
+from tests.conftest import _restore, small_catalog, snapshot
 from tests.test_fault_registry import _reset_sequences
 
 EXAMPLES = 12
@@ -36,19 +36,7 @@ BATCH = {"cookie": 12}  # items per batch
 def _seed(bakery: bakekit.Bakery) -> float:
     """A small catalog with a little stock; returns the cost of what it bought."""
     with bakery.session() as ws:
-        c = ws.catalog
-        c.add_ingredient("flour", "Flour", density="1 cup = 4.25 oz")
-        c.add_ingredient("sugar", "Sugar", density="1 cup = 7.05 oz")
-        c.add_ingredient("butter", "Butter", density="1 cup = 8 oz")
-        c.add_ingredient("box", "Gift box", is_packaging=True)
-        c.add_product("flour-2lb", "flour", name="Flour 2 lb", package_quantity=2,
-                      package_unit="lb")
-        c.add_product("sugar-1lb", "sugar", name="Sugar 1 lb", package_quantity=1,
-                      package_unit="lb")
-        c.add_product("butter-1lb", "butter", name="Butter 1 lb", package_quantity=1,
-                      package_unit="lb")
-        c.add_product("box-10", "box", name="Boxes (10)", package_quantity=10,
-                      package_unit="each")
+        small_catalog(ws)
         bought = 0.0
         for product, cost in [("flour-2lb", 3.33), ("sugar-1lb", 1.17), ("butter-1lb", 4.99),
                               ("box-10", 7.0)]:
