@@ -21,6 +21,8 @@ demo: $(VENV)/.installed
 	$(BIN)/bakekit demo
 
 test: $(VENV)/.installed-test
+	$(BIN)/ruff check bakekit tests benchmarks
+	$(BIN)/mypy bakekit
 	scripts/with-postgres.sh sh -c '$(BIN)/pytest && $(BIN)/pytest --nbval-lax -p no:cacheprovider notebooks/'
 
 lint: $(VENV)/.installed-test

@@ -8,6 +8,8 @@ column with its dtype.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,7 +53,7 @@ def validate(frame: pd.DataFrame, frame_schema: pa.DataFrameSchema) -> pd.DataFr
     return _coerce_and_check(ordered.reset_index(drop=True), frame_schema)
 
 
-def build(rows: list[dict[str, object]], frame_schema: pa.DataFrameSchema) -> pd.DataFrame:
+def build(rows: Sequence[Mapping[str, Any]], frame_schema: pa.DataFrameSchema) -> pd.DataFrame:
     """A frame of the schema's columns, built straight in their dtypes from plain rows (the
     fast road for small frames made by the library itself; equal to ``validate`` of the
     same rows). Keys of the rows beyond the schema's columns are left out."""
@@ -65,7 +67,7 @@ def build(rows: list[dict[str, object]], frame_schema: pa.DataFrameSchema) -> pd
             data[col] = np.array([np.nan if v is None else float(v) for v in values],  # type: ignore[arg-type]
                                  dtype="float64")
         elif dtype == DATE:
-            data[col] = np.array([np.datetime64("NaT") if v is None else np.datetime64(v)
+            data[col] = np.array([np.datetime64("NaT") if v is None else np.datetime64(v)  # type: ignore[call-overload]
                                   for v in values], dtype=DATE)
         elif dtype == ID:
             data[col] = pd.array(values, dtype="Int64")
