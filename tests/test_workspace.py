@@ -209,3 +209,8 @@ def test_default_url_uses_environment(tmp_path, monkeypatch):
     assert bakery.url.endswith("env.db")
     assert (tmp_path / "env.db").exists()
     bakery.dispose()
+
+
+def test_read_only_open_of_an_empty_database_says_what_to_do(tmp_path):
+    with pytest.raises(SchemaVersionError, match="no bakekit schema yet.*open it once"):
+        bakekit.open(tmp_path / "empty.db", read_only=True)

@@ -181,9 +181,11 @@ def migrate(engine: Engine, *, read_only: bool = False) -> str:
                 conn.rollback()
                 return str(current)
             if read_only:
+                state = ("has no bakekit schema yet" if current is None
+                         else f"is at schema revision {current!r}, not {head!r}")
                 raise SchemaVersionError(
-                    f"the database is at schema revision {current!r}, not {head!r}; it "
-                    f"cannot be migrated through a read-only bakery: open it once for writing"
+                    f"the database {state}; it cannot be created or migrated through a "
+                    "read-only bakery: open it once for writing (bakekit.open(url))"
                 )
             command.upgrade(alembic_config(conn), "head")
             conn.commit()
