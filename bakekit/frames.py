@@ -28,12 +28,23 @@ def schema(name: str, columns: dict[str, str], *,
            required: tuple[str, ...] = ()) -> pa.DataFrameSchema:
     """A frame schema: every column coerced to its dtype; ``required`` columns not null."""
     return pa.DataFrameSchema(
-        {col: pa.Column(dtype, nullable=col not in required, coerce=True)
+        {col: pa.Column(dtype, nullable=col not in required, coerce=True,
+                        metadata={"dtype": dtype})
          for col, dtype in columns.items()},
         name=name,
         strict=False,
         ordered=False,
     )
+
+
+def extend(base: pa.DataFrameSchema, name: str, columns: dict[str, str]) -> pa.DataFrameSchema:
+    """A schema with ``base``'s columns (same dtypes, same required ones) and more after them.
+
+    >>> extend(STOCK, "production_stock", {"unit": TEXT}).columns.keys()  # doctest: +SKIP
+    """
+    declared = {col: spec.metadata["dtype"] for col, spec in base.columns.items()}
+    required = tuple(col for col, spec in base.columns.items() if not spec.nullable)
+    return schema(name, {**declared, **columns}, required=required)
 
 
 def validate(frame: pd.DataFrame, frame_schema: pa.DataFrameSchema) -> pd.DataFrame:
@@ -208,3 +219,77 @@ RECONCILIATION = schema("reconciliation", {
 IMPORT_ERRORS = schema("import_errors", {
     "row": ID, "entity": TEXT, "field": TEXT, "value": TEXT, "reason": TEXT,
 }, required=("reason",))
+
+# -- schemas of the areas' other reads and of plans -----------------------------------------
+PLAN_OPERATIONS = schema("plan_operations", {
+    "step": ID, "area": TEXT, "method": TEXT, "arguments": TEXT, "ledger_rows": ID,
+}, required=("step", "area", "method"))
+
+PLAN_CHANGES = schema("plan_changes", {
+    "step": ID, "position": ID, "lot": TEXT, "item": TEXT, "kind": TEXT, "reason": TEXT,
+    "quantity": FLOAT, "unit": TEXT, "cost": FLOAT,
+}, required=("step", "position", "lot", "item", "quantity"))
+
+PLAN_SUMMARY = schema("plan_summary", {
+    "item": TEXT, "kind": TEXT, "unit": TEXT, "before": FLOAT, "change": FLOAT, "after": FLOAT,
+    "cost": FLOAT,
+}, required=("item", "unit", "before", "change", "after"))
+
+PLAN_DIFF = schema("plan_diff", {
+    "step": ID, "position": ID, "status": TEXT, "item": TEXT, "lot": TEXT,
+    "quantity_preview": FLOAT, "quantity_now": FLOAT, "cost_preview": FLOAT, "cost_now": FLOAT,
+    "message": TEXT,
+}, required=("status",))
+
+RESTORED = schema("restored", {
+    "lot_id": ID, "item": TEXT, "kind": TEXT, "quantity": FLOAT, "unit": TEXT,
+    "cost": FLOAT,
+}, required=("lot_id", "item", "quantity", "unit"))
+
+RECIPES = schema("recipes", {
+    "recipe_id": ID, "item": TEXT, "name": TEXT, "category": TEXT,
+    "ingredients": ID, "components": ID, "finished_units": TEXT,
+    "notes": TEXT,
+}, required=("recipe_id", "item", "name", "ingredients", "components"))
+
+RECIPE_INGREDIENTS = extend(INGREDIENTS_FOR, "ingredients_for", {
+    "quantity_base": FLOAT, "base_unit": TEXT,
+})
+
+RECIPE_COST = schema("recipe_cost", {
+    "item": TEXT, "quantity": FLOAT, "unit": TEXT, "cost": FLOAT,
+    "costed_quantity": FLOAT, "note": TEXT,
+}, required=("item", "quantity", "unit"))
+
+EVENTS = schema("events", {
+    "event_id": ID, "item": TEXT, "date": DATE, "notes": TEXT,
+    "recipients": ID, "packages": FLOAT,
+}, required=("event_id", "item", "date"))
+
+RECIPIENTS = schema("recipients", {
+    "recipient_id": ID, "item": TEXT, "household": TEXT, "address": TEXT,
+    "notes": TEXT,
+}, required=("recipient_id", "item"))
+
+PACKAGES = schema("packages", {
+    "package": TEXT, "name": TEXT, "finished_good": TEXT, "quantity": FLOAT,
+}, required=("package", "name"))
+
+ASSIGNMENTS = schema("assignments", {
+    "assignment_id": ID, "event": TEXT, "recipient": TEXT, "household": TEXT,
+    "package": TEXT, "quantity": FLOAT, "status": TEXT, "notes": TEXT,
+}, required=("assignment_id", "event", "recipient", "package", "quantity", "status"))
+
+FINISHED_GOOD_COMPONENTS = schema("finished_good_components", {
+    "finished_good": TEXT, "kind": TEXT, "item": TEXT, "quantity": FLOAT,
+    "unit": TEXT, "position": ID,
+}, required=("finished_good", "kind", "item", "quantity", "unit"))
+
+PRODUCTION_HISTORY = extend(HISTORY, "production_history", {
+    "recipe": TEXT, "batches": FLOAT, "expected_quantity": FLOAT,
+    "loss": FLOAT, "produced_at": DATE, "notes": TEXT,
+})
+
+PRODUCTION_STOCK = extend(STOCK, "production_stock", {
+    "unit": TEXT, "value": FLOAT, "lots": ID,
+})

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import Float, bindparam, cast, func, literal, select, union_all
 
+from bakekit import frames
 from bakekit.areas._common import table
 from bakekit.errors import BakekitError, PlanAlreadyAppliedError, StalePlanError
-from bakekit.frames import FLOAT, ID, TEXT, build, schema, validate
+from bakekit.frames import build, validate
 from bakekit.results import Reconciliation
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -30,24 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover
 FORMAT_VERSION = 1
 #: differences below this (quantities 6 places, money 10) are rounding, not movement
 TOLERANCE = 1e-6
-
-OPERATIONS = schema("plan_operations", {
-    "step": ID, "area": TEXT, "method": TEXT, "arguments": TEXT, "ledger_rows": ID,
-}, required=("step", "area", "method"))
-CHANGES = schema("plan_changes", {
-    "step": ID, "position": ID, "lot": TEXT, "item": TEXT, "kind": TEXT, "reason": TEXT,
-    "quantity": FLOAT, "unit": TEXT, "cost": FLOAT,
-}, required=("step", "position", "lot", "item", "quantity"))
-SUMMARY = schema("plan_summary", {
-    "item": TEXT, "kind": TEXT, "unit": TEXT, "before": FLOAT, "change": FLOAT, "after": FLOAT,
-    "cost": FLOAT,
-}, required=("item", "unit", "before", "change", "after"))
-DIFF = schema("plan_diff", {
-    "step": ID, "position": ID, "status": TEXT, "item": TEXT, "lot": TEXT,
-    "quantity_preview": FLOAT, "quantity_now": FLOAT, "cost_preview": FLOAT, "cost_now": FLOAT,
-    "message": TEXT,
-}, required=("status",))
-
 
 # -- arguments by value ---------------------------------------------------------------------
 def _encode(value: Any) -> Any:
@@ -233,7 +216,7 @@ class Plan:
         """The previewed ledger rows: step, position, lot, item, kind, reason, quantity,
         unit, cost (lots the plan creates are ``new#1``, ``new#2``... in creation order)."""
         if "changes" not in self._frames:
-            self._frames["changes"] = build(self._change_rows, CHANGES)
+            self._frames["changes"] = build(self._change_rows, frames.PLAN_CHANGES)
         return self._frames["changes"]
 
     # -- reads ------------------------------------------------------------------------------
@@ -246,12 +229,12 @@ class Plan:
         rows = [{"step": i, "area": op.area, "method": op.method, "arguments": op.describe(),
                  "ledger_rows": counts.get(i, 0)}
                 for i, op in enumerate(self._operations, start=1)]
-        return validate(pd.DataFrame(rows), OPERATIONS)
+        return validate(pd.DataFrame(rows), frames.PLAN_OPERATIONS)
 
     def summary(self) -> pd.DataFrame:
         """Per item: stock before, change, after, and the cost of the change."""
         if "summary" not in self._frames:
-            self._frames["summary"] = build(self._summary_rows, SUMMARY)
+            self._frames["summary"] = build(self._summary_rows, frames.PLAN_SUMMARY)
         return self._frames["summary"].copy()
 
     def _repr_html_(self) -> str:
@@ -282,20 +265,20 @@ class Plan:
             except BakekitError as exc:
                 diff = validate(pd.DataFrame([{
                     "step": step, "status": "failed", "message": f"{type(exc).__name__}: {exc}",
-                }]).reindex(columns=list(DIFF.columns)), DIFF)
+                }]).reindex(columns=list(frames.PLAN_DIFF.columns)), frames.PLAN_DIFF)
                 raise StalePlanError(
                     f"the plan no longer applies: step {step} "
                     f"({self._operations[step - 1].area}.{self._operations[step - 1].method}) "
                     f"failed: {exc}", diff) from exc
             replay = _ledger_rows(ws, ws._operations)
             if not _same_rows(self._change_rows, replay):
-                diff = _diff(self.changes, build(replay, CHANGES))
+                diff = _diff(self.changes, build(replay, frames.PLAN_CHANGES))
                 raise StalePlanError(
                     f"the data moved since the preview: {len(diff)} ledger row(s) differ; "
                     "nothing was committed (see .diff)", diff)
             ws.commit()
         self.applied = True
-        return build(replay, CHANGES)
+        return build(replay, frames.PLAN_CHANGES)
 
     # -- saving -----------------------------------------------------------------------------
     def to_json(self) -> str:
@@ -366,7 +349,7 @@ def _diff(preview: pd.DataFrame, replay: pd.DataFrame) -> pd.DataFrame:
             "cost_preview": r.get("cost_preview"), "cost_now": r.get("cost_now"),
             "message": message,
         })
-    return validate(pd.DataFrame(rows), DIFF)
+    return validate(pd.DataFrame(rows), frames.PLAN_DIFF)
 
 
 def _same_cost(a: Any, b: Any) -> bool:

@@ -17,12 +17,6 @@ from bakekit.units import q
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.workspace import Workspace
 
-RESTORED = frames.schema("restored", {
-    "lot_id": "Int64", "item": "str", "kind": "str", "quantity": "float64", "unit": "str",
-    "cost": "float64",
-}, required=("lot_id", "item", "quantity", "unit"))
-
-
 def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
@@ -121,4 +115,4 @@ def reverse_run(ws: Workspace, run_id: Any, *, kind: str) -> Reversal:
         if entry["item"] is None:
             entry["item"] = item
     return Reversal(run_id=run_id, item=str(item),
-                    restored=frames.validate(pd.DataFrame(restored), RESTORED))
+                    restored=frames.validate(pd.DataFrame(restored), frames.RESTORED))

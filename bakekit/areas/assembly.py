@@ -39,12 +39,6 @@ EACH = "each"
 
 
 
-COMPONENTS = frames.schema("finished_good_components", {
-    "finished_good": "str", "kind": "str", "item": "str", "quantity": "float64",
-    "unit": "str", "position": "Int64",
-}, required=("finished_good", "kind", "item", "quantity", "unit"))
-
-
 def component_rows(ws: Workspace) -> pd.DataFrame:
     """Every finished good's direct components in one statement (all goods at once).
 
@@ -248,7 +242,7 @@ class Assembly(Area):
         }) if not rows.empty else pd.DataFrame()
         if not out.empty:
             out = out.sort_values(["finished_good", "position"], kind="stable")
-        return frames.validate(out, COMPONENTS)
+        return frames.validate(out, frames.FINISHED_GOOD_COMPONENTS)
 
     # -- stock and assembly -----------------------------------------------------------------
     def _needs(self, good: fifo.Item, quantity: Decimal) -> list[tuple[fifo.Item, Decimal, str]]:

@@ -31,26 +31,6 @@ LEVELS = ("package", "finished_good", "finished_unit", "batches", "ingredient")
 BATCH_UNIT = "batch"
 EACH = "each"
 
-EVENTS = frames.schema("events", {
-    "event_id": "Int64", "item": "str", "date": "datetime64[ns]", "notes": "str",
-    "recipients": "Int64", "packages": "float64",
-}, required=("event_id", "item", "date"))
-
-RECIPIENTS = frames.schema("recipients", {
-    "recipient_id": "Int64", "item": "str", "household": "str", "address": "str",
-    "notes": "str",
-}, required=("recipient_id", "item"))
-
-PACKAGES = frames.schema("packages", {
-    "package": "str", "name": "str", "finished_good": "str", "quantity": "float64",
-}, required=("package", "name"))
-
-ASSIGNMENTS = frames.schema("assignments", {
-    "assignment_id": "Int64", "event": "str", "recipient": "str", "household": "str",
-    "package": "str", "quantity": "float64", "status": "str", "notes": "str",
-}, required=("assignment_id", "event", "recipient", "package", "quantity", "status"))
-
-
 @dataclass
 class _Needs:
     """Everything an event's assignments need, level by level (Decimals)."""
@@ -306,7 +286,7 @@ class Events(Area):
             .select_from(ev.outerjoin(per_event, per_event.c.event_id == ev.c.id))
             .order_by(ev.c.date, ev.c.name)
         )
-        return frames.validate(self._ws.frame(stmt), EVENTS)
+        return frames.validate(self._ws.frame(stmt), frames.EVENTS)
 
     @read_operation
     def recipients(self) -> pd.DataFrame:
@@ -314,7 +294,7 @@ class Events(Area):
         r = table("recipients")
         stmt = select(r.c.id.label("recipient_id"), r.c.name.label("item"), r.c.household,
                       r.c.address, r.c.notes).order_by(r.c.name)
-        return frames.validate(self._ws.frame(stmt), RECIPIENTS)
+        return frames.validate(self._ws.frame(stmt), frames.RECIPIENTS)
 
     @read_operation
     def packages(self) -> pd.DataFrame:
@@ -327,7 +307,7 @@ class Events(Area):
                          .outerjoin(fg, fg.c.id == pc.c.finished_good_id))
             .order_by(p.c.slug, fg.c.slug)
         )
-        return frames.validate(self._ws.frame(stmt), PACKAGES)
+        return frames.validate(self._ws.frame(stmt), frames.PACKAGES)
 
     @read_operation
     def assignments(self, event: str) -> pd.DataFrame:
@@ -348,7 +328,7 @@ class Events(Area):
             .where(a.c.event_id == event_id)
             .order_by(r.c.name, p.c.slug)
         )
-        return frames.validate(self._ws.frame(stmt), ASSIGNMENTS)
+        return frames.validate(self._ws.frame(stmt), frames.ASSIGNMENTS)
 
     def _needs(self, event_id: int) -> _Needs:
         """An event's needs at every level, in a fixed number of statements."""

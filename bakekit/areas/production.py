@@ -27,17 +27,6 @@ from bakekit.workspace import Area, read_operation, write_operation
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.workspace import Workspace
 
-HISTORY = frames.schema("production_history", {
-    **{name: str(col.dtype) for name, col in frames.HISTORY.columns.items()},
-    "recipe": frames.TEXT, "batches": frames.FLOAT, "expected_quantity": frames.FLOAT,
-    "loss": frames.FLOAT, "produced_at": frames.DATE, "notes": frames.TEXT,
-}, required=("run_id", "item", "quantity", "reversed"))
-
-STOCK = frames.schema("production_stock", {
-    **{name: str(col.dtype) for name, col in frames.STOCK.columns.items()},
-    "unit": frames.TEXT, "value": frames.FLOAT, "lots": frames.ID,
-}, required=("item", "on_hand"))
-
 def _needs(rows: list[dict[str, Any]]) -> list[tuple[fifo.Item, Decimal, str]]:
     """(item, quantity, unit) needs from ``expand_rows``."""
     return [(fifo.Item("ingredient", int(r["ingredient_id"]), str(r["item"]), r["g_per_ml"]),
@@ -123,7 +112,7 @@ class Production(Area):
         frame = self._ws.frame(stmt)
         if not frame.empty:
             frame["reversed"] = frame["reversed"].astype(bool)
-        return frames.validate(frame, HISTORY)
+        return frames.validate(frame, frames.PRODUCTION_HISTORY)
 
     @read_operation
     def stock(self) -> pd.DataFrame:
@@ -155,7 +144,7 @@ class Production(Area):
                 "unit_cost": None if not costed or value_d is None else float(value_d / costed),
                 "unit": row.unit, "value": None if value_d is None else float(value_d),
                 "lots": int(row.lots)})
-        return frames.validate(pd.DataFrame(rows), STOCK)
+        return frames.validate(pd.DataFrame(rows), frames.PRODUCTION_STOCK)
 
     # -- writes -----------------------------------------------------------------------------
     @write_operation

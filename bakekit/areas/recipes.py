@@ -208,23 +208,6 @@ def expand_rows(ws: Workspace,
 # -- the area ---------------------------------------------------------------------------------
 _RECIPE_FIELDS = {"name", "category", "notes", "ingredients", "components", "finished_units"}
 
-RECIPES = frames.schema("recipes", {
-    "recipe_id": frames.ID, "item": frames.TEXT, "name": frames.TEXT, "category": frames.TEXT,
-    "ingredients": frames.ID, "components": frames.ID, "finished_units": frames.TEXT,
-    "notes": frames.TEXT,
-}, required=("recipe_id", "item", "name", "ingredients", "components"))
-
-INGREDIENTS_FOR = frames.schema("ingredients_for", {
-    **{name: str(col.dtype) for name, col in frames.INGREDIENTS_FOR.columns.items()},
-    "quantity_base": frames.FLOAT, "base_unit": frames.TEXT,
-}, required=("item", "quantity", "unit"))
-
-RECIPE_COST = frames.schema("recipe_cost", {
-    "item": frames.TEXT, "quantity": frames.FLOAT, "unit": frames.TEXT, "cost": frames.FLOAT,
-    "costed_quantity": frames.FLOAT, "note": frames.TEXT,
-}, required=("item", "quantity", "unit"))
-
-
 def _pairs(value: object, field: str, size: int) -> list[tuple[Any, ...]]:
     """A list of tuples of ``size`` items (ingredients, components, finished units)."""
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
@@ -489,7 +472,7 @@ class Recipes(Area):
                                        for i in frame["recipe_id"]]
         else:
             frame["finished_units"] = pd.Series(dtype=object)
-        return frames.validate(frame, RECIPES)
+        return frames.validate(frame, frames.RECIPES)
 
     def _recipe_id(self, recipe: str) -> int:
         return lookup_id(self._ws, "recipes", "slug", recipe, "recipe")
@@ -508,7 +491,7 @@ class Recipes(Area):
         frame = needs[["item", "quantity", "unit", "quantity_base", "base_unit"]].copy()
         for col in ("quantity", "quantity_base"):
             frame[col] = [float(v) for v in frame[col]]
-        return frames.validate(frame, INGREDIENTS_FOR)
+        return frames.validate(frame, frames.RECIPE_INGREDIENTS)
 
     @read_operation
     def cost(self, recipe: str, batches: Any = 1) -> pd.DataFrame:
@@ -545,4 +528,4 @@ class Recipes(Area):
                 notes.append(f"{float(plan.uncosted):g} {need.unit} from lots with no price")
             row["note"] = "; ".join(notes) or None
             rows.append(row)
-        return frames.validate(pd.DataFrame(rows), RECIPE_COST)
+        return frames.validate(pd.DataFrame(rows), frames.RECIPE_COST)
