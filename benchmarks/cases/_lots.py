@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
-from benchmarks.common import Context
+from collections.abc import Callable
+
+import pandas as pd
+
+import bakekit
+from benchmarks.common import Context, race
 
 LOTS_SQL = """
 SELECT l.id AS lot_id, COALESCE(i.slug, fu.slug, fg.slug) AS item, l.kind,
@@ -28,3 +33,23 @@ def lots_database(ctx: Context, *, postgresql: bool = False) -> str:
     """The seeded database of the lots cases (1,000,000 lots over 200 ingredients)."""
     return ctx.database("lots", postgresql=postgresql,
                         n_lots=ctx.size(FULL_LOTS, QUICK_LOTS))
+
+
+def race_lots(ctx: Context, url: str, baseline: Callable[[], pd.DataFrame],
+              repeats: int | None = None) -> tuple[float, float, pd.DataFrame]:
+    """Time ``ws.inventory.lots()`` (on a warmed-up bakery) against a baseline read of the
+    same lots; both must return every lot. Returns (ours, baseline) seconds and our frame."""
+    bakery = bakekit.open(url)
+    try:
+        def ours() -> pd.DataFrame:
+            with bakery.session() as ws:
+                return ws.inventory.lots()
+
+        with bakery.session() as ws:  # warm-up: imports, statement cache
+            ws.inventory.lots("no-such-item")
+
+        t_ours, t_base, frame, base = race(ours, baseline, repeats or ctx.repeats)
+    finally:
+        bakery.dispose()
+    assert len(frame) == len(base), (len(frame), len(base))
+    return t_ours, t_base, frame

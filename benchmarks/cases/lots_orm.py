@@ -6,9 +6,8 @@ import pandas as pd
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-import bakekit
-from benchmarks.cases._lots import lots_database
-from benchmarks.common import CaseResult, Context, race
+from benchmarks.cases._lots import lots_database, race_lots
+from benchmarks.common import CaseResult, Context
 
 GOAL = ">= 8x faster (ratio <= 0.125)"
 
@@ -44,20 +43,7 @@ def orm_lots(url: str) -> pd.DataFrame:
 
 def run(ctx: Context) -> CaseResult:
     url = lots_database(ctx)
-    bakery = bakekit.open(url)
-    try:
-        def ours() -> pd.DataFrame:
-            with bakery.session() as ws:
-                return ws.inventory.lots()
-
-        with bakery.session() as ws:  # warm-up: imports, statement cache
-            ws.inventory.lots("no-such-item")
-
-        t_ours, t_base, frame, base = race(ours, lambda: orm_lots(url),
-                                           min(ctx.repeats, 2))
-    finally:
-        bakery.dispose()
-    assert len(frame) == len(base), (len(frame), len(base))
+    t_ours, t_base, frame = race_lots(ctx, url, lambda: orm_lots(url), min(ctx.repeats, 2))
     return CaseResult(f"read {len(frame):,} lots, against ORM objects (SQLite)", t_ours,
                       t_base, "s", 0.125, GOAL, len(frame),
                       "baseline: session.scalars(select(Lot)) + a dict per object; "

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy.engine import make_url
 
-import bakekit
-from benchmarks.cases._lots import LOTS_SQL, lots_database
-from benchmarks.common import CaseResult, Context, race
+from benchmarks.cases._lots import LOTS_SQL, lots_database, race_lots
+from benchmarks.common import CaseResult, Context
 
 GOAL = "<= 1.5x"
 
@@ -24,18 +23,6 @@ def adbc_lots(url: str) -> pd.DataFrame:
 
 def run(ctx: Context) -> CaseResult:
     url = lots_database(ctx, postgresql=True)
-    bakery = bakekit.open(url)
-    try:
-        def ours() -> pd.DataFrame:
-            with bakery.session() as ws:
-                return ws.inventory.lots()
-
-        with bakery.session() as ws:  # warm-up: imports, statement cache
-            ws.inventory.lots("no-such-item")
-
-        t_ours, t_base, frame, base = race(ours, lambda: adbc_lots(url), ctx.repeats)
-    finally:
-        bakery.dispose()
-    assert len(frame) == len(base), (len(frame), len(base))
+    t_ours, t_base, frame = race_lots(ctx, url, lambda: adbc_lots(url))
     return CaseResult(f"read {len(frame):,} lots to a DataFrame (PostgreSQL)", t_ours, t_base,
                       "s", 1.5, GOAL, len(frame), "baseline: ADBC cursor.fetch_df()")

@@ -6,9 +6,8 @@ import sqlite3
 
 import pandas as pd
 
-import bakekit
-from benchmarks.cases._lots import LOTS_SQL, lots_database
-from benchmarks.common import CaseResult, Context, race
+from benchmarks.cases._lots import LOTS_SQL, lots_database, race_lots
+from benchmarks.common import CaseResult, Context
 
 GOAL = "<= 1.25x"
 
@@ -28,19 +27,7 @@ def stdlib_lots(path: str) -> pd.DataFrame:
 def run(ctx: Context) -> CaseResult:
     url = lots_database(ctx)
     path = url.split("///", 1)[1]
-    bakery = bakekit.open(url)
-    try:
-        def ours() -> pd.DataFrame:
-            with bakery.session() as ws:
-                return ws.inventory.lots()
-
-        with bakery.session() as ws:  # warm-up: imports, statement cache
-            ws.inventory.lots("no-such-item")
-
-        t_ours, t_base, frame, base = race(ours, lambda: stdlib_lots(path), ctx.repeats)
-    finally:
-        bakery.dispose()
-    assert len(frame) == len(base), (len(frame), len(base))
+    t_ours, t_base, frame = race_lots(ctx, url, lambda: stdlib_lots(path))
     return CaseResult(f"read {len(frame):,} lots to a DataFrame (SQLite)", t_ours, t_base,
                       "s", 1.25, GOAL, len(frame),
                       "baseline: sqlite3 fetchall + pd.DataFrame + pd.to_datetime of the date")
