@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -133,3 +134,33 @@ def known_fields(changes: dict[str, Any], allowed: set[str], what: str) -> None:
             f"{what}: unknown field(s) {sorted(unknown)}; allowed: {sorted(allowed)}",
             field=sorted(unknown)[0], value=changes[sorted(unknown)[0]],
         )
+
+
+def refuse_duplicate(ws: Workspace, table_name: str, column: str, key: str, kind: str,
+                     *, field: str | None = None) -> None:
+    """ValidationError naming the field if a row with this key already exists."""
+    t = table(table_name)
+    if ws.scalar(select(t.c.id).where(t.c[column] == key)) is not None:
+        name = field or column
+        raise ValidationError(f"{name}: {kind} {key!r} already exists", field=name, value=key)
+
+
+def entries(value: object, field: str, sizes: tuple[int, ...], *, shape: str,
+            at_least_one: str | None = None) -> list[tuple[Any, ...]]:
+    """A list of tuples such as (slug, quantity) pairs, each of one of ``sizes`` values;
+    ``at_least_one`` is the message when an empty list is not allowed."""
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, Iterable):
+        raise ValidationError(f"{field}: {value!r} must be a list of {shape}", field=field,
+                              value=value)
+    items = list(value)
+    if at_least_one and not items:
+        raise ValidationError(f"{field}: {at_least_one} (got {value!r})", field=field,
+                              value=value)
+    out = []
+    for i, entry in enumerate(items):
+        if isinstance(entry, (str, bytes)) or not isinstance(entry, (list, tuple)) or (
+                len(entry) not in sizes):
+            raise ValidationError(f"{field}[{i}]: {entry!r} must be {shape}", field=field,
+                                  value=entry)
+        out.append(tuple(entry))
+    return out

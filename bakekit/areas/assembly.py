@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +15,11 @@ from bakekit.areas._common import (
     check_datetime,
     check_key,
     check_text,
+    entries,
     lookup_id,
     lookup_row,
     positive,
+    refuse_duplicate,
     table,
 )
 from bakekit.areas._runs import reverse_run
@@ -85,20 +87,12 @@ class Assembly(Area):
     # -- definitions ------------------------------------------------------------------------
     def _resolve_components(self, slug: str, components: Any) -> list[dict[str, Any]]:
         """Check and resolve (slug, quantity[, unit]) pairs to component rows."""
-        if isinstance(components, (str, bytes)) or not isinstance(components, Iterable):
-            raise ValidationError(f"components: {components!r} must be a list of "
-                                  "(slug, quantity) pairs", field="components",
-                                  value=components)
-        items = list(components)
-        if not items:
-            raise ValidationError(f"components: a finished good needs at least one component "
-                                  f"(got {components!r})", field="components", value=components)
+        items = entries(components, "components", (2, 3),
+                        shape="(slug, quantity) or (slug, quantity, unit) pairs",
+                        at_least_one="a finished good needs at least one component")
         rows: list[dict[str, Any]] = []
         seen: set[tuple[str, int]] = set()
         for position, entry in enumerate(items):
-            if not isinstance(entry, (tuple, list)) or len(entry) not in (2, 3):
-                raise ValidationError(f"components: {entry!r} must be (slug, quantity) or "
-                                      "(slug, quantity, unit)", field="components", value=entry)
             name, quantity = entry[0], entry[1]
             unit = entry[2] if len(entry) == 3 else None
             check_key(name, "component")
@@ -189,9 +183,7 @@ class Assembly(Area):
         check_key(name, "name")
         check_text(notes, "notes")
         fg = table("finished_goods")
-        if ws.scalar(select(fg.c.id).where(fg.c.slug == slug)) is not None:
-            raise ValidationError(f"finished good {slug!r} already exists", field="slug",
-                                  value=slug)
+        refuse_duplicate(ws, "finished_goods", "slug", slug, "finished good")
         rows = self._resolve_components(slug, components)
         good_id = int(ws.execute(insert(fg).returning(fg.c.id),
                                  {"slug": slug, "name": name, "notes": notes}).scalar_one())

@@ -18,6 +18,7 @@ from bakekit.areas._common import (
     lookup_id,
     lookup_row,
     positive,
+    refuse_duplicate,
     refuse_if_used,
     table,
 )
@@ -93,7 +94,7 @@ class Catalog(Area):
         ...                           density="1 cup = 7.05 oz")
         """
         check_key(slug, "slug")
-        self._refuse_duplicate("ingredients", "slug", slug, "ingredient")
+        refuse_duplicate(self._ws, "ingredients", "slug", slug, "ingredient")
         values = self._ingredient_values(
             {"name": name, "category": category, "parent": parent, "density": density,
              "is_packaging": is_packaging, "display_unit": display_unit, "notes": notes},
@@ -200,7 +201,7 @@ class Catalog(Area):
         ...     name="All-Purpose Flour 25 lb", package_quantity=25, package_unit="lb")
         """
         check_key(slug, "slug")
-        self._refuse_duplicate("products", "slug", slug, "product")
+        refuse_duplicate(self._ws, "products", "slug", slug, "product")
         values = self._product_values(
             {"ingredient": ingredient, "brand": brand, "name": name,
              "package_quantity": package_quantity, "package_unit": package_unit,
@@ -266,7 +267,7 @@ class Catalog(Area):
         >>> ws.catalog.add_supplier("Costco", city="Issaquah", state="WA")  # doctest: +SKIP
         """
         check_key(name, "name")
-        self._refuse_duplicate("suppliers", "name", name, "supplier")
+        refuse_duplicate(self._ws, "suppliers", "name", name, "supplier")
         values = {k: check_text(v, k) for k, v in
                   {"city": city, "state": state, "website": website, "notes": notes}.items()}
         t = table("suppliers")
@@ -300,10 +301,3 @@ class Catalog(Area):
         stmt = select(t.c.id.label("supplier_id"), t.c.name.label("item"), t.c.city, t.c.state,
                       t.c.website, t.c.notes).order_by(t.c.name)
         return frames.validate(self._ws.frame(stmt), frames.SUPPLIERS)
-
-    # -- helpers ----------------------------------------------------------------------------
-    def _refuse_duplicate(self, table_name: str, column: str, key: str, kind: str) -> None:
-        t = table(table_name)
-        if self._ws.scalar(select(t.c.id).where(t.c[column] == key)) is not None:
-            raise ValidationError(f"{column}: {kind} {key!r} already exists", field=column,
-                                  value=key)

@@ -15,8 +15,10 @@ from bakekit.areas._common import (
     check_date,
     check_key,
     check_text,
+    entries,
     lookup_id,
     positive,
+    refuse_duplicate,
     table,
 )
 from bakekit.areas.assembly import component_rows
@@ -64,11 +66,6 @@ class Events(Area):
     def _event_id(self, event: object) -> int:
         return lookup_id(self._ws, "events", "name", event, "event")
 
-    def _refuse_duplicate(self, table_name: str, column: str, key: str, kind: str) -> None:
-        t = table(table_name)
-        if self._ws.scalar(select(t.c.id).where(t.c[column] == key)) is not None:
-            raise ValidationError(f"{kind} {key!r} already exists", field=column, value=key)
-
     def _assignment_key(self, event: object, recipient: object,
                         package: object) -> tuple[int, int, int]:
         return (self._event_id(event),
@@ -91,7 +88,7 @@ class Events(Area):
         check_key(name, "name")
         on = check_date(date, "date")
         check_text(notes, "notes")
-        self._refuse_duplicate("events", "name", name, "event")
+        refuse_duplicate(self._ws, "events", "name", name, "event")
         t = table("events")
         new_id = self._ws.execute(insert(t).returning(t.c.id),
                                   {"name": name, "date": on, "notes": notes}).scalar_one()
@@ -107,7 +104,7 @@ class Events(Area):
         check_key(name, "name")
         values = {k: check_text(v, k) for k, v in
                   {"household": household, "address": address, "notes": notes}.items()}
-        self._refuse_duplicate("recipients", "name", name, "recipient")
+        refuse_duplicate(self._ws, "recipients", "name", name, "recipient")
         t = table("recipients")
         new_id = self._ws.execute(insert(t).returning(t.c.id),
                                   {"name": name, **values}).scalar_one()
@@ -124,21 +121,11 @@ class Events(Area):
         check_key(slug, "slug")
         check_key(name, "name")
         check_text(notes, "notes")
-        if isinstance(contents, (str, bytes, dict)) or not hasattr(contents, "__iter__"):
-            raise ValidationError(f"contents: {contents!r} must be a list of "
-                                  "(finished_good, quantity) pairs", field="contents",
-                                  value=contents)
-        entries = list(contents)
-        if not entries:
-            raise ValidationError(f"contents: a package needs at least one finished good "
-                                  f"(got {contents!r})", field="contents", value=contents)
-        self._refuse_duplicate("packages", "slug", slug, "package")
+        pairs = entries(contents, "contents", (2,), shape="(finished_good, quantity) pairs",
+                        at_least_one="a package needs at least one finished good")
+        refuse_duplicate(self._ws, "packages", "slug", slug, "package")
         rows: dict[int, Decimal] = {}
-        for entry in entries:
-            if not isinstance(entry, (tuple, list)) or len(entry) != 2:
-                raise ValidationError(f"contents: {entry!r} must be (finished_good, quantity)",
-                                      field="contents", value=entry)
-            good, quantity = entry
+        for good, quantity in pairs:
             amount = positive(quantity, "quantity")
             good_id = lookup_id(self._ws, "finished_goods", "slug", good, "finished good")
             if good_id in rows:

@@ -15,9 +15,11 @@ from bakekit import fifo, frames
 from bakekit.areas._common import (
     check_key,
     check_text,
+    entries,
     known_fields,
     lookup_id,
     positive,
+    refuse_duplicate,
     refuse_if_used,
     table,
 )
@@ -208,21 +210,6 @@ def expand_rows(ws: Workspace,
 # -- the area ---------------------------------------------------------------------------------
 _RECIPE_FIELDS = {"name", "category", "notes", "ingredients", "components", "finished_units"}
 
-def _pairs(value: object, field: str, size: int) -> list[tuple[Any, ...]]:
-    """A list of tuples of ``size`` items (ingredients, components, finished units)."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-        raise ValidationError(f"{field}: {value!r} must be a list of tuples", field=field,
-                              value=value)
-    out = []
-    for i, entry in enumerate(value):
-        if isinstance(entry, (str, bytes)) or not isinstance(entry, (list, tuple)) or (
-                len(entry) != size):
-            raise ValidationError(f"{field}[{i}]: {entry!r} must be a tuple of {size} values",
-                                  field=field, value=entry)
-        out.append(tuple(entry))
-    return out
-
-
 def _ids_by_slug(ws: Workspace, table_name: str, slugs: list[Any], kind: str) -> dict[str, int]:
     """Ids of many slugs in one SELECT; NotFoundError for the first that names nothing."""
     for slug in slugs:
@@ -272,9 +259,7 @@ class Recipes(Area):
         component_rows = self._component_rows(components, slug)
         unit_rows = self._finished_unit_rows(finished_units)
         r = table("recipes")
-        if ws.scalar(select(r.c.id).where(r.c.slug == slug)) is not None:
-            raise ValidationError(f"slug: recipe {slug!r} already exists", field="slug",
-                                  value=slug)
+        refuse_duplicate(ws, "recipes", "slug", slug, "recipe")
         recipe_id = int(ws.scalar(insert(r).returning(r.c.id),
                                   {"slug": slug, "name": name, "category": category,
                                    "notes": notes}))
@@ -364,33 +349,35 @@ class Recipes(Area):
 
     # -- argument checks and writes of the lists --------------------------------------------
     def _ingredient_rows(self, ingredients: Any) -> list[tuple[int, Decimal, str]]:
-        entries = _pairs(ingredients, "ingredients", 3)
-        ids = _ids_by_slug(self._ws, "ingredients", [e[0] for e in entries], "ingredient")
+        given = entries(ingredients, "ingredients", (3,),
+                        shape="(ingredient, quantity, unit) tuples")
+        ids = _ids_by_slug(self._ws, "ingredients", [e[0] for e in given], "ingredient")
         rows = []
-        for i, (slug, quantity, unit) in enumerate(entries):
+        for i, (slug, quantity, unit) in enumerate(given):
             rows.append((ids[slug], positive(quantity, f"ingredients[{i}] quantity"),
                          normalize_unit(unit, field=f"ingredients[{i}] unit")))
         return rows
 
     def _component_rows(self, components: Any, slug: str) -> list[tuple[int, Decimal, str]]:
-        entries = _pairs(components, "components", 2)
+        given = entries(components, "components", (2,), shape="(recipe, batches) pairs")
         seen: set[str] = set()
-        for recipe, _ in entries:
+        for recipe, _ in given:
             if recipe == slug:
                 raise RecipeCycleError([slug, slug])
             if recipe in seen:
                 raise ValidationError(f"components: recipe {recipe!r} is listed twice",
                                       field="components", value=recipe)
             seen.add(recipe)
-        ids = _ids_by_slug(self._ws, "recipes", [e[0] for e in entries], "component recipe")
+        ids = _ids_by_slug(self._ws, "recipes", [e[0] for e in given], "component recipe")
         return [(ids[recipe], positive(batches, f"components[{i}] batches"), recipe)
-                for i, (recipe, batches) in enumerate(entries)]
+                for i, (recipe, batches) in enumerate(given)]
 
     def _finished_unit_rows(self, finished_units: Any) -> list[tuple[str, str, Decimal, str]]:
-        entries = _pairs(finished_units, "finished_units", 4)
+        given = entries(finished_units, "finished_units", (4,),
+                        shape="(slug, name, items_per_batch, item_unit) tuples")
         rows = []
         seen: set[str] = set()
-        for i, (slug, name, per_batch, item_unit) in enumerate(entries):
+        for i, (slug, name, per_batch, item_unit) in enumerate(given):
             check_key(slug, f"finished_units[{i}] slug")
             if slug in seen:
                 raise ValidationError(f"finished_units: {slug!r} is listed twice",
