@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 import bakekit
 from bakekit.db.models import metadata
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "bake-tracker"
+# real files from bake-tracker (MIT; see tests/data/bake-tracker/README.md)
+BAKE_TRACKER_DATA = Path(__file__).resolve().parent / "data" / "bake-tracker"
 PG_URL_VAR = "BAKEKIT_TEST_PG_URL"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 

@@ -8,7 +8,7 @@ import pytest
 
 import bakekit
 from bakekit.errors import ImportValidationError, ValidationError
-from tests.conftest import SHARED_DATA
+from tests.conftest import BAKE_TRACKER_DATA
 from tests.test_io_import import small_file
 
 
@@ -22,8 +22,7 @@ def test_export_load_export_is_identical(bakery, tmp_path):
     with bakery.session() as ws:
         ws.io.import_bake_tracker(small_file())
         ws.inventory.consume("flour", 1, "cup", reason="test bake")
-        if (SHARED_DATA / "sample_data_v3.4.json").exists():
-            ws.io.import_bake_tracker(SHARED_DATA / "sample_data_v3.4.json")
+        ws.io.import_bake_tracker(BAKE_TRACKER_DATA / "sample_data_v3.4.json")
         ws.commit()
         counts = ws.io.export(tmp_path / "a.json")
     assert counts["movements"] >= 3

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bakekit.areas._common import table
 from bakekit.errors import ImportValidationError
-from tests.conftest import SHARED_DATA, assert_atomic, counting, snapshot
+from tests.conftest import BAKE_TRACKER_DATA, assert_atomic, counting, snapshot
 
 
 def _price(ws, brand: str) -> float:
@@ -24,10 +24,7 @@ REAL_FILES = ["sample_data_v3.4.json", "sample_data_all_v4.2.json"]
 
 
 def _real(name: str):
-    path = SHARED_DATA / name
-    if not path.exists():
-        pytest.skip(f"real bake-tracker data not found at {path} (../shared/data absent)")
-    return path
+    return BAKE_TRACKER_DATA / name
 
 
 def small_file() -> dict:

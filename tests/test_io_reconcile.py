@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bakekit.areas._common import table
 from bakekit.errors import ValidationError
 from bakekit.io.reconcile import PROGRESS_MIN_ROWS, REQUIRED_COLUMNS, REVIEW_COLUMNS, _bar
-from tests.conftest import SHARED_DATA, assert_atomic, snapshot
+from tests.conftest import BAKE_TRACKER_DATA, assert_atomic, snapshot
 from tests.test_io_import import small_file
 
 
@@ -69,11 +69,9 @@ def test_prices_from_csv_and_excel(bakery, tmp_path):
 
 
 def test_real_price_list_against_v42(bakery):
-    path = SHARED_DATA / "initial-inventory-prices.csv"
-    if not path.exists():
-        pytest.skip(f"real bake-tracker data not found at {SHARED_DATA}")
+    path = BAKE_TRACKER_DATA / "initial-inventory-prices.csv"
     with bakery.session() as ws:
-        ws.io.import_bake_tracker(SHARED_DATA / "sample_data_all_v4.2.json")
+        ws.io.import_bake_tracker(BAKE_TRACKER_DATA / "sample_data_all_v4.2.json")
         review = ws.io.reconcile(path, kind="prices")
         counts = review.counts()
         assert counts["invalid"] == 19  # rows without a price

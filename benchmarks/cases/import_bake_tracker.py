@@ -15,7 +15,7 @@ from bakekit.db.models import metadata
 from benchmarks.common import CaseResult, Context, clock
 
 GOAL = "<= 3x"
-SOURCE = (Path(__file__).resolve().parents[3] / "shared" / "data" / "bake-tracker"
+SOURCE = (Path(__file__).resolve().parents[2] / "tests" / "data" / "bake-tracker"
           / "sample_data_all_v4.2.json")
 
 
