@@ -115,7 +115,7 @@ def levels(url: UrlOption = None) -> None:
 
 
 
-# -- io (issue 7): thin wrappers over ws.io -----------------------------------------------------
+# -- io: thin wrappers over ws.io -----------------------------------------------------
 @app.command("import")
 def import_file(file: Path, url: UrlOption = None) -> None:
     """Import a bake-tracker export (v3.x or v4.x) and commit; prints the report."""

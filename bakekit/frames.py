@@ -174,7 +174,7 @@ AUDIT = schema("audit", {
     "difference": FLOAT,
 }, required=("lot_id", "problem"))
 
-# -- recipes and production (issue 4) ---------------------------------------------------------
+# -- recipes and production ---------------------------------------------------------
 RUN_CONSUMED = schema("run_consumed", {
     "item": TEXT, "lot_id": ID, "purchased_on": DATE, "quantity": FLOAT, "unit": TEXT,
     "unit_cost": FLOAT, "cost": FLOAT,
@@ -193,7 +193,7 @@ INGREDIENTS_FOR = schema("ingredients_for", {
     "item": TEXT, "quantity": FLOAT, "unit": TEXT,
 }, required=("item", "quantity", "unit"))
 
-# -- events (issue 5) ---------------------------------------------------------------------------
+# -- events ---------------------------------------------------------------------------
 REQUIREMENTS = schema("requirements", {
     "level": TEXT, "item": TEXT, "quantity": FLOAT, "unit": TEXT,
 }, required=("level", "item", "quantity"))
@@ -207,7 +207,7 @@ SHOPPING_LIST = schema("shopping_list", {
     "product": TEXT, "packages": ID, "estimated_cost": FLOAT,
 }, required=("item", "needed", "on_hand", "shortfall", "unit"))
 
-# -- import, export, reconciliation (issue 7) ---------------------------------------------------
+# -- import, export, reconciliation ---------------------------------------------------
 IMPORT_REPORT = schema("import_report", {
     "entity": TEXT, "read": ID, "created": ID, "updated": ID, "unchanged": ID, "skipped": ID,
 }, required=("entity", "read", "created", "updated", "unchanged", "skipped"))

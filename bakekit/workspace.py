@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: every public write method of every area, filled by @write_operation (issue 8's registry)
+#: every public write method of every area, filled by @write_operation
 WRITE_METHODS: dict[str, Callable[..., Any]] = {}
 
 _READ_ONLY_SQLSTATES = {"25006", "42501"}  # read_only_sql_transaction, insufficient_privilege
@@ -343,7 +343,8 @@ class Workspace:
                 del rows
                 for position, convert in converters.items():
                     chunk.isetitem(position, pd.Series(
-                        [None if v is None else convert(v) for v in chunk.iloc[:, position]],
+                        [None if _is_missing(v) else convert(v)
+                         for v in chunk.iloc[:, position]],
                         dtype=object, index=chunk.index))
                 chunks.append(chunk)
         finally:
@@ -445,6 +446,20 @@ class Workspace:
 
 #: rows fetched from the cursor per chunk by Workspace.frame
 FRAME_CHUNK_ROWS = 65_536
+
+
+def _is_missing(value: Any) -> bool:
+    """True for every missing marker a column can hold: None, NaN, pd.NA and NaT.
+
+    pandas 3 with pyarrow stores a text column's missing values as NaN, not None, so a
+    converter must never see one.
+
+    >>> [_is_missing(v) for v in (None, float("nan"), pd.NA, pd.NaT, "", 0)]
+    [True, True, True, True, False, False]
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and value != value
 
 
 def _converters(statement: Executable, conn: Connection,

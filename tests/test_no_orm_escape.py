@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import inspect
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -102,26 +103,37 @@ def test_every_write_returns_plain_values(seeded, name):  # noqa: F811 (fixture)
             assert not walk(result), walk(result)
 
 
+def every_read(ws: Any, *, unfiltered: bool = False) -> Iterator[tuple[str, Any]]:
+    """Call every public read of every area on the seeded demo: (name, result) pairs.
+
+    ``unfiltered=True`` also calls each read that has only optional arguments without
+    any (every row, not one ingredient's).
+    """
+    for cls in Area.__subclasses__():
+        area = getattr(ws, cls.area_name)
+        for method, member in vars(cls).items():
+            if (method.startswith("_") or not callable(member)
+                    or getattr(member, "__bakekit_write__", False)):
+                continue
+            key = f"{cls.__name__}.{method}"
+            if key in SPECIAL:
+                continue
+            args, kwargs = READ_ARGS.get(key, ((), {}))
+            params = [p for p in inspect.signature(member).parameters.values()
+                      if p.default is p.empty and p.name != "self"
+                      and p.kind is not p.VAR_KEYWORD]
+            assert len(params) <= len(args) + len(kwargs), f"READ_ARGS lacks {key}"
+            yield key, getattr(area, method)(*args, **kwargs)
+            if unfiltered and not params and (args or kwargs):
+                yield f"{key}()", getattr(area, method)()
+
+
 def test_every_read_returns_plain_values(seeded, tmp_path):  # noqa: F811 (fixture)
     called = 0
     with seeded.session() as ws:
-        for cls in Area.__subclasses__():
-            area = getattr(ws, cls.area_name)
-            for method, member in vars(cls).items():
-                if (method.startswith("_") or not callable(member)
-                        or getattr(member, "__bakekit_write__", False)):
-                    continue
-                key = f"{cls.__name__}.{method}"
-                if key in SPECIAL:
-                    continue
-                args, kwargs = READ_ARGS.get(key, ((), {}))
-                params = [p for p in inspect.signature(member).parameters.values()
-                          if p.default is p.empty and p.name != "self"
-                          and p.kind is not p.VAR_KEYWORD]
-                assert len(params) <= len(args) + len(kwargs), f"READ_ARGS lacks {key}"
-                result = getattr(area, method)(*args, **kwargs)
-                assert not walk(result, key), walk(result, key)
-                called += 1
+        for key, result in every_read(ws):
+            assert not walk(result, key), walk(result, key)
+            called += 1
         exported = ws.io.export(tmp_path / "demo.json")
         assert not walk(exported)
         review = ws.io.reconcile(pd.DataFrame([
