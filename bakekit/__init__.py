@@ -10,6 +10,7 @@ True
 from bakekit.bakery import Bakery, open
 from bakekit.errors import (
     BakekitError,
+    ConcurrencyError,
     DatabaseError,
     DryRunError,
     ImportValidationError,
@@ -43,7 +44,8 @@ def demo(path: str | None = None) -> Bakery:
 
 
 __all__ = [
-    "Adjustment", "Availability", "Bakery", "BakekitError", "Consumption", "DatabaseError",
+    "Adjustment", "Availability", "Bakery", "BakekitError", "ConcurrencyError", "Consumption",
+    "DatabaseError",
     "DryRunError", "ImportValidationError", "InUseError", "InsufficientStockError",
     "NotFoundError", "Plan", "PlanAlreadyAppliedError", "ReadOnlyError", "Receipt",
     "RecipeCycleError",

@@ -214,3 +214,17 @@ def test_default_url_uses_environment(tmp_path, monkeypatch):
 def test_read_only_open_of_an_empty_database_says_what_to_do(tmp_path):
     with pytest.raises(SchemaVersionError, match="no bakekit schema yet.*open it once"):
         bakekit.open(tmp_path / "empty.db", read_only=True)
+
+
+def test_every_error_class_is_exported_from_bakekit():
+    import inspect
+
+    import bakekit
+    from bakekit import errors
+
+    classes = {name for name, obj in vars(errors).items()
+               if inspect.isclass(obj) and issubclass(obj, errors.BakekitError)}
+    missing = sorted(name for name in classes if getattr(bakekit, name, None) is None)
+    assert not missing, f"errors not exported from bakekit: {missing}"
+    assert bakekit.ConcurrencyError is errors.ConcurrencyError
+    assert "ConcurrencyError" in bakekit.__all__
