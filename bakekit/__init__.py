@@ -36,7 +36,10 @@ __version__ = "0.1.0"
 def demo(path: str | None = None) -> Bakery:
     """A fresh database loaded with the sample data under data/ (a temporary file by default).
 
-    >>> bakery = bakekit.demo()  # doctest: +SKIP
+    >>> bakery = bakekit.demo()
+    >>> with bakery.session() as ws:
+    ...     ws.events.events()["item"].tolist()
+    ['Holidays 2025']
     """
     from bakekit.sample import build_demo
 

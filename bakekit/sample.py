@@ -28,8 +28,11 @@ def sample_data(path: str | Path | None = None) -> dict[str, Any]:
 def load_sample(ws: Workspace, data: dict[str, Any], *, progress: bool = False) -> None:
     """Write the sample data into a workspace through the public area methods.
 
-    >>> with bakery.session() as ws:  # doctest: +SKIP
-    ...     load_sample(ws, sample_data()); ws.commit()
+    >>> fresh = bakekit.open(":memory:")
+    >>> with fresh.session() as ws:
+    ...     load_sample(ws, sample_data())
+    ...     len(ws.catalog.ingredients())
+    15
     """
     steps = ["catalog", "purchases", "recipes", "goods", "events", "production"]
     bar = tqdm(steps, desc="demo data", disable=not progress, leave=False)
