@@ -9,6 +9,7 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -194,10 +195,13 @@ def test_wheel_installs_and_runs_outside_the_repository(dists, tmp_path):
     # the dependencies at the versions this test environment runs (a fresh `make test`
     # resolves the latest ones, as a user's `pip install` would): deterministic, and the
     # pip cache serves them on a warm machine
+    pins: dict[str, str] = {}
+    for dist in importlib.metadata.distributions():  # sys.path order: the one imported wins
+        name = re.sub(r"[-_.]+", "-", dist.metadata["Name"] or "").lower()
+        if name and name != "bakekit":
+            pins.setdefault(name, dist.version)
     constraints = tmp_path / "constraints.txt"
-    constraints.write_text("".join(
-        f"{d.metadata['Name']}=={d.version}\n" for d in importlib.metadata.distributions()
-        if d.metadata["Name"] and d.metadata["Name"].lower() != "bakekit"))
+    constraints.write_text("".join(f"{n}=={v}\n" for n, v in sorted(pins.items())))
     install_start = time.perf_counter()
     # pip keeps the real HOME (its cache lives there); bakekit below gets a fresh one
     _run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
