@@ -205,7 +205,8 @@ PROGRESS = schema("progress", {
 
 SHOPPING_LIST = schema("shopping_list", {
     "item": TEXT, "needed": FLOAT, "on_hand": FLOAT, "shortfall": FLOAT, "unit": TEXT,
-    "product": TEXT, "packages": ID, "estimated_cost": FLOAT,
+    "product": TEXT, "packages": ID, "estimated_cost": FLOAT, "package_quantity": FLOAT,
+    "package_unit": TEXT, "price": FLOAT, "left_over": FLOAT, "note": TEXT,
 }, required=("item", "needed", "on_hand", "shortfall", "unit"))
 
 # -- import, export, reconciliation ---------------------------------------------------

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from bakekit.errors import NotFoundError, ValidationError
-from tests.conftest import assert_atomic, counting, snapshot
+from tests.conftest import BAKE_TRACKER_DATA, assert_atomic, counting, snapshot
 
 RECIPIENTS = ["Ann", "Bob", "Cy", "Dee", "Eve"]
 
@@ -243,14 +244,19 @@ def test_shopping_list_hand_checked_and_packages_cover_the_shortfall(party):
     with party.session() as ws:
         frame = ws.events.shopping_list("Holidays").set_index("item")
     assert set(frame.index) == {"flour", "sugar", "butter", "cocoa", "bag", "box", "ribbon"}
-    # flour: 1200 g needed, a 1 kg bag on hand; 1 kg at 3.00 is cheaper per g than 5 lb at 9
+    assert frame.index.is_unique  # one product (or none) per item here
+    # flour: 1200 g needed, a 1 kg bag on hand; one more 1 kg bag (3.00) beats 5 lb (9.00)
     assert frame.loc["flour", "on_hand"] == pytest.approx(1000)
     assert frame.loc["flour", "shortfall"] == pytest.approx(200)
     assert (frame.loc["flour", "product"], frame.loc["flour", "packages"]) == ("flour-1kg", 1)
     assert frame.loc["flour", "estimated_cost"] == pytest.approx(3.00)
-    # sugar: nothing on hand; the preferred 2 lb bag (907 g) even though 4 lb is cheaper
-    assert (frame.loc["sugar", "product"], frame.loc["sugar", "packages"]) == ("sugar-2lb", 2)
-    assert frame.loc["sugar", "estimated_cost"] == pytest.approx(5.00)
+    assert frame.loc["flour", "left_over"] == pytest.approx(800)
+    # sugar: 1100 g, nothing on hand: one 4 lb bag (4.00) beats two preferred 2 lb (5.00)
+    assert (frame.loc["sugar", "product"], frame.loc["sugar", "packages"]) == ("sugar-4lb", 1)
+    assert frame.loc["sugar", "estimated_cost"] == pytest.approx(4.00)
+    assert frame.loc["sugar", "left_over"] == pytest.approx(4 * 453.59237 - 1100)
+    assert (frame.loc["sugar", "package_quantity"], frame.loc["sugar", "package_unit"],
+            frame.loc["sugar", "price"]) == (4.0, "lb", 4.0)
     # butter: 950 g needed, 2 lb (907.18 g) on hand
     assert frame.loc["butter", "shortfall"] == pytest.approx(950 - 2 * 453.59237, abs=1e-3)
     assert (frame.loc["butter", "product"], frame.loc["butter", "packages"]) == (
@@ -260,15 +266,131 @@ def test_shopping_list_hand_checked_and_packages_cover_the_shortfall(party):
     assert frame.loc["bag", "packages"] == 1 and frame.loc["bag", "estimated_cost"] == 10.0
     # 7 boxes needed, 10 on hand: nothing to buy
     assert (frame.loc["box", "shortfall"], frame.loc["box", "packages"]) == (0.0, 0)
-    assert frame.loc["box", "estimated_cost"] == 0.0
-    # ribbon: a product but no known price
-    assert frame.loc["ribbon", "packages"] == 1
-    assert math.isnan(frame.loc["ribbon", "estimated_cost"])
-    for item, row in frame.iterrows():
+    assert frame.loc["box", "estimated_cost"] == 0.0 and pd.isna(frame.loc["box", "product"])
+    # ribbon: short, but its one product has no known price: on the list, with a note
+    ribbon = frame.loc["ribbon"]
+    assert ribbon["shortfall"] == pytest.approx(6)
+    assert pd.isna(ribbon["product"]) and pd.isna(ribbon["packages"])
+    assert math.isnan(ribbon["estimated_cost"]) and math.isnan(ribbon["price"])
+    assert "no priced product of ribbon" in ribbon["note"] and "ribbon-10oz" in ribbon["note"]
+    bought = frame[frame["packages"].fillna(0) > 0]
+    for item, row in bought.iterrows():
         size = row["package_quantity"] * _factor(row["package_unit"], row["unit"])
         packages = int(row["packages"])
         assert packages * size >= row["shortfall"] - 1e-9, item
-        assert (packages - 1) * size < row["shortfall"] or packages == 0, item
+        assert packages * size - row["shortfall"] == pytest.approx(row["left_over"]), item
+
+
+def test_shopping_list_prefer_preferred_buys_the_preferred_product(party):
+    with party.session() as ws:
+        ws.catalog.update_product("ribbon-10oz", preferred=True)
+        frame = ws.events.shopping_list("Holidays", prefer="preferred").set_index("item")
+        with pytest.raises(ValidationError) as info:
+            ws.events.shopping_list("Holidays", prefer="dearest")
+    assert (info.value.field, info.value.value) == ("prefer", "dearest")
+    # sugar: the preferred 2 lb bag (907 g), two of them, though one 4 lb bag is cheaper
+    assert (frame.loc["sugar", "product"], frame.loc["sugar", "packages"]) == ("sugar-2lb", 2)
+    assert frame.loc["sugar", "estimated_cost"] == pytest.approx(5.00)
+    # no preferred flour product: the cheapest cover, as with prefer="cheapest"
+    assert (frame.loc["flour", "product"], frame.loc["flour", "packages"]) == ("flour-1kg", 1)
+    # a preferred product without a price is still bought, its cost unknown
+    ribbon = frame.loc["ribbon"]
+    assert (ribbon["product"], ribbon["packages"]) == ("ribbon-10oz", 1)
+    assert math.isnan(ribbon["estimated_cost"]) and "no known price" in ribbon["note"]
+    assert ribbon["left_over"] == pytest.approx(4)
+
+
+def _chips_event(ws, ounces, products) -> None:
+    """An event needing ``ounces`` of chocolate chips (none on hand), bought from
+    ``products``: (slug, package ounces, price, preferred)."""
+    ws.catalog.add_ingredient("chips", "Chocolate chips")
+    for slug, size, price, preferred in products:
+        ws.catalog.add_product(slug, "chips", name=slug, package_quantity=size,
+                               package_unit="oz", price=price, preferred=preferred)
+    ws.recipes.add("chip-dough", "Chip cookies", ingredients=[("chips", ounces, "oz")],
+                   finished_units=[("chip-cookie", "Chip cookie", 24, "each")])
+    ws.assembly.add_finished_good("chip-tin", "Tin of chip cookies",
+                                  components=[("chip-cookie", 24)])
+    ws.events.add_package("chip-box", "Chip box", contents=[("chip-tin", 1)])
+    ws.events.create("Chips", "2025-12-01")
+    ws.events.add_recipient("Zoe")
+    ws.events.assign("Chips", "Zoe", "chip-box")
+
+
+CHIPS = [("chips-10oz", 10, 3.00, False), ("chips-72oz", 72, 15.00, True)]
+
+
+def _bought(frame):
+    return {row.product: (int(row.packages), row.estimated_cost)
+            for row in frame.itertuples() if pd.notna(row.product) and row.packages > 0}
+
+
+def test_shopping_list_three_small_bags_beat_one_big_bag(bakery):
+    with bakery.session() as ws:
+        _chips_event(ws, 30, CHIPS)
+        frame = ws.events.shopping_list("Chips")
+        preferred = ws.events.shopping_list("Chips", prefer="preferred")
+    assert list(frame["item"]) == ["chips"]
+    assert _bought(frame) == {"chips-10oz": (3, 9.00)}
+    assert frame.loc[0, "shortfall"] == 30 and frame.loc[0, "left_over"] == 0
+    # the preferred 72 oz bag, as the shopping list bought before
+    assert _bought(preferred) == {"chips-72oz": (1, 15.00)}
+    assert preferred.loc[0, "left_over"] == 42
+
+
+def test_shopping_list_mixes_sizes(bakery):
+    with bakery.session() as ws:
+        _chips_event(ws, 75, CHIPS)
+        frame = ws.events.shopping_list("Chips")
+    # one 72 and one 10 (18.00): not eight 10s (24.00), not two 72s (30.00)
+    assert _bought(frame) == {"chips-10oz": (1, 3.00), "chips-72oz": (1, 15.00)}
+    assert list(frame["product"]) == ["chips-10oz", "chips-72oz"]
+    assert set(frame["shortfall"]) == {75.0} and set(frame["left_over"]) == {7.0}
+    assert frame["estimated_cost"].sum() == pytest.approx(18.00)
+
+
+def test_shopping_list_ties_go_to_less_left_over_then_fewer_packages(bakery):
+    with bakery.session() as ws:
+        # 20 oz: one 24 oz bag or two 10 oz bags, 6.00 either way; two 10s leave nothing
+        _chips_event(ws, 20, [("chips-24oz", 24, 6.00, False), ("chips-10oz", 10, 3.00, False),
+                              ("chips-20oz", 20, 7.00, False)])
+        less_left_over = _bought(ws.events.shopping_list("Chips"))
+        # now a 20 oz bag at 6.00 too: no left over either way, one package beats two
+        ws.catalog.update_product("chips-20oz", price=6.00)
+        fewer = _bought(ws.events.shopping_list("Chips"))
+    assert less_left_over == {"chips-10oz": (2, 6.00)}
+    assert fewer == {"chips-20oz": (1, 6.00)}
+
+
+def test_shopping_list_on_the_real_bake_tracker_catalog(bakery):
+    """bake-tracker's sample catalog has Nestle semi-sweet chips in 10 oz and 72 oz bags
+    (and a 10 oz bag on hand); priced as in a store, a bake needing 120 oz buys one 72 oz
+    and four 10 oz bags, where the cheapest-per-ounce rule would buy two 72 oz bags."""
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker(BAKE_TRACKER_DATA / "sample_data_all_v4.2.json")
+        bags = ws.catalog.products("chocolate_chips_semi_sweet").set_index("package_quantity")
+        small, big = bags.loc[10.0, "item"], bags.loc[72.0, "item"]
+        ws.catalog.update_product(small, price=3.49)
+        ws.catalog.update_product(big, price=15.99)
+        ws.recipes.add("chip-cookies-x", "Chip cookies", ingredients=[
+            ("chocolate_chips_semi_sweet", 40, "oz"), ("flour_all_purpose", 9, "cup")],
+            finished_units=[("chip-cookie-x", "Chip cookie", 48, "each")])
+        ws.assembly.add_finished_good("chip-tray-x", "Tray of chip cookies",
+                                      components=[("chip-cookie-x", 48)])
+        ws.events.add_package("chip-trays-x", "Three trays", contents=[("chip-tray-x", 3)])
+        ws.events.create("Cookie swap", "2026-12-12")
+        ws.events.add_recipient("Neighbours")
+        ws.events.assign("Cookie swap", "Neighbours", "chip-trays-x")
+        frame = ws.events.shopping_list("Cookie swap")
+    chips = frame[frame["item"] == "chocolate_chips_semi_sweet"]
+    assert set(chips["shortfall"]) == {110.0}  # 3 x 40 oz, 10 oz on hand
+    assert _bought(chips) == {small: (4, pytest.approx(4 * 3.49)),
+                              big: (1, pytest.approx(15.99))}
+    assert chips["estimated_cost"].sum() == pytest.approx(29.95)  # two 72 oz: 31.98
+    assert set(chips["left_over"]) == {2.0}
+    # 27 cups of flour (about 7.5 lb) against the 25 lb bag on hand: nothing to buy
+    flour = frame[frame["item"] == "flour_all_purpose"].iloc[0]
+    assert (flour["shortfall"], flour["packages"]) == (0.0, 0)
 
 
 def _factor(from_unit: str, to_unit: str) -> float:

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Float, and_, cast, delete, func, insert, literal, or_, select, update
 
-from bakekit import fifo, frames
+from bakekit import buying, fifo, frames
 from bakekit.areas._common import (
     check_date,
     check_key,
@@ -25,13 +25,20 @@ from bakekit.areas.assembly import component_rows
 from bakekit.db.models.events import ASSIGNMENT_STATUSES
 from bakekit.errors import NotFoundError, UnitConversionError, ValidationError
 from bakekit.results import Saved
-from bakekit.units import factor, normalize_unit, q
+from bakekit.units import QUANTITY_PLACES, factor, normalize_unit, q
 from bakekit.workspace import Area, read_operation, write_operation
 
 #: the order of the levels in ``requirements``: from what is given to what is bought
 LEVELS = ("package", "finished_good", "finished_unit", "batches", "ingredient")
 BATCH_UNIT = "batch"
 EACH = "each"
+#: how ``shopping_list`` chooses what to buy
+PREFER = ("cheapest", "preferred")
+#: packages may fall short of a shortfall by this much (rounding of unit conversion)
+TOLERANCE = Decimal(1).scaleb(-QUANTITY_PLACES)
+SHOPPING_COLUMNS = ["item", "needed", "on_hand", "shortfall", "unit", "product", "packages",
+                    "estimated_cost", "package_quantity", "package_unit", "price", "left_over",
+                    "note"]
 
 @dataclass
 class _Needs:
@@ -513,21 +520,34 @@ class Events(Area):
         return frames.validate(frame, frames.PROGRESS)
 
     @read_operation
-    def shopping_list(self, event: str) -> pd.DataFrame:
+    def shopping_list(self, event: str, *, prefer: str = "cheapest") -> pd.DataFrame:
         """Per ingredient the event needs (recipes and packaging): needed, on hand,
-        shortfall, and the product to buy (the ingredient's preferred product, else the
-        cheapest per unit at its latest known price), in whole packages with an estimated
-        cost. ``packages`` is 0 when stock covers the need.
+        shortfall, and what to buy, one row per product bought.
+
+        ``prefer="cheapest"``: the least-cost set of whole packages that covers the
+        shortfall, any mix of the ingredient's products and sizes at their latest known
+        prices (ties: less left over, then fewer packages; see ``bakekit.buying``).
+        ``prefer="preferred"``: the ingredient's preferred product alone where it has one
+        (whole packages, priced or not), else as "cheapest".
+
+        ``needed``, ``on_hand``, ``shortfall`` and ``left_over`` (what the item's packages
+        cover beyond the shortfall) are the item's, in its unit, on each of its rows;
+        ``packages`` and ``estimated_cost`` are the row's product's, so they add up. An item
+        with no shortfall has one row with ``packages`` 0 and no product; an item short of
+        stock with no priced product has one row without product, packages or cost, and a
+        ``note`` saying why. Statements: a fixed few, whatever the number of recipients.
 
         >>> buy = ws.events.shopping_list("Holidays 2025")
         >>> buy.loc[buy["packages"] > 0, "product"].tolist()
         ['costco-butter-4lb', 'chips-36oz']
         """
+        if prefer not in PREFER:
+            raise ValidationError(f"prefer: {prefer!r} is not one of {', '.join(PREFER)}",
+                                  field="prefer", value=prefer)
         needs = self._needs(self._event_id(event)).ingredients
-        columns = ["item", "needed", "on_hand", "shortfall", "unit", "product", "packages",
-                   "estimated_cost", "package_quantity", "package_unit", "price", "note"]
         if not needs:
-            return frames.validate(pd.DataFrame(columns=columns), frames.SHOPPING_LIST)
+            return frames.validate(pd.DataFrame(columns=SHOPPING_COLUMNS),
+                                   frames.SHOPPING_LIST)
         stock = fifo.available(self._ws, needs)
         p = table("products")
         products: dict[int, list[Any]] = defaultdict(list)
@@ -537,57 +557,83 @@ class Events(Area):
                 .where(p.c.ingredient_id.in_(sorted({item.id for item, _, _ in needs})))
                 .order_by(p.c.slug)):
             products[int(row.ingredient_id)].append(row)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for (item, needed, unit), have in zip(needs, stock.itertuples(index=False),
                                               strict=True):
             shortfall = max(q(needed - Decimal(str(have.available))), Decimal(0))
-            choice, size, note = self._choose_product(item, unit, products[item.id])
-            packages = None
-            cost = None
-            if choice is not None and size is not None:
-                packages = int(_ceil(shortfall / size)) if shortfall > 0 else 0
-                if choice.price is not None:
-                    cost = float(packages * Decimal(choice.price))
-            if choice is None and shortfall > 0 and not note:
-                note = f"no product of {item.slug} to buy: add one with catalog.add_product"
-            rows.append({
-                "item": item.slug, "needed": float(needed), "on_hand": have.available,
-                "shortfall": float(shortfall), "unit": unit,
-                "product": None if choice is None else choice.slug, "packages": packages,
-                "estimated_cost": cost,
-                "package_quantity": None if choice is None else float(choice.package_quantity),
-                "package_unit": None if choice is None else choice.package_unit,
-                "price": None if choice is None or choice.price is None else float(choice.price),
-                "note": note or have.note or None,
-            })
-        return frames.validate(pd.DataFrame(rows, columns=columns), frames.SHOPPING_LIST)
+            base = {"item": item.slug, "needed": float(needed), "on_hand": have.available,
+                    "shortfall": float(shortfall), "unit": unit}
+            bought, note = _buy(item, unit, shortfall, products[item.id], prefer)
+            notes = "; ".join(n for n in (note, have.note) if n and not pd.isna(n)) or None
+            rows.extend({**base, **one, "note": notes} for one in bought)
+        return frames.validate(pd.DataFrame(rows, columns=SHOPPING_COLUMNS),
+                               frames.SHOPPING_LIST)
 
-    @staticmethod
-    def _choose_product(item: fifo.Item, unit: str,
-                        candidates: list[Any]) -> tuple[Any, Decimal | None, str]:
-        """The product to buy and its package size in ``unit``: the preferred product, else
-        the cheapest per ``unit`` among priced ones, else the first that converts."""
-        convertible: list[tuple[Any, Decimal]] = []
-        skipped = []
-        for row in candidates:
-            try:
-                f = factor(row.package_unit, unit, g_per_ml=item.g_per_ml, item=item.slug)
-            except UnitConversionError:
-                skipped.append(row.slug)
-                continue
-            convertible.append((row, Decimal(row.package_quantity) * f))
-        note = ""
-        if skipped:
-            note = (f"products {', '.join(skipped)} skipped: their package unit does not "
-                    f"convert to {unit}")
-        for row, size in convertible:
-            if row.preferred:
-                return row, size, note
-        priced = [(Decimal(row.price) / size, row.slug, row, size)
-                  for row, size in convertible if row.price is not None]
-        if priced:
-            _, _, row, size = min(priced, key=lambda x: (x[0], x[1]))
-            return row, size, note
-        if convertible:
-            return convertible[0][0], convertible[0][1], note or "no known price"
-        return None, None, note
+
+def _sizes(item: fifo.Item, unit: str,
+           candidates: list[Any]) -> tuple[list[tuple[Any, Decimal]], str]:
+    """The products whose package unit converts to ``unit``, with their package size in it
+    (rounded to the places quantities keep), and a note naming those that do not."""
+    convertible: list[tuple[Any, Decimal]] = []
+    skipped = []
+    for row in candidates:
+        try:
+            f = factor(row.package_unit, unit, g_per_ml=item.g_per_ml, item=item.slug)
+        except UnitConversionError:
+            skipped.append(row.slug)
+            continue
+        convertible.append((row, q(Decimal(row.package_quantity) * f)))
+    note = ""
+    if skipped:
+        note = (f"products {', '.join(skipped)} skipped: their package unit does not "
+                f"convert to {unit}")
+    return convertible, note
+
+
+def _buy(item: fifo.Item, unit: str, shortfall: Decimal, candidates: list[Any],
+         prefer: str) -> tuple[list[dict[str, Any]], str]:
+    """The shopping rows of one item (product, packages, cost, ...) and a note."""
+    nothing = {"product": None, "packages": None, "estimated_cost": None,
+               "package_quantity": None, "package_unit": None, "price": None,
+               "left_over": None}
+    if shortfall <= 0:
+        return [{**nothing, "packages": 0, "estimated_cost": 0.0, "left_over": 0.0}], ""
+    convertible, note = _sizes(item, unit, candidates)
+    notes = [note] if note else []
+    if not convertible:
+        notes.append(f"no product of {item.slug} to buy: add one with catalog.add_product")
+        return [nothing], "; ".join(notes)
+    preferred = [(row, size) for row, size in convertible if row.preferred]
+    if prefer == "preferred" and preferred:
+        options = preferred[:1]
+    else:
+        options = [(row, size) for row, size in convertible if row.price is not None]
+        unpriced = [row.slug for row, _ in convertible if row.price is None]
+        if not options:
+            notes.append(f"no priced product of {item.slug} ({', '.join(unpriced)} "
+                         "without a known price): set one with catalog.update_product(..., "
+                         "price=...) or record a purchase")
+            return [nothing], "; ".join(notes)
+        if unpriced:
+            notes.append(f"{', '.join(unpriced)} left out: no known price")
+    if len(options) == 1 and options[0][0].price is None:  # the preferred one, unpriced
+        row, size = options[0]
+        count = int(_ceil((shortfall - TOLERANCE) / size))
+        notes.append(f"no known price for {row.slug}")
+        return [{"product": row.slug, "packages": count, "estimated_cost": None,
+                 "package_quantity": float(row.package_quantity),
+                 "package_unit": row.package_unit, "price": None,
+                 "left_over": float(max(count * size - shortfall, Decimal(0)))}], \
+            "; ".join(notes)
+    by_slug = {row.slug: row for row, _ in options}
+    plan = buying.cover(shortfall, [buying.Option(row.slug, size, Decimal(row.price))
+                                    for row, size in options], tolerance=TOLERANCE)
+    rows = []
+    for slug, count in plan.packages:
+        row = by_slug[slug]
+        rows.append({"product": slug, "packages": count,
+                     "estimated_cost": float(count * Decimal(row.price)),
+                     "package_quantity": float(row.package_quantity),
+                     "package_unit": row.package_unit, "price": float(row.price),
+                     "left_over": float(plan.left_over)})
+    return rows, "; ".join(notes)
