@@ -30,13 +30,28 @@ from bakekit.plan import Plan
 from bakekit.results import Adjustment, Availability, Consumption, Receipt, Saved
 from bakekit.workspace import Workspace
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The installed distribution's version; a marker when bakekit runs uninstalled."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bakekit")
+    except PackageNotFoundError:  # a bare checkout on sys.path, never pip-installed
+        return "0+unknown"
+
+
+#: the version of the installed bakekit distribution (from its package metadata)
+__version__ = _version()
 
 
 def demo(path: str | None = None) -> Bakery:
-    """A fresh database loaded with the sample data under data/ (a temporary file by default).
+    """A fresh database loaded with the packaged sample data (a temporary file by default).
 
-    >>> bakery = bakekit.demo()  # doctest: +SKIP
+    >>> bakery = bakekit.demo()
+    >>> with bakery.session() as ws:
+    ...     ws.events.events()["item"].tolist()
+    ['Holidays 2025']
     """
     from bakekit.sample import build_demo
 

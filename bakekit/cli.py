@@ -36,6 +36,24 @@ def _fail(exc: BakekitError) -> None:
     raise typer.Exit(1)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"bakekit {bakekit.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="print bakekit's version (from the installed package) and exit")] = False,
+) -> None:
+    """bakekit: inventory, FIFO costing, recipes and events for bakers.
+
+    $ bakekit --version
+    """
+
+
 @app.command()
 def demo(
     path: Annotated[Path | None, typer.Option(help="where to create the demo database "
@@ -46,7 +64,7 @@ def demo(
     commit: Annotated[bool, typer.Option(help="apply the what-if for real")] = False,
     save_plan: Annotated[Path | None, typer.Option(help="save the plan as JSON")] = None,
 ) -> None:
-    """Build a demo database from data/, show stock, and preview a production run."""
+    """Build a demo database from the packaged sample data, show stock, preview a run."""
     try:
         bakery = bakekit.demo(str(path) if path else None)
         typer.secho(f"demo database: {bakery.url}", fg=typer.colors.GREEN)

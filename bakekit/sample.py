@@ -1,9 +1,10 @@
-"""The demo database: the project's own sample data (data/demo.json) loaded through the areas."""
+"""The demo database: the sample data shipped inside the package (bakekit/data/demo.json)."""
 
 from __future__ import annotations
 
 import json
 import tempfile
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,22 +15,38 @@ from bakekit.bakery import open as open_bakery
 from bakekit.errors import BakekitError
 from bakekit.workspace import Workspace
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "demo.json"
+#: the demo data, a resource of the package (read with importlib.resources, so it is found
+#: wherever bakekit is installed: a wheel, an sdist, an editable checkout)
+SAMPLE = resources.files("bakekit") / "data" / "demo.json"
 
 
 def sample_data(path: str | Path | None = None) -> dict[str, Any]:
-    """The demo data as a dict (data/demo.json unless another path is given)."""
-    source = Path(path) if path is not None else SAMPLE
-    if not source.exists():
-        raise BakekitError(f"sample data {str(source)!r} not found (bakekit's data/ folder)")
-    return json.loads(source.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    """The demo data as a dict (the packaged demo.json unless another path is given).
+
+    >>> "ingredients" in sample_data()
+    True
+    """
+    if path is None:
+        if not SAMPLE.is_file():
+            raise BakekitError(f"sample data {str(SAMPLE)!r} is missing from the installed "
+                               "bakekit package (reinstall bakekit)")
+        text = SAMPLE.read_text(encoding="utf-8")
+    else:
+        source = Path(path)
+        if not source.is_file():
+            raise BakekitError(f"sample data {str(source)!r} not found")
+        text = source.read_text(encoding="utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
 
 
 def load_sample(ws: Workspace, data: dict[str, Any], *, progress: bool = False) -> None:
     """Write the sample data into a workspace through the public area methods.
 
-    >>> with bakery.session() as ws:  # doctest: +SKIP
-    ...     load_sample(ws, sample_data()); ws.commit()
+    >>> fresh = bakekit.open(":memory:")
+    >>> with fresh.session() as ws:
+    ...     load_sample(ws, sample_data())
+    ...     len(ws.catalog.ingredients())
+    15
     """
     steps = ["catalog", "purchases", "recipes", "goods", "events", "production"]
     bar = tqdm(steps, desc="demo data", disable=not progress, leave=False)

@@ -261,10 +261,11 @@ class Workspace:
     def scenario(self) -> Iterator[Workspace]:
         """A SAVEPOINT, always rolled back at exit: try an alternative, then do the real one.
 
-        >>> with bakery.session() as ws:  # doctest: +SKIP
+        >>> with bakery.session() as ws:
         ...     with ws.scenario():
-        ...         ws.production.record("cookie", batches=3)
-        ...         cost = ws.inventory.valuation()
+        ...         made = ws.production.record("sugar-cookie", batches=3)
+        ...     ws.production.stock()["item"].tolist()  # the scenario left nothing behind
+        ['chocolate-chip-cookie']
         """
         self._check_open()
         session = self._open()
@@ -323,7 +324,12 @@ class Workspace:
         connection and transaction, parsed by pyarrow; integers come back as Int64.
         Elsewhere, or for other column types, it is the same as ``bulk=False``.
 
-        >>> ws.frame(select(table("lots").c.id))  # doctest: +SKIP
+        >>> from sqlalchemy import select
+        >>> from bakekit.db.models import Lot
+        >>> ws.frame(select(Lot.id.label("lot_id")).order_by(Lot.id).limit(2))
+           lot_id
+        0       1
+        1       2
         """
         conn = self.connection
         if bulk and conn.dialect.name == "postgresql":
@@ -418,9 +424,11 @@ class Workspace:
     def changes(self) -> pd.DataFrame:
         """The ledger rows this workspace has written so far (a movements frame).
 
-        >>> with bakery.what_if() as ws:  # doctest: +SKIP
-        ...     ws.inventory.consume("flour", 2, "cup", reason="test")
-        ...     ws.changes()
+        >>> with bakery.what_if() as ws:
+        ...     _ = ws.inventory.consume("flour-ap", 2, "cup", reason="test")
+        ...     ws.changes()[["item", "reason", "quantity", "unit"]]
+               item reason  quantity unit
+        0  flour-ap   test  -0.53125   lb
         """
         self._check_open()
         from bakekit.areas.inventory import movements_frame

@@ -1,8 +1,19 @@
-"""pyproject.toml and environment.yml list the same dependencies; README's commands."""
+"""pyproject.toml and environment.yml list the same dependencies; README's commands; the
+version and the demo data come from the installed package (tests/test_wheel_install.py
+checks a real wheel)."""
 
+import importlib.metadata
 import re
 import tomllib
 from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import bakekit
+from bakekit.cli import app
+from bakekit.errors import BakekitError
+from bakekit.sample import SAMPLE, sample_data
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,3 +52,24 @@ def test_ci_runs_exactly_the_readme_test_command():
     commands = re.findall(r"^\s*(make \w+)\s*$", readme, flags=re.M)
     assert "make test" in commands and "make demo" in commands
     assert re.search(r"^make test$", ci, flags=re.M)
+
+
+def test_version_comes_from_the_package_metadata(monkeypatch):
+    assert bakekit.__version__ == importlib.metadata.version("bakekit")
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"bakekit {bakekit.__version__}"
+
+    def not_installed(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    assert bakekit._version() == "0+unknown"
+
+
+def test_demo_data_is_a_package_resource(tmp_path):
+    assert SAMPLE.is_file() and Path(str(SAMPLE)).parent == ROOT / "bakekit" / "data"
+    data = sample_data()
+    assert data["ingredients"] and data["recipes"] and data["events"]
+    with pytest.raises(BakekitError, match="nowhere.json"):
+        sample_data(tmp_path / "nowhere.json")

@@ -75,11 +75,13 @@ class Assembly(Area):
     """Finished goods: gift boxes and trays assembled from finished units, other finished
     goods and packaging, consumed FIFO and costed.
 
-    >>> with bakery.session() as ws:  # doctest: +SKIP
-    ...     ws.assembly.add_finished_good("cookie-tin", "Cookie tin",
-    ...         components=[("chocolate-chip-cookie", 12), ("tin", 1)])
-    ...     ws.assembly.record("cookie-tin", quantity=4)
+    >>> with bakery.session() as ws:
+    ...     _ = ws.assembly.add_finished_good("cookie-bag", "Cookie bag",
+    ...         components=[("chocolate-chip-cookie", 6), ("cello-bag", 1)])
+    ...     made = ws.assembly.record("cookie-bag", quantity=4)
     ...     ws.commit()
+    >>> made.quantity
+    4.0
     """
 
     area_name = "assembly"
@@ -174,9 +176,10 @@ class Assembly(Area):
         A component is ``(slug, quantity)``; a packaging ingredient is counted in "each"
         unless given as ``(slug, quantity, unit)``.
 
-        >>> ws.assembly.add_finished_good("gift-box", "Gift box",  # doctest: +SKIP
-        ...     components=[("sugar-cookie", 6), ("brownie", 2), ("box", 1),
-        ...                 ("ribbon", 18, "in")])
+        >>> ws.assembly.add_finished_good("gift-tower", "Gift tower",
+        ...     components=[("sugar-cookie", 6), ("frosted-brownie", 2), ("gift-box", 1),
+        ...                 ("ribbon", 1, "each")]).key
+        'gift-tower'
         """
         ws = self._ws
         check_key(slug, "slug")
@@ -196,8 +199,9 @@ class Assembly(Area):
                              components: Any = None, notes: str | None = None) -> Saved:
         """Rename a finished good or replace its components (cycles are refused).
 
-        >>> ws.assembly.update_finished_good("gift-box",  # doctest: +SKIP
-        ...     components=[("sugar-cookie", 8), ("box", 1)])
+        >>> ws.assembly.update_finished_good("cookie-box",
+        ...     components=[("sugar-cookie", 12), ("gift-box", 1)]).created
+        False
         """
         ws = self._ws
         good_id = lookup_id(ws, "finished_goods", "slug", slug, "finished good")
@@ -220,7 +224,8 @@ class Assembly(Area):
     def finished_goods(self) -> pd.DataFrame:
         """Every finished good's components, one row per component, sorted by good.
 
-        >>> ws.assembly.finished_goods()  # doctest: +SKIP
+        >>> ws.assembly.finished_goods().query("finished_good == 'cookie-box'")["kind"].tolist()
+        ['finished_unit', 'finished_unit', 'ingredient']
         """
         fg = table("finished_goods")
         names = {int(r.id): str(r.slug) for r in self._ws.execute(select(fg.c.id, fg.c.slug))}
@@ -274,7 +279,8 @@ class Assembly(Area):
     def check(self, finished_good: str, *, quantity: float | int | str) -> Availability:
         """Whether stock covers assembling ``quantity``: one row per component.
 
-        >>> ws.assembly.check("gift-box", quantity=10).ok  # doctest: +SKIP
+        >>> _ = ws.production.record("sugar-cookie", batches=1)  # 24 cookies
+        >>> ws.assembly.check("cookie-box", quantity=2).ok
         True
         """
         good = fifo.resolve_item(self._ws, "finished_good", finished_good)
@@ -291,7 +297,9 @@ class Assembly(Area):
         Raises InsufficientStockError (with the Availability) and writes nothing when a
         component is short.
 
-        >>> ws.assembly.record("gift-box", quantity=10, event="Holidays 2025")  # doctest: +SKIP
+        >>> _ = ws.production.record("sugar-cookie", batches=1)  # 24 cookies
+        >>> ws.assembly.record("cookie-box", quantity=2, event="Holidays 2025").quantity
+        2.0
         """
         ws = self._ws
         good = fifo.resolve_item(ws, "finished_good", finished_good)
@@ -349,7 +357,10 @@ class Assembly(Area):
         """Undo an assembly run whose finished goods are untouched: consumed lots get back
         exactly what the run took ("reversal" ledger rows), the run is marked reversed.
 
-        >>> ws.assembly.reverse(12).restored  # doctest: +SKIP
+        >>> _ = ws.production.record("sugar-cookie", batches=1)  # 24 cookies
+        >>> run = ws.assembly.record("cookie-box", quantity=1).run_id
+        >>> ws.assembly.reverse(run).item
+        'cookie-box'
         """
         return reverse_run(self._ws, run_id, kind="assembly")
 
@@ -358,7 +369,11 @@ class Assembly(Area):
     def history(self) -> pd.DataFrame:
         """Assembly runs, oldest first: item, quantity, cost, event, reversed.
 
-        >>> ws.assembly.history()[["run_id", "item", "quantity", "total_cost"]]  # doctest: +SKIP
+        >>> _ = ws.production.record("sugar-cookie", batches=1)  # 24 cookies
+        >>> _ = ws.assembly.record("cookie-box", quantity=2)
+        >>> ws.assembly.history()[["item", "quantity", "reversed"]]
+                 item  quantity  reversed
+        0  cookie-box       2.0     False
         """
         runs, fg, ev = table("runs"), table("finished_goods"), table("events")
         stmt = (
@@ -379,7 +394,11 @@ class Assembly(Area):
     def stock(self) -> pd.DataFrame:
         """Finished goods on hand, with their average unit cost (weighted by lot).
 
-        >>> ws.assembly.stock()  # doctest: +SKIP
+        >>> _ = ws.production.record("sugar-cookie", batches=1)  # 24 cookies
+        >>> _ = ws.assembly.record("cookie-box", quantity=2)
+        >>> ws.assembly.stock()[["item", "on_hand", "lots"]]
+                 item  on_hand  lots
+        0  cookie-box      2.0     1
         """
         lots, fg = table("lots"), table("finished_goods")
         on_hand = func.sum(lots.c.remaining)

@@ -37,10 +37,13 @@ _SUPPLIER_FIELDS = {"city", "state", "website", "notes"}
 class Catalog(Area):
     """Ingredients, products and suppliers.
 
-    >>> with bakery.session() as ws:  # doctest: +SKIP
-    ...     ws.catalog.add_ingredient("flour", "All-purpose flour", density="1 cup = 4.25 oz")
-    ...     ws.catalog.add_product("ka-flour-5lb", "flour", brand="King Arthur",
-    ...                            name="AP flour 5 lb", package_quantity=5, package_unit="lb")
+    >>> with bakery.session() as ws:
+    ...     _ = ws.catalog.add_ingredient("rye", "Rye flour", density="1 cup = 3.6 oz")
+    ...     saved = ws.catalog.add_product("rye-2lb", "rye", brand="Bob's Red Mill",
+    ...                                    name="Rye flour 2 lb", package_quantity=2,
+    ...                                    package_unit="lb")
+    >>> saved.entity, saved.key
+    ('product', 'rye-2lb')
     """
 
     area_name = "catalog"
@@ -90,8 +93,9 @@ class Catalog(Area):
                        notes: str | None = None) -> Saved:
         """Add an ingredient; ``density`` like ``"1 cup = 4.42 oz"`` lets cups meet pounds.
 
-        >>> ws.catalog.add_ingredient("sugar", "Granulated sugar",  # doctest: +SKIP
-        ...                           density="1 cup = 7.05 oz")
+        >>> ws.catalog.add_ingredient("almond-flour", "Almond flour",
+        ...                           density="1 cup = 3.39 oz").key
+        'almond-flour'
         """
         check_key(slug, "slug")
         refuse_duplicate(self._ws, "ingredients", "slug", slug, "ingredient")
@@ -107,7 +111,8 @@ class Catalog(Area):
     def update_ingredient(self, slug: str, **changes: Any) -> Saved:
         """Change an ingredient's fields (name, category, parent, density, ...).
 
-        >>> ws.catalog.update_ingredient("flour", density="1 cup = 4.25 oz")  # doctest: +SKIP
+        >>> ws.catalog.update_ingredient("flour-ap", density="1 cup = 4.5 oz").created
+        False
         """
         known_fields(changes, _INGREDIENT_FIELDS, f"update_ingredient({slug!r})")
         row_id = lookup_id(self._ws, "ingredients", "slug", slug, "ingredient")
@@ -197,8 +202,9 @@ class Catalog(Area):
                     notes: str | None = None) -> Saved:
         """Add a purchasable package of an ingredient (e.g. a 25 lb bag of flour).
 
-        >>> ws.catalog.add_product("ka-ap-25lb", "flour", brand="King Arthur",  # doctest: +SKIP
-        ...     name="All-Purpose Flour 25 lb", package_quantity=25, package_unit="lb")
+        >>> ws.catalog.add_product("ka-flour-25lb", "flour-ap", brand="King Arthur",
+        ...     name="All-Purpose Flour 25 lb", package_quantity=25, package_unit="lb").key
+        'ka-flour-25lb'
         """
         check_key(slug, "slug")
         refuse_duplicate(self._ws, "products", "slug", slug, "product")
@@ -264,7 +270,8 @@ class Catalog(Area):
                      website: str | None = None, notes: str | None = None) -> Saved:
         """Add a supplier, named by its name.
 
-        >>> ws.catalog.add_supplier("Costco", city="Issaquah", state="WA")  # doctest: +SKIP
+        >>> ws.catalog.add_supplier("Smart & Final", city="Bellevue", state="WA").entity
+        'supplier'
         """
         check_key(name, "name")
         refuse_duplicate(self._ws, "suppliers", "name", name, "supplier")

@@ -61,11 +61,13 @@ def movements_frame(ws: Workspace, ids: Sequence[int] | None = None,
 class Inventory(Area):
     """Lots and the ledger: purchase, consume (FIFO), adjust; lots, levels, movements.
 
-    >>> with bakery.session() as ws:  # doctest: +SKIP
-    ...     ws.inventory.purchase("ka-ap-5lb", packages=2, unit_cost=18.00,
-    ...                           purchased_on="2025-11-01")
-    ...     ws.inventory.consume("flour", 3, "cup", reason="test bake")
+    >>> with bakery.session() as ws:
+    ...     receipt = ws.inventory.purchase("ka-flour-5lb", packages=2, unit_cost=18.00,
+    ...                                     purchased_on="2025-11-01")
+    ...     used = ws.inventory.consume("flour-ap", 3, "cup", reason="test bake")
     ...     ws.commit()
+    >>> receipt.quantity, receipt.unit, used.shortfall
+    (10.0, 'lb', 0.0)
     """
 
     area_name = "inventory"
@@ -82,7 +84,7 @@ class Inventory(Area):
         divided by the package size (a 5 lb bag at 18.00 is a lot of 5 lb at 3.60).
         ``unit_cost=None`` records an uncosted lot (price unknown).
 
-        >>> ws.inventory.purchase("ka-ap-5lb", packages=2, unit_cost=18.00,  # doctest: +SKIP
+        >>> ws.inventory.purchase("ka-flour-5lb", packages=2, unit_cost=18.00,
         ...                       purchased_on="2025-11-01").total_cost
         36.0
         """
@@ -143,8 +145,10 @@ class Inventory(Area):
         Raises InsufficientStockError (carrying the Consumption breakdown) and writes
         nothing if the lots don't cover the request.
 
-        >>> ws.inventory.consume("flour", 2, "cup", reason="test bake").total_cost  # doctest: +SKIP
-        0.96
+        >>> used = ws.inventory.consume("flour-ap", 2, "cup", reason="test bake")
+        >>> used.consumed[["lot_id", "quantity", "unit"]]
+           lot_id  quantity unit
+        0       1   0.53125   lb
         """
         check_key(reason, "reason")
         plan = self._plan(ingredient, quantity, unit, lock=True)
@@ -166,7 +170,9 @@ class Inventory(Area):
                reason: str) -> Adjustment:
         """Stock-take: set a lot to the counted quantity; the difference goes in the ledger.
 
-        >>> ws.inventory.adjust(3, 1.5, "lb", reason="count 2025-12-01")  # doctest: +SKIP
+        >>> counted = ws.inventory.adjust(1, 1.5, "lb", reason="count 2025-12-01")
+        >>> counted.item, counted.after, counted.unit
+        ('flour-ap', 1.5, 'lb')
         """
         ws = self._ws
         check_key(reason, "reason")
@@ -212,7 +218,10 @@ class Inventory(Area):
              kind: str | None = None) -> pd.DataFrame:
         """Lots in FIFO order per item (oldest first); empty ones only if asked.
 
-        >>> ws.inventory.lots("flour")[["lot_id", "remaining", "unit"]]  # doctest: +SKIP
+        >>> ws.inventory.lots("flour-ap")[["lot_id", "remaining", "unit"]]
+           lot_id  remaining unit
+        0       1   9.402344   lb
+        1       2  25.000000   lb
         """
         lots, products = table("lots"), table("products")
         joined, slug = lots_with_items()

@@ -59,10 +59,12 @@ def _short_message(what: str, availability: Availability) -> str:
 class Production(Area):
     """Production runs: check stock, record a run (FIFO, one unit of work), reverse it.
 
-    >>> with bakery.session() as ws:  # doctest: +SKIP
-    ...     if ws.production.check("brownie-square", batches=2).ok:
-    ...         ws.production.record("brownie-square", batches=2, actual_yield=30)
+    >>> with bakery.session() as ws:
+    ...     if ws.production.check("sugar-cookie", batches=2).ok:
+    ...         made = ws.production.record("sugar-cookie", batches=2, actual_yield=46)
     ...     ws.commit()
+    >>> made.quantity
+    46.0
     """
 
     area_name = "production"
@@ -76,7 +78,7 @@ class Production(Area):
         """Whether stock covers ``batches`` of the finished unit's recipe (nested expanded):
         needed, available and shortfall per ingredient.
 
-        >>> ws.production.check("brownie-square", batches=2).ok  # doctest: +SKIP
+        >>> ws.production.check("sugar-cookie", batches=2).ok
         True
         """
         amount = positive(batches, "batches")
@@ -89,7 +91,9 @@ class Production(Area):
         """Production runs, oldest first: recipe, batches, expected and actual yield, loss,
         total and per-unit cost, event, and whether the run was reversed.
 
-        >>> ws.production.history()[["run_id", "item", "quantity", "loss"]]  # doctest: +SKIP
+        >>> ws.production.history()[["run_id", "item", "quantity", "loss"]]
+           run_id                   item  quantity  loss
+        0       1  chocolate-chip-cookie      34.0   2.0
         """
         runs, fu, r, ev = (table("runs"), table("finished_units"), table("recipes"),
                            table("events"))
@@ -118,9 +122,9 @@ class Production(Area):
     def stock(self) -> pd.DataFrame:
         """Finished units on hand, with their weighted unit cost.
 
-        >>> ws.production.stock()  # doctest: +SKIP
-                     item  on_hand  unit_cost  unit  value  lots
-        0  brownie-square     28.0     0.2113  each   5.92     1
+        >>> ws.production.stock()[["item", "on_hand", "unit", "lots"]]
+                            item  on_hand  unit  lots
+        0  chocolate-chip-cookie     34.0  each     1
         """
         lots, fu = table("lots"), table("finished_units")
         value = func.sum(lots.c.remaining * lots.c.unit_cost)
@@ -158,9 +162,9 @@ class Production(Area):
         reported in items (the good units carry the whole cost). Not enough stock raises
         InsufficientStockError (with the Availability) and writes nothing.
 
-        >>> ws.production.record("brownie-square", batches=2,  # doctest: +SKIP
-        ...                      actual_yield=30).per_unit_cost
-        0.2113
+        >>> made = ws.production.record("sugar-cookie", batches=2, actual_yield=46)
+        >>> made.quantity, made.per_unit_cost > 0
+        (46.0, True)
         """
         from bakekit.db.models.base import new_uuid, utcnow
 
@@ -242,7 +246,8 @@ class Production(Area):
         restored exactly, the finished-unit lot goes to zero, "reversal" rows go in the
         ledger and the run is marked reversed (history is never deleted).
 
-        >>> ws.production.reverse(12).restored  # doctest: +SKIP
+        >>> ws.production.reverse(1).item
+        'chocolate-chip-cookie'
         """
         return reverse_run(self._ws, run_id, kind="production")
 

@@ -140,8 +140,10 @@ def _scale(edges: Mapping[int, list[tuple[int, Decimal]]], slugs: Mapping[int, s
 def expand(ws: Workspace, batches_by_recipe_id: Mapping[int, Decimal]) -> pd.DataFrame:
     """The ingredients several recipes need at once, as a DataFrame (see ``expand_rows``).
 
-    >>> expand(ws, {brownie_id: Decimal(2)})  # doctest: +SKIP
-       ingredient_id   item quantity unit ...
+    >>> frame = expand(ws, {3: Decimal(2)})  # recipe 3: frosted brownies, 2 batches
+    >>> egg = frame.set_index("item").loc["egg"]
+    >>> float(egg["quantity"]), egg["unit"]
+    (4.0, 'each')
     """
     rows = expand_rows(ws, batches_by_recipe_id)
     if not rows:
@@ -159,8 +161,8 @@ def expand_rows(ws: Workspace,
     None), ``quantity_base`` (Decimal, in ``base_unit``: g, ml or each). Always two SELECTs,
     however many recipes are reached. Raises RecipeCycleError on a cycle.
 
-    >>> expand_rows(ws, {brownie_id: Decimal(2)})[0]["item"]  # doctest: +SKIP
-    'flour'
+    >>> sorted(row["item"] for row in expand_rows(ws, {3: Decimal(1)}))[:3]
+    ['butter', 'cocoa', 'cream-cheese']
     """
     edges, slugs = _component_graph(ws)
     scaled = _scale(edges, slugs, {int(k): Decimal(v) for k, v in batches_by_recipe_id.items()})
@@ -228,12 +230,15 @@ def _ids_by_slug(ws: Workspace, table_name: str, slugs: list[Any], kind: str) ->
 class Recipes(Area):
     """Recipes: ingredients, nested components (fractional batches) and finished units.
 
-    >>> with bakery.session() as ws:  # doctest: +SKIP
-    ...     ws.recipes.add("brownie", "Brownies",
-    ...                    ingredients=[("flour", 1, "cup"), ("butter", 8, "oz")],
-    ...                    components=[("ganache", 0.5)],
-    ...                    finished_units=[("brownie-square", "Brownie square", 16, "each")])
-    ...     ws.recipes.ingredients_for("brownie", batches=2)
+    >>> with bakery.session() as ws:
+    ...     saved = ws.recipes.add(
+    ...         "blondies", "Blondies",
+    ...         ingredients=[("flour-ap", 1, "cup"), ("butter", 8, "oz")],
+    ...         components=[("cream-cheese-frosting", 0.5)],
+    ...         finished_units=[("blondie-square", "Blondie square", 16, "each")])
+    ...     needs = ws.recipes.ingredients_for("blondies", batches=2)
+    >>> saved.key, sorted(needs["item"])[:2]
+    ('blondies', ['butter', 'cream-cheese'])
     """
 
     area_name = "recipes"
@@ -247,8 +252,9 @@ class Recipes(Area):
         as ``(recipe, batches)``, ``finished_units`` as ``(slug, name, items_per_batch,
         item_unit)`` (what one batch yields).
 
-        >>> ws.recipes.add("ganache", "Ganache",  # doctest: +SKIP
-        ...                ingredients=[("cream", 1, "cup")])
+        >>> ws.recipes.add("vanilla-glaze", "Vanilla glaze",
+        ...                ingredients=[("powdered-sugar", 1, "cup"), ("vanilla", 1, "tsp")]).key
+        'vanilla-glaze'
         """
         ws = self._ws
         check_key(slug, "slug")
@@ -275,7 +281,8 @@ class Recipes(Area):
 
         Past production runs keep their own snapshot and costs.
 
-        >>> ws.recipes.update("brownie", components=[("ganache", 1)])  # doctest: +SKIP
+        >>> ws.recipes.update("sugar-cookies", components=[("cream-cheese-frosting", 1)]).created
+        False
         """
         ws = self._ws
         known_fields(changes, _RECIPE_FIELDS, f"recipes.update({slug!r})")
@@ -320,7 +327,9 @@ class Recipes(Area):
         """Delete a recipe that no other recipe, run or lot uses (its own ingredient lines
         and unused finished units go with it).
 
-        >>> ws.recipes.delete("old-brownie")  # doctest: +SKIP
+        >>> _ = ws.recipes.add("old-glaze", "Old glaze", ingredients=[("sugar", 1, "cup")])
+        >>> ws.recipes.delete("old-glaze").key
+        'old-glaze'
         """
         ws = self._ws
         recipe_id = lookup_id(ws, "recipes", "slug", slug, "recipe")
@@ -437,7 +446,8 @@ class Recipes(Area):
     def recipes(self) -> pd.DataFrame:
         """Every recipe, by slug: counts of ingredient lines and components, finished units.
 
-        >>> ws.recipes.recipes()[["item", "name", "finished_units"]]  # doctest: +SKIP
+        >>> ws.recipes.recipes()["item"].tolist()
+        ['chocolate-chip-cookies', 'cream-cheese-frosting', 'frosted-brownies', 'sugar-cookies']
         """
         ws = self._ws
         r, ri, rc, fu = (table("recipes"), table("recipe_ingredients"),
@@ -469,9 +479,11 @@ class Recipes(Area):
         """What ``batches`` of a recipe need: nested components expanded and scaled, one row
         per ingredient, in the recipe's unit and in g, ml or each.
 
-        >>> ws.recipes.ingredients_for("brownie", batches=2)  # doctest: +SKIP
-            item  quantity unit  quantity_base base_unit
-        0  flour       2.0  cup         473.18        ml
+        >>> ws.recipes.ingredients_for("frosted-brownies", batches=2).head(3)
+             item  quantity  unit  quantity_base base_unit
+        0  butter       1.5   cup     354.882355        ml
+        1   sugar       2.0   cup     473.176473        ml
+        2     egg       4.0  each       4.000000      each
         """
         amount = positive(batches, "batches")
         needs = expand(self._ws, {self._recipe_id(recipe): amount})
@@ -485,8 +497,8 @@ class Recipes(Area):
         """What ``batches`` of a recipe would cost at current stock (FIFO, without writing),
         per ingredient; ``note`` says why a line cannot be (fully) costed.
 
-        >>> ws.recipes.cost("brownie")["cost"].sum()  # doctest: +SKIP
-        3.42
+        >>> round(float(ws.recipes.cost("frosted-brownies")["cost"].sum()), 2)
+        5.06
         """
         ws = self._ws
         amount = positive(batches, "batches")

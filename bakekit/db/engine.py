@@ -19,7 +19,9 @@ from sqlalchemy.pool import StaticPool
 
 from bakekit.errors import BakekitError, DatabaseError, SchemaVersionError
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+#: Alembic's script location as a package resource ("package:folder"), resolved through
+#: importlib.resources wherever bakekit is installed, never through a repository path
+MIGRATIONS = "bakekit.db:migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
@@ -147,7 +149,7 @@ def _postgresql_engine(url: URL, *, read_only: bool) -> Engine:
 def alembic_config(connection: object | None = None) -> Config:
     """The Alembic configuration of bakekit's migrations (bound to a connection if given)."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", MIGRATIONS)
     if connection is not None:
         config.attributes["connection"] = connection
     return config

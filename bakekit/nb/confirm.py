@@ -20,7 +20,11 @@ if TYPE_CHECKING:  # pragma: no cover
 def plot_summary(summary: pd.DataFrame, *, title: str = "Stock before and after") -> Any:
     """A horizontal bar chart of stock before and after per touched item (a matplotlib Figure).
 
-    >>> fig = plot_summary(plan.summary())  # doctest: +SKIP
+    >>> with bakery.what_if() as ws:
+    ...     _ = ws.production.record("sugar-cookie", batches=1)
+    >>> fig = plot_summary(ws.plan.summary())
+    >>> type(fig).__name__
+    'Figure'
     """
     fig = Figure(figsize=(7, 0.45 * max(len(summary), 2) + 1))
     ax = fig.subplots()
@@ -104,8 +108,11 @@ class ConfirmPanel(widgets.VBox):
 def confirm(plan: Plan) -> ConfirmPanel:
     """The confirm panel for a plan: summary table, before/after plot, Commit and Discard.
 
-    >>> with bakery.what_if() as ws:  # doctest: +SKIP
-    ...     ws.production.record("chocolate-chip-cookie", batches=2)
-    >>> bakekit.nb.confirm(ws.plan)  # doctest: +SKIP
+    >>> import bakekit.nb
+    >>> with bakery.what_if() as ws:
+    ...     _ = ws.production.record("chocolate-chip-cookie", batches=2)
+    >>> panel = bakekit.nb.confirm(ws.plan)
+    >>> panel.commit_button.description
+    'Commit'
     """
     return ConfirmPanel(plan)
