@@ -237,7 +237,7 @@ PLAN_SUMMARY = schema("plan_summary", {
 }, required=("item", "unit", "before", "change", "after"))
 
 PLAN_DIFF = schema("plan_diff", {
-    "step": ID, "position": ID, "status": TEXT, "item": TEXT, "lot": TEXT,
+    "step": ID, "position": ID, "status": TEXT, "item": TEXT, "lot": TEXT, "unit": TEXT,
     "quantity_preview": FLOAT, "quantity_now": FLOAT, "cost_preview": FLOAT, "cost_now": FLOAT,
     "message": TEXT,
 }, required=("status",))
