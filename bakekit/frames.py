@@ -263,7 +263,7 @@ RECIPE_COST = schema("recipe_cost", {
 }, required=("item", "quantity", "unit"))
 
 EVENTS = schema("events", {
-    "event_id": ID, "item": TEXT, "date": DATE, "notes": TEXT,
+    "event_id": ID, "event": TEXT, "item": TEXT, "date": DATE, "notes": TEXT,
     "recipients": ID, "packages": FLOAT,
 }, required=("event_id", "item", "date"))
 
