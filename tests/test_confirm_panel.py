@@ -155,3 +155,17 @@ def test_numbers_and_money_for_people():
     assert quantity_text(1234.4) == "1,234"
     assert money_text(-1.5515, signed=True) == "−$1.55"
     assert money_text(13.506) == "$13.51"
+
+
+def test_preview_again_that_cannot_be_made_says_what_is_short_in_the_panels_unit(demo_bakery):
+    panel = _panel(demo_bakery, batches=1)
+    with demo_bakery.session() as ws:
+        left = float(ws.inventory.lots("chocolate-chips")["remaining"].sum())
+    needed = -panel.plan.summary().set_index("item").loc["chocolate-chips", "change"]
+    _take(demo_bakery, "chocolate-chips", left - needed + 2, "oz")  # 2 oz short now
+    before = snapshot(demo_bakery)
+    panel._on_commit()
+    panel._on_preview_again()
+    assert panel.again is None and snapshot(demo_bakery) == before
+    assert "not enough Semisweet chocolate chips (short 2 oz)" in panel.status.value
+    assert not panel.preview_again_button.disabled  # may be tried again later

@@ -6,14 +6,20 @@ from __future__ import annotations
 import html
 import io
 import threading
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 import pandas as pd
 from matplotlib.figure import Figure
 
-from bakekit.errors import BakekitError, PlanAlreadyAppliedError, StalePlanError
-from bakekit.units import CURRENCY
+from bakekit.errors import (
+    BakekitError,
+    InsufficientStockError,
+    PlanAlreadyAppliedError,
+    StalePlanError,
+)
+from bakekit.units import CURRENCY, convert
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.plan import Plan
@@ -77,14 +83,18 @@ def money_text(value: float, *, signed: bool = False) -> str:
     return f"{sign}{CURRENCY}{abs(cents):,.2f}"
 
 
-def _names(plan: Plan) -> dict[str, str]:
+def _names(plan: Plan, densities: dict[str, float] | None = None) -> dict[str, str]:
     """What the baker calls each item: ingredient names and recipe names from the catalog
-    (one short read), the slug in words where there is none."""
+    (one short read), the slug in words where there is none. Ingredients' densities (grams
+    per millilitre) go into ``densities`` if given."""
     names: dict[str, str] = {}
     try:
         with plan.bakery.session() as ws:
-            for r in ws.catalog.ingredients()[["item", "name"]].itertuples(index=False):
+            ingredients = ws.catalog.ingredients()
+            for r in ingredients[["item", "name", "g_per_ml"]].itertuples(index=False):
                 names[str(r.item)] = str(r.name)
+                if densities is not None and not pd.isna(r.g_per_ml):
+                    densities[str(r.item)] = float(r.g_per_ml)
             for r in ws.recipes.recipes()[["finished_units", "name"]].itertuples(index=False):
                 if isinstance(r.finished_units, str):
                     for unit in r.finished_units.split(","):
@@ -251,7 +261,8 @@ class ConfirmPanel(widgets.VBox):
         self.again: ConfirmPanel | None = None
         self._decision: str | None = None
         self._lock = threading.Lock()
-        self._names = _names(plan)
+        self._densities: dict[str, float] = {}
+        self._names = _names(plan, self._densities)
         self._what = describe_operations(plan, self._names)
         summary = plan.summary()
         self.summary_table = widgets.HTML(_summary_html(summary, self._names))
@@ -407,6 +418,35 @@ class ConfirmPanel(widgets.VBox):
                              f"{quantity_text(held)} {unit} now.")
         return lines
 
+    def _short_words(self, exc: BakekitError) -> str:
+        """What is short, in the item's own words, or the error's message."""
+        availability = getattr(exc, "availability", None)
+        frame = getattr(availability, "frame", None)
+        if isinstance(exc, InsufficientStockError) and isinstance(frame, pd.DataFrame):
+            short = frame[frame["shortfall"] > 0]
+            if not short.empty:
+                return "not enough " + ", ".join(
+                    f"{_name(self._names, str(r.item))} (short "
+                    f"{self._in_panel_unit(str(r.item), float(r.shortfall), str(r.unit))})"
+                    for r in short.itertuples(index=False)) + "."
+        return str(exc)
+
+    def _in_panel_unit(self, item: str, quantity: float, unit: str) -> str:
+        """A quantity in the unit the summary shows for the item (a recipe may speak cups
+        where the stock is in ounces), as it was if there is no way to convert."""
+        summary = self.plan.summary()
+        shown = summary.loc[summary["item"] == item, "unit"]
+        if not shown.empty and shown.iloc[0] != unit:
+            density = self._densities.get(item)
+            try:
+                quantity = float(convert(quantity, unit, str(shown.iloc[0]), item=item,
+                                         g_per_ml=None if density is None
+                                         else Decimal(str(density))))
+                unit = str(shown.iloc[0])
+            except BakekitError:
+                pass
+        return f"{quantity_text(quantity)} {unit}"
+
     def _on_preview_again(self, _button: Any = None) -> None:
         if self.again is not None:
             return
@@ -416,7 +456,7 @@ class ConfirmPanel(widgets.VBox):
         except BakekitError as exc:
             self.preview_again_button.disabled = False
             self.status.value += (f"<div style='color:{_RED}'>This plan cannot be made with "
-                                  f"today's stock: {html.escape(str(exc))}</div>")
+                                  f"today's stock: {html.escape(self._short_words(exc))}</div>")
             return
         self.again = ConfirmPanel(fresh)
         self.children = (*tuple(self.children), widgets.HTML(  # type: ignore[has-type]
