@@ -238,7 +238,7 @@ PLAN_SUMMARY = schema("plan_summary", {
 }, required=("item", "unit", "before", "change", "after"))
 
 PLAN_DIFF = schema("plan_diff", {
-    "step": ID, "position": ID, "status": TEXT, "item": TEXT, "lot": TEXT,
+    "step": ID, "position": ID, "status": TEXT, "item": TEXT, "lot": TEXT, "unit": TEXT,
     "quantity_preview": FLOAT, "quantity_now": FLOAT, "cost_preview": FLOAT, "cost_now": FLOAT,
     "message": TEXT,
 }, required=("status",))
@@ -264,7 +264,7 @@ RECIPE_COST = schema("recipe_cost", {
 }, required=("item", "quantity", "unit"))
 
 EVENTS = schema("events", {
-    "event_id": ID, "item": TEXT, "date": DATE, "notes": TEXT,
+    "event_id": ID, "event": TEXT, "item": TEXT, "date": DATE, "notes": TEXT,
     "recipients": ID, "packages": FLOAT,
 }, required=("event_id", "item", "date"))
 

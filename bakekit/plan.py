@@ -2,8 +2,9 @@
 
 ``plan.apply()`` replays the operations in a fresh workspace and commits only if the
 replay writes the same ledger rows as the preview (lot, item, quantity, cost; lots the plan
-itself creates are matched by the order in which it created them). Otherwise nothing is
-committed and StalePlanError shows what moved.
+itself creates are matched by the order in which it created them) and every item the plan
+touches still has the stock it had at the preview. Otherwise nothing is committed and
+StalePlanError shows what moved.
 """
 
 from __future__ import annotations
@@ -248,37 +249,89 @@ class Plan:
                 f"{', applied' if self.applied else ''}>")
 
     # -- apply ------------------------------------------------------------------------------
-    def apply(self) -> pd.DataFrame:
-        """Replay in a fresh workspace; commit only if the ledger rows match the preview.
+    def apply(self, *, allow_drift: bool = False) -> pd.DataFrame:
+        """Replay in a fresh workspace; commit only if what the user saw still holds.
 
-        Returns the committed ledger rows. Raises StalePlanError (``.diff``) if the data
-        moved, PlanAlreadyAppliedError the second time.
+        Commits only if (a) the replay writes the same ledger rows as the preview and (b)
+        every item the plan touches still has the stock it had at the preview (the
+        ``before`` column of ``summary()``); ``allow_drift=True`` waives (b). Returns the
+        committed ledger rows. Raises StalePlanError (``.diff``: ``changed``, ``missing``,
+        ``extra``, ``failed`` and ``drift`` rows) otherwise, PlanAlreadyAppliedError the
+        second time.
         """
         if self.applied:
             raise PlanAlreadyAppliedError("this plan has already been applied")
         with self.bakery.session() as ws:
             step = 0
+            failure: BakekitError | None = None
             try:
                 for step, op in enumerate(self._operations, start=1):  # noqa: B007
                     area = getattr(ws, op.area)
                     getattr(area, op.method)(*_decode(op.args), **_decode(op.kwargs))
             except BakekitError as exc:
-                diff = validate(pd.DataFrame([{
-                    "step": step, "status": "failed", "message": f"{type(exc).__name__}: {exc}",
-                }]).reindex(columns=list(frames.PLAN_DIFF.columns)), frames.PLAN_DIFF)
-                raise StalePlanError(
-                    f"the plan no longer applies: step {step} "
-                    f"({self._operations[step - 1].area}.{self._operations[step - 1].method}) "
-                    f"failed: {exc}", diff) from exc
+                failure = exc
             replay = _ledger_rows(ws, ws._operations)
-            if not _same_rows(self._change_rows, replay):
-                diff = _diff(self.changes, build(replay, frames.PLAN_CHANGES))
+            # stock before the plan, now: read after the replay, in the same transaction
+            # (what the replay itself wrote taken off), so a change committed by another
+            # workspace while the replay ran is seen too
+            drift = self._drift_rows(ws, replay, tolerant=failure is not None)
+            if failure is not None:
+                op = self._operations[step - 1]
+                moved = "".join(f"; {d['message']}" for d in drift)
+                diff = _diff_frame([{  # one row, saying what moved under it
+                    "step": step, "status": "failed",
+                    "message": f"{type(failure).__name__}: {failure}{moved}"}])
                 raise StalePlanError(
-                    f"the data moved since the preview: {len(diff)} ledger row(s) differ; "
-                    "nothing was committed (see .diff)", diff)
+                    f"the plan no longer applies: step {step} ({op.area}.{op.method}) "
+                    f"failed: {failure}", diff) from failure
+            if not _same_rows(self._change_rows, replay):
+                moved = _diff(self.changes, build(replay, frames.PLAN_CHANGES))
+                if not moved.empty:  # (the same rows in another order are the same rows)
+                    diff = _diff_frame(moved.to_dict("records") + drift)
+                    raise StalePlanError(
+                        f"the data moved since the preview: {len(moved)} stock change(s) "
+                        f"differ; nothing was committed", diff)
+            if drift and not allow_drift:
+                words = "; ".join(d["message"] for d in drift)
+                raise StalePlanError(
+                    f"stock moved since the preview ({words}); nothing was committed "
+                    "(apply(allow_drift=True) applies anyway)", _diff_frame(drift))
             ws.commit()
         self.applied = True
         return build(replay, frames.PLAN_CHANGES)
+
+    def _drift_rows(self, ws: Workspace, replay: list[dict[str, Any]], *,
+                    tolerant: bool) -> list[dict[str, Any]]:
+        """A ``drift`` row per touched item whose stock before the plan differs now from the
+        preview's ``before`` (one statement)."""
+        ids = {(c["item"], c["kind"], c["unit"]): c["item_id"] for c in self._change_rows}
+        try:
+            now = _stock_after(ws, self._change_rows)
+        except BakekitError:
+            if not tolerant:
+                raise
+            return []  # the failed replay left the transaction unusable: no drift to show
+        on_hand = {(a["kind"], a["item_id"], a["unit"]): a["after"] or 0.0 for a in now}
+        written: dict[tuple[str, int, str], float] = {}
+        for r in replay:
+            key = (r["kind"], r["item_id"], r["unit"])
+            written[key] = written.get(key, 0.0) + r["quantity"]
+        rows = []
+        for s in self._summary_rows:
+            item_id = ids.get((s["item"], s["kind"], s["unit"]))
+            if item_id is None:
+                continue
+            key = (s["kind"], item_id, s["unit"])
+            before_now = on_hand.get(key, 0.0) - written.get(key, 0.0)
+            before = s["before"]
+            if abs(before_now - before) <= TOLERANCE * max(1.0, abs(before)):
+                continue
+            rows.append({
+                "status": "drift", "item": s["item"], "unit": s["unit"],
+                "quantity_preview": before, "quantity_now": before_now,
+                "message": (f"{s['item']}: {_number(before)} {s['unit']} on hand at the "
+                            f"preview, {_number(before_now)} {s['unit']} now")})
+        return rows
 
     # -- saving -----------------------------------------------------------------------------
     def to_json(self) -> str:
@@ -321,35 +374,54 @@ def _same_rows(preview: list[dict[str, Any]], replay: list[dict[str, Any]]) -> b
         for a, b in zip(preview, replay, strict=True))
 
 
+def _number(value: float) -> str:
+    """A quantity in words: at most 6 places, no trailing zeros."""
+    return f"{value:,.6f}".rstrip("0").rstrip(".")
+
+
+def _diff_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    columns = list(frames.PLAN_DIFF.columns)
+    return validate(pd.DataFrame(rows).reindex(columns=columns), frames.PLAN_DIFF)
+
+
 def _diff(preview: pd.DataFrame, replay: pd.DataFrame) -> pd.DataFrame:
-    """Rows that differ between preview and replay (by step and position)."""
-    keys = ["step", "position"]
-    merged = preview.merge(replay, on=keys, how="outer", suffixes=("_preview", "_now"),
-                           indicator=True)
+    """Ledger rows that differ between preview and replay, paired by step, item and lot
+    (and, where one step writes the same lot of an item twice, by their order there):
+    ``changed`` (quantity or cost differs), ``missing`` (previewed, not written now) or
+    ``extra`` (written now, not previewed)."""
+    keys = ["step", "item", "lot", "occurrence"]
+    sides = [frame.assign(occurrence=frame.groupby(["step", "item", "lot"]).cumcount())
+             for frame in (preview, replay)]
+    merged = sides[0].merge(sides[1], on=keys, how="outer", suffixes=("_preview", "_now"),
+                            indicator=True, sort=False)
     rows = []
     for r in merged.to_dict("records"):
+        unit = r["unit_preview"] if isinstance(r["unit_preview"], str) else r["unit_now"]
+        where = f"{r['item']} {r['lot']}, step {r['step']}"
         if r["_merge"] == "left_only":
-            status, message = "missing", "previewed but not written now"
+            status, position = "missing", r["position_preview"]
+            message = (f"{where}: {_number(r['quantity_preview'])} {unit} previewed, "
+                       "not written now")
         elif r["_merge"] == "right_only":
-            status, message = "extra", "written now but not in the preview"
+            status, position = "extra", r["position_now"]
+            message = (f"{where}: {_number(r['quantity_now'])} {unit} written now, "
+                       "not in the preview")
         else:
-            same = (r["lot_preview"] == r["lot_now"] and r["item_preview"] == r["item_now"]
-                    and abs(r["quantity_preview"] - r["quantity_now"]) <= TOLERANCE
-                    and _same_cost(r["cost_preview"], r["cost_now"]))
-            if same:
+            if (abs(r["quantity_preview"] - r["quantity_now"]) <= TOLERANCE
+                    and _same_cost(r["cost_preview"], r["cost_now"])):
                 continue
-            status, message = "changed", "lot, quantity or cost differs"
+            status, position = "changed", r["position_preview"]
+            message = (f"{where}: {_number(r['quantity_preview'])} {unit} previewed, "
+                       f"{_number(r['quantity_now'])} {unit} now")
         rows.append({
-            "step": r["step"], "position": r["position"], "status": status,
-            "item": r.get("item_preview") if isinstance(r.get("item_preview"), str)
-            else r.get("item_now"),
-            "lot": r.get("lot_preview") if isinstance(r.get("lot_preview"), str)
-            else r.get("lot_now"),
+            "step": r["step"], "position": position, "status": status, "item": r["item"],
+            "lot": r["lot"], "unit": unit,
             "quantity_preview": r.get("quantity_preview"), "quantity_now": r.get("quantity_now"),
             "cost_preview": r.get("cost_preview"), "cost_now": r.get("cost_now"),
             "message": message,
         })
-    return validate(pd.DataFrame(rows), frames.PLAN_DIFF)
+    rows.sort(key=lambda d: (d["step"], d["position"], d["status"]))
+    return _diff_frame(rows)
 
 
 def _same_cost(a: Any, b: Any) -> bool:

@@ -250,3 +250,7 @@ def q(value: Decimal) -> Decimal:
 def money(value: Decimal) -> Decimal:
     """Round an amount of money (or a cost per unit) to the places the database keeps."""
     return value.quantize(Decimal(1).scaleb(-COST_PLACES))
+
+
+#: the sign money is shown with in notebook panels
+CURRENCY = "$"

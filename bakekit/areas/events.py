@@ -278,10 +278,11 @@ class Events(Area):
     # -- reads --------------------------------------------------------------------------------
     @read_operation
     def events(self) -> pd.DataFrame:
-        """Every event, by date: how many recipients and packages it has.
+        """Every event, by date: how many recipients and packages it has. ``event`` is its
+        name (``item`` too, as in every frame, for code that reads the name there).
 
-        >>> ws.events.events()[["item", "date", "recipients"]]
-                    item       date  recipients
+        >>> ws.events.events()[["event", "date", "recipients"]]
+                   event       date  recipients
         0  Holidays 2025 2025-12-20           6
         """
         ev, a = table("events"), table("assignments")
@@ -290,7 +291,8 @@ class Events(Area):
                             func.sum(a.c.quantity).label("packages"))
                      .group_by(a.c.event_id).subquery())
         stmt = (
-            select(ev.c.id.label("event_id"), ev.c.name.label("item"), ev.c.date, ev.c.notes,
+            select(ev.c.id.label("event_id"), ev.c.name.label("event"),
+                   ev.c.name.label("item"), ev.c.date, ev.c.notes,
                    func.coalesce(per_event.c.recipients, 0).label("recipients"),
                    cast(func.coalesce(per_event.c.packages, 0), Float).label("packages"))
             .select_from(ev.outerjoin(per_event, per_event.c.event_id == ev.c.id))
