@@ -257,8 +257,10 @@ class _Reader:
         if tag == "__document__" and special and (self.area, self.method) in \
                 DOCUMENT_PARAMETERS:
             return self.document(inner, field)
-        raise self.refuse(f"{tag!r} is not a value a plan records here", field=field,
-                          value=value)
+        raise self.refuse(f"{tag!r}: not a recorded value here (a plan records numbers, text, "
+                          "true/false, null, lists, and __decimal__, __date__, __datetime__, "
+                          "__frame__, __reconciliation__; a file or a document only where "
+                          "the operation reads one)", field=field, value=value)
 
     def decimal(self, inner: Any, field: str) -> Decimal:
         if not isinstance(inner, str) or len(inner) > 100:
@@ -667,7 +669,7 @@ class Plan:
     >>> ws.plan.apply()  # doctest: +SKIP
     """
 
-    def __init__(self, bakery: Bakery, operations: list[RecordedOperation],
+    def __init__(self, bakery: Bakery | None, operations: list[RecordedOperation],
                  changes: list[dict[str, Any]], summary: list[dict[str, Any]], *,
                  plan_id: str | None = None, database_id: str | None = None,
                  database_label: str | None = None, made_at: str | None = None):
@@ -683,9 +685,12 @@ class Plan:
         #: this plan's own id: the database records it when it applies the plan
         self.plan_id: str = plan_id or str(uuid.uuid4())
         #: the identity and label (URL, password masked) of the database it was made on
-        self.database_id: str = database_id if database_id is not None else bakery.database_id
+        if bakery is None and (database_id is None or database_label is None):
+            raise BakekitError("a new plan needs the bakery it is made on")
+        self.database_id: str = (database_id if database_id is not None
+                                 else bakery.database_id)  # type: ignore[union-attr]
         self.database_label: str = (database_label if database_label is not None
-                                    else bakery.database_label)
+                                    else bakery.database_label)  # type: ignore[union-attr]
         #: when the plan was made (UTC, ISO text)
         self.made_at: str = made_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -749,9 +754,16 @@ class Plan:
         >>> plan.applied_at() is None  # doctest: +SKIP
         True
         """
-        if self.bakery.database_id != self.database_id:
+        bakery = self._bound()
+        if bakery.database_id != self.database_id:
             return None
-        return _applied_at(self.bakery, self.plan_id)
+        return _applied_at(bakery, self.plan_id)
+
+    def _bound(self) -> Bakery:
+        if self.bakery is None:
+            raise BakekitError("this plan was read without a bakery; read it with "
+                               "Plan.from_json(text, bakery) to apply it")
+        return self.bakery
 
     # -- apply ------------------------------------------------------------------------------
     def apply(self) -> pd.DataFrame:
@@ -770,12 +782,13 @@ class Plan:
         calls = [_check_operation(i, {"area": op.area, "method": op.method, "args": op.args,
                                       "kwargs": op.kwargs})
                  for i, op in enumerate(self._operations, start=1)]
-        if self.bakery.read_only:
+        bakery = self._bound()
+        if bakery.read_only:
             raise ReadOnlyError(f"plan {self.plan_id}: this bakery was opened read_only=True; "
                                 "open it with bakekit.open(url) to apply a plan")
         _check_files(calls)
-        with self.bakery.session() as ws:
-            self._claim(ws)
+        with bakery.session() as ws:
+            self._claim(ws, bakery)
             step = 0
             try:
                 for step, (op, fn, args, kwargs) in enumerate(calls, start=1):  # noqa: B007
@@ -799,7 +812,7 @@ class Plan:
         self.applied = True
         return build(replay, frames.PLAN_CHANGES)
 
-    def _claim(self, ws: Workspace) -> None:
+    def _claim(self, ws: Workspace, bakery: Bakery) -> None:
         """In the apply's own transaction: the database must be the plan's, and must not have
         applied it; then record it as applied (committed with the replay, or not at all)."""
         from bakekit.bakery import read_identity
@@ -809,14 +822,14 @@ class Plan:
             raise WrongDatabaseError(
                 f"plan {self.plan_id} was made on database {self.database_id} "
                 f"({self.database_label}), not on this one, {here} "
-                f"({self.bakery.database_label}); make the plan again on this database. "
+                f"({bakery.database_label}); make the plan again on this database. "
                 "Nothing was written", plan_database=(self.database_id, self.database_label),
-                database=(str(here), self.bakery.database_label))
+                database=(str(here), bakery.database_label))
         t = table(AppliedPlan.__tablename__)
         when = ws.scalar(select(t.c.applied_at).where(t.c.plan_id == self.plan_id))
         if when is not None:
             self.applied = True
-            raise _already_applied(self, when)
+            raise _already_applied(self, bakery, when)
         try:
             ws.execute(insert(t).values(plan_id=self.plan_id, applied_at=utcnow(),
                                         operations=len(self._operations),
@@ -824,7 +837,7 @@ class Plan:
         except IntegrityError:  # applied at the same moment by another process
             ws.rollback()
             self.applied = True
-            raise _already_applied(self, _applied_at(self.bakery, self.plan_id)) from None
+            raise _already_applied(self, bakery, _applied_at(bakery, self.plan_id)) from None
         except DBAPIError as exc:
             raise DatabaseError(f"recording plan {self.plan_id} as applied", exc) from exc
 
@@ -853,8 +866,9 @@ class Plan:
         return json.dumps(document, indent=2)
 
     @classmethod
-    def from_json(cls, text: str | bytes, bakery: Bakery) -> Plan:
-        """A plan saved with ``to_json``, bound to a bakery to apply it to.
+    def from_json(cls, text: str | bytes, bakery: Bakery | None) -> Plan:
+        """A plan saved with ``to_json``, bound to a bakery to apply it to (None: to read
+        and show it only).
 
         Everything is checked as it is read, before anything can run: the digest (a file
         edited after it was saved is refused), and every operation (only bakekit's write
@@ -994,12 +1008,12 @@ def _applied_at(bakery: Bakery, plan_id: str) -> dt.datetime | None:
     return when  # type: ignore[no-any-return]
 
 
-def _already_applied(plan: Plan, when: Any) -> PlanAlreadyAppliedError:
+def _already_applied(plan: Plan, bakery: Bakery, when: Any) -> PlanAlreadyAppliedError:
     shown = when.isoformat(sep=" ", timespec="seconds") if isinstance(
         when, dt.datetime) else str(when)
     return PlanAlreadyAppliedError(
         f"plan {plan.plan_id} was already applied to this database "
-        f"({plan.bakery.database_label}) at {shown} UTC; a plan applies once. Nothing "
+        f"({bakery.database_label}) at {shown} UTC; a plan applies once. Nothing "
         "was written", plan_id=plan.plan_id, applied_at=when)
 
 
