@@ -464,6 +464,23 @@ def _check_operation(index: int, raw: Any) -> tuple[RecordedOperation, Callable[
         name = names[i] if i < len(names) else f"args[{i}]"
         decoded_args.append(reader.value(v, name, special=name == special))
     decoded_kwargs = {k: reader.value(v, k, special=k == special) for k, v in kwargs.items()}
+    if special is not None:  # what the operation reads: only as recorded, never a bare path
+        given = dict(zip(names, decoded_args, strict=False)) | decoded_kwargs
+        source = given.get(special)
+        kinds = (PlanFileArgument, dict) if (area, method) in DOCUMENT_PARAMETERS else (
+            (PlanFileArgument, pd.DataFrame) if method == "import_history"
+            else (PlanFileArgument,))
+        if not isinstance(source, kinds):
+            raise reader.refuse("what the operation reads must be a file recorded with its "
+                                "sha256 (a plan made by a what-if records it), not a bare "
+                                "path or another value", field=special,
+                                value=source if not isinstance(source, pd.DataFrame)
+                                else "a table")
+    if (area, method) == ("io", "apply_reconciliation"):
+        given = dict(zip(names, decoded_args, strict=False)) | decoded_kwargs
+        if not isinstance(given.get("reconciliation"), Reconciliation):
+            raise reader.refuse("must be a recorded reconciliation (__reconciliation__)",
+                                field="reconciliation", value=given.get("reconciliation"))
     return RecordedOperation(area, method, args, kwargs), fn, decoded_args, decoded_kwargs
 
 
@@ -557,8 +574,9 @@ def _check_rows(rows: Any, fields: dict[str, type], name: str) -> list[dict[str,
             else:
                 ok = isinstance(v, str) and len(v) <= MAX_TEXT
             if not ok:
-                raise InvalidPlanError(f"plan {name} row {n}: {key} is not a "
-                                       f"{kind.__name__} (got {v!r}); the plan was refused, "
+                what = {float: "number", int: "whole number", str: "text"}[kind]
+                raise InvalidPlanError(f"plan {name} row {n}: {key} is not {what} "
+                                       f"(got {v!r}); the plan was refused, "
                                        "nothing was written", field=f"{name}.{key}", value=v)
     return rows
 
@@ -905,28 +923,28 @@ def _read_document(text: str | bytes) -> dict[str, Any]:
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise InvalidPlanError(f"plan file is not UTF-8 text ({exc.reason} at byte "
+            raise InvalidPlanError(f"plan file: not UTF-8 text ({exc.reason} at byte "
                                    f"{exc.start})", field="file", value="bytes") from None
     if not isinstance(text, str):
         raise InvalidPlanError(f"a plan is JSON text, not {type(text).__name__}",
                                field="file", value=type(text).__name__)
     if len(text) > MAX_PLAN_CHARS:
-        raise InvalidPlanError(f"plan file is larger than {MAX_PLAN_CHARS:,} characters",
+        raise InvalidPlanError(f"plan file: larger than {MAX_PLAN_CHARS:,} characters",
                                field="file", value=f"{len(text):,} characters")
     try:
         document = json.loads(text)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, huge integers, nesting
-        raise InvalidPlanError(f"plan JSON is not valid: {exc}", field="file",
+        raise InvalidPlanError(f"plan file: not valid JSON ({exc})", field="file",
                                value=text[:40]) from None
     if not isinstance(document, dict) or document.get("format") != "bakekit-plan":
-        raise InvalidPlanError("not a bakekit plan (format must be 'bakekit-plan')",
+        raise InvalidPlanError("plan file: not a bakekit plan (format must be 'bakekit-plan')",
                                field="format", value=None if not isinstance(document, dict)
                                else document.get("format"))
     version = document.get("version")
     if version != FORMAT_VERSION:
         hint = (" (a version 1 plan names no database and has no id; make the plan again)"
                 if version == 1 else "")
-        raise InvalidPlanError(f"plan version {version!r} is not supported (this bakekit "
+        raise InvalidPlanError(f"plan file: version {version!r} is not supported (this bakekit "
                                f"reads version {FORMAT_VERSION}){hint}", field="version",
                                value=version)
     missing = sorted(_DOCUMENT_KEYS - set(document))

@@ -178,6 +178,12 @@ BAD_ARGUMENTS = [
     ("huge integer", _op("inventory", "adjust", 10**40, 1, "lb", reason="x"), "10**30"),
     ("args not a list", {"area": "inventory", "method": "adjust", "args": "1, 2",
                          "kwargs": {}}, "args must be a list"),
+    ("bare path to load", _op("io", "load", "/etc/passwd"), "recorded with its sha256"),
+    ("bare path to import", _op("io", "import_bake_tracker", path="/home/me/secret.json"),
+     "recorded with its sha256"),
+    ("no path at all", _op("io", "import_history", None), "recorded with its sha256"),
+    ("reconciliation that is not one", _op("io", "apply_reconciliation", None),
+     "must be a recorded reconciliation"),
     ("reconciliation of unknown kind", _op("io", "apply_reconciliation", {
         "__reconciliation__": {"kind": "wishes", "frame": {"__frame__": {
             "columns": [], "data": []}}}}), "kind must be one of"),
@@ -229,6 +235,27 @@ def test_a_tampered_reconciliation_review_is_refused(bakery):
     Plan.from_json(plan.to_json(), bakery).apply()  # the review as made applies
     with bakery.session() as ws:
         assert ws.catalog.products().set_index("item")["price"].notna().sum() == 2
+
+
+def test_a_review_naming_what_is_not_there_fails_the_replay_cleanly(stocked):
+    """A purchases review (re-sealed by hand) naming an unknown product or supplier: the
+    replay raises NotFoundError, the plan is refused as stale, nothing is written."""
+    review = pd.DataFrame([{"product": "flour-5lb", "packages": 1, "unit_cost": 3,
+                            "purchased_on": "2025-05-01"}])
+    with stocked.what_if() as ws:
+        ws.io.reconcile(review, kind="purchases").apply()
+    text = ws.plan.to_json()
+    before = snapshot(stocked)
+    for column, value in (("product", "unobtainium-1lb"), ("supplier", "Nobody Inc")):
+        document = json.loads(text)
+        document["plan_id"] = str(uuid.uuid4())
+        frame = document["operations"][0]["args"][0]["__reconciliation__"]["frame"][
+            "__frame__"]
+        frame["data"][0][frame["columns"].index(column)] = value
+        with pytest.raises(StalePlanError, match=value):
+            Plan.from_json(_reseal(json.dumps(document)), stocked).apply()
+    assert snapshot(stocked) == before
+    Plan.from_json(text, stocked).apply()
 
 
 # -- the database a plan was made on ----------------------------------------------------------
