@@ -36,6 +36,8 @@ FILES: dict[str, tuple[str | None, str]] = {
     "bt_negative_package_quantity.json": ("package_unit_quantity", "-5"),
     "bt_negative_recipe_quantity.json": ("quantity", "-2"),
     "bt_not_an_object.json": ("json", "list"),
+    "bt_not_utf8.json": ("json", "bt_not_utf8.json"),
+    "bt_huge_integer.json": ("json", "bt_huge_integer.json"),
     "bt_row_not_an_object.json": ("ingredients", "flour"),
     "bt_section_not_a_list.json": ("ingredients", "str"),
     "bt_truncated.json": ("json", "display_na"),

@@ -542,3 +542,10 @@ def test_a_plan_read_without_a_bakery_can_be_shown_not_applied(stocked):
     assert plan.describe()[0].startswith("inventory.purchase")
     with pytest.raises(BakekitError, match="without a bakery"):
         plan.apply()
+
+
+@pytest.mark.parametrize("where", ["missing folder", "a folder"])
+def test_export_to_a_path_it_cannot_write_is_a_clear_error(stocked, tmp_path, where):
+    target = tmp_path / "nope" / "x.json" if where == "missing folder" else tmp_path
+    with stocked.session() as ws, pytest.raises(BakekitError, match="export: cannot write"):
+        ws.io.export(target)

@@ -114,8 +114,12 @@ def export(ws: Workspace, path: str | Path) -> dict[str, int]:
     document = {"format": FORMAT, "version": FORMAT_VERSION,
                 "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "tables": tables}
-    Path(path).write_text(json.dumps(document, indent=1, ensure_ascii=False, sort_keys=False)
-                          + "\n", encoding="utf-8")
+    try:
+        Path(path).write_text(json.dumps(document, indent=1, ensure_ascii=False,
+                                         sort_keys=False) + "\n", encoding="utf-8")
+    except OSError as exc:  # a missing folder, a folder, no permission, a full disk
+        raise ValidationError(f"export: cannot write {str(path)!r}: {exc.strerror or exc}",
+                              field="path", value=str(path)) from exc
     return {name: len(rows) for name, rows in tables.items()}
 
 
