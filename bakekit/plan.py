@@ -189,8 +189,10 @@ def _areas() -> list[str]:
 class _Reader:
     """Decodes the arguments of one operation, refusing anything a plan does not record."""
 
-    def __init__(self, index: int, area: str, method: str):
+    def __init__(self, index: int, area: str, method: str, *, limits: bool = True):
         self.index, self.area, self.method = index, area, method
+        #: the size bounds apply to plans read from a file, not to a what-if's own record
+        self.limits = limits
         self.values = 0
 
     def refuse(self, what: str, *, field: str, value: Any) -> InvalidPlanError:
@@ -204,11 +206,13 @@ class _Reader:
 
     def count(self, n: int, field: str) -> None:
         self.values += n
-        if self.values > MAX_VALUES:
+        if self.limits and self.values > MAX_VALUES:
             raise self.refuse(f"the arguments hold more than {MAX_VALUES:,} values",
                               field=field, value=f"{self.values:,} values")
 
     def scalar(self, value: Any, field: str) -> Any:
+        if not self.limits:
+            return value
         if isinstance(value, str) and len(value) > MAX_TEXT:
             raise self.refuse(f"text longer than {MAX_TEXT:,} characters", field=field,
                               value=value)
@@ -223,7 +227,7 @@ class _Reader:
         if isinstance(value, _SCALARS):
             return self.scalar(value, field)
         if isinstance(value, list):
-            if depth >= MAX_DEPTH:
+            if self.limits and depth >= MAX_DEPTH:
                 raise self.refuse(f"lists nested deeper than {MAX_DEPTH}", field=field,
                                   value="[...]")
             self.count(len(value), field)
@@ -408,8 +412,9 @@ _CELL_CHECKS: dict[str, Callable[[Any], bool]] = {
 }
 
 
-def _check_operation(index: int, raw: Any) -> tuple[RecordedOperation, Callable[..., Any],
-                                                    list[Any], dict[str, Any]]:
+def _check_operation(index: int, raw: Any, *, limits: bool = True
+                     ) -> tuple[RecordedOperation, Callable[..., Any], list[Any],
+                                dict[str, Any]]:
     """One operation of a plan, checked: a registered write operation whose arguments are
     values a plan records and bind to its signature. Returns the operation (as recorded),
     the write method, and the decoded arguments."""
@@ -436,12 +441,12 @@ def _check_operation(index: int, raw: Any) -> tuple[RecordedOperation, Callable[
         raise InvalidPlanError(f"plan operation {index} (area {area!r}, method {method!r}): "
                                f"{why}; the plan was refused, nothing was written",
                                operation=index, field="method", value=f"{area}.{method}")
-    reader = _Reader(index, area, method)
-    if not isinstance(args, list) or len(args) > MAX_POSITIONAL:
+    reader = _Reader(index, area, method, limits=limits)
+    if not isinstance(args, list) or (limits and len(args) > MAX_POSITIONAL):
         raise reader.refuse(f"args must be a list of at most {MAX_POSITIONAL} values",
                             field="args", value=f"{len(args):,} values"
                             if isinstance(args, list) else args)
-    if not isinstance(kwargs, dict) or len(kwargs) > MAX_KEYWORDS:
+    if not isinstance(kwargs, dict) or (limits and len(kwargs) > MAX_KEYWORDS):
         raise reader.refuse(f"kwargs must be an object of at most {MAX_KEYWORDS} values",
                             field="kwargs", value=f"{len(kwargs):,} values"
                             if isinstance(kwargs, dict) else kwargs)
@@ -690,11 +695,15 @@ class Plan:
     def __init__(self, bakery: Bakery | None, operations: list[RecordedOperation],
                  changes: list[dict[str, Any]], summary: list[dict[str, Any]], *,
                  plan_id: str | None = None, database_id: str | None = None,
-                 database_label: str | None = None, made_at: str | None = None):
+                 database_label: str | None = None, made_at: str | None = None,
+                 limits: bool = True, _checked: bool = False):
         self.bakery = bakery
-        for index, op in enumerate(operations, start=1):  # every operation is checked
-            _check_operation(index, {"area": op.area, "method": op.method, "args": op.args,
-                                     "kwargs": op.kwargs})
+        #: size bounds on arguments (True for plans read from files; a what-if's own
+        #: record is checked for what it calls and holds, without them)
+        self._limits = limits
+        if not _checked:
+            for index, op in enumerate(operations, start=1):  # every operation is checked
+                _check_operation(index, _raw(op), limits=limits)
         self._operations = operations
         self._change_rows = changes
         self._summary_rows = summary
@@ -719,7 +728,7 @@ class Plan:
         recorded = [_record(op) for op in ws._operations]
         changes = _ledger_rows(ws, ws._operations)
         return cls(ws.bakery, recorded, changes,
-                   _summary_rows(changes, _stock_after(ws, changes)))
+                   _summary_rows(changes, _stock_after(ws, changes)), limits=False)
 
     @property
     def changes(self) -> pd.DataFrame:
@@ -797,8 +806,7 @@ class Plan:
         if self.applied:
             raise PlanAlreadyAppliedError(f"plan {self.plan_id} has already been applied",
                                           plan_id=self.plan_id)
-        calls = [_check_operation(i, {"area": op.area, "method": op.method, "args": op.args,
-                                      "kwargs": op.kwargs})
+        calls = [_check_operation(i, _raw(op), limits=self._limits)
                  for i, op in enumerate(self._operations, start=1)]
         bakery = self._bound()
         if bakery.read_only:
@@ -908,7 +916,7 @@ class Plan:
         database = document["database"]
         plan = cls(bakery, checked, changes, summary, plan_id=document["plan_id"],
                    database_id=database["id"], database_label=database["label"],
-                   made_at=document["made_at"])
+                   made_at=document["made_at"], _checked=True)
         plan.applied = document["applied"]
         return plan
 
@@ -985,6 +993,10 @@ def _is_uuid(value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _raw(op: RecordedOperation) -> dict[str, Any]:
+    return {"area": op.area, "method": op.method, "args": op.args, "kwargs": op.kwargs}
 
 
 def _replayed(value: Any) -> Any:

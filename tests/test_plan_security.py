@@ -549,3 +549,34 @@ def test_export_to_a_path_it_cannot_write_is_a_clear_error(stocked, tmp_path, wh
     target = tmp_path / "nope" / "x.json" if where == "missing folder" else tmp_path
     with stocked.session() as ws, pytest.raises(BakekitError, match="export: cannot write"):
         ws.io.export(target)
+
+
+def test_a_what_if_of_an_import_by_value_round_trips_and_applies(bakery):
+    """A bake-tracker export given as a dict is recorded as a JSON document; a history
+    frame as a frame; both are read back and applied."""
+    with bakery.what_if() as ws:
+        ws.io.import_bake_tracker(small_file())
+    text = ws.plan.to_json()
+    assert '"__document__"' in text
+    Plan.from_json(text, bakery).apply()
+    with bakery.what_if() as ws:
+        ws.io.import_history(pd.DataFrame([{"item": "cookie", "quantity": 24,
+                                            "produced_at": "2025-01-01T10:00:00"}]))
+    plan = ws.plan
+    assert "<table of 1 row(s): item, quantity, produced_at>" in plan.describe()[0]
+    with bakery.session() as ws:
+        runs = len(ws.production.history())
+    Plan.from_json(plan.to_json(), bakery).apply()
+    with bakery.session() as ws:
+        assert len(ws.production.history()) == runs + 1
+
+
+def test_size_bounds_apply_to_files_not_to_a_what_ifs_own_record(stocked, monkeypatch):
+    monkeypatch.setattr(plan_module, "MAX_VALUES", 10)
+    with stocked.what_if() as ws:
+        ws.recipes.add("big", "Big", ingredients=[("flour", 1, "cup")] * 1
+                       + [("sugar", 1, "cup"), ("butter", 1, "cup"), ("cocoa", 1, "tbsp")])
+    plan = ws.plan  # no refusal: the what-if's own calls
+    with pytest.raises(InvalidPlanError, match="more than 10 values"):
+        Plan.from_json(plan.to_json(), stocked)
+    plan.apply()
