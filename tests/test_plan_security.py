@@ -580,3 +580,38 @@ def test_size_bounds_apply_to_files_not_to_a_what_ifs_own_record(stocked, monkey
     with pytest.raises(InvalidPlanError, match="more than 10 values"):
         Plan.from_json(plan.to_json(), stocked)
     plan.apply()
+
+
+def test_two_processes_applying_one_plan_at_once_apply_it_once(stocked):
+    """Two appliers (own Bakery objects, own connections) race on one plan file: one
+    commits, the other gets PlanAlreadyAppliedError (the applied_plans key decides)."""
+    import threading
+
+    text = _what_if(stocked).to_json()
+    bakeries = [bakekit.open(stocked.url) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def run(b: bakekit.Bakery) -> None:
+        plan = Plan.from_json(text, b)
+        barrier.wait()
+        try:
+            plan.apply()
+            outcomes.append("applied")
+        except PlanAlreadyAppliedError:
+            outcomes.append("already")
+        except BakekitError as exc:  # pragma: no cover - shown if it happens
+            outcomes.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=run, args=(b,)) for b in bakeries]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        for b in bakeries:
+            b.dispose()
+    assert sorted(outcomes) == ["already", "applied"], outcomes
+    with stocked.session() as ws:
+        assert ws.inventory.lots("flour")["remaining"].sum() == pytest.approx(3.0)  # once, not twice
