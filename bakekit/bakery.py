@@ -30,11 +30,10 @@ class Bakery:
         self.url: str = resolve_url(url)
         self.read_only = read_only
         self.engine: Engine = create_bakery_engine(self.url, read_only=read_only)
-        self._database_id: str | None = None
         try:
             self.schema_revision = migrate(self.engine, read_only=read_only)
             if not read_only:
-                self._database_id = _ensure_identity(self.engine)
+                _ensure_identity(self.engine)
         except BaseException:
             self.engine.dispose()
             raise
@@ -49,16 +48,16 @@ class Bakery:
         >>> len(bakekit.open(":memory:").database_id)
         36
         """
-        if self._database_id is None:
-            try:
-                with self.engine.connect() as conn:
-                    self._database_id = read_identity(conn)
-            except DBAPIError as exc:
-                raise DatabaseError("reading the database identity", exc) from exc
-            if self._database_id is None:
-                raise BakekitError(f"the database {self.database_label} has no identity yet; "
-                                   "open it once for writing (bakekit.open(url))")
-        return self._database_id
+        try:
+            with self.engine.connect() as conn:
+                found = read_identity(conn)
+                conn.rollback()
+        except DBAPIError as exc:
+            raise DatabaseError("reading the database identity", exc) from exc
+        if found is None:
+            raise BakekitError(f"the database {self.database_label} has no identity yet; "
+                               "open it once for writing (bakekit.open(url))")
+        return found
 
     @property
     def database_label(self) -> str:

@@ -724,11 +724,15 @@ class Plan:
     @classmethod
     def from_workspace(cls, ws: Workspace) -> Plan:
         """Record a what-if's operations and their ledger rows (called as its block ends,
-        two statements; the frames are built when first looked at)."""
+        three statements; the frames are built when first looked at)."""
+        from bakekit.bakery import read_identity
+
         recorded = [_record(op) for op in ws._operations]
         changes = _ledger_rows(ws, ws._operations)
+        here = read_identity(ws.connection)  # the database as this workspace sees it
         return cls(ws.bakery, recorded, changes,
-                   _summary_rows(changes, _stock_after(ws, changes)), limits=False)
+                   _summary_rows(changes, _stock_after(ws, changes)), limits=False,
+                   database_id=here if here is not None else ws.bakery.database_id)
 
     @property
     def changes(self) -> pd.DataFrame:
