@@ -614,4 +614,4 @@ def test_two_processes_applying_one_plan_at_once_apply_it_once(stocked):
             b.dispose()
     assert sorted(outcomes) == ["already", "applied"], outcomes
     with stocked.session() as ws:
-        assert ws.inventory.lots("flour")["remaining"].sum() == pytest.approx(3.0)  # once, not twice
+        assert ws.inventory.lots("flour")["remaining"].sum() == pytest.approx(3.0)  # once
