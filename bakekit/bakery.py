@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bakekit.db.engine import create_bakery_engine, migrate, resolve_url
+from bakekit.db.models import metadata
+from bakekit.db.models.identity import BakeryIdentity
+from bakekit.errors import BakekitError, DatabaseError
 from bakekit.workspace import Workspace
 
 
@@ -26,9 +32,42 @@ class Bakery:
         self.engine: Engine = create_bakery_engine(self.url, read_only=read_only)
         try:
             self.schema_revision = migrate(self.engine, read_only=read_only)
+            if not read_only:
+                _ensure_identity(self.engine)
         except BaseException:
             self.engine.dispose()
             raise
+
+    @property
+    def database_id(self) -> str:
+        """This database's identity: a uuid it got once (when created, or when first
+        migrated to schema 0002), kept through migrations; a database made by ``io.load``
+        has its own, not its source's. Saved plans name it and apply only here.
+
+        >>> import bakekit
+        >>> len(bakekit.open(":memory:").database_id)
+        36
+        """
+        try:
+            with self.engine.connect() as conn:
+                found = read_identity(conn)
+                conn.rollback()
+        except DBAPIError as exc:
+            raise DatabaseError("reading the database identity", exc) from exc
+        if found is None:
+            raise BakekitError(f"the database {self.database_label} has no identity yet; "
+                               "open it once for writing (bakekit.open(url))")
+        return found
+
+    @property
+    def database_label(self) -> str:
+        """The database's URL with any password masked (for messages and plan files).
+
+        >>> import bakekit
+        >>> bakekit.open(":memory:").database_label.startswith("sqlite")
+        True
+        """
+        return mask_url(self.url)
 
     def session(self) -> Workspace:
         """A workspace whose writes persist only through ``ws.commit()``."""
@@ -45,6 +84,54 @@ class Bakery:
     def __repr__(self) -> str:
         mode = " read-only" if self.read_only else ""
         return f"<Bakery{mode} {self.engine.url.render_as_string(hide_password=True)}>"
+
+
+def mask_url(url: str) -> str:
+    """A database URL with its password masked (``***``), for printing.
+
+    >>> mask_url("postgresql+psycopg://me:s3cret@db.example/bakery")
+    'postgresql+psycopg://me:***@db.example/bakery'
+    """
+    try:
+        parsed = make_url(url)
+        return url if parsed.password is None else parsed.render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a URL: nothing to mask
+        return url
+
+
+def _identity_table() -> Table:
+    return metadata.tables[BakeryIdentity.__tablename__]
+
+
+def read_identity(conn: Connection) -> str | None:
+    """The database id stored in ``bakery_identity`` (None if the row is missing)."""
+    t = _identity_table()
+    value = conn.execute(select(t.c.database_id).where(t.c.id == 1)).scalar()
+    return None if value is None else str(value)
+
+
+def _ensure_identity(engine: Engine) -> str:
+    """The database's identity, giving it one if its row is missing (migration 0002 fills
+    it; an emptied table, e.g. after a TRUNCATE, gets a new one: plans made before then
+    no longer apply). One read when present."""
+    try:
+        with engine.connect() as conn:
+            found = read_identity(conn)
+            if found is not None:
+                conn.rollback()
+                return found
+            from sqlalchemy.dialects import postgresql, sqlite
+
+            dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+            t = _identity_table()
+            conn.execute(dialect.insert(t).values(id=1)
+                         .on_conflict_do_nothing(index_elements=["id"]))
+            found = read_identity(conn)
+            conn.commit()
+    except DBAPIError as exc:
+        raise DatabaseError("opening the database (its identity)", exc) from exc
+    assert found is not None
+    return found
 
 
 def open(url: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> Bakery:  # noqa: A001

@@ -9,7 +9,12 @@ import pandas as pd
 import typer
 
 import bakekit
-from bakekit.errors import BakekitError, StalePlanError
+from bakekit.errors import (
+    BakekitError,
+    PlanAlreadyAppliedError,
+    StalePlanError,
+    WrongDatabaseError,
+)
 
 app = typer.Typer(help="bakekit: inventory, FIFO costing, recipes and events for bakers.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -94,28 +99,98 @@ def demo(
         _fail(exc)
 
 
+def _read_plan_file(file: Path) -> str:
+    """A plan file's text, or a one-line error (exit 1) for a missing or unreadable file."""
+    try:
+        if file.is_dir():
+            raise BakekitError(f"plan file {str(file)!r} is a folder, not a file")
+        return file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BakekitError(f"plan file {str(file)!r} does not exist") from None
+    except UnicodeDecodeError as exc:
+        raise BakekitError(f"plan file {str(file)!r} is not UTF-8 text ({exc.reason} at byte "
+                           f"{exc.start})") from None
+    except OSError as exc:
+        raise BakekitError(f"plan file {str(file)!r} cannot be read: "
+                           f"{exc.strerror or exc}") from None
+
+
+def _existing_database(url: str | None) -> tuple[bakekit.Bakery | None, str]:
+    """The database named by --url or $BAKEKIT_URL, opened read-only, or None and why not
+    (never creates a database: a SQLite path that is not there is not opened)."""
+    import os
+
+    from bakekit.db.engine import resolve_url
+
+    given = url or os.environ.get("BAKEKIT_URL")
+    if not given:
+        return None, "not checked (give --url or set BAKEKIT_URL to look it up)"
+    resolved = resolve_url(given)
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(resolved)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not (
+            parsed.database.startswith("file:") or Path(parsed.database).exists()):
+        return None, f"not checked (no database at {parsed.database})"
+    try:
+        return bakekit.open(resolved, read_only=True), ""
+    except BakekitError as exc:
+        return None, f"not checked ({exc})"
+
+
 @plan_app.command("show")
 def plan_show(file: Path, url: UrlOption = None) -> None:
-    """Show a saved plan's operations and summary."""
+    """Show a saved plan: where it was made, what it will do, its summary, whether applied."""
     try:
-        plan = bakekit.Plan.from_json(file.read_text(), bakekit.open(url, read_only=True))
-        _show(plan.operations, "Operations")
+        text = _read_plan_file(file)
+        bakery, why_not = _existing_database(url)
+        plan = bakekit.Plan.from_json(text, bakery)
+        typer.secho(f"Plan {plan.plan_id}", bold=True)
+        typer.echo(f"  made {plan.made_at} on database {plan.database_label}")
+        typer.echo(f"  database id {plan.database_id}\n")
+        lines = plan.describe()
+        typer.secho(f"What it will do ({len(lines)} operation(s))", bold=True)
+        for n, line in enumerate(lines, start=1):
+            typer.echo(f"  {n}. {line}")
+        typer.echo()
         _show(plan.summary(), "Summary (as previewed)")
-        typer.echo("applied" if plan.applied else "not applied")
+        if bakery is None:
+            typer.echo(f"applied: {why_not}")
+        elif bakery.database_id != plan.database_id:
+            typer.echo(f"applied: not checked ({bakery.database_label}, id "
+                       f"{bakery.database_id}, is not the database the plan was made on)")
+        else:
+            when = plan.applied_at()
+            typer.echo(f"applied: yes, at {when:%Y-%m-%d %H:%M:%S} UTC to "
+                       f"{bakery.database_label}" if when is not None
+                       else f"applied: no (not yet applied to {bakery.database_label})")
     except BakekitError as exc:
         _fail(exc)
 
 
+#: exit codes of `bakekit apply` (1: any other error, e.g. an invalid plan file)
+EXIT_STALE, EXIT_ALREADY_APPLIED, EXIT_WRONG_DATABASE = 2, 3, 4
+
+
 @app.command("apply")
 def apply_plan(file: Path, url: UrlOption = None) -> None:
-    """Apply a saved plan; refused (with the differences) if the data moved since."""
+    """Apply a saved plan, once, on the database it was made on; refused (with the
+    differences) if the data moved since. Exit codes: 2 stale, 3 already applied,
+    4 another database, 1 any other error."""
     try:
-        plan = bakekit.Plan.from_json(file.read_text(), bakekit.open(url))
+        text = _read_plan_file(file)
+        plan = bakekit.Plan.from_json(text, bakekit.open(url))
         rows = plan.apply()
     except StalePlanError as exc:
         typer.secho(f"refused: {exc}", fg=typer.colors.RED, err=True)
         _show(exc.diff, "What moved")
-        raise typer.Exit(2) from None
+        raise typer.Exit(EXIT_STALE) from None
+    except PlanAlreadyAppliedError as exc:
+        typer.secho(f"refused: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(EXIT_ALREADY_APPLIED) from None
+    except WrongDatabaseError as exc:
+        typer.secho(f"refused: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(EXIT_WRONG_DATABASE) from None
     except BakekitError as exc:
         _fail(exc)
     typer.secho(f"applied: {len(rows)} ledger rows committed", fg=typer.colors.GREEN)

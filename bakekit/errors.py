@@ -102,7 +102,44 @@ class StalePlanError(BakekitError):
 
 
 class PlanAlreadyAppliedError(BakekitError):
-    """A plan applies once."""
+    """A plan applies once: the database remembers the plans it has applied (by the plan's
+    id), so a second apply is refused in any process, from any copy of the plan file.
+
+    ``plan_id`` and ``applied_at`` (a naive UTC datetime, None if only this object knows)
+    say which plan and when.
+    """
+
+    def __init__(self, message: str, *, plan_id: str | None = None,
+                 applied_at: Any = None):
+        self.plan_id = plan_id
+        self.applied_at = applied_at
+        super().__init__(message)
+
+
+class InvalidPlanError(ValidationError):
+    """A saved plan is refused as it is read: not a plan, edited after it was saved, an
+    operation that is not one of bakekit's write operations, or an argument that is not a
+    value a plan records. ``operation`` is the 1-based index of the operation at fault
+    (None for the file as a whole); ``field`` and ``value`` name what was wrong."""
+
+    def __init__(self, message: str, *, operation: int | None = None,
+                 field: str | None = None, value: Any = None):
+        self.operation = operation
+        super().__init__(message, field=field, value=value)
+
+
+class WrongDatabaseError(BakekitError):
+    """A plan was made on another database than the one it is applied to.
+
+    ``plan_database`` and ``database`` are ``(id, label)`` pairs: where the plan was made,
+    and the database it was applied to (labels are URLs with any password masked).
+    """
+
+    def __init__(self, message: str, *, plan_database: tuple[str, str],
+                 database: tuple[str, str]):
+        self.plan_database = plan_database
+        self.database = database
+        super().__init__(message)
 
 
 class SchemaVersionError(BakekitError):
@@ -131,6 +168,7 @@ __all__ = [
     "ImportValidationError",
     "InUseError",
     "InsufficientStockError",
+    "InvalidPlanError",
     "NotFoundError",
     "PlanAlreadyAppliedError",
     "ReadOnlyError",
@@ -140,4 +178,5 @@ __all__ = [
     "UnitConversionError",
     "ValidationError",
     "WorkspaceClosedError",
+    "WrongDatabaseError",
 ]

@@ -120,11 +120,18 @@ def read_file(path: str | Path, problems: Problems) -> dict[str, Any] | None:
     except OSError as exc:
         problems.add("file", None, "path", str(path), f"cannot be read: {exc}")
         return None
+    except UnicodeDecodeError as exc:
+        problems.add("file", None, "json", str(path), f"is not UTF-8 text ({exc.reason} at "
+                     f"byte {exc.start})")
+        return None
     try:
         data, twice = loads_checked(text)
     except json.JSONDecodeError as exc:
         problems.add("file", exc.lineno, "json", text[max(0, exc.pos - 20):exc.pos + 20],
                      f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        return None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        problems.add("file", None, "json", str(path), f"cannot be read as JSON: {exc}")
         return None
     except RecursionError:
         problems.add("file", None, "json", str(path), "is nested too deeply to read")

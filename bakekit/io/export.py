@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Boolean, Date, DateTime, Numeric, Table, bindparam, insert, select, update
 
-from bakekit.db.models import metadata
+from bakekit.db.models import LOCAL_TABLES, metadata
 from bakekit.errors import ValidationError
 from bakekit.io._sync import Problems, Tally, insert_ids, loads_checked, num
 from bakekit.results import ImportReport
@@ -35,6 +35,12 @@ NATURAL_KEYS = {
     "recipients": "name", "purchases": "uuid", "lots": "uuid", "movements": "uuid",
     "runs": "uuid",
 }
+
+
+def _data_tables() -> list[Table]:
+    """The tables an export holds: all but the database's own identity and its record of
+    applied plans, so a loaded database keeps its own identity."""
+    return [t for t in metadata.sorted_tables if t.name not in LOCAL_TABLES]
 
 
 def _fks(t: Table) -> dict[str, Table]:
@@ -81,7 +87,7 @@ def export(ws: Workspace, path: str | Path) -> dict[str, int]:
     """Write every table to ``path``; returns the row count per table."""
     keys: dict[str, dict[int, Any]] = {}
     tables: dict[str, list[dict[str, Any]]] = {}
-    for t in metadata.sorted_tables:
+    for t in _data_tables():
         rows = ws.execute(select(t)).all()
         fks = _fks(t)
         if t.name in NATURAL_KEYS:
@@ -108,8 +114,12 @@ def export(ws: Workspace, path: str | Path) -> dict[str, int]:
     document = {"format": FORMAT, "version": FORMAT_VERSION,
                 "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "tables": tables}
-    Path(path).write_text(json.dumps(document, indent=1, ensure_ascii=False, sort_keys=False)
-                          + "\n", encoding="utf-8")
+    try:
+        Path(path).write_text(json.dumps(document, indent=1, ensure_ascii=False,
+                                         sort_keys=False) + "\n", encoding="utf-8")
+    except OSError as exc:  # a missing folder, a folder, no permission, a full disk
+        raise ValidationError(f"export: cannot write {str(path)!r}: {exc.strerror or exc}",
+                              field="path", value=str(path)) from exc
     return {name: len(rows) for name, rows in tables.items()}
 
 
@@ -133,7 +143,7 @@ def load(ws: Workspace, path: str | Path) -> ImportReport:
         problems.add("file", None, "version", document.get("version"),
                      f"unsupported version (this bakekit reads {READS_VERSIONS})")
     problems.raise_if_any(f"load of {path}")
-    for t in metadata.sorted_tables:
+    for t in _data_tables():
         if ws.execute(select(t.c.id).limit(1)).first() is not None:
             raise ValidationError(f"load: the database is not empty (table {t.name} has rows);"
                                   " load into an empty database", field="database",
@@ -141,7 +151,7 @@ def load(ws: Workspace, path: str | Path) -> ImportReport:
     tally = Tally()
     ids: dict[str, dict[Any, int]] = {}
     data = document.get("tables", {})
-    for t in metadata.sorted_tables:
+    for t in _data_tables():
         rows = data.get(t.name, [])
         tally.add(t.name, "read", len(rows))
         if not rows:

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from bakekit import fifo, frames
 from bakekit.areas._common import table
 from bakekit.db.models.base import new_uuid, utcnow
-from bakekit.errors import ValidationError
+from bakekit.errors import NotFoundError, ValidationError
 from bakekit.io._sync import Checker, Problems, Tally, fill_lot_costs, insert_ids, num
 from bakekit.results import ImportReport, Reconciliation
 from bakekit.units import factor, money, normalize_unit, q
@@ -453,8 +453,12 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
     purchase_rows, lot_rows, totals = [], [], []
     latest: dict[int, tuple[dt.date, Decimal]] = {}
     for r in _bar(list(new.itertuples()), "purchases: writing"):
-        prod = products[r.product]
+        prod = products.get(r.product)
+        if prod is None:  # the product went away since the review (or a review from a file)
+            raise NotFoundError("product", r.product)
         supplier, location, notes = _given(r.supplier), _given(r.location), _given(r.notes)
+        if supplier is not None and supplier not in suppliers:
+            raise NotFoundError("supplier", supplier)
         packages = Decimal(str(r.packages))
         cost = None if _given(r.unit_cost) is None else Decimal(str(r.unit_cost))
         on = r.purchased_on if isinstance(r.purchased_on, dt.date) else \
@@ -614,9 +618,11 @@ def apply_counts(ws: Workspace, frame: pd.DataFrame, tally: Tally, reason: str) 
             prod = keys["products"][r.item]
             lots = by_prod.get(int(prod.id), [])
             ing = next(x for x in keys["ingredients"].values() if x.id == prod.ingredient_id)
-        else:
+        elif r.item in keys["ingredients"]:
             ing = keys["ingredients"][r.item]
             lots = by_ing.get(int(ing.id), [])
+        else:  # gone since the review (or a review from a file)
+            raise NotFoundError("ingredient or product", r.item)
         density = None if ing.g_per_ml is None else Decimal(ing.g_per_ml)
         _, changes, _ = plan_count(lots, Decimal(str(r.counted)), r.unit, density, ing.slug)
         for lot_id, left, lot_unit in changes:

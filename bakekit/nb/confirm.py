@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import io
 import threading
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +90,8 @@ def _names(plan: Plan, densities: dict[str, float] | None = None) -> dict[str, s
     per millilitre) go into ``densities`` if given."""
     names: dict[str, str] = {}
     try:
+        if plan.bakery is None:
+            return names
         with plan.bakery.session() as ws:
             ingredients = ws.catalog.ingredients()
             for r in ingredients[["item", "name", "g_per_ml"]].itertuples(index=False):
@@ -116,10 +119,10 @@ def describe_operations(plan: Plan, names: dict[str, str] | None = None) -> str:
     >>> describe_operations(ws.plan)
     '2 batches of chocolate chip cookies'
     """
-    return _describe(plan._operations, _names(plan) if names is None else names)
+    return _describe(plan.steps, _names(plan) if names is None else names)
 
 
-def _describe(operations: list[Any], names: dict[str, str]) -> str:
+def _describe(operations: Sequence[Any], names: dict[str, str]) -> str:
     parts = []
     for op in operations:
         args = list(op.args)
@@ -380,7 +383,7 @@ class ConfirmPanel(widgets.VBox):
                 lines.append(f"{name}: would now come from other stock than you previewed.")
         for r in diff[diff["status"] == "failed"].itertuples(index=False):
             step = int(r.step) if not pd.isna(r.step) else 0
-            ops = self.plan._operations
+            ops = self.plan.steps
             what = (_describe(ops[step - 1:step], self._names)
                     if 0 < step <= len(ops) else "a step")
             moved = self._moved_lines()
@@ -402,6 +405,8 @@ class ConfirmPanel(widgets.VBox):
     def _moved_lines(self) -> list[str]:
         """Touched items whose stock on hand differs from the preview's (one read; the
         replay that failed wrote nothing), in words."""
+        if self.plan.bakery is None:
+            return []
         try:
             with self.plan.bakery.session() as ws:
                 lots = ws.inventory.lots()
@@ -465,12 +470,7 @@ class ConfirmPanel(widgets.VBox):
 
 def _preview_again(plan: Plan) -> Plan:
     """Run a plan's operations again as a fresh what-if (nothing is written): a new plan."""
-    from bakekit.plan import _decode
-
-    with plan.bakery.what_if() as ws:
-        for op in plan._operations:
-            getattr(getattr(ws, op.area), op.method)(*_decode(op.args), **_decode(op.kwargs))
-    return ws.plan
+    return plan.preview_again()
 
 
 def confirm(plan: Plan) -> ConfirmPanel:
