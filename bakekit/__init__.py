@@ -16,6 +16,7 @@ from bakekit.errors import (
     ImportValidationError,
     InsufficientStockError,
     InUseError,
+    InvalidPlanError,
     NotFoundError,
     PlanAlreadyAppliedError,
     ReadOnlyError,
@@ -25,6 +26,7 @@ from bakekit.errors import (
     UnitConversionError,
     ValidationError,
     WorkspaceClosedError,
+    WrongDatabaseError,
 )
 from bakekit.plan import Plan
 from bakekit.results import Adjustment, Availability, Consumption, Receipt, Saved
@@ -59,11 +61,10 @@ def demo(path: str | None = None) -> Bakery:
 
 
 __all__ = [
-    "Adjustment", "Availability", "Bakery", "BakekitError", "ConcurrencyError", "Consumption",
-    "DatabaseError",
-    "DryRunError", "ImportValidationError", "InUseError", "InsufficientStockError",
-    "NotFoundError", "Plan", "PlanAlreadyAppliedError", "ReadOnlyError", "Receipt",
-    "RecipeCycleError",
-    "Saved", "SchemaVersionError", "StalePlanError", "UnitConversionError", "ValidationError",
-    "Workspace", "WorkspaceClosedError", "demo", "open",
+    "Adjustment", "Availability", "Bakery", "BakekitError", "ConcurrencyError",
+    "Consumption", "DatabaseError", "DryRunError", "ImportValidationError", "InUseError",
+    "InvalidPlanError", "InsufficientStockError", "NotFoundError", "Plan",
+    "PlanAlreadyAppliedError", "ReadOnlyError", "Receipt", "RecipeCycleError", "Saved",
+    "SchemaVersionError", "StalePlanError", "UnitConversionError", "ValidationError",
+    "Workspace", "WorkspaceClosedError", "WrongDatabaseError", "__version__", "demo", "open",
 ]
