@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import re
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from bakekit.areas._common import table
 from bakekit.areas.recipes import find_cycle
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.db.models.events import ASSIGNMENT_STATUSES
+from bakekit.errors import ValidationError
 from bakekit.io._sync import (
     Checker,
     Problems,
@@ -34,6 +36,7 @@ from bakekit.io._sync import (
     slugify,
     upsert,
 )
+from bakekit.io.external import external_key, remember, remembered
 from bakekit.results import ImportReport
 from bakekit.units import money, normalize_unit, q
 
@@ -46,7 +49,7 @@ SUPPORTED_MAJOR_VERSIONS = ("3", "4")
 KNOWN: dict[str, set[str]] = {
     "_file": {"version", "exported_at", "application", "transformed_at",
               "transformation_notes"},
-    "suppliers": {"name", "city", "state", "website", "notes", "id"},
+    "suppliers": {"name", "city", "state", "website", "notes", "id", "uuid"},
     "ingredients": {"slug", "display_name", "name", "category", "parent_slug",
                     "hierarchy_level", "density", "density_volume_value",
                     "density_volume_unit", "density_weight_value", "density_weight_unit",
@@ -55,16 +58,18 @@ KNOWN: dict[str, set[str]] = {
                   "is_packaging_material"},
     "products": {"ingredient_slug", "brand", "product_name", "package_unit",
                  "package_unit_quantity", "package_size", "preferred", "notes", "upc_code",
-                 "gtin", "preferred_supplier_id", "supplier", "price", "slug"},
+                 "gtin", "preferred_supplier_id", "supplier", "price", "slug", "id", "uuid",
+                 "ingredient_id"},
     "material_products": {"material", "material_slug", "display_name", "name", "brand",
                           "default_unit", "package_quantity", "supplier", "notes"},
     "purchases": {"ingredient_slug", "product_brand", "product_name", "package_unit",
                   "package_unit_quantity", "product_slug", "purchased_at", "purchase_date",
-                  "quantity_purchased", "unit_cost", "total_cost", "supplier", "notes",
-                  "location"},
+                  "quantity_purchased", "unit_cost", "unit_price", "total_cost", "supplier",
+                  "notes", "location", "uuid", "id", "product_id", "supplier_id"},
     "inventory_items": {"ingredient_slug", "product_brand", "product_name", "package_unit",
                         "package_unit_quantity", "product_slug", "quantity", "purchase_date",
-                        "location", "notes", "unit_cost"},
+                        "location", "notes", "unit_cost", "id", "uuid", "purchase_id",
+                        "product_id"},
     "recipes": {"name", "slug", "category", "notes", "source", "ingredients", "components",
                 "finished_units"},
     "recipe_ingredients": {"ingredient_slug", "quantity", "unit", "notes"},
@@ -145,10 +150,17 @@ def read_file(path: str | Path, problems: Problems) -> dict[str, Any] | None:
 class _Importer:
     """One import: parse every section, resolve references, then write table by table."""
 
-    def __init__(self, ws: Workspace, data: dict[str, Any], source: str):
+    def __init__(self, ws: Workspace, data: dict[str, Any], source: str, *,
+                 duplicates: str = "refuse", zero_price: str = "unknown"):
         self.ws = ws
         self.data = data
         self.source = source
+        self.duplicate_mode = duplicates
+        self.zero_price = zero_price
+        #: prices of 0 read as "not known yet", identical rows counted once, uncosted new lots
+        self.zero_prices = 0
+        self.identical = 0
+        self.uncosted_lots = 0
         self.problems = Problems()
         self.tally = Tally()
         self.unknown: dict[str, set[str]] = defaultdict(set)
@@ -185,8 +197,13 @@ class _Importer:
                 self.unknown["_file"].add(key)
         for name in SECTIONS:
             parser = getattr(self, f"_parse_{name}")
-            self.rows[name] = [r for r in (parser(i, rec) for i, rec in self.section(name))
-                               if r is not None]
+            rows = []
+            for i, rec in self.section(name):
+                r = parser(i, rec)
+                if r is not None:
+                    r["_raw"] = rec
+                    rows.append(r)
+            self.rows[name] = rows
 
     def _check(self, entity: str, row: int) -> Checker:
         return Checker(self.problems, entity, row)
@@ -195,7 +212,8 @@ class _Importer:
         c = self._check("suppliers", i)
         out = {"name": c.text(rec, "name", required=True), "city": c.text(rec, "city"),
                "state": c.text(rec, "state"), "website": c.text(rec, "website"),
-               "notes": c.text(rec, "notes"), "file_id": rec.get("id"), "_row": i}
+               "notes": c.text(rec, "notes"), "file_id": external_key(rec.get("id")),
+               "file_uuid": c.text(rec, "uuid"), "_row": i}
         return out if c.ok else None
 
     def _density(self, c: Checker, rec: dict) -> str | None:
@@ -243,7 +261,14 @@ class _Importer:
 
     def _parse_products(self, i: int, rec: dict) -> dict | None:
         c = self._check("products", i)
-        ingredient = c.text(rec, "ingredient_slug", required=True)
+        ingredient_id = external_key(rec.get("ingredient_id"))
+        ingredient = c.text(rec, "ingredient_slug", required=ingredient_id is None)
+        if ingredient is None and ingredient_id is not None:
+            ingredient = self._remembered_slug("ingredients", ingredient_id)
+            if ingredient is None:
+                c.fail("ingredient_id", ingredient_id,
+                       "names a bake-tracker ingredient not remembered from an earlier "
+                       "import: give ingredient_slug, or import the ingredients first")
         brand = c.text(rec, "brand")
         raw_name = c.text(rec, "product_name")
         qty = c.number(rec, "package_unit_quantity", required=True, positive=True)
@@ -260,8 +285,9 @@ class _Importer:
         return {"slug": slug, "ingredient": ingredient, "brand": brand, "raw_name": raw_name,
                 "name": name, "package_quantity": qty, "package_unit": unit,
                 "preferred": c.flag(rec, "preferred"), "upc": upc,
-                "notes": c.text(rec, "notes"), "supplier": supplier, "supplier_file_id": sid,
-                "_row": i}
+                "notes": c.text(rec, "notes"), "supplier": supplier,
+                "supplier_file_id": external_key(sid), "file_id": external_key(rec.get("id")),
+                "file_uuid": c.text(rec, "uuid"), "_row": i}
 
     def _parse_material_products(self, i: int, rec: dict) -> dict | None:
         c = self._check("material_products", i)
@@ -287,8 +313,10 @@ class _Importer:
                "brand": c.text(rec, "product_brand"), "raw_name": c.text(rec, "product_name"),
                "package_quantity": c.number(rec, "package_unit_quantity", positive=True),
                "package_unit": c.unit(rec, "package_unit", required=False)}
-        if ref["slug"] is None and ref["ingredient"] is None:
-            c.fail("ingredient_slug", None, "is missing (or give product_slug)")
+        ids = [k for k in ("product_id", "purchase_id") if external_key(rec.get(k))]
+        if ref["slug"] is None and ref["ingredient"] is None and not ids:
+            c.fail("ingredient_slug", None,
+                   "is missing (give ingredient_slug, product_slug or product_id)")
         return ref
 
     def _parse_purchases(self, i: int, rec: dict) -> dict | None:
@@ -296,11 +324,18 @@ class _Importer:
         ref = self._product_ref(c, rec)
         on = c.date(rec, "purchased_at", required=True, alternatives=("purchase_date",))
         packages = c.number(rec, "quantity_purchased", required=True, positive=True)
-        unit_cost = c.number(rec, "unit_cost", non_negative=True)
+        unit_cost = c.number(rec, "unit_cost", non_negative=True, alternatives=("unit_price",))
         total = c.number(rec, "total_cost", non_negative=True)
         if unit_cost is None and total is not None and packages:
             unit_cost = money(total / packages)
+        unit_cost = self._price(unit_cost)
+        uuid = c.text(rec, "uuid")
+        if uuid is not None and len(uuid) > 36:
+            c.fail("uuid", uuid, "is longer than a uuid (36 characters)")
         out = {"ref": ref, "purchased_on": on, "packages": packages, "unit_cost": unit_cost,
+               "uuid": uuid, "file_id": external_key(rec.get("id")),
+               "product_id": external_key(rec.get("product_id")),
+               "supplier_file_id": external_key(rec.get("supplier_id")),
                "supplier": c.text(rec, "supplier"), "notes": c.text(rec, "notes"),
                "location": c.text(rec, "location"), "_row": i}
         return out if c.ok else None
@@ -312,8 +347,19 @@ class _Importer:
                                                 non_negative=True),
                "acquired_on": c.date(rec, "purchase_date", required=True),
                "location": c.text(rec, "location"), "notes": c.text(rec, "notes"),
-               "unit_cost": c.number(rec, "unit_cost", non_negative=True), "_row": i}
+               "unit_cost": self._price(c.number(rec, "unit_cost", non_negative=True)),
+               "file_id": external_key(rec.get("id")), "file_uuid": c.text(rec, "uuid"),
+               "product_id": external_key(rec.get("product_id")),
+               "purchase_id": external_key(rec.get("purchase_id")), "_row": i}
         return out if c.ok else None
+
+    def _price(self, value: Decimal | None) -> Decimal | None:
+        """A price as the file means it: 0 is bake-tracker's "not known yet" unless
+        ``zero_price="zero"`` says it is a real zero."""
+        if value is not None and value == 0 and self.zero_price == "unknown":
+            self.zero_prices += 1
+            return None
+        return value
 
     def _parse_recipes(self, i: int, rec: dict) -> dict | None:
         c = self._check("recipes", i)
@@ -518,31 +564,83 @@ class _Importer:
             "recipients": existing(ws, "recipients", ["name"]),
             "events": existing(ws, "events", ["name"]),
         }
+        self.remembered = remembered(ws, ("ingredients", "products", "suppliers",
+                                          "purchases", "lots"))
+
+    def _remembered_slug(self, entity: str, external_id: str) -> str | None:
+        """The slug (or name) of a local row a remembered bake-tracker id names."""
+        if not hasattr(self, "remembered"):
+            self.remembered = remembered(self.ws, ("ingredients", "products", "suppliers",
+                                                   "purchases", "lots"))
+        local = self.remembered[entity].find(external_id)
+        if local is None:
+            return None
+        t = table(entity)
+        col = t.c.name if entity == "suppliers" else t.c.slug
+        found = self.ws.scalar(select(col).where(t.c.id == local))
+        return None if found is None else str(found)
 
     def _known(self, kind: str, file_keys: set[str]) -> set[str]:
         return set(self.db[kind]) | file_keys
 
     def duplicates(self) -> None:
-        """A slug (or name) given twice in one section is a problem, not a silent merge;
-        ingredients and materials share one slug space."""
+        """A slug (or name) given twice in one section (ingredients and materials share one
+        slug space): identical rows count once; differing rows are a problem naming both rows
+        and the fields that differ, unless ``duplicates="first"`` or ``"last"`` chooses."""
         for sections, field_name in _KEYED_SECTIONS:
-            first: dict[str, tuple[str, int]] = {}
-            for entity in sections:
-                for r in self.rows[entity]:
-                    key = r[field_name]
-                    if key in first:
-                        where, row = first[key]
-                        self.problems.add(entity, r["_row"], field_name, key,
-                                          f"duplicate of {where} row {row}: one "
-                                          f"{field_name} per row")
-                    else:
-                        first[key] = (entity, r["_row"])
+            self.same_key([(e, self.rows[e]) for e in sections],
+                          lambda r, f=field_name: r[f], field_name)
+        for entity in ("products", "material_products"):
+            self.same_key([(entity, self.rows[entity])], lambda r: r["slug"], "slug")
         seen: dict[str, int] = {}
         for fu in self.rows.get("_embedded_finished_units", []):
             if fu["slug"] in seen:
                 self.problems.add("recipes", fu["_row"], "finished_units.slug", fu["slug"],
                                   f"finished unit also listed by recipes row {seen[fu['slug']]}")
             seen.setdefault(fu["slug"], fu["_row"])
+
+    def same_key(self, groups: list[tuple[str, list[dict[str, Any]]]],
+                 key_of: Any, field_name: str) -> None:
+        """Drop rows of a key seen before (identical, or by the ``duplicates`` choice), or
+        record the conflict; the kept rows stay in place, in file order."""
+        first: dict[Any, tuple[str, dict[str, Any]]] = {}
+        dropped: set[int] = set()
+        for entity, rows in groups:
+            for r in rows:
+                key = key_of(r)
+                if key is None:
+                    continue
+                if key not in first:
+                    first[key] = (entity, r)
+                    continue
+                where, kept = first[key]
+                diff = _differing(kept.get("_raw", {}), r.get("_raw", {}))
+                rows_named = f"{where} row {kept['_row']} and {entity} row {r['_row']}"
+                if not diff:
+                    dropped.add(id(r))
+                    self.identical += 1
+                    self.tally.add(entity, "skipped")
+                    self.tally.reason(entity, "identical rows counted once")
+                elif self.duplicate_mode == "refuse":
+                    self.problems.add(entity, r["_row"], field_name, key,
+                                      f"duplicate of {where} row {kept['_row']}: one "
+                                      f"{field_name} per row; the rows differ in "
+                                      f"{', '.join(diff)} (duplicates='first' or 'last' "
+                                      "keeps one)")
+                elif self.duplicate_mode == "first":
+                    dropped.add(id(r))
+                    self.tally.add(entity, "skipped")
+                    self.tally.reason(entity, f"{field_name} {key!r} twice ({rows_named}): "
+                                              "first kept")
+                else:
+                    dropped.add(id(kept))
+                    first[key] = (entity, r)
+                    self.tally.add(where, "skipped")
+                    self.tally.reason(where, f"{field_name} {key!r} twice ({rows_named}): "
+                                             "last kept")
+        if dropped:
+            for _, rows in groups:
+                rows[:] = [r for r in rows if id(r) not in dropped]
 
     def cycles(self) -> None:
         """Refuse recipes whose components form a cycle (through the file's recipes and the
@@ -613,17 +711,14 @@ class _Importer:
                 "brand": row.brand, "raw_name": row.name,
                 "package_quantity": row.package_quantity, "package_unit": row.package_unit,
                 "preferred": row.preferred}
-        seen_slugs: dict[tuple[str, str], int] = {}
         for entity in ("products", "material_products"):
             for r in self.rows[entity]:
-                if (entity, r["slug"]) in seen_slugs:
-                    p.add(entity, r["_row"], "slug", r["slug"],
-                          f"duplicate of row {seen_slugs[(entity, r['slug'])]}")
-                seen_slugs[(entity, r["slug"])] = r["_row"]
                 self.candidates[r["slug"]] = r
+        self._resolve_ids()
         for entity in ("purchases", "inventory_items"):
             for r in self.rows[entity]:
                 r["product"] = self._match_product(entity, r)
+        self.same_key([("purchases", self.rows["purchases"])], _purchase_key, "purchase")
         purchases_by = defaultdict(list)
         for r in self.rows["purchases"]:
             if r["product"]:
@@ -757,8 +852,66 @@ class _Importer:
         r["recipe"] = recipe
         return units[0]
 
+    def _resolve_ids(self) -> None:
+        """bake-tracker's integer ids: against the file's rows first, then the ids earlier
+        imports remembered; rows that point at one another lend each other their natural
+        fields (an inventory item naming its purchase carries the product's package size)."""
+        p = self.problems
+        products_by_id = {r["file_id"]: r["slug"] for r in self.rows["products"]
+                          if r.get("file_id")}
+        local_products = {int(row.id): s for s, row in self.db["products"].items()}
+        self.file_purchases_by_id = {r["file_id"]: r for r in self.rows["purchases"]
+                                     if r.get("file_id")}
+        items_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in self.rows["inventory_items"]:
+            if r["purchase_id"] in self.file_purchases_by_id:
+                items_of[r["purchase_id"]].append(r)
+        for r in self.rows["inventory_items"]:
+            bought = self.file_purchases_by_id.get(r["purchase_id"])
+            if bought is not None:
+                _lend(bought["ref"], r["ref"])
+                r["product_id"] = r["product_id"] or bought["product_id"]
+        for r in self.rows["purchases"]:
+            for item in items_of.get(r["file_id"], []):
+                _lend(item["ref"], r["ref"])
+        for entity in ("purchases", "inventory_items"):
+            for r in self.rows[entity]:
+                pid = r["product_id"]
+                r["product_by_id"] = None
+                if pid is None:
+                    continue
+                if pid in products_by_id:
+                    r["product_by_id"] = products_by_id[pid]
+                else:
+                    local = self.remembered["products"].find(pid)
+                    r["product_by_id"] = local_products.get(local) if local else None
+        # suppliers named by id: the file's, then remembered ones
+        by_file_id = {r["file_id"]: r["name"] for r in self.rows["suppliers"] if r["file_id"]}
+        local_suppliers = {int(row.id): n for n, row in self.db["suppliers"].items()}
+        for entity in ("products", "purchases"):
+            for r in self.rows[entity]:
+                sid = r.get("supplier_file_id")
+                if sid is None or r.get("supplier"):
+                    continue
+                name = by_file_id.get(sid)
+                if name is None:
+                    local = self.remembered["suppliers"].find(sid)
+                    name = local_suppliers.get(local) if local else None
+                if name is None and entity == "products":
+                    self.tally.reason(entity, f"preferred_supplier_id {sid} unknown (not in "
+                                              "the file's suppliers nor remembered): left out")
+                elif name is None:
+                    field_name = "supplier_id"
+                    p.add(entity, r["_row"], field_name, sid,
+                          f"{field_name} {sid} is neither in this file's suppliers nor "
+                          "remembered from an earlier import: import the suppliers first "
+                          "(a full export or suppliers.json)")
+                r["supplier"] = name
+
     def _match_product(self, entity: str, r: dict) -> str | None:
         ref = r["ref"]
+        if r.get("product_by_id"):
+            return str(r["product_by_id"])
         if ref["slug"]:
             if ref["slug"] in self.candidates:
                 return str(ref["slug"])
@@ -789,10 +942,18 @@ class _Importer:
         if len(found) == 1:
             return str(found[0]["slug"])
         what = ", ".join(f"{k}={v}" for k, v in ref.items() if v is not None)
+        if r.get("product_id") and not found:
+            self.problems.add(entity, r["_row"], "product_id", r["product_id"],
+                              f"product_id {r['product_id']} is neither in this file's "
+                              "products nor remembered from an earlier import, and no product "
+                              f"matches its fields ({what or 'none given'}): import the "
+                              "products first (a full export, or reconcile a products view)")
+            return None
         self.problems.add(entity, r["_row"], "product", what,
                           "no product matches" if not found else
-                          f"{len(found)} products match; name the product (product_name, "
-                          "package size)")
+                          f"{len(found)} products match ("
+                          + ", ".join(sorted(str(f["slug"]) for f in found)[:5])
+                          + "); name the product (product_name, package size)")
         return None
 
     # -- writing --------------------------------------------------------------------------------
@@ -812,6 +973,9 @@ class _Importer:
         ids = upsert(self.ws, "suppliers", _dedupe(wanted, self.tally, "suppliers"),
                      self.db["suppliers"], self.tally, "suppliers")
         self.supplier_ids = {n: int(r.id) for n, r in self.db["suppliers"].items()} | ids
+        remember(self.ws, "suppliers", [(r["file_id"], r["file_uuid"],
+                                         self.supplier_ids[r["name"]])
+                                        for r in self.rows["suppliers"]])
         by_file_id = {r["file_id"]: r["name"] for r in self.rows["suppliers"]}
         implied = set()
         for entity in ("products", "material_products", "purchases"):
@@ -877,18 +1041,29 @@ class _Importer:
                    self.db["products"], self.tally, entity)
         self.db["products"] = existing(self.ws, "products", ["slug"])
         self.product_rows = self.db["products"]
+        remember(self.ws, "products", [
+            (r["file_id"], r["file_uuid"], int(self.db["products"][r["slug"]].id))
+            for r in self.rows["products"] if r.get("file_id") or r.get("file_uuid")])
 
     def _write_purchases_and_lots(self) -> None:
         ws = self.ws
         products = self.product_rows
-        current = existing(ws, "purchases",
-                           lambda r: (r.product_id, _day(r.purchased_on), num(r.packages)))
+        pt = table("purchases")
+        every = ws.execute(select(pt).order_by(pt.c.id)).all()
+        natural: dict[Any, Any] = {}
+        for row in every:
+            natural.setdefault((row.product_id, _day(row.purchased_on), num(row.packages)), row)
+        current = dict(natural)
+        current.update({("uuid", row.uuid): row for row in every})
         wanted = []
         for r in self.rows["purchases"]:
             prod = products[r["product"]]
-            key = (prod.id, r["purchased_on"], num(r["packages"]))
+            key: tuple[Any, ...] = (prod.id, r["purchased_on"], num(r["packages"]))
+            if r["uuid"] is not None:  # bake-tracker's own uuid: kept, and matched by
+                key = ("uuid", r["uuid"])
+            r["_key"] = key
             wanted.append((key, {
-                "uuid": current[key].uuid if key in current else new_uuid(),
+                "uuid": r["uuid"] or (current[key].uuid if key in current else new_uuid()),
                 "product_id": prod.id,
                 "supplier_id": self.supplier_ids.get(r["supplier"]) if r["supplier"]
                 else prod.supplier_id,
@@ -899,11 +1074,14 @@ class _Importer:
                      self.tally, "purchases",
                      compare=("supplier_id", "unit_cost", "location", "notes"))
         purchase_of: dict[tuple[int, Any], tuple[int, Decimal | None]] = {}
-        for key, row in current.items():
+        for key, row in natural.items():
             purchase_of.setdefault((key[0], key[1]), (int(row.id), row.unit_cost))
-        for (pid, on, _), values in wanted:
-            purchase_of[(pid, on)] = (ids[(pid, on, num(values["packages"]))],
-                                      values["unit_cost"])
+        for key, values in wanted:
+            purchase_of[(values["product_id"], values["purchased_on"])] = (
+                ids[key], values["unit_cost"])
+        remember(ws, "purchases", [(r["file_id"], r["uuid"], ids[r["_key"]])
+                                   for r in self.rows["purchases"]])
+        local_cost = {int(row.id): row.unit_cost for row in every}
         # lots from inventory items
         lots = table("lots")
         lot_rows = ws.execute(select(lots).where(lots.c.product_id.isnot(None))).all()
@@ -912,13 +1090,15 @@ class _Importer:
             by_key[(lot.product_id, _day(lot.acquired_on), num(lot.quantity),
                     lot.location)].append(lot)
         new_lots: list[dict[str, Any]] = []
+        new_items: list[dict[str, Any]] = []
+        lot_keys: list[tuple[Any, Any, int]] = []
         fills: list[tuple[int, Decimal]] = []
         for r in self.rows["inventory_items"]:
             prod = products[r["product"]]
             unit = normalize_unit(prod.package_unit)
             qty = q(r["quantity"])
-            purchase_id, package_cost = purchase_of.get((prod.id, r["acquired_on"]),
-                                                        (None, None))
+            purchase_id, package_cost = self._purchase_of_item(r, ids, local_cost, purchase_of,
+                                                               prod.id)
             if r["unit_cost"] is not None:
                 lot_cost = r["unit_cost"]
             elif package_cost is not None:
@@ -928,6 +1108,7 @@ class _Importer:
             lot_key = (prod.id, r["acquired_on"], num(qty), r["location"])
             if by_key.get(lot_key):
                 lot = by_key[lot_key].pop(0)
+                lot_keys.append((r["file_id"], r["file_uuid"], int(lot.id)))
                 if lot.unit_cost is None and lot_cost is not None:
                     fills.append((int(lot.id), lot_cost))
                     self.tally.add("inventory_items", "updated")
@@ -938,6 +1119,7 @@ class _Importer:
                 self.tally.add("inventory_items", "skipped")
                 self.tally.reason("inventory_items", "quantity 0: no lot")
                 continue
+            new_items.append(r)
             new_lots.append({
                 "uuid": new_uuid(), "kind": "ingredient", "ingredient_id": prod.ingredient_id,
                 "finished_unit_id": None, "finished_good_id": None, "product_id": prod.id,
@@ -945,9 +1127,12 @@ class _Importer:
                 "quantity": qty, "remaining": qty, "unit": unit, "unit_cost": lot_cost,
                 "location": r["location"], "created_at": utcnow()})
             if lot_cost is None:
+                self.uncosted_lots += 1
                 self.tally.reason("inventory_items", "no price known: uncosted lot")
         if new_lots:
             lot_ids = insert_ids(ws, lots, new_lots)
+            lot_keys += [(r["file_id"], r["file_uuid"], lot_id)
+                         for r, lot_id in zip(new_items, lot_ids, strict=True)]
             fifo.ledger(ws, [(lot_id, v["quantity"], None if v["unit_cost"] is None
                               else money(v["quantity"] * v["unit_cost"]))
                              for lot_id, v in zip(lot_ids, new_lots, strict=True)],
@@ -956,6 +1141,7 @@ class _Importer:
                 ws._note_created_lot(lot_id)
             self.tally.add("inventory_items", "created", len(new_lots))
         fill_lot_costs(ws, fills)
+        remember(ws, "lots", lot_keys)
         # purchases whose price arrived now: fill their uncosted lots too
         priced = [(pid, cost) for pid, cost in purchase_of.values() if cost is not None]
         if priced:
@@ -967,6 +1153,20 @@ class _Importer:
             fill_lot_costs(ws, [(int(x.id), money(Decimal(cost_of[x.purchase_id])
                                                   / pkg[int(x.product_id)]))
                                 for x in uncosted])
+
+    def _purchase_of_item(self, r: dict[str, Any], ids: dict[Any, int],
+                          local_cost: dict[int, Any], purchase_of: dict, product_id: int
+                          ) -> tuple[int | None, Any]:
+        """The purchase an inventory item came from: the one its ``purchase_id`` names (in
+        the file, else remembered), else a purchase of its product on its day."""
+        if r["purchase_id"] is not None:
+            bought = self.file_purchases_by_id.get(r["purchase_id"])
+            if bought is not None and bought.get("_key") in ids:
+                return ids[bought["_key"]], bought["unit_cost"]
+            local = self.remembered["purchases"].find(r["purchase_id"])
+            if local is not None and local in local_cost:
+                return local, local_cost[local]
+        return purchase_of.get((product_id, r["acquired_on"]), (None, None))
 
     def _write_recipes(self) -> None:
         ws = self.ws
@@ -1190,6 +1390,26 @@ def _existing_if(rows: list[dict[str, Any]], ws: Workspace, table_name: str,
     return existing(ws, table_name, key) if rows else {}
 
 
+def _lend(to: dict[str, Any], source: dict[str, Any]) -> None:
+    """Fill a product reference's missing natural fields from another row's reference."""
+    for k, v in source.items():
+        if to.get(k) is None and v is not None:
+            to[k] = v
+
+
+def _purchase_key(r: dict[str, Any]) -> Any:
+    """A file purchase's key: bake-tracker's uuid where given, else product, day, count."""
+    if r["uuid"] is not None:
+        return ("uuid", r["uuid"])
+    return None if r.get("product") is None else (r["product"], r["purchased_on"],
+                                                  num(r["packages"]))
+
+
+def _differing(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """The fields two raw rows disagree on (one having a field the other lacks counts)."""
+    return [k for k in dict.fromkeys([*a, *b]) if a.get(k) != b.get(k)]
+
+
 def _run_key(kind: str, fu: int | None, fg: int | None, at: Any, quantity: Any) -> tuple:
     stamp = at if not isinstance(at, str) else dt.datetime.fromisoformat(at)
     return (kind, fu, fg, stamp.replace(tzinfo=None, microsecond=0).isoformat(), num(quantity))
@@ -1235,8 +1455,20 @@ def _pack_size(unit: str, name: str, notes: str) -> tuple[Decimal, str | None]:
     return Decimal(1), "package size not stated: 1 assumed"
 
 
-def import_bake_tracker(ws: Workspace, path: str | Path | dict[str, Any]) -> ImportReport:
+DUPLICATES = ("refuse", "first", "last")
+ZERO_PRICES = ("unknown", "zero")
+
+
+def import_bake_tracker(ws: Workspace, path: str | Path | dict[str, Any], *,
+                        duplicates: str = "refuse", zero_price: str = "unknown"
+                        ) -> ImportReport:
     """Import a bake-tracker export (a path, or the parsed JSON object); see IO."""
+    if duplicates not in DUPLICATES:
+        raise ValidationError(f"duplicates: {duplicates!r} is not one of "
+                              f"{', '.join(DUPLICATES)}", field="duplicates", value=duplicates)
+    if zero_price not in ZERO_PRICES:
+        raise ValidationError(f"zero_price: {zero_price!r} is not one of "
+                              f"{', '.join(ZERO_PRICES)}", field="zero_price", value=zero_price)
     problems = Problems()
     if isinstance(path, dict):
         data: dict[str, Any] | None = path
@@ -1246,10 +1478,17 @@ def import_bake_tracker(ws: Workspace, path: str | Path | dict[str, Any]) -> Imp
         source = str(path)
     problems.raise_if_any(f"import of {source}")
     assert data is not None
-    imp = _Importer(ws, data, source)
+    imp = _Importer(ws, data, source, duplicates=duplicates, zero_price=zero_price)
     imp.parse()
     imp.load_current()
     imp.resolve()
     imp.problems.raise_if_any(f"import of {source}")
     imp.write()
-    return imp.tally.report(unknown=imp.unknown, source=source, version=imp.version)
+    if imp.zero_prices:
+        for entity in ("purchases", "inventory_items"):
+            if imp.rows.get(entity):
+                imp.tally.reason(entity, "a price of 0 read as not known yet "
+                                         "(zero_price='unknown')")
+    report = imp.tally.report(unknown=imp.unknown, source=source, version=imp.version)
+    return replace(report, zero_prices=imp.zero_prices, identical_rows=imp.identical,
+                   uncosted_lots=imp.uncosted_lots)

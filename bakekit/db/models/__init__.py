@@ -11,6 +11,7 @@ from bakekit.db.models.events import (
     Recipient,
     Target,
 )
+from bakekit.db.models.external import ExternalId
 from bakekit.db.models.inventory import Lot, Movement, Purchase
 from bakekit.db.models.recipes import FinishedUnit, Recipe, RecipeComponent, RecipeIngredient
 from bakekit.db.models.runs import Run
@@ -18,8 +19,9 @@ from bakekit.db.models.runs import Run
 metadata = Base.metadata
 
 __all__ = [
-    "Assignment", "Base", "Event", "FinishedGood", "FinishedGoodComponent", "FinishedUnit",
-    "Ingredient", "Lot", "Movement", "Package", "PackageContent", "Product", "Purchase",
-    "Recipe", "RecipeComponent", "RecipeIngredient", "Recipient", "Run", "Supplier", "Target",
+    "Assignment", "Base", "Event", "ExternalId", "FinishedGood", "FinishedGoodComponent",
+    "FinishedUnit", "Ingredient", "Lot", "Movement", "Package", "PackageContent", "Product",
+    "Purchase", "Recipe", "RecipeComponent", "RecipeIngredient", "Recipient", "Run", "Supplier",
+    "Target",
     "metadata",
 ]
