@@ -186,6 +186,10 @@ class Reconciliation:
     frame: pd.DataFrame = field(repr=False)
     #: the workspace's IO area (internal: apply() writes through it)
     _area: object = field(repr=False, compare=False, default=None)
+    #: fields of the source's records that the review did not read (listed, not dropped)
+    unknown_fields: tuple[str, ...] = ()
+    #: what the source said it is ("view purchases", "bt_mobile inventory_updates"), if it did
+    source_format: str = ""
 
     def counts(self) -> dict[str, int]:
         """How many rows have each status."""

@@ -265,3 +265,228 @@ def test_export_then_load_keeps_every_lots_fifo_position(bakery, tmp_path):
     a, b = (json.loads(p.read_text()) for p in (first, second))
     a.pop("exported_at"), b.pop("exported_at")
     assert a == b
+
+
+# -- 3. files that are not imports ---------------------------------------------------------------
+@pytest.mark.parametrize(("name", "what", "kind"), [
+    ("old_view_products.json", "products view", "products"),
+    ("old_view_inventory.json", "inventory view", "inventory_count"),
+    ("aug_products.json", "products view", "products"),
+    ("bt_mobile_purchase_sample.json", "bt_mobile purchases file", "purchases"),
+    ("bt_mobile_inventory_sample.json", "bt_mobile inventory_updates file", "inventory_count")])
+def test_views_and_mobile_files_are_refused_by_import_naming_what_takes_them(
+        bakery, name, what, kind):
+    before = snapshot(bakery)
+    with bakery.session() as ws:
+        with pytest.raises(ValidationError) as info:
+            ws.io.import_bake_tracker(BAKE_TRACKER_DATA / name)
+        message = str(info.value)
+        assert what in message and "ws.io.reconcile(" in message and repr(kind) in message
+        assert ws.io.reconcile(BAKE_TRACKER_DATA / name).kind == kind
+        with pytest.raises(ValidationError, match="kind"):
+            ws.io.reconcile(BAKE_TRACKER_DATA / name,
+                            kind="prices" if kind != "prices" else "purchases")
+    assert snapshot(bakery) == before
+
+
+def _catalogs(ws) -> None:
+    """The catalogs a user starts from: ingredients, suppliers, packaging."""
+    full = _load("sample_data_all_v4.2.json")
+    ws.io.import_bake_tracker({"version": "4.2", "ingredients": full["ingredients"]})
+    for name in ("suppliers.json", "materials_catalog.json",
+                 "material_products_catalog.json"):
+        report = ws.io.import_bake_tracker(BAKE_TRACKER_DATA / name)
+        data = _load(name)
+        for section, rows in data.items():
+            if isinstance(rows, list):
+                assert report.counts(section)["read"] == len(rows), (name, section)
+
+
+def _purchases_view(records: list[dict[str, Any]], *, by_purchase: bool) -> dict[str, Any]:
+    """A priced purchases view (denormalized_export_service.export_purchases_context_rich
+    at 5ba2de31) of the real inventory view's purchases and prices."""
+    rows = []
+    for r in records:
+        rows.append({
+            "id": r["purchase_id"] if by_purchase else 10_000 + r["id"],
+            "uuid": None, "purchase_date": r["purchase_date"],
+            "unit_price": f"{Decimal(str(r['unit_cost'] or 0)):.4f}",
+            "quantity_purchased": 1, "total_cost": None, "notes": None, "created_at": None,
+            "product_id": r["product_id"], "product_slug": r["product_slug"],
+            "product_name": r["product_name"], "brand": r["brand"],
+            "ingredient_slug": r["ingredient_slug"], "ingredient_name": r["ingredient_name"],
+            "supplier_id": None, "supplier_name": None})
+    return {"version": "1.0", "export_type": "purchases", "export_date": "2026-01-07",
+            "_meta": {"editable_fields": ["notes"],
+                      "readonly_fields": sorted(k for k in rows[0] if k != "notes")},
+            "records": rows}
+
+
+def _want_value(records: list[dict[str, Any]]) -> float:
+    return float(sum(Decimal(str(r["unit_cost"] or 0)) * Decimal(str(r["quantity"]))
+                     / Decimal(str(r["package_unit_quantity"])) for r in records))
+
+
+def test_catalogs_then_products_view_then_inventory_by_id_then_priced_purchases_view(
+        bakery, tmp_path):
+    products_view = BAKE_TRACKER_DATA / "old_view_products.json"
+    inventory_view = _load("old_view_inventory.json")["records"]
+    with bakery.session() as ws:
+        _catalogs(ws)
+        review = ws.io.reconcile(products_view)
+        assert review.kind == "products" and review.counts() == {"new": 156}
+        assert "last_purchase_price" in review.unknown_fields
+        assert review.apply().counts("products")["created"] == 156
+        ws.commit()
+    with bakery.session() as ws:
+        # again: every record matches its product by the remembered id, nothing changes
+        assert ws.io.reconcile(products_view).counts() == {"unchanged": 156}
+        items = [{k: r[k] for k in ("id", "uuid", "product_id", "purchase_id", "quantity",
+                                    "purchase_date", "location", "notes")}
+                 for r in inventory_view]
+        report = ws.io.import_bake_tracker({"version": "4.2", "inventory_items": items})
+        assert report.counts("inventory_items") == {"read": 156, "created": 156, "updated": 0,
+                                                    "unchanged": 0, "skipped": 0}
+        assert report.uncosted_lots == 156 and not report.unknown_fields
+        ws.commit()
+    path = tmp_path / "purchases_view.json"
+    path.write_text(json.dumps(_purchases_view(inventory_view, by_purchase=False)))
+    with bakery.session() as ws:
+        review = ws.io.reconcile(path)
+        assert review.kind == "purchases" and review.counts() == {"changed": 156}
+        assert ws.inventory.lots()["unit_cost"].isna().all()  # review writes nothing
+        review.apply()
+        lots = ws.inventory.lots()
+        assert len(lots) == 156 and lots["unit_cost"].notna().all()  # never a second lot
+        assert ws.inventory.audit().empty
+        assert _total(ws) == pytest.approx(_want_value(inventory_view), abs=0.05)
+        ws.commit()
+    before = snapshot(bakery)
+    with bakery.session() as ws:
+        assert ws.io.reconcile(path).counts() == {"unchanged": 156}
+        assert ws.io.reconcile(products_view).counts() == {"unchanged": 156}
+        assert ws.io.reconcile(BAKE_TRACKER_DATA / "old_view_inventory.json").counts() == {
+            "unchanged": 156}
+        again = ws.io.import_bake_tracker({"version": "4.2", "inventory_items": items})
+        assert again.frame["created"].sum() == 0 and again.frame["updated"].sum() == 0
+        ws.commit()
+    assert snapshot(bakery) == before
+
+
+def test_full_export_then_its_priced_purchases_view(bakery, tmp_path):
+    data = exporter_form(priced=False)
+    inventory_view = _load("old_view_inventory.json")["records"]
+    priced = exporter_form(priced=True)
+    view = _purchases_view(inventory_view, by_purchase=True)
+    # the view's purchase ids are the export's: give each record its export purchase
+    for rec, purchase in zip(view["records"], priced["purchases"], strict=True):
+        rec.update(id=purchase["id"], uuid=purchase["uuid"],
+                   unit_price=purchase["unit_price"], purchase_date=purchase["purchase_date"])
+    path = tmp_path / "view.json"
+    path.write_text(json.dumps(view))
+    with bakery.session() as ws:
+        report = ws.io.import_bake_tracker(data)
+        assert report.uncosted_lots == 156
+        review = ws.io.reconcile(path)
+        nonzero = _nonzero(p["unit_price"] for p in priced["purchases"])
+        counts = review.counts()
+        assert counts["changed"] == nonzero and counts.get("unchanged", 0) == 156 - nonzero
+        assert review.frame["purchase_id"].notna().all()
+        review.apply()
+        lots = ws.inventory.lots()
+        assert len(lots) == 156 and lots["unit_cost"].notna().sum() == nonzero
+        assert ws.inventory.audit().empty
+        want = sum(Decimal(p["unit_price"]) * Decimal(str(i["quantity"]))
+                   / Decimal(str(i["package_unit_quantity"]))
+                   for p, i in zip(priced["purchases"], data["inventory_items"], strict=True))
+        assert _total(ws) == pytest.approx(float(want), abs=0.05)
+        assert ws.io.reconcile(path).counts() == {"unchanged": 156}
+
+
+def test_view_records_change_only_editable_fields(bakery, tmp_path):
+    view = _load("old_view_products.json")
+    with bakery.session() as ws:
+        _catalogs(ws)
+        ws.io.reconcile(BAKE_TRACKER_DATA / "old_view_products.json").apply()
+        first = view["records"][0]
+        view["records"] = [dict(first, brand="King Arthur Baking",
+                                ingredient_category="Changed", last_purchase_price="9.99")]
+        path = tmp_path / "edited.json"
+        path.write_text(json.dumps(view))
+        review = ws.io.reconcile(path)
+        assert review.counts() == {"changed": 1}
+        assert review.frame["message"].iloc[0] == (
+            "matched by remembered bake-tracker id: brand 'King Arthur' -> "
+            "'King Arthur Baking'")
+        review.apply()
+        products = ws.catalog.products()
+        assert "King Arthur Baking" in set(products["brand"])
+        # brand not editable: the same edit changes nothing
+        view["_meta"]["editable_fields"] = ["notes"]
+        view["records"][0]["brand"] = "Someone Else"
+        path.write_text(json.dumps(view))
+        assert ws.io.reconcile(path).counts() == {"unchanged": 1}
+
+
+def test_a_product_without_a_name_matches_on_ingredient_brand_and_package(bakery, tmp_path):
+    view = _load("old_view_products.json")
+    with bakery.session() as ws:
+        _catalogs(ws)
+        full = _load("sample_data_all_v4.2.json")
+        nameless = [{k: v for k, v in p.items() if k != "product_name"}
+                    for p in full["products"]]
+        ws.io.import_bake_tracker({"version": "4.2", "products": nameless})
+        review = ws.io.reconcile(BAKE_TRACKER_DATA / "old_view_products.json")
+        counts = review.counts()
+        assert counts.get("missing", 0) == 0
+        loose = review.frame["message"].str.contains("the names differ")
+        assert loose.sum() >= 140
+        conflicts = review.frame[review.frame["status"] == "conflict"]
+        assert all("products match" in m for m in conflicts["message"])
+        assert len(view["records"]) == len(review.frame)
+
+
+def test_bt_mobile_rows_match_products_by_normalised_upc(bakery):
+    with bakery.session() as ws:
+        _catalogs(ws)
+        ws.catalog.add_product("ap-5lb", "flour_all_purpose", brand="Gold Medal",
+                               name="AP flour 5 lb", package_quantity=5, package_unit="lb")
+        ws.catalog.update_product("ap-5lb", upc="0016000-196100")
+        review = ws.io.reconcile(BAKE_TRACKER_DATA / "bt_mobile_purchase_sample.json")
+        frame = review.frame
+        assert list(frame["status"]) == ["new", "missing"]
+        assert frame["product"].iloc[0] == "ap-5lb"
+        assert "no product has UPC/GTIN '999999999999'" in frame["message"].iloc[1]
+        assert "supplier 'Costco' unknown" not in frame["message"].iloc[0]
+        review.apply()
+        lots = ws.inventory.lots("flour_all_purpose")
+        assert list(lots["unit_cost"]) == [pytest.approx(7.99 / 5)]
+        review = ws.io.reconcile(BAKE_TRACKER_DATA / "bt_mobile_inventory_sample.json")
+        assert list(review.frame["status"]) == ["changed", "missing", "missing"]
+        review.apply()
+        assert ws.inventory.lots("flour_all_purpose")["remaining"].iloc[0] == 2.5
+        assert ws.inventory.audit().empty
+
+
+# -- 7. messages ---------------------------------------------------------------------------------
+def test_messages_show_prices_without_float_noise_and_missing_rows_no_match(bakery):
+    from tests.test_io_import import small_file
+
+    data = small_file()
+    data["purchases"][0]["unit_cost"] = None
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker(data)
+        frame = pd.DataFrame([
+            {"product_name": "AP 5 lb", "brand": "KA", "package_qty": 5, "package_unit": "lb",
+             "unit_price": 1.5899999999999999},
+            {"product_name": "Caviar", "brand": "Petrossian", "package_qty": 1,
+             "package_unit": "oz", "unit_price": None},
+            {"product_name": "Caviar", "brand": "Petrossian", "package_qty": 1,
+             "package_unit": "oz", "unit_price": 99}])
+        review = ws.io.reconcile(frame, kind="prices").frame
+        assert review["message"].iloc[0].startswith("price None -> 1.59")
+        assert review["message"].iloc[1] == "price: is missing"
+        missing = review.iloc[2]
+        assert missing["status"] == "missing"
+        assert missing["match"] is None and pd.isna(missing["score"])
+        assert "not a match" in missing["message"]

@@ -44,8 +44,16 @@ class IO(Area):
                                    zero_price=zero_price)
 
     @read_operation
-    def reconcile(self, source: Any, kind: str = "prices") -> Reconciliation:
+    def reconcile(self, source: Any, kind: str | None = None) -> Reconciliation:
         """Review a price list, purchases or a stock count against the database.
+
+        ``kind=None`` reads the kind from bake-tracker files that say what they are: views
+        (``view_type`` products / purchases / inventory -> "products", "purchases",
+        "inventory_count") and bt_mobile files (``import_type`` purchases /
+        inventory_updates -> "purchases", "inventory_count"); any other source is a price
+        list ("prices") unless ``kind`` says otherwise. A view record matches by the
+        bake-tracker id or uuid remembered earlier, then by natural key; only its editable
+        fields and prices change anything, and ``apply()`` remembers its ids.
 
         ``source`` is a DataFrame or a CSV, JSON or Excel path. The frame has one row per
         input row: ``status`` new / changed / unchanged / missing / conflict / invalid, a

@@ -24,6 +24,7 @@ from bakekit.areas.recipes import find_cycle
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.db.models.events import ASSIGNMENT_STATUSES
 from bakekit.errors import ValidationError
+from bakekit.io import bt_views
 from bakekit.io._sync import (
     Checker,
     Problems,
@@ -48,7 +49,7 @@ SUPPORTED_MAJOR_VERSIONS = ("3", "4")
 #: file fields understood, per section (others are listed in ImportReport.unknown_fields)
 KNOWN: dict[str, set[str]] = {
     "_file": {"version", "exported_at", "application", "transformed_at",
-              "transformation_notes"},
+              "transformation_notes", "export_date", "description", "source"},
     "suppliers": {"name", "city", "state", "website", "notes", "id", "uuid"},
     "ingredients": {"slug", "display_name", "name", "category", "parent_slug",
                     "hierarchy_level", "density", "density_volume_value",
@@ -61,7 +62,7 @@ KNOWN: dict[str, set[str]] = {
                  "gtin", "preferred_supplier_id", "supplier", "price", "slug", "id", "uuid",
                  "ingredient_id"},
     "material_products": {"material", "material_slug", "display_name", "name", "brand",
-                          "default_unit", "package_quantity", "supplier", "notes"},
+                          "default_unit", "package_quantity", "supplier", "notes", "slug"},
     "purchases": {"ingredient_slug", "product_brand", "product_name", "package_unit",
                   "package_unit_quantity", "product_slug", "purchased_at", "purchase_date",
                   "quantity_purchased", "unit_cost", "unit_price", "total_cost", "supplier",
@@ -72,7 +73,7 @@ KNOWN: dict[str, set[str]] = {
                         "product_id"},
     "recipes": {"name", "slug", "category", "notes", "source", "ingredients", "components",
                 "finished_units"},
-    "recipe_ingredients": {"ingredient_slug", "quantity", "unit", "notes"},
+    "recipe_ingredients": {"ingredient_slug", "ingredient_name", "quantity", "unit", "notes"},
     "recipe_components": {"recipe_name", "recipe_slug", "component_slug", "quantity",
                           "batches", "notes"},
     "finished_units": {"slug", "display_name", "name", "recipe_name", "recipe_slug",
@@ -104,6 +105,10 @@ KNOWN: dict[str, set[str]] = {
                       "produced_at", "total_cost", "total_component_cost", "per_unit_cost",
                       "event_name", "notes"},
 }
+
+#: sections a catalog file holds (catalogs have their own version numbers, e.g. "1.0")
+CATALOGS = {"ingredients", "products", "materials", "material_products", "recipes",
+            "suppliers"}
 
 SECTIONS = [k for k in KNOWN if k not in ("_file", "recipe_ingredients", "recipe_components")]
 
@@ -189,7 +194,12 @@ class _Importer:
         version = self.data.get("version")
         if version is not None:
             self.version = str(version)
-            if self.version.split(".")[0] not in SUPPORTED_MAJOR_VERSIONS:
+            sections = {k for k in self.data if k in KNOWN and k != "_file"}
+            catalog = bool(sections) and sections <= CATALOGS and all(
+                isinstance(self.data[k], list) for k in sections)
+            if catalog and self.version.split(".")[0] == "1":
+                self.version = f"catalog {self.version}"  # catalogs number their own format
+            elif self.version.split(".")[0] not in SUPPORTED_MAJOR_VERSIONS:
                 self.problems.add("file", None, "version", version,
                                   "unsupported bake-tracker export version (3.x and 4.x are)")
         for key in self.data:
@@ -303,7 +313,8 @@ class _Importer:
             qty, reason = _pack_size(unit or "each", name or "", notes or "")
             if reason:
                 self.tally.reason("material_products", reason)
-        return {"slug": slugify(name or ""), "material": material, "brand": c.text(rec, "brand"),
+        return {"slug": c.text(rec, "slug") or slugify(name or ""), "material": material,
+                "brand": c.text(rec, "brand"),
                 "raw_name": name, "name": name, "package_quantity": qty, "package_unit": unit,
                 "preferred": False, "upc": None, "notes": notes,
                 "supplier": c.text(rec, "supplier"), "supplier_file_id": None, "_row": i}
@@ -380,8 +391,10 @@ class _Importer:
                 continue
             self.unknown["recipe_ingredients"].update(k for k in ing
                                                       if k not in KNOWN["recipe_ingredients"])
+            by_name = c.text(ing, "ingredient_name")
             ingredients.append({
-                "ingredient": c.text(ing, "ingredient_slug", required=True),
+                "ingredient": c.text(ing, "ingredient_slug", required=by_name is None),
+                "ingredient_name": by_name,
                 "quantity": c.number(ing, "quantity", required=True, positive=True),
                 "unit": c.unit(ing, "unit"), "notes": c.text(ing, "notes"), "position": pos})
         components = []
@@ -740,8 +753,21 @@ class _Importer:
             p.add(entity, row, "recipe_name", name, "unknown recipe")
             return None
 
+        names: dict[str, str] = {}
+        for s_, row in self.db["ingredients"].items():
+            names.setdefault(_low(row.name), s_)
+        for entity in ("ingredients", "materials"):
+            for x in self.rows[entity]:
+                names[_low(x["name"])] = x["slug"]
         for r in self.rows["recipes"]:
             for ing in r["ingredients"]:
+                if ing["ingredient"] is None and ing.get("ingredient_name"):
+                    ing["ingredient"] = names.get(_low(ing["ingredient_name"]))
+                    if ing["ingredient"] is None:
+                        p.add("recipes", r["_row"], "ingredients.ingredient_name",
+                              ing["ingredient_name"], "unknown ingredient (by display name): "
+                              "import the ingredients it names first")
+                    continue
                 if ing["ingredient"] and ing["ingredient"] not in ing_slugs:
                     p.add("recipes", r["_row"], "ingredients.ingredient_slug",
                           ing["ingredient"], "unknown ingredient")
@@ -1390,6 +1416,10 @@ def _existing_if(rows: list[dict[str, Any]], ws: Workspace, table_name: str,
     return existing(ws, table_name, key) if rows else {}
 
 
+def _low(text: Any) -> str:
+    return str(text or "").strip().casefold()
+
+
 def _lend(to: dict[str, Any], source: dict[str, Any]) -> None:
     """Fill a product reference's missing natural fields from another row's reference."""
     for k, v in source.items():
@@ -1478,6 +1508,11 @@ def import_bake_tracker(ws: Workspace, path: str | Path | dict[str, Any], *,
         source = str(path)
     problems.raise_if_any(f"import of {source}")
     assert data is not None
+    refused = bt_views.refusal(data, source)
+    if refused is not None:
+        family, type_, _ = bt_views.describe(data) or ("", "", "")
+        raise ValidationError(refused, field="view_type" if family == "view" else "import_type",
+                              value=type_)
     imp = _Importer(ws, data, source, duplicates=duplicates, zero_price=zero_price)
     imp.parse()
     imp.load_current()
