@@ -318,6 +318,7 @@ def _prices(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
                          f"{num(product['package_quantity'])} {product['package_unit']}, "
                          f"the list says {num(size)} {unit}: check the size"})
             continue
+        assert price is not None  # required: a row without one is invalid above
         old = product["price"]
         if old is not None and not pd.isna(old) and Decimal(str(old)) == price:
             status = "changed" if row["uncosted_lots"] else "unchanged"
