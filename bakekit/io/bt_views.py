@@ -120,12 +120,12 @@ def kind_of(data: Any, kind: str | None, source: Any) -> str | None:
     if what is None:
         return kind
     family, type_, said = what
+    key = "view_type" if family == "view" else "import_type"
     if said == "None":
-        raise ValidationError(f"source: {str(source)!r} is a bake-tracker {family} file of "
-                              f"type {type_!r}, which reconcile does not read (views: "
+        raise ValidationError(f"{key}: {str(source)!r} is a bake-tracker {family} file "
+                              f"({key} {type_!r}), which reconcile does not read (views: "
                               f"{', '.join(VIEW_KINDS)}; bt_mobile: {', '.join(MOBILE_KINDS)})",
-                              field="view_type" if family == "view" else "import_type",
-                              value=type_)
+                              field=key, value=type_)
     if kind is not None and kind != said:
         raise ValidationError(f"kind: {kind!r}, but {str(source)!r} is a bake-tracker "
                               f"{family} file of type {type_!r} (kind {said!r})",
