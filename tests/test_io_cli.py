@@ -42,7 +42,7 @@ def test_import_prints_unused_fields_and_notes(tmp_path):
     assert "156 price(s) of 0 read as not known yet" in result.output
     assert "156 lot(s) without a price" in result.output
     assert "not used from products: is_hidden, package_type" in result.output
-    assert "not used from inventory_items:" not in result.output  # notes are used
+    assert "not used from inventory_items: notes" in result.output  # lots keep no notes
 
 
 def test_reconcile_reads_the_kind_from_the_file_and_a_refusal_exits_non_zero(tmp_path):

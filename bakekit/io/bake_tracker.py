@@ -51,10 +51,9 @@ KNOWN: dict[str, set[str]] = {
     "_file": {"version", "exported_at", "application", "transformed_at",
               "transformation_notes", "export_date", "description", "source"},
     "suppliers": {"name", "city", "state", "website", "notes", "id", "uuid"},
-    "ingredients": {"slug", "display_name", "name", "category", "parent_slug",
-                    "hierarchy_level", "density", "density_volume_value",
-                    "density_volume_unit", "density_weight_value", "density_weight_unit",
-                    "is_packaging", "description", "notes"},
+    "ingredients": {"slug", "display_name", "name", "category", "parent_slug", "density",
+                    "density_volume_value", "density_volume_unit", "density_weight_value",
+                    "density_weight_unit", "is_packaging", "description", "notes"},
     "materials": {"slug", "display_name", "name", "category", "description", "notes",
                   "is_packaging_material"},
     "products": {"ingredient_slug", "brand", "product_name", "package_unit",
@@ -69,7 +68,7 @@ KNOWN: dict[str, set[str]] = {
                   "notes", "location", "uuid", "id", "product_id", "supplier_id"},
     "inventory_items": {"ingredient_slug", "product_brand", "product_name", "package_unit",
                         "package_unit_quantity", "product_slug", "quantity", "purchase_date",
-                        "location", "notes", "unit_cost", "id", "uuid", "purchase_id",
+                        "location", "unit_cost", "id", "uuid", "purchase_id",
                         "product_id"},
     "recipes": {"name", "slug", "category", "notes", "source", "ingredients", "components",
                 "finished_units"},
@@ -77,16 +76,17 @@ KNOWN: dict[str, set[str]] = {
     "recipe_components": {"recipe_name", "recipe_slug", "component_slug", "quantity",
                           "batches", "notes"},
     "finished_units": {"slug", "display_name", "name", "recipe_name", "recipe_slug",
-                       "items_per_batch", "item_unit"},
+                       "items_per_batch", "item_unit", "unit_yield_quantity",
+                       "unit_yield_unit"},
     "finished_goods": {"slug", "display_name", "name", "description", "notes"},
     "compositions": {"finished_good_slug", "finished_unit_slug",
                      "finished_good_component_slug", "material_slug", "component_quantity",
-                     "sort_order", "packaging_product_id", "package_name", "unit"},
+                     "sort_order", "packaging_product_id"},
     "packages": {"name", "slug", "description", "notes"},
     "package_finished_goods": {"package_name", "package_slug", "finished_good_slug",
                                "quantity"},
     "recipients": {"name", "household_name", "address", "notes"},
-    "events": {"name", "event_date", "date", "notes", "year"},
+    "events": {"name", "event_date", "date", "notes"},
     "event_recipient_packages": {"event_name", "recipient_name", "package_name",
                                  "package_slug", "quantity", "status",
                                  "fulfillment_status", "notes"},
@@ -99,10 +99,10 @@ KNOWN: dict[str, set[str]] = {
                            "event_name", "notes", "actual_yield", "expected_yield"},
     "production_runs": {"recipe_name", "recipe_slug", "finished_unit_slug", "batches",
                         "num_batches", "produced_at", "actual_cost", "total_cost",
-                        "total_ingredient_cost", "per_unit_cost", "event_name", "notes",
+                        "total_ingredient_cost", "event_name", "notes",
                         "actual_yield", "expected_yield"},
     "assembly_runs": {"finished_good_slug", "quantity", "quantity_assembled", "assembled_at",
-                      "produced_at", "total_cost", "total_component_cost", "per_unit_cost",
+                      "produced_at", "total_cost", "total_component_cost",
                       "event_name", "notes"},
 }
 
@@ -292,7 +292,9 @@ class _Importer:
         upc = c.text(rec, "upc_code") or (str(rec["gtin"]) if rec.get("gtin") else None)
         supplier = c.text(rec, "supplier")
         sid = rec.get("preferred_supplier_id")
+        price = self._price(c.number(rec, "price", non_negative=True))
         return {"slug": slug, "ingredient": ingredient, "brand": brand, "raw_name": raw_name,
+                "price": price,
                 "name": name, "package_quantity": qty, "package_unit": unit,
                 "preferred": c.flag(rec, "preferred"), "upc": upc,
                 "notes": c.text(rec, "notes"), "supplier": supplier,
@@ -413,6 +415,8 @@ class _Importer:
                 c.fail("components.recipe_name", None, "is missing")
         for fu in rec.get("finished_units") or []:
             if isinstance(fu, dict):
+                self.unknown["recipe_finished_units"].update(
+                    k for k in fu if k not in KNOWN["finished_units"])
                 fu = {**fu, "recipe_slug": slug}
                 parsed = self._parse_finished_units(i, fu, entity="recipes")
                 if parsed is not None:
@@ -429,8 +433,10 @@ class _Importer:
                "recipe_slug": c.text(rec, "recipe_slug"), "recipe_name": c.text(rec,
                                                                                   "recipe_name"),
                "items_per_batch": c.number(rec, "items_per_batch", required=True,
-                                           positive=True),
-               "item_unit": c.text(rec, "item_unit") or "each", "_row": i, "_entity": entity}
+                                           positive=True,
+                                           alternatives=("unit_yield_quantity",)),
+               "item_unit": c.text(rec, "item_unit", alternatives=("unit_yield_unit",))
+               or "each", "_row": i, "_entity": entity}
         if out["recipe_slug"] is None and out["recipe_name"] is None:
             c.fail("recipe_name", None, "is missing")
         return out if c.ok else None
@@ -1062,6 +1068,8 @@ class _Importer:
                           if r["supplier"] else None}
                 if r["slug"] in latest:
                     values["price_on"], values["price"] = latest[r["slug"]]
+                elif r.get("price") is not None:
+                    values["price"] = r["price"]
                 wanted.append((r["slug"], values))
             upsert(self.ws, "products", _dedupe(wanted, self.tally, entity),
                    self.db["products"], self.tally, entity)
