@@ -568,3 +568,44 @@ def test_each_real_file_reads_every_row_uses_or_lists_every_field_and_reimports_
         assert again.frame["created"].sum() == 0 and again.frame["updated"].sum() == 0
         ws.commit()
     assert snapshot(bakery) == before
+
+
+def test_ingredient_ids_resolve_in_the_file_and_are_remembered(bakery):
+    ingredients = [{"id": 4, "slug": "flour_all_purpose", "display_name": "Flour"}]
+    product = {"ingredient_id": 4, "brand": "King Arthur", "product_name": "AP",
+               "package_unit": "lb", "package_unit_quantity": 5}
+    with bakery.session() as ws:
+        report = ws.io.import_bake_tracker({"ingredients": ingredients, "products": [product]})
+        assert report.counts("products")["created"] == 1
+        other = {**product, "product_name": "AP 10", "package_unit_quantity": 10}
+        assert ws.io.import_bake_tracker({"products": [other]}).counts("products")[
+            "created"] == 1
+        with pytest.raises(ImportValidationError, match="ingredient_id"):
+            ws.io.import_bake_tracker({"products": [{**other, "ingredient_id": 5}]})
+
+
+def test_an_inventory_view_changes_a_lot_only_where_quantity_is_editable(bakery, tmp_path):
+    view = _load("old_view_inventory.json")
+    with bakery.session() as ws:
+        _catalogs(ws)
+        ws.io.reconcile(BAKE_TRACKER_DATA / "old_view_products.json").apply()
+        items = [{k: r[k] for k in ("id", "uuid", "product_id", "quantity", "purchase_date")}
+                 for r in view["records"]]
+        ws.io.import_bake_tracker({"version": "4.2", "inventory_items": items})
+        view["records"] = [dict(view["records"][0], quantity=10.0)]
+        path = tmp_path / "count.json"
+        path.write_text(json.dumps(view))
+        review = ws.io.reconcile(path)
+        assert review.kind == "inventory_count"
+        assert list(review.frame["status"]) == ["changed"]
+        assert review.frame["message"].iloc[0].endswith("16 -> 10 oz")
+        view["_meta"]["editable_fields"] = ["notes"]
+        path.write_text(json.dumps(view))
+        assert list(ws.io.reconcile(path).frame["status"]) == ["unchanged"]
+        view["_meta"]["editable_fields"] = ["quantity"]
+        path.write_text(json.dumps(view))
+        review = ws.io.reconcile(path)
+        review.apply()
+        lots = ws.inventory.lots().set_index("lot_id")
+        assert lots.loc[int(review.frame["lot_id"].iloc[0]), "remaining"] == 10.0
+        assert ws.inventory.audit().empty

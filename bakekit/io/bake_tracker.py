@@ -53,7 +53,7 @@ KNOWN: dict[str, set[str]] = {
     "suppliers": {"name", "city", "state", "website", "notes", "id", "uuid"},
     "ingredients": {"slug", "display_name", "name", "category", "parent_slug", "density",
                     "density_volume_value", "density_volume_unit", "density_weight_value",
-                    "density_weight_unit", "is_packaging", "description", "notes"},
+                    "density_weight_unit", "is_packaging", "description", "notes", "id"},
     "materials": {"slug", "display_name", "name", "category", "description", "notes",
                   "is_packaging_material"},
     "products": {"ingredient_slug", "brand", "product_name", "package_unit",
@@ -245,6 +245,7 @@ class _Importer:
         c = self._check("ingredients", i)
         slug = c.text(rec, "slug", required=True)
         out: dict[str, Any] = {
+            "file_id": external_key(rec.get("id")),
             "slug": slug, "name": c.text(rec, "display_name", alternatives=("name",)) or slug,
             "category": c.text(rec, "category"), "parent": c.text(rec, "parent_slug"),
             "density": self._density(c, rec), "is_packaging": c.flag(rec, "is_packaging"),
@@ -274,7 +275,9 @@ class _Importer:
         ingredient_id = external_key(rec.get("ingredient_id"))
         ingredient = c.text(rec, "ingredient_slug", required=ingredient_id is None)
         if ingredient is None and ingredient_id is not None:
-            ingredient = self._remembered_slug("ingredients", ingredient_id)
+            ingredient = next((r["slug"] for r in self.rows.get("ingredients", [])
+                               if r.get("file_id") == ingredient_id), None) \
+                or self._remembered_slug("ingredients", ingredient_id)
             if ingredient is None:
                 c.fail("ingredient_id", ingredient_id,
                        "names a bake-tracker ingredient not remembered from an earlier "
@@ -1035,6 +1038,8 @@ class _Importer:
         if "created" in statuses.values():  # the new rows, for their ids and parents
             self.db["ingredients"] = existing(self.ws, "ingredients", ["slug"])
         self.ingredient_ids = {s: int(r.id) for s, r in self.db["ingredients"].items()}
+        remember(self.ws, "ingredients", [(r["file_id"], None, self.ingredient_ids[r["slug"]])
+                                          for r in self.rows["ingredients"] if r["file_id"]])
         # parents, once every slug has an id
         parents = [(r["slug"], r["parent"]) for r in self.rows["ingredients"] if r["parent"]]
         changes = [{"b_id": self.ingredient_ids[s], "b_parent_id": self.ingredient_ids[p]}

@@ -594,8 +594,8 @@ def fill_view_lots(ws: Workspace, frame: pd.DataFrame) -> int:
 
 
 # -- inventory view and bt_mobile inventory updates ------------------------------------------
-def review_inventory(ws: Workspace, family: str, rows: list[dict[str, Any]]
-                     ) -> list[dict[str, Any]]:
+def review_inventory(ws: Workspace, family: str, rows: list[dict[str, Any]],
+                     editable: set[str] | None = None) -> list[dict[str, Any]]:
     """Review rows of an inventory view or bt_mobile inventory updates, one lot each
     (kind "inventory_count")."""
     m = _Matcher(ws)
@@ -686,6 +686,10 @@ def review_inventory(ws: Workspace, family: str, rows: list[dict[str, Any]]
         if variance == 0:
             out.append({**row, "status": "unchanged", "message": f"matched by {how}: count "
                         "equals stock"})
+        elif family == "view" and editable and "quantity" not in editable:
+            out.append({**row, "status": "unchanged", "message": (
+                f"matched by {how}; quantity differs but is not an editable field of this "
+                "view: nothing changes")})
         else:
             out.append({**row, "status": "changed", "message": (
                 f"matched by {how}: lot {int(lot.id)} {show(remaining)} -> "

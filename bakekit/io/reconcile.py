@@ -212,7 +212,7 @@ def _reconcile_bt_file(ws: Workspace, area: Any, data: dict[str, Any], kind: str
     elif kind == "purchases":
         out = bt_views.review_purchases(ws, family, rows, header)
     else:
-        out = bt_views.review_inventory(ws, family, rows)
+        out = bt_views.review_inventory(ws, family, rows, editable)
     frame = _review(out, REVIEW_COLUMNS[kind])
     for col in ("packages", "unit_cost", "package_quantity", "counted"):
         if col in frame:
