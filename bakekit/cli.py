@@ -15,6 +15,7 @@ from bakekit.errors import (
     StalePlanError,
     WrongDatabaseError,
 )
+from bakekit.results import ImportReport
 
 app = typer.Typer(help="bakekit: inventory, FIFO costing, recipes and events for bakers.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -210,17 +211,46 @@ def levels(url: UrlOption = None) -> None:
 
 # -- io: thin wrappers over ws.io -----------------------------------------------------
 @app.command("import")
-def import_file(file: Path, url: UrlOption = None) -> None:
-    """Import a bake-tracker export (v3.x or v4.x) and commit; prints the report."""
+def import_file(file: Path, url: UrlOption = None,
+                duplicates: Annotated[str, typer.Option(
+                    help="a key given twice with differing rows: refuse, first or last")]
+                = "refuse",
+                zero_price: Annotated[str, typer.Option(
+                    help="a price of 0: unknown (not known yet: uncosted) or zero")]
+                = "unknown") -> None:
+    """Import a bake-tracker export (v3.x or v4.x) or catalog and commit; prints the report,
+    every field it did not use, and its notes."""
     try:
         with bakekit.open(url).session() as ws:
-            report = ws.io.import_bake_tracker(file)
+            report = ws.io.import_bake_tracker(file, duplicates=duplicates,
+                                               zero_price=zero_price)
             ws.commit()
         _show(report.frame, f"Imported {file}")
+        _notes(report)
     except BakekitError as exc:
         if getattr(exc, "errors", None) is not None:
             _show(exc.errors, "Problems (nothing was written)")  # type: ignore[attr-defined]
         _fail(exc)
+
+
+def _notes(report: ImportReport) -> None:
+    """What an import read but did not use, and what it decided for the user."""
+    notes = []
+    if report.zero_prices:
+        notes.append(f"{report.zero_prices} price(s) of 0 read as not known yet "
+                     "(--zero-price zero keeps a real zero)")
+    if report.uncosted_lots:
+        notes.append(f"{report.uncosted_lots} lot(s) without a price (uncosted: a later "
+                     "price list or purchases view fills them)")
+    if report.identical_rows:
+        notes.append(f"{report.identical_rows} row(s) given twice, identically: counted once")
+    for entity, fields in report.unknown_fields.items():
+        notes.append(f"not used from {entity}: {', '.join(fields)}")
+    if notes:
+        typer.secho("Notes", bold=True)
+        for note in notes:
+            typer.echo(f"  {note}")
+        typer.echo()
 
 
 @app.command("export")
@@ -236,16 +266,22 @@ def export_file(file: Path, url: UrlOption = None) -> None:
 
 @app.command("reconcile")
 def reconcile_file(file: Path,
-                   kind: Annotated[str, typer.Option("--kind", help="prices, purchases or "
-                                                     "inventory_count")] = "prices",
+                   kind: Annotated[str | None, typer.Option(
+                       "--kind", help="prices, purchases, inventory_count or products; "
+                       "read from bake-tracker views and bt_mobile files (default for "
+                       "others: prices)")] = None,
                    apply: Annotated[bool, typer.Option("--apply", help="write and commit "
                                                        "the new and changed rows")] = False,
                    url: UrlOption = None) -> None:
-    """Review a price list, purchases or a stock count; --apply commits it."""
+    """Review a price list, purchases, a stock count, or a bake-tracker view or bt_mobile
+    file; --apply commits it."""
     try:
         with bakekit.open(url).session() as ws:
             review = ws.io.reconcile(file, kind=kind)
-            _show(review.frame, f"Reconciliation ({kind})")
+            what = f" from a {review.source_format} file" if review.source_format else ""
+            _show(review.frame, f"Reconciliation ({review.kind}{what})")
+            if review.unknown_fields:
+                typer.echo(f"not used from the records: {', '.join(review.unknown_fields)}\n")
             if apply:
                 report = review.apply()
                 ws.commit()

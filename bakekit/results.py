@@ -154,6 +154,12 @@ class ImportReport:
     unknown_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str = ""
     version: str | None = None
+    #: prices of 0 read as "not known yet" (``zero_price="unknown"``)
+    zero_prices: int = 0
+    #: rows given twice, identically, in one section (counted once)
+    identical_rows: int = 0
+    #: lots created without a price (uncosted: a later price fills them)
+    uncosted_lots: int = 0
 
     def counts(self, entity: str) -> dict[str, int]:
         """The counts of one entity as a dict (read, created, updated, unchanged, skipped)."""
@@ -180,6 +186,10 @@ class Reconciliation:
     frame: pd.DataFrame = field(repr=False)
     #: the workspace's IO area (internal: apply() writes through it)
     _area: object = field(repr=False, compare=False, default=None)
+    #: fields of the source's records that the review did not read (listed, not dropped)
+    unknown_fields: tuple[str, ...] = ()
+    #: what the source said it is ("view purchases", "bt_mobile inventory_updates"), if it did
+    source_format: str = ""
 
     def counts(self) -> dict[str, int]:
         """How many rows have each status."""

@@ -76,6 +76,17 @@ def _apply_reconciliation(ws: Workspace) -> None:
     review = ws.io.reconcile(source, kind="purchases")
     assert set(review.frame["status"]) == {"new"}, review.frame
     review.apply()
+    # a bake-tracker products view: an editable field changes, its ids are remembered
+    view = {"version": "1.0", "view_type": "products",
+            "_meta": {"editable_fields": ["notes", "upc_code"], "readonly_fields": ["id"]},
+            "records": [{"id": 8, "uuid": "16dc293a-461d-4e3d-a326-87fd0db3bfbe",
+                         "ingredient_slug": "egg", "brand": "Kirkland",
+                         "product_name": "Large eggs, 2 dozen", "package_unit": "each",
+                         "package_unit_quantity": 24, "notes": "from the view",
+                         "upc_code": "096619000000"}]}
+    review = ws.io.reconcile(view)
+    assert list(review.frame["status"]) == ["changed"], review.frame
+    review.apply()
 
 
 _EXPORT: list[Path] = []

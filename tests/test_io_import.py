@@ -254,9 +254,9 @@ def test_a_cycle_in_the_file_is_reported_once_and_a_file_recipe_replaces_the_dat
     ("suppliers", "name"), ("ingredients", "slug"), ("recipes", "slug"),
     ("finished_units", "slug"), ("packages", "slug"), ("recipients", "name"),
     ("events", "name")])
-def test_two_rows_with_one_key_in_a_section_are_a_problem(bakery, section, field):
+def test_two_differing_rows_with_one_key_in_a_section_are_a_problem(bakery, section, field):
     data = small_file()
-    data[section].append({**data[section][0]})
+    data[section].append({**data[section][0], "notes": "another row"})
     row = len(data[section])
     with bakery.session() as ws:
         with pytest.raises(ImportValidationError) as info:
@@ -264,8 +264,32 @@ def test_two_rows_with_one_key_in_a_section_are_a_problem(bakery, section, field
         errors = info.value.errors
         assert list(zip(errors["entity"], errors["row"], errors["field"], strict=True)) == [
             (section, row, field)]
-        assert errors["reason"].iloc[0] == f"duplicate of {section} row 1: one {field} per row"
+        assert errors["reason"].iloc[0].startswith(
+            f"duplicate of {section} row 1: one {field} per row; the rows differ in notes")
         assert ws.catalog.ingredients().empty
+
+
+@pytest.mark.parametrize(("section", "field"), [
+    ("suppliers", "name"), ("ingredients", "slug"), ("recipes", "slug"),
+    ("finished_units", "slug"), ("packages", "slug"), ("recipients", "name"),
+    ("events", "name")])
+def test_identical_rows_count_once_and_first_or_last_chooses(bakery, section, field):
+    data = small_file()
+    data[section].append({**data[section][0]})
+    with bakery.session() as ws, ws.scenario():
+        report = ws.io.import_bake_tracker(data)
+        assert report.identical_rows == 1
+        counts = report.counts(section)
+        assert counts["skipped"] == 1 and counts["created"] == len(data[section]) - 1
+        assert "identical rows counted once" in report.frame.set_index("entity").loc[
+            section, "reasons"]
+    data[section][-1] = {**data[section][0], "notes": "the last one"}
+    for keep in ("first", "last"):
+        with bakery.session() as ws, ws.scenario():
+            report = ws.io.import_bake_tracker(data, duplicates=keep)
+            reasons = report.frame.set_index("entity").loc[section, "reasons"]
+            assert f"{keep} kept" in reasons
+            assert report.counts(section)["skipped"] == 1
 
 
 def test_a_material_with_an_ingredients_slug_is_a_duplicate(bakery):

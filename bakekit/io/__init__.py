@@ -21,8 +21,15 @@ class IO(Area):
     area_name = "io"
 
     @write_operation
-    def import_bake_tracker(self, path: str | Path | dict[str, Any]) -> ImportReport:
+    def import_bake_tracker(self, path: str | Path | dict[str, Any], *,
+                            duplicates: str = "refuse",
+                            zero_price: str = "unknown") -> ImportReport:
         """Import a bake-tracker export (versions 3.x and 4.x, whole or partial).
+
+        A price of 0 is bake-tracker's "not known yet": an uncosted lot that a later price
+        fills (``zero_price="zero"`` keeps a real zero). A key given twice in a section:
+        identical rows count once; differing rows are refused unless ``duplicates="first"``
+        or ``"last"`` says which to keep.
 
         Rows already there are updated where they differ, so re-importing a file creates
         nothing; every problem of the file is collected and raised together as
@@ -33,11 +40,20 @@ class IO(Area):
         """
         from bakekit.io.bake_tracker import import_bake_tracker
 
-        return import_bake_tracker(self._ws, path)
+        return import_bake_tracker(self._ws, path, duplicates=duplicates,
+                                   zero_price=zero_price)
 
     @read_operation
-    def reconcile(self, source: Any, kind: str = "prices") -> Reconciliation:
+    def reconcile(self, source: Any, kind: str | None = None) -> Reconciliation:
         """Review a price list, purchases or a stock count against the database.
+
+        ``kind=None`` reads the kind from bake-tracker files that say what they are: views
+        (``view_type`` products / purchases / inventory -> "products", "purchases",
+        "inventory_count") and bt_mobile files (``import_type`` purchases /
+        inventory_updates -> "purchases", "inventory_count"); any other source is a price
+        list ("prices") unless ``kind`` says otherwise. A view record matches by the
+        bake-tracker id or uuid remembered earlier, then by natural key; only its editable
+        fields and prices change anything, and ``apply()`` remembers its ids.
 
         ``source`` is a DataFrame or a CSV, JSON or Excel path. The frame has one row per
         input row: ``status`` new / changed / unchanged / missing / conflict / invalid, a

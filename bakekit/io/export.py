@@ -37,10 +37,19 @@ NATURAL_KEYS = {
 }
 
 
-def _data_tables() -> list[Table]:
-    """The tables an export holds: all but the database's own identity and its record of
-    applied plans, so a loaded database keeps its own identity."""
-    return [t for t in metadata.sorted_tables if t.name not in LOCAL_TABLES]
+#: tables written in id order, not by key: the order of lots (and of the ledger and runs)
+#: is their FIFO position where dates tie, so a load keeps it
+ID_ORDER = ("purchases", "lots", "movements", "runs")
+#: rows naming a row of any table: (entity column, local id column), written by natural key
+POLYMORPHIC = {"external_ids": ("entity", "local_id")}
+
+
+def _tables() -> list[Table]:
+    """Every table but the database's own identity and its record of applied plans (so a
+    loaded database keeps its own identity), those that name rows of any table last."""
+    tables = [t for t in metadata.sorted_tables if t.name not in LOCAL_TABLES]
+    return [t for t in tables if t.name not in POLYMORPHIC] + \
+        [t for t in tables if t.name in POLYMORPHIC]
 
 
 def _fks(t: Table) -> dict[str, Table]:
@@ -87,9 +96,10 @@ def export(ws: Workspace, path: str | Path) -> dict[str, int]:
     """Write every table to ``path``; returns the row count per table."""
     keys: dict[str, dict[int, Any]] = {}
     tables: dict[str, list[dict[str, Any]]] = {}
-    for t in _data_tables():
-        rows = ws.execute(select(t)).all()
+    for t in _tables():
+        rows = ws.execute(select(t).order_by(t.c.id)).all()
         fks = _fks(t)
+        poly = POLYMORPHIC.get(t.name)
         if t.name in NATURAL_KEYS:
             keys[t.name] = {int(r.id): getattr(r, NATURAL_KEYS[t.name]) for r in rows}
         out = []
@@ -105,11 +115,16 @@ def export(ws: Workspace, path: str | Path) -> dict[str, int]:
                         keys[target] = {int(x.id): getattr(x, NATURAL_KEYS[target])
                                         for x in rows}
                     value = keys[target][int(value)]
+                elif poly and c.name == poly[1]:
+                    value = keys.get(getattr(r, poly[0]), {}).get(int(value))
                 else:
                     value = _out(value, c)
                 rec[c.name] = value
             out.append(rec)
-        out.sort(key=_sort_key(NATURAL_KEYS.get(t.name)))
+        if poly:
+            out = [rec for rec in out if rec[poly[1]] is not None]
+        if t.name not in ID_ORDER:
+            out.sort(key=_sort_key(NATURAL_KEYS.get(t.name)))
         tables[t.name] = out
     document = {"format": FORMAT, "version": FORMAT_VERSION,
                 "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -143,7 +158,7 @@ def load(ws: Workspace, path: str | Path) -> ImportReport:
         problems.add("file", None, "version", document.get("version"),
                      f"unsupported version (this bakekit reads {READS_VERSIONS})")
     problems.raise_if_any(f"load of {path}")
-    for t in _data_tables():
+    for t in _tables():
         if ws.execute(select(t.c.id).limit(1)).first() is not None:
             raise ValidationError(f"load: the database is not empty (table {t.name} has rows);"
                                   " load into an empty database", field="database",
@@ -151,8 +166,9 @@ def load(ws: Workspace, path: str | Path) -> ImportReport:
     tally = Tally()
     ids: dict[str, dict[Any, int]] = {}
     data = document.get("tables", {})
-    for t in _data_tables():
+    for t in _tables():
         rows = data.get(t.name, [])
+        poly = POLYMORPHIC.get(t.name)
         tally.add(t.name, "read", len(rows))
         if not rows:
             continue
@@ -169,6 +185,11 @@ def load(ws: Workspace, path: str | Path) -> ImportReport:
                     value = None
                 elif c.name in fks and value is not None:
                     found = ids.get(fks[c.name].name, {}).get(value)
+                    if found is None:
+                        problems.add(t.name, n, c.name, value, "refers to nothing in the file")
+                    value = found
+                elif poly and c.name == poly[1]:
+                    found = ids.get(str(rec.get(poly[0])), {}).get(value)
                     if found is None:
                         problems.add(t.name, n, c.name, value, "refers to nothing in the file")
                     value = found

@@ -24,6 +24,7 @@ from bakekit import fifo, frames
 from bakekit.areas._common import table
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.errors import NotFoundError, ValidationError
+from bakekit.io import bt_views
 from bakekit.io._sync import Checker, Problems, Tally, fill_lot_costs, insert_ids, num
 from bakekit.results import ImportReport, Reconciliation
 from bakekit.units import factor, money, normalize_unit, q
@@ -31,7 +32,7 @@ from bakekit.units import factor, money, normalize_unit, q
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.workspace import Workspace
 
-KINDS = ("prices", "purchases", "inventory_count")
+KINDS = ("prices", "purchases", "inventory_count", "products")
 #: a fuzzy match below this score (0-100) is not a match
 MATCH_THRESHOLD = 70.0
 #: two candidates closer than this are a conflict (the user must choose)
@@ -47,9 +48,11 @@ REVIEW_COLUMNS = {
                "package_unit", "match", "score", "product_id", "old_price", "uncosted_lots"),
     "purchases": ("row", "status", "message", "product", "packages", "unit_cost",
                   "purchased_on", "supplier", "location", "notes", "purchase_id",
-                  "old_unit_cost"),
+                  "old_unit_cost", "lot_ids", "external_id", "external_uuid"),
     "inventory_count": ("row", "status", "message", "item", "counted", "unit", "on_hand",
-                        "variance", "variance_value"),
+                        "variance", "variance_value", "lot_id", "external_id",
+                        "external_uuid"),
+    "products": bt_views.PRODUCT_COLUMNS,
 }
 #: required columns per kind (each with the names accepted for it)
 REQUIRED_COLUMNS = {
@@ -172,16 +175,52 @@ def _bar(rows: list, what: str) -> Any:
                 disable=None if flag in ("", "0", "false", "no") else True)
 
 
-def reconcile(ws: Workspace, area: Any, source: Any, kind: str) -> Reconciliation:
+def reconcile(ws: Workspace, area: Any, source: Any, kind: str | None = None
+              ) -> Reconciliation:
     """Review ``source`` against the database (see IO.reconcile)."""
-    if kind not in KINDS:
+    if kind is not None and kind not in KINDS:
         raise ValidationError(f"kind: {kind!r} is not one of {', '.join(KINDS)}", field="kind",
                               value=kind)
-    data = read_source(source)
+    data = bt_views.read_json(source)
+    if data is not None and bt_views.describe(data) is not None:
+        said = bt_views.kind_of(data, kind, source)
+        assert said is not None
+        return _reconcile_bt_file(ws, area, data, said, source)
+    if isinstance(data, dict) and any(k in data for k in ("ingredients", "products",
+                                                           "purchases", "inventory_items")):
+        raise ValidationError(f"source: {str(source)!r} is a bake-tracker export, not a "
+                              "table to reconcile: import it with ws.io.import_bake_tracker "
+                              "(`bakekit import FILE`)", field="source", value=str(source))
+    kind = kind or "prices"
+    if kind == "products":
+        raise ValidationError(f"kind: 'products' reads a bake-tracker products view "
+                              f"(view_type 'products'); {str(source)!r} is not one",
+                              field="kind", value=kind)
+    table_ = read_source(source)
     frame = {"prices": _prices, "purchases": _purchases,
-             "inventory_count": _counts}[kind](ws, data)
+             "inventory_count": _counts}[kind](ws, table_)
     frame = frames.validate(frame, frames.RECONCILIATION)
     return Reconciliation(kind=kind, frame=frame, _area=area)
+
+
+def _reconcile_bt_file(ws: Workspace, area: Any, data: dict[str, Any], kind: str,
+                       source: Any) -> Reconciliation:
+    """Review a bake-tracker view or bt_mobile file (its kind read from the file)."""
+    family, type_, rows, header, editable = bt_views.load_view(data, source)
+    if kind == "products":
+        out = bt_views.review_products(ws, rows, editable)
+    elif kind == "purchases":
+        out = bt_views.review_purchases(ws, family, rows, header)
+    else:
+        out = bt_views.review_inventory(ws, family, rows, editable)
+    frame = _review(out, REVIEW_COLUMNS[kind])
+    for col in ("packages", "unit_cost", "package_quantity", "counted"):
+        if col in frame:
+            frame[col] = frame[col].map(lambda v: None if v is None else float(v))
+    frame = frames.validate(frame, frames.RECONCILIATION)
+    return Reconciliation(kind=kind, frame=frame, _area=area,
+                          unknown_fields=tuple(bt_views.unused_fields(family, type_, rows)),
+                          source_format=f"{family} {type_}")
 
 
 # -- prices ---------------------------------------------------------------------------------------
@@ -245,7 +284,7 @@ def _prices(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
         if not c.ok:
             bad = [p for p in problems.rows if p["row"] == n]
             rows.append({**row, "status": "invalid", "price": None, "message": "; ".join(
-                f"{p['field']} {p['value']!r}: {p['reason']}" for p in bad)})
+                bt_views.problem_text(p) for p in bad)})
             continue
         scores = all_scores[n] if len(products) else np.array([])
         fits = np.ones(len(scores), dtype=bool)
@@ -256,10 +295,11 @@ def _prices(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
             scores = np.where(fits, scores, scores - SIZE_PENALTY)
         if not len(scores) or scores.max() < MATCH_THRESHOLD:
             best = int(scores.argmax()) if len(scores) else None
-            rows.append({**row, "status": "missing",
-                         "match": None if best is None else products["slug"][best],
-                         "score": None if best is None else float(scores[best]),
-                         "message": "no product matches by brand, name and size"})
+            closest = "" if best is None else (
+                f" (closest: {products['slug'][best]!r} at score "
+                f"{float(scores[best]):.0f}, below {MATCH_THRESHOLD:.0f}: not a match)")
+            rows.append({**row, "status": "missing", "match": None, "score": None,
+                         "message": "no product matches by brand, name and size" + closest})
             continue
         order = np.argsort(-scores)
         best = int(order[0])
@@ -278,12 +318,13 @@ def _prices(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
                          f"{num(product['package_quantity'])} {product['package_unit']}, "
                          f"the list says {num(size)} {unit}: check the size"})
             continue
+        assert price is not None  # required: a row without one is invalid above
         old = product["price"]
         if old is not None and not pd.isna(old) and Decimal(str(old)) == price:
             status = "changed" if row["uncosted_lots"] else "unchanged"
         else:
             status = "new" if old is None or pd.isna(old) else "changed"
-        message = f"price {old if old == old else None} -> {num(price)}"
+        message = f"price {bt_views.show(None if old != old else old)} -> {num(money(price))}"
         if row["uncosted_lots"]:
             message += f"; costs {row['uncosted_lots']} uncosted lot(s)"
         rows.append({**row, "status": status, "message": message})
@@ -387,7 +428,7 @@ def _purchases(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
         if not c.ok:
             bad = [x for x in problems.rows if x["row"] == n]
             out.append({**row, "status": "invalid", "message": "; ".join(
-                f"{x['field']} {x['value']!r}: {x['reason']}" for x in bad)})
+                bt_views.problem_text(x) for x in bad)})
             continue
         if slug not in products:
             out.append({**row, "status": "missing", "message": f"unknown product {slug!r}"})
@@ -427,7 +468,13 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
     tally.add("purchases", "skipped", int((~frame["status"].isin(
         ["new", "changed", "unchanged"])).sum()))
     new = frame[frame["status"] == "new"]
-    changed = frame[frame["status"] == "changed"]
+    changed = frame[(frame["status"] == "changed") & frame["purchase_id"].notna()]
+    filled = bt_views.fill_view_lots(ws, frame)
+    if filled:
+        tally.add("purchases", "updated", int(((frame["status"] == "changed")
+                                               & frame["purchase_id"].isna()).sum()))
+        tally.reason("purchases", f"{filled} uncosted lot(s) priced")
+    bt_views.remember_rows(ws, frame, "purchases", "purchase_id")
     p, s, i = table("products"), table("suppliers"), table("ingredients")
     pur, lots = table("purchases"), table("lots")
     if not changed.empty:
@@ -567,7 +614,7 @@ def _counts(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
         if not c.ok:
             bad = [x for x in problems.rows if x["row"] == n]
             out.append({**row, "status": "invalid", "message": "; ".join(
-                f"{x['field']} {x['value']!r}: {x['reason']}" for x in bad)})
+                bt_views.problem_text(x) for x in bad)})
             continue
         # the checker fails a row whose required value is missing, so these are present
         assert counted is not None and unit is not None
@@ -609,7 +656,14 @@ def apply_counts(ws: Workspace, frame: pd.DataFrame, tally: Tally, reason: str) 
     tally.add("inventory_count", "unchanged", int((frame["status"] == "unchanged").sum()))
     tally.add("inventory_count", "skipped", int((~frame["status"].isin(
         ["changed", "unchanged"])).sum()))
+    bt_views.remember_rows(ws, frame, "lots", "lot_id")
     todo = frame[frame["status"] == "changed"]
+    if "lot_id" in todo:
+        for r in todo[todo["lot_id"].notna()].itertuples():
+            ws.inventory.adjust(int(r.lot_id), str(Decimal(str(r.counted))), r.unit,
+                                reason=reason)
+            tally.add("inventory_count", "updated")
+        todo = todo[todo["lot_id"].isna()]
     if todo.empty:
         return
     by_ing, by_prod, keys = _lots_by_item(ws)  # today's lots, not the review's
@@ -639,6 +693,8 @@ def apply(ws: Workspace, recon: Reconciliation, *, on: dt.date | None = None,
         apply_prices(ws, frame, on or dt.date.today(), tally)
     elif recon.kind == "purchases":
         apply_purchases(ws, frame, tally)
+    elif recon.kind == "products":
+        bt_views.apply_products(ws, frame, tally)
     else:
         apply_counts(ws, frame, tally, reason)
     return tally.report(unknown={}, source=f"reconcile {recon.kind}", version=None)

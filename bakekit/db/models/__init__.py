@@ -11,6 +11,7 @@ from bakekit.db.models.events import (
     Recipient,
     Target,
 )
+from bakekit.db.models.external import ExternalId
 from bakekit.db.models.identity import LOCAL_TABLES, AppliedPlan, BakeryIdentity
 from bakekit.db.models.inventory import Lot, Movement, Purchase
 from bakekit.db.models.recipes import FinishedUnit, Recipe, RecipeComponent, RecipeIngredient
@@ -19,9 +20,9 @@ from bakekit.db.models.runs import Run
 metadata = Base.metadata
 
 __all__ = [
-    "LOCAL_TABLES", "AppliedPlan", "Assignment", "BakeryIdentity",
-    "Base", "Event", "FinishedGood", "FinishedGoodComponent", "FinishedUnit",
-    "Ingredient", "Lot", "Movement", "Package", "PackageContent", "Product", "Purchase",
-    "Recipe", "RecipeComponent", "RecipeIngredient", "Recipient", "Run", "Supplier", "Target",
+    "LOCAL_TABLES", "AppliedPlan", "Assignment", "BakeryIdentity", "Base", "Event",
+    "ExternalId", "FinishedGood", "FinishedGoodComponent", "FinishedUnit", "Ingredient",
+    "Lot", "Movement", "Package", "PackageContent", "Product", "Purchase", "Recipe",
+    "RecipeComponent", "RecipeIngredient", "Recipient", "Run", "Supplier", "Target",
     "metadata",
 ]

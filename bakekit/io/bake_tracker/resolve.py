@@ -1,0 +1,458 @@
+"""Resolve references: duplicates, recipe cycles, bake-tracker's integer ids (the file's
+rows first, then remembered ids, then natural fields), products named by their fields."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from bakekit.areas._common import table
+from bakekit.areas.recipes import find_cycle
+from bakekit.io._sync import (
+    existing,
+    num,
+)
+from bakekit.io.external import remembered
+from bakekit.units import normalize_unit
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass
+
+from bakekit.io.bake_tracker.fields import _KEYED_SECTIONS
+from bakekit.io.bake_tracker.state import State
+
+
+class Resolve(State):
+    """The resolve phase: every reference checked; problems recorded, nothing written."""
+
+    def load_current(self) -> None:
+        ws = self.ws
+        self.db = {
+            "suppliers": existing(ws, "suppliers", ["name"]),
+            "ingredients": existing(ws, "ingredients", ["slug"]),
+            "products": existing(ws, "products", ["slug"]),
+            "recipes": existing(ws, "recipes", ["slug"]),
+            "finished_units": existing(ws, "finished_units", ["slug"]),
+            "finished_goods": existing(ws, "finished_goods", ["slug"]),
+            "packages": existing(ws, "packages", ["slug"]),
+            "recipients": existing(ws, "recipients", ["name"]),
+            "events": existing(ws, "events", ["name"]),
+        }
+        self.remembered = remembered(ws, ("ingredients", "products", "suppliers",
+                                          "purchases", "lots"))
+
+    def _known(self, kind: str, file_keys: set[str]) -> set[str]:
+        return set(self.db[kind]) | file_keys
+
+    def duplicates(self) -> None:
+        """A slug (or name) given twice in one section (ingredients and materials share one
+        slug space): identical rows count once; differing rows are a problem naming both rows
+        and the fields that differ, unless ``duplicates="first"`` or ``"last"`` chooses."""
+        for sections, field_name in _KEYED_SECTIONS:
+            self.same_key([(e, self.rows[e]) for e in sections],
+                          lambda r, f=field_name: r[f], field_name)
+        for entity in ("products", "material_products"):
+            self.same_key([(entity, self.rows[entity])], lambda r: r["slug"], "slug")
+        seen: dict[str, int] = {}
+        for fu in self.rows.get("_embedded_finished_units", []):
+            if fu["slug"] in seen:
+                self.problems.add("recipes", fu["_row"], "finished_units.slug", fu["slug"],
+                                  f"finished unit also listed by recipes row {seen[fu['slug']]}")
+            seen.setdefault(fu["slug"], fu["_row"])
+
+    def same_key(self, groups: list[tuple[str, list[dict[str, Any]]]],
+                 key_of: Any, field_name: str) -> None:
+        """Drop rows of a key seen before (identical, or by the ``duplicates`` choice), or
+        record the conflict; the kept rows stay in place, in file order."""
+        first: dict[Any, tuple[str, dict[str, Any]]] = {}
+        dropped: set[int] = set()
+        for entity, rows in groups:
+            for r in rows:
+                key = key_of(r)
+                if key is None:
+                    continue
+                if key not in first:
+                    first[key] = (entity, r)
+                    continue
+                where, kept = first[key]
+                diff = _differing(kept.get("_raw", {}), r.get("_raw", {}))
+                rows_named = f"{where} row {kept['_row']} and {entity} row {r['_row']}"
+                if not diff:
+                    dropped.add(id(r))
+                    self.identical += 1
+                    self.tally.add(entity, "skipped")
+                    self.tally.reason(entity, "identical rows counted once")
+                elif self.duplicate_mode == "refuse":
+                    self.problems.add(entity, r["_row"], field_name, key,
+                                      f"duplicate of {where} row {kept['_row']}: one "
+                                      f"{field_name} per row; the rows differ in "
+                                      f"{', '.join(diff)} (duplicates='first' or 'last' "
+                                      "keeps one)")
+                elif self.duplicate_mode == "first":
+                    dropped.add(id(r))
+                    self.tally.add(entity, "skipped")
+                    self.tally.reason(entity, f"{field_name} {key!r} twice ({rows_named}): "
+                                              "first kept")
+                else:
+                    dropped.add(id(kept))
+                    first[key] = (entity, r)
+                    self.tally.add(where, "skipped")
+                    self.tally.reason(where, f"{field_name} {key!r} twice ({rows_named}): "
+                                             "last kept")
+        if dropped:
+            for _, rows in groups:
+                rows[:] = [r for r in rows if id(r) not in dropped]
+
+    def cycles(self) -> None:
+        """Refuse recipes whose components form a cycle (through the file's recipes and the
+        database's), one problem per cycle naming the recipes on it."""
+        file_recipes = {r["slug"]: r for r in self.rows["recipes"]}
+        edges: dict[str, list[str]] = defaultdict(list)
+        for r in self.rows["recipes"]:
+            edges[r["slug"]] = [c["recipe"] for c in r["components"]
+                                if c.get("recipe") and c["recipe"] != r["slug"]]
+        if not any(edges.values()):
+            return
+        rc, rt = table("recipe_components"), table("recipes")
+        parent, child = rt.alias("parent"), rt.alias("child")
+        for slug, component in self.ws.execute(
+                select(parent.c.slug, child.c.slug)
+                .join(rc, rc.c.recipe_id == parent.c.id)
+                .join(child, child.c.id == rc.c.component_id)):
+            if slug not in file_recipes:  # the file's components replace the database's
+                edges[slug].append(component)
+        number = {s: n for n, s in enumerate(sorted(set(edges) | {c for cs in edges.values()
+                                                                   for c in cs}))}
+        slug_of = {n: s for s, n in number.items()}
+        graph = {number[s]: [(number[c], Decimal(1)) for c in cs] for s, cs in edges.items()}
+        reported: set[frozenset[int]] = set()
+        for r in self.rows["recipes"]:
+            cycle = find_cycle(graph, number[r["slug"]])
+            if not cycle or frozenset(cycle) in reported:
+                continue
+            reported.add(frozenset(cycle))
+            names = [file_recipes[slug_of[n]]["name"] if slug_of[n] in file_recipes
+                     else slug_of[n] for n in cycle]
+            on_file = [file_recipes[slug_of[n]] for n in cycle if slug_of[n] in file_recipes]
+            first = min(on_file, key=lambda x: x["_row"])
+            self.problems.add("recipes", first["_row"], "components", first["name"],
+                              "components form a cycle: " + " -> ".join(names))
+
+    def resolve(self) -> None:
+        """Check every reference against the file and the database; record what is unknown."""
+        p = self.problems
+        self.duplicates()
+        ing_slugs = self._known("ingredients", {r["slug"] for r in self.rows["ingredients"]}
+                                | {r["slug"] for r in self.rows["materials"]})
+        for r in self.rows["ingredients"]:
+            if r["parent"] and r["parent"] not in ing_slugs:
+                p.add("ingredients", r["_row"], "parent_slug", r["parent"],
+                      "unknown parent ingredient")
+        material_names = {r["name"]: r["slug"] for r in self.rows["materials"]}
+        material_names.update({row.name: s for s, row in self.db["ingredients"].items()
+                               if row.is_packaging and row.name not in material_names})
+        for r in self.rows["material_products"]:
+            slug = r["material"] if r["material"] in ing_slugs else \
+                material_names.get(r["material"])
+            if slug is None:
+                p.add("material_products", r["_row"], "material", r["material"],
+                      "unknown material (by slug or display name)")
+            r["ingredient"] = slug
+        for r in self.rows["products"]:
+            if r["ingredient"] not in ing_slugs:
+                p.add("products", r["_row"], "ingredient_slug", r["ingredient"],
+                      "unknown ingredient")
+        # products: the file's and the database's, for purchases and inventory items
+        self.candidates = {}
+        self._by_ingredient = None
+        ing_by_id = {row.id: s for s, row in self.db["ingredients"].items()}
+        for slug, row in self.db["products"].items():
+            self.candidates[slug] = {
+                "slug": slug, "ingredient": ing_by_id.get(row.ingredient_id),
+                "brand": row.brand, "raw_name": row.name,
+                "package_quantity": row.package_quantity, "package_unit": row.package_unit,
+                "preferred": row.preferred}
+        for entity in ("products", "material_products"):
+            for r in self.rows[entity]:
+                self.candidates[r["slug"]] = r
+        self._resolve_ids()
+        for entity in ("purchases", "inventory_items"):
+            for r in self.rows[entity]:
+                r["product"] = self._match_product(entity, r)
+        self.same_key([("purchases", self.rows["purchases"])], _purchase_key, "purchase")
+        purchases_by = defaultdict(list)
+        for r in self.rows["purchases"]:
+            if r["product"]:
+                purchases_by[(r["product"], r["purchased_on"])].append(r)
+        self.file_purchases = purchases_by
+        # recipes and what refers to them
+        recipe_names = {row.name: s for s, row in self.db["recipes"].items()}
+        recipe_names.update({r["name"]: r["slug"] for r in self.rows["recipes"]})
+        recipe_slugs = self._known("recipes", {r["slug"] for r in self.rows["recipes"]})
+
+        def recipe_of(entity: str, row: int, slug: str | None, name: str | None) -> str | None:
+            if slug is not None:
+                if slug in recipe_slugs:
+                    return slug
+                p.add(entity, row, "recipe_slug", slug, "unknown recipe")
+                return None
+            if name in recipe_names:
+                return recipe_names[name]
+            p.add(entity, row, "recipe_name", name, "unknown recipe")
+            return None
+
+        names: dict[str, str] = {}
+        for s_, row in self.db["ingredients"].items():
+            names.setdefault(_low(row.name), s_)
+        for entity in ("ingredients", "materials"):
+            for x in self.rows[entity]:
+                names[_low(x["name"])] = x["slug"]
+        for r in self.rows["recipes"]:
+            for ing in r["ingredients"]:
+                if ing["ingredient"] is None and ing.get("ingredient_name"):
+                    ing["ingredient"] = names.get(_low(ing["ingredient_name"]))
+                    if ing["ingredient"] is None:
+                        p.add("recipes", r["_row"], "ingredients.ingredient_name",
+                              ing["ingredient_name"], "unknown ingredient (by display name): "
+                              "import the ingredients it names first")
+                    continue
+                if ing["ingredient"] and ing["ingredient"] not in ing_slugs:
+                    p.add("recipes", r["_row"], "ingredients.ingredient_slug",
+                          ing["ingredient"], "unknown ingredient")
+            for comp in r["components"]:
+                comp["recipe"] = recipe_of("recipes", r["_row"], comp["slug"], comp["name"])
+                if comp["recipe"] == r["slug"]:
+                    p.add("recipes", r["_row"], "components", r["name"],
+                          "a recipe cannot contain itself")
+        self.cycles()
+        units = self.rows["finished_units"] + self.rows.get("_embedded_finished_units", [])
+        self.rows["_all_finished_units"] = units
+        for fu in units:
+            fu["recipe"] = recipe_of(fu["_entity"], fu["_row"], fu["recipe_slug"],
+                                     fu["recipe_name"])
+        # finished units per recipe (file, then database)
+        self.units_of = defaultdict(list)
+        recipe_by_id = {row.id: s for s, row in self.db["recipes"].items()}
+        for s, row in self.db["finished_units"].items():
+            self.units_of[recipe_by_id.get(row.recipe_id, "")].append(s)
+        for fu in units:
+            if fu["recipe"] and fu["slug"] not in self.units_of[fu["recipe"]]:
+                self.units_of[fu["recipe"]].append(fu["slug"])
+        unit_slugs = self._known("finished_units", {fu["slug"] for fu in units})
+        self.items_per_batch = {s: Decimal(row.items_per_batch)
+                                for s, row in self.db["finished_units"].items()}
+        self.items_per_batch.update({fu["slug"]: fu["items_per_batch"] for fu in units})
+        good_slugs = self._known("finished_goods", {r["slug"] for r in
+                                                    self.rows["finished_goods"]})
+        for r in self.rows["compositions"]:
+            if r["good"] not in good_slugs:
+                p.add("compositions", r["_row"], "finished_good_slug", r["good"],
+                      "unknown finished good")
+            for key, known, fld in (("unit_slug", unit_slugs, "finished_unit_slug"),
+                                    ("component_good", good_slugs,
+                                     "finished_good_component_slug"),
+                                    ("material", ing_slugs, "material_slug")):
+                if r[key] and r[key] not in known:
+                    p.add("compositions", r["_row"], fld, r[key], "unknown reference")
+        package_names = {row.name: s for s, row in self.db["packages"].items()}
+        package_names.update({r["name"]: r["slug"] for r in self.rows["packages"]})
+        package_slugs = self._known("packages", {r["slug"] for r in self.rows["packages"]})
+        for entity in ("package_finished_goods", "event_recipient_packages"):
+            for r in self.rows[entity]:
+                slug = r["package"] if r["package"] in package_slugs else \
+                    package_names.get(r["package_name"])
+                if slug is None:
+                    p.add(entity, r["_row"], "package_name", r["package_name"] or r["package"],
+                          "unknown package")
+                r["package"] = slug
+        for r in self.rows["package_finished_goods"]:
+            if r["good"] not in good_slugs:
+                p.add("package_finished_goods", r["_row"], "finished_good_slug", r["good"],
+                      "unknown finished good")
+        events = self._known("events", {r["name"] for r in self.rows["events"]})
+        recipients = self._known("recipients", {r["name"] for r in self.rows["recipients"]})
+        for r in self.rows["event_recipient_packages"]:
+            if r["event"] not in events:
+                p.add("event_recipient_packages", r["_row"], "event_name", r["event"],
+                      "unknown event")
+            if r["recipient"] not in recipients:
+                p.add("event_recipient_packages", r["_row"], "recipient_name", r["recipient"],
+                      "unknown recipient")
+        for r in self.rows["event_production_targets"]:
+            if r["event"] not in events:
+                p.add("event_production_targets", r["_row"], "event_name", r["event"],
+                      "unknown event")
+            r["unit"] = self._unit_for("event_production_targets", r, recipe_of, unit_slugs)
+            if r["unit"] and r["quantity"] is None:
+                r["quantity"] = r["batches"] * self.items_per_batch[r["unit"]]
+        for r in self.rows["event_assembly_targets"]:
+            if r["event"] not in events:
+                p.add("event_assembly_targets", r["_row"], "event_name", r["event"],
+                      "unknown event")
+            if r["good"] not in good_slugs:
+                p.add("event_assembly_targets", r["_row"], "finished_good_slug", r["good"],
+                      "unknown finished good")
+        for entity in ("production_records", "production_runs"):
+            for r in self.rows[entity]:
+                r["unit"] = self._unit_for(entity, r, recipe_of, unit_slugs)
+                if r["event"] and r["event"] not in events:
+                    p.add(entity, r["_row"], "event_name", r["event"], "unknown event")
+        for r in self.rows["assembly_runs"]:
+            if r["good"] not in good_slugs:
+                p.add("assembly_runs", r["_row"], "finished_good_slug", r["good"],
+                      "unknown finished good")
+            if r["event"] and r["event"] not in events:
+                p.add("assembly_runs", r["_row"], "event_name", r["event"], "unknown event")
+
+    def _unit_for(self, entity: str, r: dict, recipe_of: Any, unit_slugs: set[str]
+                  ) -> str | None:
+        if r.get("unit_slug"):
+            if r["unit_slug"] not in unit_slugs:
+                self.problems.add(entity, r["_row"], "finished_unit_slug", r["unit_slug"],
+                                  "unknown finished unit")
+                return None
+            return str(r["unit_slug"])
+        recipe = recipe_of(entity, r["_row"], r.get("recipe_slug"), r.get("recipe_name"))
+        if recipe is None:
+            return None
+        units = self.units_of.get(recipe, [])
+        if not units:
+            self.problems.add(entity, r["_row"], "recipe_name", r.get("recipe_name") or recipe,
+                              "the recipe has no finished unit to record this against")
+            return None
+        if len(units) > 1:
+            self.tally.reason(entity, f"recipe {recipe!r} has several finished units; "
+                                      f"used {units[0]!r}")
+        r["recipe"] = recipe
+        return units[0]
+
+    def _resolve_ids(self) -> None:
+        """bake-tracker's integer ids: against the file's rows first, then the ids earlier
+        imports remembered; rows that point at one another lend each other their natural
+        fields (an inventory item naming its purchase carries the product's package size)."""
+        p = self.problems
+        products_by_id = {r["file_id"]: r["slug"] for r in self.rows["products"]
+                          if r.get("file_id")}
+        local_products = {int(row.id): s for s, row in self.db["products"].items()}
+        self.file_purchases_by_id = {r["file_id"]: r for r in self.rows["purchases"]
+                                     if r.get("file_id")}
+        items_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in self.rows["inventory_items"]:
+            if r["purchase_id"] in self.file_purchases_by_id:
+                items_of[r["purchase_id"]].append(r)
+        for r in self.rows["inventory_items"]:
+            bought = self.file_purchases_by_id.get(r["purchase_id"])
+            if bought is not None:
+                _lend(bought["ref"], r["ref"])
+                r["product_id"] = r["product_id"] or bought["product_id"]
+        for r in self.rows["purchases"]:
+            for item in items_of.get(r["file_id"], []):
+                _lend(item["ref"], r["ref"])
+        for entity in ("purchases", "inventory_items"):
+            for r in self.rows[entity]:
+                pid = r["product_id"]
+                r["product_by_id"] = None
+                if pid is None:
+                    continue
+                if pid in products_by_id:
+                    r["product_by_id"] = products_by_id[pid]
+                else:
+                    local = self.remembered["products"].find(pid)
+                    r["product_by_id"] = local_products.get(local) if local else None
+        # suppliers named by id: the file's, then remembered ones
+        by_file_id = {r["file_id"]: r["name"] for r in self.rows["suppliers"] if r["file_id"]}
+        local_suppliers = {int(row.id): n for n, row in self.db["suppliers"].items()}
+        for entity in ("products", "purchases"):
+            for r in self.rows[entity]:
+                sid = r.get("supplier_file_id")
+                if sid is None or r.get("supplier"):
+                    continue
+                name = by_file_id.get(sid)
+                if name is None:
+                    local = self.remembered["suppliers"].find(sid)
+                    name = local_suppliers.get(local) if local else None
+                if name is None and entity == "products":
+                    self.tally.reason(entity, f"preferred_supplier_id {sid} unknown (not in "
+                                              "the file's suppliers nor remembered): left out")
+                elif name is None:
+                    field_name = "supplier_id"
+                    p.add(entity, r["_row"], field_name, sid,
+                          f"{field_name} {sid} is neither in this file's suppliers nor "
+                          "remembered from an earlier import: import the suppliers first "
+                          "(a full export or suppliers.json)")
+                r["supplier"] = name
+
+    def _match_product(self, entity: str, r: dict) -> str | None:
+        ref = r["ref"]
+        if r.get("product_by_id"):
+            return str(r["product_by_id"])
+        if ref["slug"]:
+            if ref["slug"] in self.candidates:
+                return str(ref["slug"])
+            self.problems.add(entity, r["_row"], "product_slug", ref["slug"], "unknown product")
+            return None
+        if self._by_ingredient is None:  # candidates per ingredient, built once
+            self._by_ingredient = defaultdict(list)
+            for cand in self.candidates.values():
+                self._by_ingredient[cand.get("ingredient")].append(cand)
+        found = []
+        for cand in self._by_ingredient.get(ref["ingredient"], ()):
+            if ref["brand"] and (cand.get("brand") or "").lower() != ref["brand"].lower():
+                continue
+            if ref["raw_name"] and (cand.get("raw_name") or "").lower() != \
+                    ref["raw_name"].lower():
+                continue
+            if ref["package_quantity"] is not None and Decimal(
+                    str(cand["package_quantity"])) != ref["package_quantity"]:
+                continue
+            if ref["package_unit"] and normalize_unit(cand["package_unit"]) != \
+                    ref["package_unit"]:
+                continue
+            found.append(cand)
+        if len(found) > 1:
+            preferred = [f for f in found if f.get("preferred")]
+            if len(preferred) == 1:
+                found = preferred
+        if len(found) == 1:
+            return str(found[0]["slug"])
+        what = ", ".join(f"{k}={v}" for k, v in ref.items() if v is not None)
+        if r.get("product_id") and not found:
+            self.problems.add(entity, r["_row"], "product_id", r["product_id"],
+                              f"product_id {r['product_id']} is neither in this file's "
+                              "products nor remembered from an earlier import, and no product "
+                              f"matches its fields ({what or 'none given'}): import the "
+                              "products first (a full export, or reconcile a products view)")
+            return None
+        self.problems.add(entity, r["_row"], "product", what,
+                          "no product matches" if not found else
+                          f"{len(found)} products match ("
+                          + ", ".join(sorted(str(f["slug"]) for f in found)[:5])
+                          + "); name the product (product_name, package size)")
+        return None
+
+
+def _low(text: Any) -> str:
+    return str(text or "").strip().casefold()
+
+
+def _lend(to: dict[str, Any], source: dict[str, Any]) -> None:
+    """Fill a product reference's missing natural fields from another row's reference."""
+    for k, v in source.items():
+        if to.get(k) is None and v is not None:
+            to[k] = v
+
+
+def _purchase_key(r: dict[str, Any]) -> Any:
+    """A file purchase's key: bake-tracker's uuid where given, else product, day, count."""
+    if r["uuid"] is not None:
+        return ("uuid", r["uuid"])
+    return None if r.get("product") is None else (r["product"], r["purchased_on"],
+                                                  num(r["packages"]))
+
+
+def _differing(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """The fields two raw rows disagree on (one having a field the other lacks counts)."""
+    return [k for k in dict.fromkeys([*a, *b]) if a.get(k) != b.get(k)]

@@ -1,0 +1,495 @@
+"""Write a resolved import table by table, set-based: one SELECT of what is there, one
+INSERT of what is new, one UPDATE of what differs; lots get their first ledger row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, insert, select
+
+from bakekit import fifo
+from bakekit.areas._common import table
+from bakekit.db.models.base import new_uuid, utcnow
+from bakekit.io._sync import (
+    Tally,
+    existing,
+    fill_lot_costs,
+    insert_ids,
+    num,
+    upsert,
+)
+from bakekit.io.external import remember
+from bakekit.units import money, normalize_unit, q
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.workspace import Workspace
+
+from bakekit.io.bake_tracker.state import State
+
+
+class Write(State):
+    """The write phase: suppliers, ingredients, products, purchases and lots, recipes,
+    goods, events, runs; bake-tracker ids and uuids remembered on the way."""
+
+    def write(self) -> None:
+        self._write_suppliers()
+        self._write_ingredients()
+        self._write_products()
+        self._write_purchases_and_lots()
+        self._write_recipes()
+        self._write_goods()
+        self._write_events()
+        self._write_runs()
+
+    def _write_suppliers(self) -> None:
+        wanted = [(r["name"], {k: r[k] for k in ("name", "city", "state", "website", "notes")})
+                  for r in self.rows["suppliers"]]
+        ids = upsert(self.ws, "suppliers", _dedupe(wanted, self.tally, "suppliers"),
+                     self.db["suppliers"], self.tally, "suppliers")
+        self.supplier_ids = {n: int(r.id) for n, r in self.db["suppliers"].items()} | ids
+        remember(self.ws, "suppliers", [(r["file_id"], r["file_uuid"],
+                                         self.supplier_ids[r["name"]])
+                                        for r in self.rows["suppliers"]])
+        by_file_id = {r["file_id"]: r["name"] for r in self.rows["suppliers"]}
+        implied = set()
+        for entity in ("products", "material_products", "purchases"):
+            for r in self.rows[entity]:
+                if r.get("supplier_file_id") is not None:
+                    r["supplier"] = r["supplier"] or by_file_id.get(r["supplier_file_id"])
+                if r.get("supplier") and r["supplier"] not in self.supplier_ids:
+                    implied.add(r["supplier"])
+        if implied:
+            self.tally.add("implied_suppliers", "read", len(implied))
+            self.tally.reason("implied_suppliers",
+                              "suppliers named by products or purchases but not listed")
+            ids = upsert(self.ws, "suppliers", [(n, {"name": n}) for n in sorted(implied)],
+                         {}, self.tally, "implied_suppliers")
+            self.supplier_ids |= ids
+
+    def _write_ingredients(self) -> None:
+        t_cols = ("name", "category", "density", "g_per_ml", "is_packaging", "notes")
+        statuses: dict[Any, str] = {}
+        for entity in ("ingredients", "materials"):  # one slug space (duplicates refused)
+            wanted = [(r["slug"], {"slug": r["slug"], **{k: r[k] for k in t_cols}})
+                      for r in self.rows[entity]]
+            upsert(self.ws, "ingredients", _dedupe(wanted, self.tally, entity),
+                   self.db["ingredients"], self.tally, entity, statuses=statuses)
+        if "created" in statuses.values():  # the new rows, for their ids and parents
+            self.db["ingredients"] = existing(self.ws, "ingredients", ["slug"])
+        self.ingredient_ids = {s: int(r.id) for s, r in self.db["ingredients"].items()}
+        remember(self.ws, "ingredients", [(r["file_id"], None, self.ingredient_ids[r["slug"]])
+                                          for r in self.rows["ingredients"] if r["file_id"]])
+        # parents, once every slug has an id
+        parents = [(r["slug"], r["parent"]) for r in self.rows["ingredients"] if r["parent"]]
+        changes = [{"b_id": self.ingredient_ids[s], "b_parent_id": self.ingredient_ids[p]}
+                   for s, p in parents
+                   if self.db["ingredients"][s].parent_id != self.ingredient_ids[p]]
+        if changes:
+            from sqlalchemy import bindparam, update
+
+            t = table("ingredients")
+            self.ws.execute(update(t).where(t.c.id == bindparam("b_id"))
+                            .values(parent_id=bindparam("b_parent_id")), changes)
+            if any(self.db["ingredients"][s].parent_id is not None for s, _ in parents):
+                self.tally.reason("ingredients", "parents changed")
+
+    def _write_products(self) -> None:
+        latest: dict[str, tuple[Any, Decimal]] = {}
+        for r in self.rows["purchases"]:
+            if r["product"] and r["unit_cost"] is not None:
+                prev = latest.get(r["product"])
+                if prev is None or prev[0] <= r["purchased_on"]:
+                    latest[r["product"]] = (r["purchased_on"], r["unit_cost"])
+        for entity in ("products", "material_products"):
+            wanted = []
+            for r in self.rows[entity]:
+                values = {"slug": r["slug"], "ingredient_id": self.ingredient_ids[r["ingredient"]],
+                          "brand": r["brand"], "name": r["name"],
+                          "package_quantity": r["package_quantity"],
+                          "package_unit": r["package_unit"], "preferred": r["preferred"],
+                          "upc": r["upc"], "notes": r["notes"],
+                          "supplier_id": self.supplier_ids.get(r["supplier"])
+                          if r["supplier"] else None}
+                if r["slug"] in latest:
+                    values["price_on"], values["price"] = latest[r["slug"]]
+                elif r.get("price") is not None:
+                    values["price"] = r["price"]
+                wanted.append((r["slug"], values))
+            upsert(self.ws, "products", _dedupe(wanted, self.tally, entity),
+                   self.db["products"], self.tally, entity)
+        self.db["products"] = existing(self.ws, "products", ["slug"])
+        self.product_rows = self.db["products"]
+        remember(self.ws, "products", [
+            (r["file_id"], r["file_uuid"], int(self.db["products"][r["slug"]].id))
+            for r in self.rows["products"] if r.get("file_id") or r.get("file_uuid")])
+
+    def _write_purchases_and_lots(self) -> None:
+        ws = self.ws
+        products = self.product_rows
+        pt = table("purchases")
+        every = ws.execute(select(pt).order_by(pt.c.id)).all()
+        natural: dict[Any, Any] = {}
+        for row in every:
+            natural.setdefault((row.product_id, _day(row.purchased_on), num(row.packages)), row)
+        current = dict(natural)
+        current.update({("uuid", row.uuid): row for row in every})
+        wanted = []
+        for r in self.rows["purchases"]:
+            prod = products[r["product"]]
+            key: tuple[Any, ...] = (prod.id, r["purchased_on"], num(r["packages"]))
+            if r["uuid"] is not None:  # bake-tracker's own uuid: kept, and matched by
+                key = ("uuid", r["uuid"])
+            r["_key"] = key
+            wanted.append((key, {
+                "uuid": r["uuid"] or (current[key].uuid if key in current else new_uuid()),
+                "product_id": prod.id,
+                "supplier_id": self.supplier_ids.get(r["supplier"]) if r["supplier"]
+                else prod.supplier_id,
+                "purchased_on": r["purchased_on"], "packages": r["packages"],
+                "unit_cost": r["unit_cost"], "location": r["location"], "notes": r["notes"],
+                "created_at": utcnow()}))
+        ids = upsert(ws, "purchases", _dedupe(wanted, self.tally, "purchases"), current,
+                     self.tally, "purchases",
+                     compare=("supplier_id", "unit_cost", "location", "notes"))
+        purchase_of: dict[tuple[int, Any], tuple[int, Decimal | None]] = {}
+        for key, row in natural.items():
+            purchase_of.setdefault((key[0], key[1]), (int(row.id), row.unit_cost))
+        for key, values in wanted:
+            purchase_of[(values["product_id"], values["purchased_on"])] = (
+                ids[key], values["unit_cost"])
+        remember(ws, "purchases", [(r["file_id"], r["uuid"], ids[r["_key"]])
+                                   for r in self.rows["purchases"]])
+        local_cost = {int(row.id): row.unit_cost for row in every}
+        # lots from inventory items
+        lots = table("lots")
+        lot_rows = ws.execute(select(lots).where(lots.c.product_id.isnot(None))).all()
+        by_key: dict[tuple, list[Any]] = defaultdict(list)
+        for lot in lot_rows:
+            by_key[(lot.product_id, _day(lot.acquired_on), num(lot.quantity),
+                    lot.location)].append(lot)
+        new_lots: list[dict[str, Any]] = []
+        new_items: list[dict[str, Any]] = []
+        lot_keys: list[tuple[Any, Any, int]] = []
+        fills: list[tuple[int, Decimal]] = []
+        for r in self.rows["inventory_items"]:
+            prod = products[r["product"]]
+            unit = normalize_unit(prod.package_unit)
+            qty = q(r["quantity"])
+            purchase_id, package_cost = self._purchase_of_item(r, ids, local_cost, purchase_of,
+                                                               prod.id)
+            if r["unit_cost"] is not None:
+                lot_cost = r["unit_cost"]
+            elif package_cost is not None:
+                lot_cost = money(Decimal(package_cost) / Decimal(prod.package_quantity))
+            else:
+                lot_cost = None
+            lot_key = (prod.id, r["acquired_on"], num(qty), r["location"])
+            if by_key.get(lot_key):
+                lot = by_key[lot_key].pop(0)
+                lot_keys.append((r["file_id"], r["file_uuid"], int(lot.id)))
+                if lot.unit_cost is None and lot_cost is not None:
+                    fills.append((int(lot.id), lot_cost))
+                    self.tally.add("inventory_items", "updated")
+                else:
+                    self.tally.add("inventory_items", "unchanged")
+                continue
+            if qty == 0:
+                self.tally.add("inventory_items", "skipped")
+                self.tally.reason("inventory_items", "quantity 0: no lot")
+                continue
+            new_items.append(r)
+            new_lots.append({
+                "uuid": new_uuid(), "kind": "ingredient", "ingredient_id": prod.ingredient_id,
+                "finished_unit_id": None, "finished_good_id": None, "product_id": prod.id,
+                "purchase_id": purchase_id, "run_id": None, "acquired_on": r["acquired_on"],
+                "quantity": qty, "remaining": qty, "unit": unit, "unit_cost": lot_cost,
+                "location": r["location"], "created_at": utcnow()})
+            if lot_cost is None:
+                self.uncosted_lots += 1
+                self.tally.reason("inventory_items", "no price known: uncosted lot")
+        if new_lots:
+            lot_ids = insert_ids(ws, lots, new_lots)
+            lot_keys += [(r["file_id"], r["file_uuid"], lot_id)
+                         for r, lot_id in zip(new_items, lot_ids, strict=True)]
+            fifo.ledger(ws, [(lot_id, v["quantity"], None if v["unit_cost"] is None
+                              else money(v["quantity"] * v["unit_cost"]))
+                             for lot_id, v in zip(lot_ids, new_lots, strict=True)],
+                        reason="import")
+            for lot_id in lot_ids:
+                ws._note_created_lot(lot_id)
+            self.tally.add("inventory_items", "created", len(new_lots))
+        fill_lot_costs(ws, fills)
+        remember(ws, "lots", lot_keys)
+        # purchases whose price arrived now: fill their uncosted lots too
+        priced = [(pid, cost) for pid, cost in purchase_of.values() if cost is not None]
+        if priced:
+            uncosted = ws.execute(select(lots.c.id, lots.c.purchase_id, lots.c.product_id)
+                                  .where(lots.c.unit_cost.is_(None),
+                                         lots.c.purchase_id.in_([p for p, _ in priced]))).all()
+            cost_of = dict(priced)
+            pkg = {int(r.id): Decimal(r.package_quantity) for r in products.values()}
+            fill_lot_costs(ws, [(int(x.id), money(Decimal(cost_of[x.purchase_id])
+                                                  / pkg[int(x.product_id)]))
+                                for x in uncosted])
+
+    def _purchase_of_item(self, r: dict[str, Any], ids: dict[Any, int],
+                          local_cost: dict[int, Any], purchase_of: dict, product_id: int
+                          ) -> tuple[int | None, Any]:
+        """The purchase an inventory item came from: the one its ``purchase_id`` names (in
+        the file, else remembered), else a purchase of its product on its day."""
+        if r["purchase_id"] is not None:
+            bought = self.file_purchases_by_id.get(r["purchase_id"])
+            if bought is not None and bought.get("_key") in ids:
+                return ids[bought["_key"]], bought["unit_cost"]
+            local = self.remembered["purchases"].find(r["purchase_id"])
+            if local is not None and local in local_cost:
+                return local, local_cost[local]
+        return purchase_of.get((product_id, r["acquired_on"]), (None, None))
+
+    def _write_recipes(self) -> None:
+        ws = self.ws
+        statuses: dict[Any, str] = {}
+        wanted = [(r["slug"], {"slug": r["slug"], "name": r["name"], "category": r["category"],
+                               "notes": r["notes"], "created_at": utcnow()})
+                  for r in self.rows["recipes"]]
+        ids = upsert(ws, "recipes", _dedupe(wanted, self.tally, "recipes"), self.db["recipes"],
+                     self.tally, "recipes", compare=("name", "category", "notes"),
+                     statuses=statuses)
+        recipe_ids = {s: int(r.id) for s, r in self.db["recipes"].items()} | ids
+        ri, rc = table("recipe_ingredients"), table("recipe_components")
+        mine = [recipe_ids[r["slug"]] for r in self.rows["recipes"]]
+        have_i: dict[int, list[tuple]] = defaultdict(list)
+        for x in ws.execute(select(ri).where(ri.c.recipe_id.in_(mine))
+                            .order_by(ri.c.recipe_id, ri.c.position, ri.c.id)):
+            have_i[x.recipe_id].append((x.ingredient_id, num(x.quantity), x.unit, x.notes))
+        have_c: dict[int, set[tuple]] = defaultdict(set)
+        for x in ws.execute(select(rc).where(rc.c.recipe_id.in_(mine))):
+            have_c[x.recipe_id].add((x.component_id, num(x.batches)))
+        replace_i: list[int] = []
+        replace_c: list[int] = []
+        new_i: list[dict] = []
+        new_c: list[dict] = []
+        for r in self.rows["recipes"]:
+            rid = recipe_ids[r["slug"]]
+            want_i = [(self.ingredient_ids[x["ingredient"]], num(q(x["quantity"])), x["unit"],
+                       x["notes"]) for x in r["ingredients"]]
+            want_c = {(recipe_ids[x["recipe"]], num(q(x["batches"]))) for x in r["components"]}
+            changed = False
+            if want_i != have_i.get(rid, []):
+                if rid in have_i:
+                    replace_i.append(rid)
+                new_i += [{"recipe_id": rid, "ingredient_id": i, "quantity": Decimal(qty),
+                           "unit": u, "notes": n, "position": pos}
+                          for pos, (i, qty, u, n) in enumerate(want_i)]
+                changed = True
+            if want_c != have_c.get(rid, set()):
+                if rid in have_c:
+                    replace_c.append(rid)
+                new_c += [{"recipe_id": rid, "component_id": c, "batches": Decimal(b)}
+                          for c, b in sorted(want_c)]
+                changed = True
+            if changed and statuses.get(r["slug"]) == "unchanged":
+                self.tally.add("recipes", "unchanged", -1)
+                self.tally.add("recipes", "updated")
+        if replace_i:
+            ws.execute(delete(ri).where(ri.c.recipe_id.in_(replace_i)))
+        if new_i:
+            ws.execute(insert(ri), new_i)
+        if replace_c:
+            ws.execute(delete(rc).where(rc.c.recipe_id.in_(replace_c)))
+        if new_c:
+            ws.execute(insert(rc), new_c)
+        # finished units (top level and embedded in recipes)
+        wanted_fu = []
+        for fu in self.rows["_all_finished_units"]:
+            wanted_fu.append((fu["slug"], {"slug": fu["slug"], "name": fu["name"],
+                                           "recipe_id": recipe_ids[fu["recipe"]],
+                                           "items_per_batch": fu["items_per_batch"],
+                                           "item_unit": fu["item_unit"]}))
+        entity = "finished_units"
+        self.tally.add("finished_units", "read", 0)
+        embedded = len(self.rows.get("_embedded_finished_units", []))
+        if embedded:
+            self.tally.add("finished_units", "read", embedded)
+            self.tally.reason("finished_units", f"{embedded} listed inside recipes")
+        ids = upsert(ws, "finished_units", _dedupe(wanted_fu, self.tally, entity),
+                     self.db["finished_units"], self.tally, entity)
+        self.unit_ids = {s: int(r.id) for s, r in self.db["finished_units"].items()} | ids
+        self.recipe_ids = recipe_ids
+
+    def _write_goods(self) -> None:
+        ws = self.ws
+        wanted = [(r["slug"], {"slug": r["slug"], "name": r["name"], "notes": r["notes"]})
+                  for r in self.rows["finished_goods"]]
+        ids = upsert(ws, "finished_goods", _dedupe(wanted, self.tally, "finished_goods"),
+                     self.db["finished_goods"], self.tally, "finished_goods")
+        self.good_ids = {s: int(r.id) for s, r in self.db["finished_goods"].items()} | ids
+        current = _existing_if(self.rows["compositions"], ws, "finished_good_components",
+                               ["finished_good_id", "finished_unit_id", "component_good_id",
+                                "ingredient_id"])
+        wanted = []
+        for r in self.rows["compositions"]:
+            key = (self.good_ids[r["good"]],
+                   self.unit_ids.get(r["unit_slug"]) if r["unit_slug"] else None,
+                   self.good_ids.get(r["component_good"]) if r["component_good"] else None,
+                   self.ingredient_ids.get(r["material"]) if r["material"] else None)
+            wanted.append((key, {"finished_good_id": key[0], "finished_unit_id": key[1],
+                                 "component_good_id": key[2], "ingredient_id": key[3],
+                                 "quantity": r["quantity"],
+                                 "unit": "each" if key[3] else None,
+                                 "position": r["position"]}))
+        upsert(ws, "finished_good_components", _dedupe(wanted, self.tally, "compositions"),
+               current, self.tally, "compositions", compare=("quantity", "position"),
+               match=("finished_good_id", "finished_unit_id", "component_good_id",
+                      "ingredient_id"))
+        wanted = [(r["slug"], {"slug": r["slug"], "name": r["name"], "notes": r["notes"]})
+                  for r in self.rows["packages"]]
+        ids = upsert(ws, "packages", _dedupe(wanted, self.tally, "packages"),
+                     self.db["packages"], self.tally, "packages")
+        self.package_ids = {s: int(r.id) for s, r in self.db["packages"].items()} | ids
+        current = _existing_if(self.rows["package_finished_goods"], ws, "package_contents",
+                               ["package_id", "finished_good_id"])
+        wanted = []
+        for r in self.rows["package_finished_goods"]:
+            content = (self.package_ids[r["package"]], self.good_ids[r["good"]])
+            wanted.append((content, {"package_id": content[0],
+                                     "finished_good_id": content[1],
+                                     "quantity": r["quantity"]}))
+        upsert(ws, "package_contents", _dedupe(wanted, self.tally, "package_finished_goods"),
+               current, self.tally, "package_finished_goods",
+               match=("package_id", "finished_good_id"))
+
+    def _write_events(self) -> None:
+        ws = self.ws
+        wanted = [(r["name"], {k: r[k] for k in ("name", "household", "address", "notes")})
+                  for r in self.rows["recipients"]]
+        ids = upsert(ws, "recipients", _dedupe(wanted, self.tally, "recipients"),
+                     self.db["recipients"], self.tally, "recipients")
+        recipient_ids = {s: int(r.id) for s, r in self.db["recipients"].items()} | ids
+        wanted = [(r["name"], {k: r[k] for k in ("name", "date", "notes")})
+                  for r in self.rows["events"]]
+        ids = upsert(ws, "events", _dedupe(wanted, self.tally, "events"), self.db["events"],
+                     self.tally, "events")
+        self.event_ids = {s: int(r.id) for s, r in self.db["events"].items()} | ids
+        current = _existing_if(self.rows["event_recipient_packages"], ws, "assignments",
+                               ["event_id", "recipient_id", "package_id"])
+        wanted = []
+        for r in self.rows["event_recipient_packages"]:
+            key = (self.event_ids[r["event"]], recipient_ids[r["recipient"]],
+                   self.package_ids[r["package"]])
+            wanted.append((key, {"event_id": key[0], "recipient_id": key[1],
+                                 "package_id": key[2], "quantity": r["quantity"],
+                                 "status": r["status"], "notes": r["notes"]}))
+        upsert(ws, "assignments", _dedupe(wanted, self.tally, "event_recipient_packages"),
+               current, self.tally, "event_recipient_packages",
+               match=("event_id", "recipient_id", "package_id"))
+        current = _existing_if(self.rows["event_production_targets"]
+                               + self.rows["event_assembly_targets"], ws, "targets",
+                               ["event_id", "finished_unit_id", "finished_good_id"])
+        for entity in ("event_production_targets", "event_assembly_targets"):
+            wanted = []
+            for r in self.rows[entity]:
+                fu = self.unit_ids[r["unit"]] if entity == "event_production_targets" else None
+                fg = self.good_ids[r["good"]] if entity == "event_assembly_targets" else None
+                target = (self.event_ids[r["event"]], fu, fg)
+                wanted.append((target, {"event_id": target[0], "finished_unit_id": fu,
+                                        "finished_good_id": fg, "quantity": r["quantity"]}))
+            upsert(ws, "targets", _dedupe(wanted, self.tally, entity), current, self.tally,
+                   entity, match=("event_id", "finished_unit_id", "finished_good_id"))
+
+    def _write_runs(self) -> None:
+        if not any(self.rows[e] for e in ("production_records", "production_runs",
+                                          "assembly_runs")):
+            return
+        recipe_of_unit = {}
+        for s, row in existing(self.ws, "finished_units", ["slug"]).items():
+            recipe_of_unit[s] = int(row.recipe_id)
+        runs: list[dict[str, Any]] = []
+        for entity in ("production_records", "production_runs"):
+            for r in self.rows[entity]:
+                per_batch = self.items_per_batch[r["unit"]]
+                expected = r["expected"] if r["expected"] is not None else \
+                    q(r["batches"] * per_batch)
+                made = r["actual"] if r["actual"] is not None else expected
+                runs.append({"_entity": entity, "kind": "production",
+                             "finished_unit_id": self.unit_ids[r["unit"]],
+                             "finished_good_id": None,
+                             "recipe_id": recipe_of_unit.get(r["unit"]),
+                             "batches": r["batches"], "expected_quantity": expected,
+                             "quantity": made, "loss": max(expected - made, Decimal(0)),
+                             "total_cost": r["total_cost"], "event": r["event"],
+                             "produced_at": r["produced_at"], "notes": r["notes"]})
+        for r in self.rows["assembly_runs"]:
+            runs.append({"_entity": "assembly_runs", "kind": "assembly",
+                         "finished_unit_id": None, "finished_good_id": self.good_ids[r["good"]],
+                         "recipe_id": None, "batches": None, "expected_quantity": r["quantity"],
+                         "quantity": r["quantity"], "loss": Decimal(0),
+                         "total_cost": r["total_cost"], "event": r["event"],
+                         "produced_at": r["produced_at"], "notes": r["notes"]})
+        write_runs(self.ws, runs, self.tally, self.event_ids)
+
+
+def write_runs(ws: Workspace, runs: list[dict[str, Any]], tally: Tally,
+               event_ids: dict[str, int] | None = None) -> None:
+    """Insert imported runs (history: no stock moves); a run already there (same item,
+    produced_at and quantity) counts as unchanged (or updated when its cost differs)."""
+    if not runs:
+        return
+    if event_ids is None:
+        event_ids = {s: int(r.id) for s, r in existing(ws, "events", ["name"]).items()}
+    current = existing(ws, "runs", lambda r: _run_key(r.kind, r.finished_unit_id,
+                                                      r.finished_good_id, r.produced_at,
+                                                      r.quantity))
+    by_entity: dict[str, list[tuple[Any, dict[str, Any]]]] = defaultdict(list)
+    for r in runs:
+        quantity = Decimal(r["quantity"])
+        total = r["total_cost"]
+        values = {
+            "kind": r["kind"], "finished_unit_id": r["finished_unit_id"],
+            "finished_good_id": r["finished_good_id"], "recipe_id": r["recipe_id"],
+            "batches": r["batches"], "expected_quantity": r["expected_quantity"],
+            "quantity": quantity, "loss": r["loss"], "total_cost": total,
+            "per_unit_cost": None if total is None or quantity == 0 else money(total / quantity),
+            "event_id": event_ids.get(r["event"]) if r["event"] else None,
+            "produced_at": r["produced_at"], "notes": r["notes"], "imported": True,
+            "snapshot": None, "reversed_at": None, "created_at": utcnow()}
+        key = _run_key(r["kind"], r["finished_unit_id"], r["finished_good_id"],
+                       r["produced_at"], quantity)
+        values["uuid"] = current[key].uuid if key in current else new_uuid()
+        by_entity[r["_entity"]].append((key, values))
+    for entity, wanted in by_entity.items():
+        upsert(ws, "runs", _dedupe(wanted, tally, entity), current, tally, entity,
+               compare=("total_cost", "per_unit_cost", "notes", "event_id"))
+
+
+def _existing_if(rows: list[dict[str, Any]], ws: Workspace, table_name: str,
+                 key: list[str]) -> dict[Any, Any]:
+    """The table's rows by key (one SELECT) where the file has rows for it; else none."""
+    return existing(ws, table_name, key) if rows else {}
+
+
+def _run_key(kind: str, fu: int | None, fg: int | None, at: Any, quantity: Any) -> tuple:
+    stamp = at if not isinstance(at, str) else dt.datetime.fromisoformat(at)
+    return (kind, fu, fg, stamp.replace(tzinfo=None, microsecond=0).isoformat(), num(quantity))
+
+
+def _day(value: Any) -> Any:
+    return fifo._as_date(value)
+
+
+def _dedupe(wanted: list[tuple[Any, dict[str, Any]]], tally: Tally, entity: str
+            ) -> list[tuple[Any, dict[str, Any]]]:
+    """Drop later rows of a key already seen in the same file (counted as skipped)."""
+    seen: set[Any] = set()
+    out = []
+    for key, values in wanted:
+        if key in seen:
+            tally.add(entity, "skipped")
+            tally.reason(entity, "same key twice in the file: later row skipped")
+            continue
+        seen.add(key)
+        out.append((key, values))
+    return out

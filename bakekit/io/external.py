@@ -1,0 +1,99 @@
+"""Remembered keys of other applications: which local row a bake-tracker id or uuid names.
+
+Every import and reconciliation of a bake-tracker file records the ids and uuids of the rows
+it matched or created, so a later file that points at rows by bake-tracker's integer ids
+(``product_id``, ``supplier_id``, ``purchase_id``) resolves them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, insert, select, update
+
+from bakekit.areas._common import table
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.workspace import Workspace
+
+BAKE_TRACKER = "bake-tracker"
+
+
+def external_key(value: Any) -> str | None:
+    """An external id as stored: integers and their strings alike ("12", 12, 12.0 -> "12").
+
+    >>> external_key(12.0), external_key(" 7 "), external_key(None)
+    ('12', '7', None)
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+@dataclass
+class Remembered:
+    """The remembered keys of one entity: external id -> local id, uuid -> local id."""
+
+    by_id: dict[str, int] = field(default_factory=dict)
+    by_uuid: dict[str, int] = field(default_factory=dict)
+
+    def find(self, external_id: Any = None, uuid: Any = None) -> int | None:
+        """The local id of a row named by uuid (first) or external id; None if unknown."""
+        if uuid is not None and str(uuid) in self.by_uuid:
+            return self.by_uuid[str(uuid)]
+        key = external_key(external_id)
+        return None if key is None else self.by_id.get(key)
+
+
+def remembered(ws: Workspace, entities: Iterable[str], source: str = BAKE_TRACKER
+               ) -> dict[str, Remembered]:
+    """Every remembered key of ``entities`` (one SELECT), whose local rows still exist."""
+    wanted = list(entities)
+    out = {e: Remembered() for e in wanted}
+    t = table("external_ids")
+    rows = ws.execute(select(t.c.entity, t.c.external_id, t.c.uuid, t.c.local_id)
+                      .where(t.c.source == source, t.c.entity.in_(wanted))
+                      .order_by(t.c.id)).all()
+    alive: dict[str, set[int]] = {}
+    for e in {r.entity for r in rows}:
+        local = table(e)
+        alive[e] = {int(x) for x in ws.execute(select(local.c.id)).scalars()}
+    for r in rows:
+        if int(r.local_id) not in alive.get(r.entity, set()):
+            continue
+        if r.external_id is not None:
+            out[r.entity].by_id[r.external_id] = int(r.local_id)
+        if r.uuid is not None:
+            out[r.entity].by_uuid[r.uuid] = int(r.local_id)
+    return out
+
+
+def remember(ws: Workspace, entity: str, keys: Iterable[tuple[Any, Any, int]],
+             source: str = BAKE_TRACKER) -> int:
+    """Record (external id, uuid, local id) triples of ``entity``; a key already remembered
+    for another local row is moved to this one. Returns how many rows were written."""
+    wanted: dict[tuple[str | None, str | None], int] = {}
+    for ext, uuid, local in keys:
+        k = (external_key(ext), None if uuid is None else str(uuid))
+        if k != (None, None):
+            wanted[k] = int(local)
+    if not wanted:
+        return 0
+    t = table("external_ids")
+    have = {(r.external_id, r.uuid): r for r in ws.execute(
+        select(t).where(t.c.source == source, t.c.entity == entity))}
+    new = [{"source": source, "entity": entity, "external_id": k[0], "uuid": k[1],
+            "local_id": local} for k, local in wanted.items() if k not in have]
+    moved = [{"b_id": have[k].id, "b_local": local} for k, local in wanted.items()
+             if k in have and int(have[k].local_id) != local]
+    if new:
+        ws.execute(insert(t), new)
+    if moved:
+        ws.execute(update(t).where(t.c.id == bindparam("b_id"))
+                   .values(local_id=bindparam("b_local")), moved)
+    return len(new) + len(moved)
