@@ -1,8 +1,8 @@
 """Doctests of bakekit's own modules (``pytest`` collects them with --doctest-modules).
 
 Every example sees ``bakekit``, ``pd``, a ``bakery`` (a fresh copy of the demo database)
-and ``ws`` (an open workspace on it, rolled back after the example), so the examples in
-docstrings run as written.
+``ws`` (an open workspace on it, rolled back after the example) and ``tmp`` (an empty
+folder), so the examples in docstrings run as written.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def _doctest_globals(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
     namespace: dict[str, Any] = request.getfixturevalue("doctest_namespace")
     context = bakery.session()
     ws = context.__enter__()
-    namespace.update(bakekit=bakekit, pd=pd, bakery=bakery, ws=ws)
+    namespace.update(bakekit=bakekit, pd=pd, bakery=bakery, ws=ws, tmp=tmp_path)
     try:
         yield
     finally:

@@ -687,10 +687,13 @@ class Plan:
     write operations, refuses another database (WrongDatabaseError) and a plan the
     database has already applied (PlanAlreadyAppliedError, remembered in the database).
 
-    >>> with bakery.what_if() as ws:  # doctest: +SKIP
-    ...     ws.production.record("chocolate-chip-cookie", batches=3)
-    >>> ws.plan.summary()  # doctest: +SKIP
-    >>> ws.plan.apply()  # doctest: +SKIP
+    >>> with bakery.what_if() as ws:
+    ...     _ = ws.production.record("chocolate-chip-cookie", batches=1)
+    >>> summary = ws.plan.summary().set_index("item")
+    >>> float(summary.loc["chocolate-chip-cookie", "change"])
+    36.0
+    >>> len(ws.plan.apply()) == len(ws.plan.changes)
+    True
     """
 
     def __init__(self, bakery: Bakery | None, operations: list[RecordedOperation],
@@ -799,7 +802,9 @@ class Plan:
     def describe(self) -> list[str]:
         """What the plan will do, in words: one line per operation.
 
-        >>> plan.describe()  # doctest: +SKIP
+        >>> with bakery.what_if() as ws:
+        ...     _ = ws.production.record("chocolate-chip-cookie", batches=2)
+        >>> ws.plan.describe()
         ["production.record finished_unit='chocolate-chip-cookie', batches=2"]
         """
         return [f"{op.area}.{op.method} {op.describe()}".rstrip() for op in self._operations]
@@ -808,7 +813,9 @@ class Plan:
         """When the plan's database applied this plan (naive UTC), None if it has not. Only
         the database the plan was made on is asked; any other says nothing about it.
 
-        >>> plan.applied_at() is None  # doctest: +SKIP
+        >>> with bakery.what_if() as ws:
+        ...     _ = ws.inventory.consume("sugar", 1, "cup", reason="test")
+        >>> ws.plan.applied_at() is None
         True
         """
         bakery = self._bound()
@@ -983,7 +990,12 @@ class Plan:
         operations, arguments that bind to their signature, of the value types a plan
         records). Any problem is an InvalidPlanError naming the operation, area and method.
 
-        >>> plan = Plan.from_json(Path("plan.json").read_text(), bakery)  # doctest: +SKIP
+        >>> with bakery.what_if() as ws:
+        ...     _ = ws.inventory.consume("sugar", 1, "cup", reason="test")
+        >>> _ = (tmp / "plan.json").write_text(ws.plan.to_json())
+        >>> plan = Plan.from_json((tmp / "plan.json").read_text(), bakery)
+        >>> plan.plan_id == ws.plan.plan_id
+        True
         """
         document = _read_document(text)
         operations = document["operations"]

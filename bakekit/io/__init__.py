@@ -13,9 +13,13 @@ from bakekit.workspace import Area, read_operation, write_operation
 class IO(Area):
     """Import, export and reconciliation, all inside the caller's workspace.
 
-    >>> with bakery.session() as ws:  # doctest: +SKIP
-    ...     report = ws.io.import_bake_tracker("sample_data_all_v4.2.json")
+    >>> with bakery.session() as ws:
+    ...     review = ws.io.reconcile(pd.DataFrame([{"product_name": "Butter 4 lb",
+    ...         "brand": "Kirkland", "price": "$14.49", "package_qty": 4, "package_unit": "lb"}]))
+    ...     report = review.apply()
     ...     ws.commit()
+    >>> review.frame[["status", "message", "match"]].values.tolist()
+    [['changed', 'price 13.99 -> 14.49', 'costco-butter-4lb']]
     """
 
     area_name = "io"
@@ -35,8 +39,15 @@ class IO(Area):
         nothing; every problem of the file is collected and raised together as
         ImportValidationError (``.errors``), and then nothing is written.
 
-        >>> report = ws.io.import_bake_tracker("sample_data_v3.4.json")  # doctest: +SKIP
-        >>> report.frame[["entity", "read", "created"]]  # doctest: +SKIP
+        >>> report = ws.io.import_bake_tracker({"version": "4.2",
+        ...     "ingredients": [{"slug": "rye_flour", "display_name": "Rye flour"}],
+        ...     "products": [{"ingredient_slug": "rye_flour", "brand": "Bob's",
+        ...                   "product_name": "Rye 2 lb", "package_unit_quantity": 2,
+        ...                   "package_unit": "lb"}]})
+        >>> report.frame[["entity", "read", "created"]].head(2)
+                entity  read  created
+        0  ingredients     1        1
+        1     products     1        1
         """
         from bakekit.io.bake_tracker import import_bake_tracker
 
@@ -60,9 +71,14 @@ class IO(Area):
         message, the fields that differ, and for prices the fuzzy ``match`` and ``score``.
         Nothing is written until ``.apply()``.
 
-        >>> review = ws.io.reconcile("prices.csv", kind="prices")  # doctest: +SKIP
-        >>> review.frame[["row", "status", "match", "score"]]  # doctest: +SKIP
-        >>> review.apply()  # doctest: +SKIP
+        >>> prices = pd.DataFrame([{"product_name": "Butter 4 lb", "brand": "Kirkland",
+        ...                         "price": "$14.49", "package_qty": 4, "package_unit": "lb"}])
+        >>> review = ws.io.reconcile(prices, kind="prices")
+        >>> review.frame[["row", "status", "match", "score"]]
+           row   status              match  score
+        0    0  changed  costco-butter-4lb   80.0
+        >>> review.apply().counts("prices")["updated"]
+        1
         """
         from bakekit.io.reconcile import reconcile
 
@@ -73,7 +89,11 @@ class IO(Area):
                              reason: str = "stock count") -> ImportReport:
         """Write a reconciliation's new and changed rows (what ``Reconciliation.apply`` does).
 
-        >>> ws.io.apply_reconciliation(ws.io.reconcile(frame, kind="purchases"))  # doctest: +SKIP
+        >>> bought = pd.DataFrame([{"product": "eggs-24", "packages": 1, "unit_cost": 7.79,
+        ...                         "purchased_on": "2025-11-30", "supplier": "Costco"}])
+        >>> ws.io.apply_reconciliation(ws.io.reconcile(bought, kind="purchases")).counts(
+        ...     "purchases")["created"]
+        1
         """
         from bakekit.io.reconcile import apply
 
@@ -88,8 +108,8 @@ class IO(Area):
         """Write the whole database to a bakekit JSON file (docs/format.md); returns the row
         count per table. Rows carry slugs, names and uuids, never database ids.
 
-        >>> ws.io.export("bakery.json")["lots"]  # doctest: +SKIP
-        156
+        >>> ws.io.export(tmp / "bakery.json")["lots"]
+        18
         """
         from bakekit.io.export import export
 
@@ -100,8 +120,13 @@ class IO(Area):
         """Read a bakekit JSON file (any version the exporter has written) into an empty
         database.
 
-        >>> with bakekit.open("new.db").session() as ws:  # doctest: +SKIP
-        ...     ws.io.load("bakery.json"); ws.commit()
+        >>> with bakery.session() as ws:
+        ...     _ = ws.io.export(tmp / "bakery.json")
+        >>> with bakekit.open(tmp / "copy.db").session() as ws:
+        ...     report = ws.io.load(tmp / "bakery.json")
+        ...     ws.commit()
+        ...     len(ws.inventory.lots())
+        18
         """
         from bakekit.io.export import load
 
@@ -114,8 +139,10 @@ class IO(Area):
         DataFrame, as imported runs that move no stock. A run already recorded (same item,
         produced_at and quantity) is reported as unchanged, not inserted again.
 
-        >>> ws.io.import_history(pd.DataFrame([{"item": "cookie", "quantity": 48,  # doctest: +SKIP
-        ...     "produced_at": "2024-12-14T10:00"}]))
+        >>> runs = pd.DataFrame([{"item": "sugar-cookie", "quantity": 48,
+        ...                       "produced_at": "2024-12-14T10:00"}])
+        >>> ws.io.import_history(runs).counts("runs")["created"]
+        1
         """
         from bakekit.io.history import import_history
 

@@ -278,8 +278,9 @@ def insert_ids(ws: Workspace, t: Any, rows: Sequence[dict[str, Any]],
     ``match`` columns (unique among the rows: a uuid, a slug, a natural key). SQLAlchemy's
     ``sort_by_parameter_order=True`` would do the same on SQLite one INSERT per row.
 
-    >>> insert_ids(ws, table("suppliers"), [{"name": "Costco"}], match=["name"])  # doctest: +SKIP
-    [7]
+    >>> from bakekit.db.models import Supplier
+    >>> insert_ids(ws, Supplier.__table__, [{"name": "Smart & Final"}], match=["name"])
+    [4]
     """
     if not rows:
         return []
