@@ -57,6 +57,11 @@ def check_date(value: object, field: str) -> dt.date:
                           value=value)
 
 
+def today() -> dt.date:
+    """The business date of a write made without one: the local calendar date."""
+    return dt.date.today()
+
+
 def check_datetime(value: object, field: str) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value

@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import bindparam, func, select, update
 
 from bakekit import fifo, frames
-from bakekit.areas._common import table
+from bakekit.areas._common import check_date, table, today
 from bakekit.errors import NotFoundError, ValidationError
 from bakekit.results import Reversal
 from bakekit.units import q
@@ -21,8 +21,10 @@ def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def reverse_run(ws: Workspace, run_id: Any, *, kind: str) -> Reversal:
-    """Reverse a run of ``kind``: restore what it consumed, empty the lot it made.
+def reverse_run(ws: Workspace, run_id: Any, *, kind: str, on: Any = None) -> Reversal:
+    """Reverse a run of ``kind``: restore what it consumed, empty the lot it made. The
+    reversal's ledger rows are dated ``on`` (default today, or the run's own date if that
+    is later); ``on`` before the run's date is refused.
 
     Refused when the run is of another kind, already reversed, or its lot was used.
     """
@@ -46,6 +48,12 @@ def reverse_run(ws: Workspace, run_id: Any, *, kind: str) -> Reversal:
         raise ValidationError(f"run_id: run {run_id} was imported as history and consumed no "
                               "stock here; there is nothing to reverse", field="run_id",
                               value=run_id)
+    run_day = fifo._as_date(run.produced_at)
+    day = max(today(), run_day) if on is None else check_date(on, "on")
+    if day < run_day:
+        raise ValidationError(f"on: {day.isoformat()} is before run {run_id} was made "
+                              f"({run_day.isoformat()}); a reversal cannot be dated earlier",
+                              field="on", value=on)
     made_kind = "finished_good" if kind == "assembly" else "finished_unit"
     n_moves = (select(func.count()).select_from(m).where(m.c.lot_id == lots.c.id)
                .scalar_subquery())
@@ -104,7 +112,7 @@ def reverse_run(ws: Workspace, run_id: Any, *, kind: str) -> Reversal:
             restored.append({"lot_id": int(lot.id), "item": None, "kind": made_kind,
                              "quantity": -float(lot.quantity), "unit": lot.unit,
                              "cost": None if cost is None else -float(cost)})
-    fifo.ledger(ws, ledger_rows, reason="reversal", run_id=run_id)
+    fifo.ledger(ws, ledger_rows, reason="reversal", posted_on=day, run_id=run_id)
     from bakekit.db.models.base import utcnow
 
     ws.execute(update(runs).where(runs.c.id == run_id).values(reversed_at=utcnow()))

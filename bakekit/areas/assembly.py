@@ -332,7 +332,7 @@ class Assembly(Area):
             "total_cost": total, "per_unit_cost": per_unit, "event_id": event_id,
             "produced_at": at, "notes": notes, "snapshot": snapshot, "created_at": utcnow(),
         }).scalar_one())
-        fifo.write_take(ws, plans, reason="assembly", run_id=run_id)
+        fifo.write_take(ws, plans, reason="assembly", posted_on=at.date(), run_id=run_id)
         consumed = []
         for plan in plans:
             for t in plan.takes:
@@ -353,16 +353,17 @@ class Assembly(Area):
         )
 
     @write_operation
-    def reverse(self, run_id: int) -> Reversal:
+    def reverse(self, run_id: int, *, on: Any = None) -> Reversal:
         """Undo an assembly run whose finished goods are untouched: consumed lots get back
-        exactly what the run took ("reversal" ledger rows), the run is marked reversed.
+        exactly what the run took ("reversal" ledger rows, dated ``on``, default today), the
+        run is marked reversed.
 
         >>> _ = ws.production.record("sugar-cookie", batches=1)  # 24 cookies
         >>> run = ws.assembly.record("cookie-box", quantity=1).run_id
         >>> ws.assembly.reverse(run).item
         'cookie-box'
         """
-        return reverse_run(self._ws, run_id, kind="assembly")
+        return reverse_run(self._ws, run_id, kind="assembly", on=on)
 
     # -- reads ------------------------------------------------------------------------------
     @read_operation
