@@ -367,8 +367,9 @@ class Inventory(Area):
         Uncosted stock (lots without a price) is shown in ``uncosted_quantity``, never as
         zero cost.
 
-        >>> round(ws.inventory.valuation(as_of="2025-09-30").iloc[-1]["value"], 2)
-        62.19
+        >>> total = ws.inventory.valuation(as_of="2025-09-30").iloc[-1]
+        >>> total["item"], round(float(total["value"]), 2)
+        ('TOTAL', 62.19)
         """
         levels = self.levels(as_of)
         frame = levels[["item", "kind", "on_hand", "unit", "value", "uncosted_quantity"]].copy()
