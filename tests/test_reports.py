@@ -170,8 +170,9 @@ def test_price_history_per_unit_across_package_sizes(history):
         prices = ws.reports.price_history("flour")
         with pytest.raises(NotFoundError):
             ws.reports.price_history("nutmeg")
-    got = [(r.product, None if pd.isna(r.supplier) else r.supplier, r.purchased_on.date().isoformat(), r.package_price,
-            r.package_quantity, r.package_unit, round(r.price_per_unit, 6), r.unit)
+    got = [(r.product, None if pd.isna(r.supplier) else r.supplier,
+            r.purchased_on.date().isoformat(), r.package_price, r.package_quantity,
+            r.package_unit, round(r.price_per_unit, 6), r.unit)
            for r in prices.itertuples()]
     assert got == [
         ("flour-5lb", None, "2025-01-10", 6.0, 5.0, "lb", 1.2, "lb"),

@@ -285,7 +285,7 @@ class Reports(Area):
             elif row.shortfall > 0:
                 unpriced.append(str(row.item))
         packages, weights = self._package_weights(event_id, needs)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for slug, recipients, quantity in packages:
             from_stock = to_buy = 0.0
             for item, _, unit in needs:
@@ -307,7 +307,7 @@ class Reports(Area):
         if unpriced:
             note = f"no known price for {', '.join(sorted(set(unpriced)))}: not in cost_to_buy"
         rows.append({"package": TOTAL, "recipients": int(recipients_total or 0),
-                     "quantity": float(sum(r["quantity"] for r in rows)),
+                     "quantity": sum(float(r["quantity"]) for r in rows),
                      "cost_from_stock": total_stock, "cost_to_buy": total_buy,
                      "total_cost": total_stock + total_buy, "note": note})
         return frames.build(rows, frames.EVENT_COST)
@@ -358,7 +358,7 @@ class Reports(Area):
 
         for row in direct:
             add_good(str(row.slug), int(row.finished_good_id), Decimal(str(row.total)))
-        need_of = {(item.id, unit): item for item, _, unit in needs}
+        item_of = {item.id: item for item, _, _ in needs}
         by_item: dict[int, list[str]] = defaultdict(list)
         for item, _, unit in needs:
             by_item[item.id].append(unit)
@@ -375,9 +375,9 @@ class Reports(Area):
 
         for package, amounts in packaging.items():
             for (item_id, unit), amount in amounts.items():
-                item = next((i for (iid, _), i in need_of.items() if iid == item_id), None)
-                if item is not None:
-                    add_weight(package, item_id, unit, amount, item.slug, item.g_per_ml)
+                if item_id in item_of:
+                    add_weight(package, item_id, unit, amount, item_of[item_id].slug,
+                               item_of[item_id].g_per_ml)
         all_units = {u for per in units.values() for u in per}
         if not all_units:
             return packages, weights
