@@ -364,3 +364,26 @@ def test_statement_count_does_not_grow_with_history(bakery, read):
             counts.append(c.n_statements)
             assert not result.empty
     assert counts[0] == counts[1], counts
+
+
+# -- plots ------------------------------------------------------------------------------------
+def test_plots_draw_the_reads(history):
+    from bakekit.nb import plot_aging, plot_price_history, plot_usage, plot_value_over_time
+
+    with history.session() as ws:
+        aging = plot_aging(ws.reports.aging(as_of="2025-07-10"))
+        # bucket totals: 181+ holds lots A and B (3.60 + 8.00), 91-180 lots C and E
+        heights: dict[str, float] = {}
+        for patch, label in zip(aging.axes[0].patches,
+                                ["0-30", "31-90", "91-180", "181+"] * 2, strict=True):
+            heights[label] = heights.get(label, 0.0) + patch.get_height()
+        assert {k: round(v, 6) for k, v in heights.items()} == {
+            "0-30": 0.0, "31-90": 0.0, "91-180": 22.2, "181+": 11.6}
+        usage = plot_usage(ws.reports.usage())
+        assert len(usage.axes[0].patches) == 3 * 2  # 3 months x 2 items
+        prices = plot_price_history(ws.reports.price_history())
+        assert [ax.get_title() for ax in prices.axes] == ["butter (per lb)", "flour (per lb)"]
+        value = plot_value_over_time(ws.inventory.valuation, ["2025-01-31", "2025-02-20"])
+        assert value.axes[0].lines[0].get_ydata().round(6).tolist() == [11.6, 31.6]
+        empty = plot_usage(ws.reports.usage("2030-01-01"))
+        assert empty.axes[0].texts[0].get_text() == "nothing left stock in this range"
