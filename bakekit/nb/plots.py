@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from bakekit.areas.reports import AGE_BUCKETS, TOTAL
@@ -19,6 +20,18 @@ def _empty(fig: Figure, ax: Any, message: str) -> Figure:
     ax.text(0.5, 0.5, message, ha="center", va="center")
     ax.set_axis_off()
     return fig
+
+
+def _stacked(fig: Figure, ax: Any, labels: list[str], table: pd.DataFrame) -> None:
+    """Bars of ``table``'s columns stacked at ``labels``, one colour per column (up to 20
+    distinct), the legend outside on the right."""
+    colors = colormaps["tab20"]
+    bottom = pd.Series(0.0, index=table.index)
+    for n, column in enumerate(table.columns):
+        ax.bar(labels, table[column], bottom=bottom, label=str(column), color=colors(n % 20))
+        bottom = bottom + table[column]
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.margins(y=0.05)
 
 
 def plot_price_history(prices: pd.DataFrame, *, title: str = "Price per unit") -> Figure:
@@ -56,20 +69,15 @@ def plot_usage(usage: pd.DataFrame, *, value: str = "cost",
     >>> fig.axes[0].get_ylabel()
     'cost'
     """
-    fig = Figure(figsize=(8, 4))
+    fig = Figure(figsize=(9, 4))
     ax = fig.subplots()
     if usage.empty:
         return _empty(fig, ax, "nothing left stock in this range")
     table = usage.pivot_table(index="period", columns="item", values=value, aggfunc="sum",
                               fill_value=0.0).sort_index()
-    labels = [p.strftime("%Y-%m-%d") for p in table.index]
-    bottom = pd.Series(0.0, index=table.index)
-    for item in table.columns:
-        ax.bar(labels, table[item], bottom=bottom, label=str(item))
-        bottom = bottom + table[item]
+    _stacked(fig, ax, [p.strftime("%Y-%m-%d") for p in table.index], table)
     ax.set_ylabel(value)
     ax.set_title(title)
-    ax.legend(fontsize="x-small", ncol=2, loc="upper left")
     ax.tick_params(axis="x", labelrotation=45)
     fig.tight_layout()
     return fig
@@ -82,21 +90,17 @@ def plot_aging(aging: pd.DataFrame, *, title: str = "Stock value by age") -> Fig
     >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
     ['0-30', '31-90', '91-180', '181+']
     """
-    fig = Figure(figsize=(7, 4))
+    fig = Figure(figsize=(8, 4))
     ax = fig.subplots()
     if aging.empty:
         return _empty(fig, ax, "no stock")
     buckets = [label for _, label in AGE_BUCKETS]
     table = (aging.pivot_table(index="bucket", columns="item", values="value", aggfunc="sum",
                                fill_value=0.0).reindex(buckets, fill_value=0.0))
-    bottom = pd.Series(0.0, index=table.index)
-    for item in table.columns:
-        ax.bar(buckets, table[item], bottom=bottom, label=str(item))
-        bottom = bottom + table[item]
+    _stacked(fig, ax, buckets, table)
     ax.set_xlabel("age (days)")
     ax.set_ylabel("value at cost")
     ax.set_title(title)
-    ax.legend(fontsize="x-small", ncol=2)
     fig.tight_layout()
     return fig
 
