@@ -387,3 +387,48 @@ def test_plots_draw_the_reads(history):
         assert value.axes[0].lines[0].get_ydata().round(6).tolist() == [11.6, 31.6]
         empty = plot_usage(ws.reports.usage("2030-01-01"))
         assert empty.axes[0].texts[0].get_text() == "nothing left stock in this range"
+
+
+# -- files and the command line ---------------------------------------------------------------
+def test_export_keeps_posted_on_and_an_old_file_gets_the_upgrade_rule(history, tmp_path):
+    import json
+
+    with history.session() as ws:
+        ws.io.export(tmp_path / "new.json")
+        moves = ws.inventory.movements()
+    document = json.loads((tmp_path / "new.json").read_text())
+    assert all("posted_on" in row for row in document["tables"]["movements"])
+    for row in document["tables"]["movements"]:
+        del row["posted_on"]  # a file written before the column existed
+    (tmp_path / "old.json").write_text(json.dumps(document))
+    for name in ("new.json", "old.json"):
+        fresh = bakekit.open(str(tmp_path / f"{name}.db"))
+        with fresh.session() as ws:
+            ws.io.load(tmp_path / name)
+            loaded = ws.inventory.movements()
+            assert ws.inventory.audit().empty
+        fresh.dispose()
+        got = dict(zip(loaded["movement_id"], loaded["posted_on"], strict=True))
+        typed = moves["created_at"].iloc[0].normalize()
+        for r in moves.itertuples():
+            row_id = loaded.loc[(loaded["item"] == r.item)
+                                & (loaded["quantity"] == r.quantity)
+                                & (loaded["reason"] == r.reason), "movement_id"].iloc[0]
+            if name == "new.json":
+                expected = r.posted_on
+            elif r.reason == "reversal" or r.reason in ("bake", "count"):
+                expected = typed  # reversed_at / no date held: the day it was typed in
+            else:  # purchases: the lot's date; production: the run's date
+                expected = r.posted_on
+            assert got[row_id] == expected, (name, r)
+
+
+def test_cli_levels_as_of(history):
+    from typer.testing import CliRunner
+
+    from bakekit.cli import app
+
+    result = CliRunner().invoke(app, ["levels", "--url", history.url, "--as-of", "2025-01-20"])
+    assert result.exit_code == 0, result.output
+    assert "Stock levels at the end of 2025-01-20" in result.output
+    assert "flour" in result.output and "shortbread" not in result.output

@@ -326,9 +326,12 @@ class Inventory(Area):
         """
         day = None if as_of is None else check_date(as_of, "as_of")
         rows: list[dict[str, Any]] = []
-        for (item, kind), group in self._stock_by_unit(day).groupby(["item", "kind"],
-                                                                     sort=True):
-            records = group.to_dict("records")
+        # plain records grouped in Python: a pandas groupby + to_dict per item cost ~2 ms
+        # an item, which dominated the read once the SQL aggregate did the heavy lifting
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for record in self._stock_by_unit(day).to_dict("records"):
+            groups.setdefault((record["item"], record["kind"]), []).append(record)
+        for (item, kind), records in sorted(groups.items()):
             density = records[0]["g_per_ml"]
             g_per_ml = None if pd.isna(density) else Decimal(str(density))
             target = records[0]["display_unit"]
