@@ -104,8 +104,8 @@ def test_consume_and_adjust_default_to_today(bakery):
         ws.inventory.consume("flour", 1, "lb", reason="bake")
         ws.inventory.adjust(lot, 3, "lb", reason="count")
         moves = ws.inventory.movements()
-    assert [d.date() for d in moves["posted_on"]] == [dt.date(2025, 1, 10), dt.date.today(),
-                                                      dt.date.today()]
+    today = dt.datetime.now(dt.UTC).date()
+    assert [d.date() for d in moves["posted_on"]] == [dt.date(2025, 1, 10), today, today]
 
 
 def test_a_date_before_the_stock_it_takes_is_refused(bakery):
@@ -122,6 +122,11 @@ def test_a_date_before_the_stock_it_takes_is_refused(bakery):
         run = ws.production.record("shortbread-cookie", batches=1, produced_at=run_date)
         with pytest.raises(ValidationError, match="before run"):
             ws.production.reverse(run.run_id, on="2025-01-31")
+        with pytest.raises(ValidationError, match="produced_at: 2025-01-05 is before lot"):
+            ws.production.record("shortbread-cookie", batches=1, produced_at="2025-01-05")
+        ws.assembly.add_finished_good("tin", "Tin", components=[("shortbread-cookie", 10)])
+        with pytest.raises(ValidationError, match="produced_at: 2025-01-31 is before lot"):
+            ws.assembly.record("tin", quantity=1, produced_at="2025-01-31")
         with pytest.raises(ValidationError, match="not a date"):
             ws.inventory.consume("flour", 1, "lb", reason="bake", on="last tuesday")
         assert len(ws.inventory.movements()) == 5  # nothing written by the refusals
@@ -257,7 +262,7 @@ def test_aging_today_agrees_with_the_lots(history):
         lots = ws.inventory.lots()
         assert sorted(aged["lot_id"]) == sorted(lots["lot_id"])
         assert round(aged["value"].sum(), 6) == round(lots["value"].sum(), 6)
-        assert (aged["age_days"] == (pd.Timestamp(dt.date.today())
+        assert (aged["age_days"] == (pd.Timestamp(dt.datetime.now(dt.UTC).date())
                                      - aged["purchased_on"]).dt.days).all()
 
 

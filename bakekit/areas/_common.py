@@ -58,8 +58,10 @@ def check_date(value: object, field: str) -> dt.date:
 
 
 def today() -> dt.date:
-    """The business date of a write made without one: the local calendar date."""
-    return dt.date.today()
+    """The business date of a write made without one: today's date in UTC, the same clock
+    as the default time of production and assembly runs, so a run made now and a
+    consumption made now fall on one day."""
+    return dt.datetime.now(dt.UTC).date()
 
 
 def check_datetime(value: object, field: str) -> dt.datetime:

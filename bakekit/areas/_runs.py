@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +18,19 @@ from bakekit.units import q
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.workspace import Workspace
+
+def refuse_takes_before(plans: Sequence[fifo.Plan], day: dt.date, *, field: str,
+                        value: Any, what: str) -> None:
+    """Refuse a write dated ``day`` that would take stock from a lot acquired after it: the
+    ledger would hold stock leaving before it arrived (negative stock as of a past date)."""
+    for plan in plans:
+        for take in plan.takes:
+            if take.acquired_on > day:
+                raise ValidationError(
+                    f"{field}: {day.isoformat()} is before lot {take.lot_id} of "
+                    f"{plan.item.slug} was acquired ({take.acquired_on.isoformat()}); {what} "
+                    "cannot be dated before the stock it takes", field=field, value=value)
+
 
 def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))

@@ -22,7 +22,7 @@ from bakekit.areas._common import (
     refuse_duplicate,
     table,
 )
-from bakekit.areas._runs import reverse_run
+from bakekit.areas._runs import refuse_takes_before, reverse_run
 from bakekit.errors import (
     InsufficientStockError,
     NotFoundError,
@@ -318,6 +318,8 @@ class Assembly(Area):
                                for r in short.itertuples())
             raise InsufficientStockError(
                 f"cannot assemble {float(amount):g} {good.slug}: {detail}", availability)
+        refuse_takes_before(plans, at.date(), field="produced_at", value=produced_at,
+                            what="an assembly run")
         total = money(sum((p.total_cost for p in plans), Decimal(0)))
         per_unit = money(total / amount)
         snapshot = json.dumps({

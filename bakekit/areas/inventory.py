@@ -20,6 +20,7 @@ from bakekit.areas._common import (
     table,
     today,
 )
+from bakekit.areas._runs import refuse_takes_before
 from bakekit.errors import InsufficientStockError, NotFoundError, ValidationError
 from bakekit.results import Adjustment, Consumption, Receipt
 from bakekit.units import base_unit, factor, money, normalize_unit, q, to_decimal
@@ -171,12 +172,7 @@ class Inventory(Area):
                 f"not enough {plan.item.slug}: need {float(plan.requested):g} {plan.unit}, "
                 f"short {float(plan.shortfall):g} {plan.unit}", plan.to_availability(),
                 consumption=plan.to_consumption())
-        for take in plan.takes:
-            if take.acquired_on > day:
-                raise ValidationError(
-                    f"on: {day.isoformat()} is before lot {take.lot_id} of {plan.item.slug} "
-                    f"was acquired ({take.acquired_on.isoformat()}); a consumption cannot "
-                    "be dated before the stock it takes", field="on", value=on)
+        refuse_takes_before([plan], day, field="on", value=on, what="a consumption")
         fifo.write_take(self._ws, plan, reason=reason, posted_on=day)
         return plan.to_consumption()
 

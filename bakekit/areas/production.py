@@ -17,7 +17,7 @@ from bakekit.areas._common import (
     positive,
     table,
 )
-from bakekit.areas._runs import reverse_run
+from bakekit.areas._runs import refuse_takes_before, reverse_run
 from bakekit.areas.recipes import expand_rows
 from bakekit.errors import InsufficientStockError
 from bakekit.results import Availability, ProductionResult, Reversal
@@ -225,6 +225,8 @@ class Production(Area):
                  "quantity": float(t.quantity), "unit": t.unit,
                  "unit_cost": None if t.unit_cost is None else float(t.unit_cost),
                  "cost": None if t.cost is None else float(t.cost)} for t in plan.takes)
+        refuse_takes_before(plans, when.date(), field="produced_at", value=produced_at,
+                            what="a production run")
         fifo.write_take(ws, plans, reason="production", posted_on=when.date(),
                         run_id=run_id)
         per_unit = money(total / made)
