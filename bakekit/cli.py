@@ -198,11 +198,15 @@ def apply_plan(file: Path, url: UrlOption = None) -> None:
 
 
 @app.command()
-def levels(url: UrlOption = None) -> None:
-    """Stock on hand per item, with value at cost."""
+def levels(url: UrlOption = None,
+           as_of: Annotated[str | None, typer.Option(
+               "--as-of", help="stock at the end of this date (YYYY-MM-DD), from the "
+               "ledger")] = None) -> None:
+    """Stock on hand per item, with value at cost (today, or at the end of --as-of)."""
     try:
         with bakekit.open(url, read_only=True).session() as ws:
-            _show(ws.inventory.levels(), "Stock levels")
+            _show(ws.inventory.levels(as_of=as_of),
+                  "Stock levels" if as_of is None else f"Stock levels at the end of {as_of}")
     except BakekitError as exc:
         _fail(exc)
 

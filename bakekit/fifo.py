@@ -265,9 +265,10 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
 
 
 def write_take(ws: Workspace, plan: Plan | Sequence[Plan], *, reason: str,
-               run_id: int | None = None) -> list[int]:
-    """Write planned consumptions: lot updates and ledger rows, one statement each however
-    many items and lots (set-based). Returns the ledger ids, in the plans' order."""
+               posted_on: dt.date, run_id: int | None = None) -> list[int]:
+    """Write planned consumptions: lot updates and ledger rows (dated ``posted_on``), one
+    statement each however many items and lots (set-based). Returns the ledger ids, in the
+    plans' order."""
     plans = [plan] if isinstance(plan, Plan) else list(plan)
     takes = [t for p in plans for t in p.takes]
     if not takes:
@@ -278,22 +279,27 @@ def write_take(ws: Workspace, plan: Plan | Sequence[Plan], *, reason: str,
         [{"lot": t.lot_id, "left": t.remaining - t.quantity} for t in takes],
     )
     return ledger(ws, [(t.lot_id, -t.quantity, None if t.cost is None else -t.cost)
-                       for t in takes], reason=reason, run_id=run_id)
+                       for t in takes], reason=reason, posted_on=posted_on, run_id=run_id)
 
 
 def ledger(ws: Workspace, rows: Sequence[tuple[int, Decimal, Decimal | None]], *, reason: str,
-           run_id: int | None = None) -> list[int]:
-    """Insert ledger rows (lot id, signed quantity, signed cost); returns their ids in order."""
+           posted_on: dt.date | Sequence[dt.date], run_id: int | None = None) -> list[int]:
+    """Insert ledger rows (lot id, signed quantity, signed cost) dated ``posted_on`` (one
+    business date for all, or one per row); returns their ids in order."""
     if not rows:
         return []
     movements = table("movements")
     from bakekit.db.models.base import new_uuid, utcnow
 
     now = utcnow()
+    dates = ([posted_on] * len(rows) if isinstance(posted_on, dt.date)
+             else [_as_date(d) for d in posted_on])
+    if len(dates) != len(rows):
+        raise ValueError(f"ledger: {len(dates)} posted_on dates for {len(rows)} rows")
     params = [
         {"uuid": new_uuid(), "lot_id": lot_id, "run_id": run_id, "reason": reason,
-         "quantity": qty, "cost": cost, "created_at": now}
-        for lot_id, qty, cost in rows
+         "quantity": qty, "cost": cost, "posted_on": _as_date(day), "created_at": now}
+        for (lot_id, qty, cost), day in zip(rows, dates, strict=True)
     ]
     if len(params) == 1:
         ids = [ws.execute(insert(movements).returning(movements.c.id), params[0]).scalar_one()]
@@ -313,7 +319,7 @@ def new_lot(ws: Workspace, item: Item, *, quantity: Decimal, unit: str,
             product_id: int | None = None, purchase_id: int | None = None,
             run_id: int | None = None, location: str | None = None,
             ledger_cost: Decimal | None = None) -> int:
-    """Create a lot and its first ledger row; returns the lot id."""
+    """Create a lot and its first ledger row (dated ``acquired_on``); returns the lot id."""
     from bakekit.db.models.base import new_uuid, utcnow
 
     lots = table("lots")
@@ -327,7 +333,7 @@ def new_lot(ws: Workspace, item: Item, *, quantity: Decimal, unit: str,
     cost = ledger_cost
     if cost is None and unit_cost is not None:
         cost = money(quantity * unit_cost)
-    ledger(ws, [(lot_id, quantity, cost)], reason=reason, run_id=run_id)
+    ledger(ws, [(lot_id, quantity, cost)], reason=reason, posted_on=acquired_on, run_id=run_id)
     ws._note_created_lot(lot_id)
     return lot_id
 

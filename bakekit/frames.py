@@ -162,8 +162,9 @@ LEVELS = schema("levels", {
 
 MOVEMENTS = schema("movements", {
     "movement_id": ID, "lot_id": ID, "item": TEXT, "kind": TEXT, "reason": TEXT,
-    "quantity": FLOAT, "unit": TEXT, "cost": FLOAT, "run_id": ID, "created_at": DATE,
-}, required=("movement_id", "lot_id", "item", "reason", "quantity", "unit"))
+    "quantity": FLOAT, "unit": TEXT, "cost": FLOAT, "run_id": ID, "posted_on": DATE,
+    "created_at": DATE,
+}, required=("movement_id", "lot_id", "item", "reason", "quantity", "unit", "posted_on"))
 
 VALUATION = schema("valuation", {
     "item": TEXT, "kind": TEXT, "on_hand": FLOAT, "unit": TEXT, "value": FLOAT,
@@ -295,3 +296,27 @@ PRODUCTION_HISTORY = extend(HISTORY, "production_history", {
 PRODUCTION_STOCK = extend(STOCK, "production_stock", {
     "unit": TEXT, "value": FLOAT, "lots": ID,
 })
+
+# -- analyst reads (ws.reports) ---------------------------------------------------------------
+PRICE_HISTORY = schema("price_history", {
+    "item": TEXT, "product": TEXT, "supplier": TEXT, "purchased_on": DATE,
+    "package_price": FLOAT, "package_quantity": FLOAT, "package_unit": TEXT,
+    "price_per_unit": FLOAT, "unit": TEXT, "packages": FLOAT,
+}, required=("item", "product", "purchased_on", "package_price", "package_quantity",
+             "package_unit", "price_per_unit", "unit"))
+
+USAGE = schema("usage", {
+    "period": DATE, "item": TEXT, "reason": TEXT, "quantity": FLOAT, "unit": TEXT,
+    "cost": FLOAT, "kind": TEXT,
+}, required=("period", "item", "reason", "quantity", "unit"))
+
+AGING = schema("aging", {
+    "lot_id": ID, "item": TEXT, "purchased_on": DATE, "age_days": ID, "bucket": TEXT,
+    "remaining": FLOAT, "unit": TEXT, "value": FLOAT, "kind": TEXT, "unit_cost": FLOAT,
+}, required=("lot_id", "item", "purchased_on", "age_days", "bucket", "remaining", "unit"))
+
+EVENT_COST = schema("event_cost", {
+    "package": TEXT, "recipients": ID, "quantity": FLOAT, "cost_from_stock": FLOAT,
+    "cost_to_buy": FLOAT, "total_cost": FLOAT, "note": TEXT,
+}, required=("package", "recipients", "quantity", "cost_from_stock", "cost_to_buy",
+             "total_cost"))

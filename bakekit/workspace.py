@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from bakekit.areas.inventory import Inventory
     from bakekit.areas.production import Production
     from bakekit.areas.recipes import Recipes
+    from bakekit.areas.reports import Reports
     from bakekit.bakery import Bakery
     from bakekit.io import IO
     from bakekit.plan import Plan
@@ -413,6 +414,12 @@ class Workspace:
         from bakekit.areas.events import Events
 
         return self._area("events", Events)  # type: ignore[no-any-return]
+
+    @property
+    def reports(self) -> Reports:
+        from bakekit.areas.reports import Reports
+
+        return self._area("reports", Reports)  # type: ignore[no-any-return]
 
     @property
     def io(self) -> IO:

@@ -1,8 +1,9 @@
 """Seeded data for the benchmarks: catalogs with many lots, inserted directly (data setup).
 
-Lots and the ledger stay consistent: every lot has a ``load`` movement of its quantity and,
-when partly used, a ``consume`` movement, so remaining always equals the sum of its
-movements. ``python -m benchmarks.data --quick`` builds the small SQLite files in a folder.
+Lots and the ledger stay consistent: every lot has a ``load`` movement of its quantity
+(posted on the lot's date) and, when partly used, a ``consume`` movement (posted up to
+120 days later), so remaining always equals the sum of its movements.
+``python -m benchmarks.data --quick`` builds the small SQLite files in a folder.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ LOT_COLUMNS = ("id", "uuid", "kind", "ingredient_id", "finished_unit_id", "finis
                "product_id", "purchase_id", "run_id", "acquired_on", "quantity", "remaining",
                "unit", "unit_cost", "location", "created_at")
 MOVEMENT_COLUMNS = ("id", "uuid", "lot_id", "run_id", "reason", "quantity", "cost",
-                    "created_at")
+                    "posted_on", "created_at")
 
 
 def _uuid(rng: random.Random) -> str:
@@ -69,15 +70,17 @@ def lot_rows(n_lots: int, ingredient_ids: list[int], rng: random.Random, *,
         costed = rng.random() > 0.05
         unit_cost = round(rng.uniform(0.01, 9.0), 4) if costed else None
         moves = [(movement_id, _uuid(rng), lot_id, None, "load", quantity,
-                  None if unit_cost is None else round(quantity * unit_cost, 4), created)]
+                  None if unit_cost is None else round(quantity * unit_cost, 4),
+                  on.isoformat(), created)]
         movement_id += 1
         if grams is None and rng.random() < partly_used:
             used = float(rng.randrange(1, int(quantity))) if quantity > 1 else 0.0
             if used:
                 remaining = quantity - used
+                used_on = on + dt.timedelta(days=rng.randrange(1, 120))
                 moves.append((movement_id, _uuid(rng), lot_id, None, "consume", -used,
                               None if unit_cost is None else -round(used * unit_cost, 4),
-                              created))
+                              used_on.isoformat(), created))
                 movement_id += 1
         lot = (lot_id, _uuid(rng), "ingredient", ingredient, None, None, product, None, None,
                on.isoformat(), quantity, remaining,

@@ -226,6 +226,8 @@ API: list[tuple[str, Any, str, str]] = [
      "unit", "smidgen"),
     ("consume reason empty", lambda ws: ws.inventory.consume("flour", 1, "cup", reason=""),
      "reason", "''"),
+    ("consume on not a date", lambda ws: ws.inventory.consume(
+        "flour", 1, "cup", reason="x", on="yesterday"), "on", "yesterday"),
     ("adjust lot text", lambda ws: ws.inventory.adjust("1", 1, "lb", reason="count"),
      "lot_id", "'1'"),
     ("adjust negative", lambda ws: ws.inventory.adjust(1, -3, "lb", reason="count"),

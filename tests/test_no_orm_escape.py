@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import bakekit.areas.reports  # noqa: F401 (every area's class is a subclass of Area)
 from bakekit.plan import Plan
 from bakekit.workspace import Area
 from tests.test_fault_registry import EVENT, ON_EMPTY, WORKFLOWS, seeded  # noqa: F401
@@ -79,6 +80,12 @@ READ_ARGS: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     "Events.requirements": ((EVENT,), {}),
     "Events.progress": ((EVENT,), {}),
     "Events.shopping_list": ((EVENT,), {}),
+    "Inventory.levels": ((), {"as_of": "2025-11-30"}),
+    "Inventory.valuation": ((), {"as_of": "2025-11-30"}),
+    "Reports.price_history": (("butter",), {}),
+    "Reports.usage": (("2025-01-01", "2025-12-31"), {"freq": "MS"}),
+    "Reports.aging": ((), {"as_of": "2025-12-31"}),
+    "Reports.event_cost": ((EVENT,), {}),
 }
 SPECIAL = {"IO.reconcile", "IO.export"}  # called below with a file
 

@@ -57,6 +57,13 @@ def check_date(value: object, field: str) -> dt.date:
                           value=value)
 
 
+def today() -> dt.date:
+    """The business date of a write made without one: today's date in UTC, the same clock
+    as the default time of production and assembly runs, so a run made now and a
+    consumption made now fall on one day."""
+    return dt.datetime.now(dt.UTC).date()
+
+
 def check_datetime(value: object, field: str) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -9,7 +11,7 @@ import pandas as pd
 from sqlalchemy import bindparam, func, select, update
 
 from bakekit import fifo, frames
-from bakekit.areas._common import table
+from bakekit.areas._common import check_date, table, today
 from bakekit.errors import NotFoundError, ValidationError
 from bakekit.results import Reversal
 from bakekit.units import q
@@ -17,12 +19,27 @@ from bakekit.units import q
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.workspace import Workspace
 
+def refuse_takes_before(plans: Sequence[fifo.Plan], day: dt.date, *, field: str,
+                        value: Any, what: str) -> None:
+    """Refuse a write dated ``day`` that would take stock from a lot acquired after it: the
+    ledger would hold stock leaving before it arrived (negative stock as of a past date)."""
+    for plan in plans:
+        for take in plan.takes:
+            if take.acquired_on > day:
+                raise ValidationError(
+                    f"{field}: {day.isoformat()} is before lot {take.lot_id} of "
+                    f"{plan.item.slug} was acquired ({take.acquired_on.isoformat()}); {what} "
+                    "cannot be dated before the stock it takes", field=field, value=value)
+
+
 def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def reverse_run(ws: Workspace, run_id: Any, *, kind: str) -> Reversal:
-    """Reverse a run of ``kind``: restore what it consumed, empty the lot it made.
+def reverse_run(ws: Workspace, run_id: Any, *, kind: str, on: Any = None) -> Reversal:
+    """Reverse a run of ``kind``: restore what it consumed, empty the lot it made. The
+    reversal's ledger rows are dated ``on`` (default today, or the run's own date if that
+    is later); ``on`` before the run's date is refused.
 
     Refused when the run is of another kind, already reversed, or its lot was used.
     """
@@ -46,6 +63,12 @@ def reverse_run(ws: Workspace, run_id: Any, *, kind: str) -> Reversal:
         raise ValidationError(f"run_id: run {run_id} was imported as history and consumed no "
                               "stock here; there is nothing to reverse", field="run_id",
                               value=run_id)
+    run_day = fifo._as_date(run.produced_at)
+    day = max(today(), run_day) if on is None else check_date(on, "on")
+    if day < run_day:
+        raise ValidationError(f"on: {day.isoformat()} is before run {run_id} was made "
+                              f"({run_day.isoformat()}); a reversal cannot be dated earlier",
+                              field="on", value=on)
     made_kind = "finished_good" if kind == "assembly" else "finished_unit"
     n_moves = (select(func.count()).select_from(m).where(m.c.lot_id == lots.c.id)
                .scalar_subquery())
@@ -104,7 +127,7 @@ def reverse_run(ws: Workspace, run_id: Any, *, kind: str) -> Reversal:
             restored.append({"lot_id": int(lot.id), "item": None, "kind": made_kind,
                              "quantity": -float(lot.quantity), "unit": lot.unit,
                              "cost": None if cost is None else -float(cost)})
-    fifo.ledger(ws, ledger_rows, reason="reversal", run_id=run_id)
+    fifo.ledger(ws, ledger_rows, reason="reversal", posted_on=day, run_id=run_id)
     from bakekit.db.models.base import utcnow
 
     ws.execute(update(runs).where(runs.c.id == run_id).values(reversed_at=utcnow()))

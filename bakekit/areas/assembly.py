@@ -22,7 +22,7 @@ from bakekit.areas._common import (
     refuse_duplicate,
     table,
 )
-from bakekit.areas._runs import reverse_run
+from bakekit.areas._runs import refuse_takes_before, reverse_run
 from bakekit.errors import (
     InsufficientStockError,
     NotFoundError,
@@ -318,6 +318,8 @@ class Assembly(Area):
                                for r in short.itertuples())
             raise InsufficientStockError(
                 f"cannot assemble {float(amount):g} {good.slug}: {detail}", availability)
+        refuse_takes_before(plans, at.date(), field="produced_at", value=produced_at,
+                            what="an assembly run")
         total = money(sum((p.total_cost for p in plans), Decimal(0)))
         per_unit = money(total / amount)
         snapshot = json.dumps({
@@ -332,7 +334,7 @@ class Assembly(Area):
             "total_cost": total, "per_unit_cost": per_unit, "event_id": event_id,
             "produced_at": at, "notes": notes, "snapshot": snapshot, "created_at": utcnow(),
         }).scalar_one())
-        fifo.write_take(ws, plans, reason="assembly", run_id=run_id)
+        fifo.write_take(ws, plans, reason="assembly", posted_on=at.date(), run_id=run_id)
         consumed = []
         for plan in plans:
             for t in plan.takes:
@@ -353,16 +355,17 @@ class Assembly(Area):
         )
 
     @write_operation
-    def reverse(self, run_id: int) -> Reversal:
+    def reverse(self, run_id: int, *, on: Any = None) -> Reversal:
         """Undo an assembly run whose finished goods are untouched: consumed lots get back
-        exactly what the run took ("reversal" ledger rows), the run is marked reversed.
+        exactly what the run took ("reversal" ledger rows, dated ``on``, default today), the
+        run is marked reversed.
 
         >>> _ = ws.production.record("sugar-cookie", batches=1)  # 24 cookies
         >>> run = ws.assembly.record("cookie-box", quantity=1).run_id
         >>> ws.assembly.reverse(run).item
         'cookie-box'
         """
-        return reverse_run(self._ws, run_id, kind="assembly")
+        return reverse_run(self._ws, run_id, kind="assembly", on=on)
 
     # -- reads ------------------------------------------------------------------------------
     @read_operation

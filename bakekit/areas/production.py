@@ -17,7 +17,7 @@ from bakekit.areas._common import (
     positive,
     table,
 )
-from bakekit.areas._runs import reverse_run
+from bakekit.areas._runs import refuse_takes_before, reverse_run
 from bakekit.areas.recipes import expand_rows
 from bakekit.errors import InsufficientStockError
 from bakekit.results import Availability, ProductionResult, Reversal
@@ -225,7 +225,10 @@ class Production(Area):
                  "quantity": float(t.quantity), "unit": t.unit,
                  "unit_cost": None if t.unit_cost is None else float(t.unit_cost),
                  "cost": None if t.cost is None else float(t.cost)} for t in plan.takes)
-        fifo.write_take(ws, plans, reason="production", run_id=run_id)
+        refuse_takes_before(plans, when.date(), field="produced_at", value=produced_at,
+                            what="a production run")
+        fifo.write_take(ws, plans, reason="production", posted_on=when.date(),
+                        run_id=run_id)
         per_unit = money(total / made)
         output = fifo.Item("finished_unit", int(unit_row.id), str(unit_row.slug))
         lot_id = fifo.new_lot(ws, output, quantity=made, unit="each", unit_cost=per_unit,
@@ -241,13 +244,14 @@ class Production(Area):
             consumed=frames.build(consumed, frames.RUN_CONSUMED))
 
     @write_operation
-    def reverse(self, run_id: int) -> Reversal:
+    def reverse(self, run_id: int, *, on: Any = None) -> Reversal:
         """Undo a production run whose finished units are untouched: every consumed lot is
         restored exactly, the finished-unit lot goes to zero, "reversal" rows go in the
-        ledger and the run is marked reversed (history is never deleted).
+        ledger, dated ``on`` (default today), and the run is marked reversed (history is
+        never deleted).
 
         >>> ws.production.reverse(1).item
         'chocolate-chip-cookie'
         """
-        return reverse_run(self._ws, run_id, kind="production")
+        return reverse_run(self._ws, run_id, kind="production", on=on)
 

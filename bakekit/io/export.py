@@ -92,6 +92,29 @@ def _sort_key(key: str | None) -> Callable[[dict[str, Any]], str]:
     return lambda rec: json.dumps(rec, sort_keys=True)
 
 
+def _posted_on(rec: dict[str, Any], by_uuid: dict[str, dict[Any, dict[str, Any]]]) -> Any:
+    """The business date of a ledger row from a file that has none (written before
+    ``posted_on``), by the migration's rule: a run's row its run's date (a reversal's, the
+    date it was reversed), a purchase or import row its lot's date, else the day it was
+    typed in."""
+    def find(table_name: str, uuid: Any) -> dict[str, Any]:
+        return by_uuid[table_name].get(uuid, {})
+
+    def day(value: Any) -> Any:
+        return value[:10] if isinstance(value, str) else value
+
+    if rec.get("run_id") is not None:
+        run = find("runs", rec["run_id"])
+        when = run.get("reversed_at") if rec.get("reason") == "reversal" else None
+        if day(when or run.get("produced_at")):
+            return day(when or run.get("produced_at"))
+    if rec.get("reason") in ("purchase", "import") and rec.get("lot_id") is not None:
+        acquired = find("lots", rec["lot_id"]).get("acquired_on")
+        if acquired:
+            return day(acquired)
+    return day(rec.get("created_at"))
+
+
 def export(ws: Workspace, path: str | Path) -> dict[str, int]:
     """Write every table to ``path``; returns the row count per table."""
     keys: dict[str, dict[int, Any]] = {}
@@ -166,6 +189,8 @@ def load(ws: Workspace, path: str | Path) -> ImportReport:
     tally = Tally()
     ids: dict[str, dict[Any, int]] = {}
     data = document.get("tables", {})
+    by_uuid = {name: {r.get("uuid"): r for r in data.get(name, []) if isinstance(r, dict)}
+               for name in ("runs", "lots")}
     for t in _tables():
         rows = data.get(t.name, [])
         poly = POLYMORPHIC.get(t.name)
@@ -181,6 +206,8 @@ def load(ws: Workspace, path: str | Path) -> ImportReport:
                 if c.name == "id":
                     continue
                 value = rec.get(c.name)
+                if t.name == "movements" and c.name == "posted_on" and value is None:
+                    value = _posted_on(rec, by_uuid)  # a file written before posted_on
                 if c.name in self_ref:
                     value = None
                 elif c.name in fks and value is not None:

@@ -534,7 +534,8 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
         lot["purchase_id"] = pid
     lot_ids = insert_ids(ws, lots, lot_rows)
     fifo.ledger(ws, [(lid, lot["quantity"], total) for lid, lot, total in
-                     zip(lot_ids, lot_rows, totals, strict=True)], reason="purchase")
+                     zip(lot_ids, lot_rows, totals, strict=True)], reason="purchase",
+                posted_on=[lot["acquired_on"] for lot in lot_rows])
     for lid in lot_ids:
         ws._note_created_lot(lid)
     if latest:

@@ -14,4 +14,5 @@ CASES = (
     "shopping_list",
     "import_bake_tracker",
     "reconcile",
+    "levels_as_of",
 )

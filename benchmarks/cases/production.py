@@ -48,7 +48,7 @@ def handwritten(path: str, calls: int) -> int:
                     cost = round(take * unit_cost, 10)
                     updates.append((remaining - take, lot_id))
                     moves.append((str(uuid.uuid4()), lot_id, run_id, "production", -take,
-                                  -cost, now))
+                                  -cost, now.date(), now))
                     total += cost
                     need -= take
                     if need <= 0:
@@ -60,9 +60,11 @@ def handwritten(path: str, calls: int) -> int:
                 "quantity, remaining, unit, unit_cost, created_at) VALUES "
                 "(?, 'finished_unit', ?, ?, ?, 24, 24, 'each', ?, ?) RETURNING id",
                 (str(uuid.uuid4()), unit_id, run_id, now.date(), per_unit, now)).fetchone()[0]
-            moves.append((str(uuid.uuid4()), lot_id, run_id, "production", 24, total, now))
+            moves.append((str(uuid.uuid4()), lot_id, run_id, "production", 24, total,
+                          now.date(), now))
             con.executemany("INSERT INTO movements (uuid, lot_id, run_id, reason, quantity, "
-                            "cost, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", moves)
+                            "cost, posted_on, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            moves)
             con.execute("UPDATE runs SET total_cost = ?, per_unit_cost = ? WHERE id = ?",
                         (total, per_unit, run_id))
             con.execute("COMMIT")

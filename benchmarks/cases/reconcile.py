@@ -70,7 +70,7 @@ def executemany_purchases(path: str, csv: Path) -> int:
                          first["purchases"] + n, on, quantity, quantity, unit,
                          round(cost / size, 4), location, now))
             moves.append((first["movements"] + n, str(uuid.uuid4()), first["lots"] + n,
-                          "purchase", quantity, round(packages * cost, 4), now))
+                          "purchase", quantity, round(packages * cost, 4), on, now))
         con.executemany("INSERT INTO purchases (id, uuid, product_id, purchased_on, packages, "
                         "unit_cost, location, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         purchases)
@@ -79,7 +79,7 @@ def executemany_purchases(path: str, csv: Path) -> int:
                         "location, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         lots)
         con.executemany("INSERT INTO movements (id, uuid, lot_id, reason, quantity, cost, "
-                        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", moves)
+                        "posted_on, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", moves)
         con.rollback()
     finally:
         con.close()

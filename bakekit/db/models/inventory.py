@@ -88,4 +88,7 @@ class Movement(Base):
     quantity: Mapped[Decimal] = mapped_column(Quantity)
     #: signed; NULL when the lot is uncosted
     cost: Mapped[Decimal | None] = mapped_column(Money)
+    #: the business date of the change (purchase, run, consumption or count date): history
+    #: is read by this date, never by ``created_at``
+    posted_on: Mapped[date] = mapped_column(Date, index=True)
     created_at: Mapped[datetime] = created_column()

@@ -217,7 +217,7 @@ class Write(State):
             fifo.ledger(ws, [(lot_id, v["quantity"], None if v["unit_cost"] is None
                               else money(v["quantity"] * v["unit_cost"]))
                              for lot_id, v in zip(lot_ids, new_lots, strict=True)],
-                        reason="import")
+                        reason="import", posted_on=[v["acquired_on"] for v in new_lots])
             for lot_id in lot_ids:
                 ws._note_created_lot(lot_id)
             self.tally.add("inventory_items", "created", len(new_lots))
