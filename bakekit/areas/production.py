@@ -21,7 +21,7 @@ from bakekit.areas._runs import reverse_run
 from bakekit.areas.recipes import expand_rows
 from bakekit.errors import InsufficientStockError
 from bakekit.results import Availability, ProductionResult, Reversal
-from bakekit.units import money, q
+from bakekit.units import money, plain, q
 from bakekit.workspace import Area, read_operation, write_operation
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -188,9 +188,10 @@ class Production(Area):
         recipe_slug = ws.scalar(select(r.c.slug).where(r.c.id == recipe_id))
         snapshot = json.dumps({
             "recipe": recipe_slug, "finished_unit": unit_row.slug,
-            "items_per_batch": str(unit_row.items_per_batch), "item_unit": unit_row.item_unit,
+            "items_per_batch": plain(Decimal(unit_row.items_per_batch)),
+            "item_unit": unit_row.item_unit,
             "batches": str(amount), "expected_quantity": str(expected),
-            "ingredients": [{"item": str(e["item"]), "quantity": str(e["quantity"]),
+            "ingredients": [{"item": str(e["item"]), "quantity": plain(Decimal(e["quantity"])),
                              "unit": str(e["unit"])} for e in expanded],
         })
         runs = table("runs")

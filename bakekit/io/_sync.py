@@ -238,14 +238,16 @@ class Tally:
 
 
 def same(a: Any, b: Any) -> bool:
-    """Equality of a stored value and a wanted one (Decimals by value, dates by day)."""
+    """Equality of a stored value and a wanted one (Decimals by value to the 15 significant
+    digits a SQLite REAL keeps, dates by day)."""
     if a is None or b is None:
         return a is None and b is None
     if isinstance(b, Decimal) or isinstance(a, Decimal):
         try:
-            return Decimal(str(a)) == Decimal(str(b))
+            x, y = Decimal(str(a)), Decimal(str(b))
         except Exception:  # noqa: BLE001
             return False
+        return x == y or abs(x - y) <= Decimal("1e-14") * max(abs(x), abs(y))
     if isinstance(b, dt.datetime) and isinstance(a, (dt.datetime, str)):
         a = dt.datetime.fromisoformat(a) if isinstance(a, str) else a
         return a.replace(tzinfo=None) == b.replace(tzinfo=None)

@@ -1,0 +1,130 @@
+"""Quantities that add up: exact unit conversions, one boundary rule, costs to the cent
+(issue 20). Every example was computed by hand first."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from bakekit.units import (
+    CANONICAL_UNITS,
+    EXACT_SIZE,
+    QUANTITY_RESOLUTION,
+    _registry,
+    exact_factor,
+    is_none,
+)
+
+
+def test_exact_sizes_agree_with_pint():
+    for unit, (name, dim) in CANONICAL_UNITS.items():
+        for other, (other_name, other_dim) in CANONICAL_UNITS.items():
+            if dim != other_dim:
+                continue
+            pint_ratio = _registry.Quantity(1, name).to(other_name).magnitude
+            ours = EXACT_SIZE[unit] / EXACT_SIZE[other]
+            assert float(ours) == pytest.approx(pint_ratio, rel=1e-12), (unit, other)
+
+
+def test_exact_factors_of_the_defined_units():
+    assert exact_factor("tsp", "tbsp") == Fraction(1, 3)
+    assert exact_factor("in", "ft") == Fraction(1, 12)
+    assert exact_factor("each", "dozen") == Fraction(1, 12)
+    assert exact_factor("lb", "oz") == 16
+    assert exact_factor("gal", "tsp") == 768
+    assert exact_factor("cup", "fl oz") == 8
+    assert exact_factor("l", "ml") == 1000
+    assert exact_factor("yd", "in") == 36
+    assert exact_factor("lb", "g") == Fraction("453.59237")
+
+
+def test_boundary_rule():
+    assert is_none(QUANTITY_RESOLUTION / 2)
+    assert not is_none(QUANTITY_RESOLUTION)
+
+
+def _stock(ws, slug, unit, package_quantity, price, packages=1, *, density=None, on="2025-11-01"):
+    ws.catalog.add_ingredient(slug, slug.title(), density=density)
+    ws.catalog.add_product(f"{slug}-pk", slug, brand="B", name=slug,
+                           package_quantity=package_quantity, package_unit=unit)
+    return ws.inventory.purchase(f"{slug}-pk", packages=packages, unit_cost=price,
+                                 purchased_on=on)
+
+
+def test_eggs_by_the_dozen_taken_as_each(bakery):
+    with bakery.session() as ws:
+        _stock(ws, "egg", "dozen", 1, "4.20", packages=2)
+        a = ws.inventory.consume("egg", 5, "each", reason="a")
+        b = ws.inventory.consume("egg", 19, "each", reason="b")
+        assert a.shortfall == 0 and b.shortfall == 0
+        assert a.total_cost + b.total_cost == pytest.approx(8.40, abs=1e-12)
+        assert ws.inventory.lots().empty
+        assert ws.inventory.lots(include_empty=True)["remaining"].tolist() == [0.0]
+        assert ws.inventory.audit().empty
+
+
+def test_three_cakes_of_four_eggs_cost_exactly_1_40_each(bakery):
+    with bakery.session() as ws:
+        _stock(ws, "egg", "dozen", 1, "4.20")
+        costs = [ws.inventory.consume("egg", 4, "each", reason=f"cake {n}").total_cost
+                 for n in range(3)]
+        assert costs == [1.40, 1.40, 1.40]
+        assert ws.inventory.lots(include_empty=True)["remaining"].tolist() == [0.0]
+        assert ws.inventory.movements()["cost"].sum() == pytest.approx(0, abs=1e-12)
+
+
+def test_flour_by_weight_taken_in_cups_through_density(bakery):
+    with bakery.session() as ws:
+        _stock(ws, "flour", "oz", "8.5", "2.55", density="1 cup = 4.25 oz")
+        ws.recipes.add("bread", "Bread", ingredients=[("flour", 1, "cup")],
+                       finished_units=[("loaf", "Loaf", 1, "each")])
+        assert ws.production.check("loaf", batches=2).ok
+        run = ws.production.record("loaf", batches=2)
+        assert run.total_cost == pytest.approx(2.55, abs=1e-12)
+        assert ws.inventory.lots("flour").empty
+
+
+@pytest.mark.parametrize(("unit", "size", "take", "take_unit"), [
+    ("tbsp", 1, 3, "tsp"),
+    ("ft", 1, 12, "in"),
+    ("dozen", 1, 12, "each"),
+    ("gal", 1, 768, "tsp"),
+    ("lb", 1, 16, "oz"),
+])
+def test_everything_on_hand_can_be_taken_in_another_unit(bakery, unit, size, take, take_unit):
+    with bakery.session() as ws:
+        _stock(ws, "thing", unit, size, "3.00")
+        ws.catalog.update_ingredient("thing", is_packaging=True) if unit == "ft" else None
+        c = ws.inventory.consume("thing", take, take_unit, reason="all of it")
+        assert c.shortfall == 0 and c.total_cost == 3.00
+        assert ws.inventory.lots().empty
+
+
+def test_twelve_cookies_are_one_dozen_in_pieces(bakery):
+    with bakery.session() as ws:
+        _stock(ws, "cookie-dough", "dozen", 1, "6.00")
+        for _ in range(12):
+            ws.inventory.consume("cookie-dough", 1, "each", reason="one")
+        assert ws.inventory.lots().empty
+        assert ws.inventory.movements()["cost"].sum() == pytest.approx(0, abs=1e-12)
+
+
+def test_a_thousand_small_takes_do_not_drift(bakery):
+    with bakery.session() as ws:
+        _stock(ws, "vanilla", "gal", 1, "5.21")
+        total = Decimal(0)
+        for _ in range(1000):
+            total += Decimal(str(ws.inventory.consume("vanilla", "0.1", "tsp",
+                                                      reason="dash").total_cost))
+        left = ws.inventory.lots("vanilla")["remaining"].iloc[0]
+        # 1 gal - 100 tsp = 668/768 gal: off by about a thousandth of a microlitre per
+        # take (each take is rounded to 1e-12 gal), 0.79 ml before
+        assert abs(Decimal(str(left)) - Decimal(668) / Decimal(768)) * Decimal(
+            "3785.411784") < Decimal("1e-5")
+        assert round(total, 2) == round(Decimal("5.21") * 100 / 768, 2)
+        rest = ws.inventory.consume("vanilla", 668, "tsp", reason="the rest")
+        assert rest.shortfall == 0
+        assert round(total + Decimal(str(rest.total_cost)), 10) == Decimal("5.21")
+        assert ws.inventory.lots().empty
