@@ -128,3 +128,19 @@ def test_a_thousand_small_takes_do_not_drift(bakery):
         assert rest.shortfall == 0
         assert round(total + Decimal(str(rest.total_cost)), 10) == Decimal("5.21")
         assert ws.inventory.lots().empty
+
+
+# -- money without noise -----------------------------------------------------------------------
+def test_money_shows_without_binary_noise(bakery):
+    with bakery.session() as ws:
+        _stock(ws, "sprinkles", "each", 1, "0.10", packages=3)
+        _stock(ws, "salt", "each", 1, "0.20")
+        _stock(ws, "yeast", "each", 1, "1.59")
+        lots = ws.inventory.lots()
+        assert lots.set_index("item").loc["sprinkles", "value"] == 0.30
+        valuation = ws.inventory.valuation().set_index("item")
+        assert valuation.loc["TOTAL", "value"] == 2.09
+        assert valuation.loc["sprinkles", "value"] == 0.30
+        levels = ws.inventory.levels().set_index("item")
+        assert levels["value"].sum() == 2.09
+        assert ws.inventory.consume("sprinkles", 3, "each", reason="x").total_cost == 0.30
