@@ -233,6 +233,45 @@ def to_places(value: Fraction | Decimal | int, places: int) -> Decimal:
     return Decimal(value).quantize(quantum, context=_WIDE)
 
 
+def count_unit(item_unit: object, *, field: str = "item_unit") -> str:
+    """The unit a finished unit is counted in: a count unit's canonical name ("each",
+    "dozen", aliases such as "pcs" or "doz"), or a plain noun naming the thing itself
+    ("cookie", "brownie": one of them, i.e. each, kept as written). A unit of measure
+    (cup, lb, in) is refused with a ValidationError naming the field.
+
+    >>> count_unit("Dozen"), count_unit("pcs"), count_unit("cookie")
+    ('dozen', 'each', 'cookie')
+    """
+    if not isinstance(item_unit, str) or not item_unit.strip():
+        raise ValidationError(f"{field}: {item_unit!r} is not a count unit (each, dozen)",
+                              field=field, value=item_unit)
+    try:
+        unit = normalize_unit(item_unit, field=field)
+    except UnitConversionError:
+        return " ".join(item_unit.strip().split())  # a noun: the item itself, counted one by one
+    if dimension(unit) != COUNT:
+        raise ValidationError(
+            f"{field}: {item_unit!r} is a unit of {dimension(unit)}, not a count; finished "
+            f"units are counted ({', '.join(COUNT_UNITS)}, or the item's own name)",
+            field=field, value=item_unit)
+    return unit
+
+
+def each_per(item_unit: str | None) -> Fraction:
+    """How many single items one ``item_unit`` is: 12 for a dozen, 1 for each or a noun.
+
+    >>> each_per("dozen"), each_per("cookie")
+    (Fraction(12, 1), Fraction(1, 1))
+    """
+    if not item_unit:
+        return Fraction(1)
+    try:
+        unit = normalize_unit(item_unit)
+    except UnitConversionError:
+        return Fraction(1)
+    return exact_factor(unit, "each") if dimension(unit) == COUNT else Fraction(1)
+
+
 def plain(value: Decimal) -> str:
     """A Decimal as plain text without trailing zeros (for snapshots and messages).
 

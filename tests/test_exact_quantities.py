@@ -144,3 +144,62 @@ def test_money_shows_without_binary_noise(bakery):
         levels = ws.inventory.levels().set_index("item")
         assert levels["value"].sum() == 2.09
         assert ws.inventory.consume("sprinkles", 3, "each", reason="x").total_cost == 0.30
+
+
+# -- counts mean what they say -------------------------------------------------------------------
+def _cookies_by_the_dozen(ws):
+    """Flour at 0.60 a lb; one batch takes 1 lb of flour and makes 2 dozen cookies."""
+    _stock(ws, "flour", "lb", 10, "6.00")
+    ws.catalog.add_ingredient("tin", "Tin", is_packaging=True)
+    ws.catalog.add_product("tin-pk", "tin", brand="B", name="Tin", package_quantity=10,
+                           package_unit="each")
+    ws.inventory.purchase("tin-pk", packages=1, unit_cost="5.00", purchased_on="2025-11-01")
+    ws.recipes.add("cookie-dough", "Cookies", ingredients=[("flour", 1, "lb")],
+                   finished_units=[("cookie", "Cookie", 2, "dozen")])
+    ws.assembly.add_finished_good("cookie-tin", "Tin of cookies",
+                                  components=[("cookie", 12), ("tin", 1)])
+
+
+def test_a_batch_of_two_dozen_makes_24_cookies(bakery):
+    with bakery.session() as ws:
+        _cookies_by_the_dozen(ws)
+        run = ws.production.record("cookie", batches=1)
+        assert (run.quantity, run.expected_quantity) == (24, 24)
+        assert run.total_cost == 0.60 and run.per_unit_cost == 0.025
+        lot = ws.inventory.lots("cookie").iloc[0]
+        assert (lot["remaining"], lot["unit"], lot["unit_cost"]) == (24, "each", 0.025)
+        tins = ws.assembly.check("cookie-tin", quantity=2)
+        assert tins.ok
+        made = ws.assembly.record("cookie-tin", quantity=2)
+        assert made.total_cost == 0.60 + 1.00
+        assert ws.inventory.lots("cookie").empty
+
+
+def test_event_requirements_count_a_dozen_as_twelve(bakery):
+    with bakery.session() as ws:
+        _cookies_by_the_dozen(ws)
+        ws.events.create("Party", "2025-12-20")
+        ws.events.add_package("tin-pack", "Tin pack", contents=[("cookie-tin", 1)])
+        for name in ("Ann", "Bob"):
+            ws.events.add_recipient(name)
+            ws.events.assign("Party", name, "tin-pack")
+        req = ws.events.requirements("Party")
+        units = req[req["level"].str.contains("unit")].set_index("item")
+        assert (units.loc["cookie", "quantity"], units.loc["cookie", "unit"]) == (24, "each")
+        batches = req[req["level"].str.contains("batch")]
+        assert batches["quantity"].tolist() == [1]
+        flour = req[(req["item"] == "flour")]
+        assert flour["quantity"].tolist() == [1] and flour["unit"].tolist() == ["lb"]
+
+
+def test_a_finished_unit_is_counted_or_refused(bakery):
+    from bakekit.errors import ValidationError
+
+    with bakery.session() as ws:
+        _stock(ws, "flour", "lb", 10, "6.00")
+        with pytest.raises(ValidationError, match="item_unit.*'cup'.*volume"):
+            ws.recipes.add("cake", "Cake", ingredients=[("flour", 1, "lb")],
+                           finished_units=[("cake", "Cake", 1, "cup")])
+        ws.recipes.add("cake", "Cake", ingredients=[("flour", 1, "lb")],
+                       finished_units=[("cake", "Cake", 1, "Doz")])
+        assert ws.production.record("cake", batches=1).quantity == 12

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -21,7 +22,7 @@ from bakekit.areas._runs import reverse_run
 from bakekit.areas.recipes import expand_rows
 from bakekit.errors import InsufficientStockError
 from bakekit.results import Availability, ProductionResult, Reversal
-from bakekit.units import money, plain, q
+from bakekit.units import each_per, money, plain, q
 from bakekit.workspace import Area, read_operation, write_operation
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -167,9 +168,11 @@ class Production(Area):
         ws = self._ws
         amount = positive(batches, "batches")
         unit_row = self._finished_unit(finished_unit)
-        expected = q(amount * Decimal(unit_row.items_per_batch))
-        made = expected if actual_yield is None else positive(actual_yield, "actual_yield")
-        made = q(made)
+        # items are counted one by one: a yield declared in dozens is twelve items a dozen
+        per_item = each_per(unit_row.item_unit)
+        expected = q(Fraction(amount * Decimal(unit_row.items_per_batch)) * per_item)
+        made = expected if actual_yield is None else q(
+            Fraction(positive(actual_yield, "actual_yield")) * per_item)
         when = utcnow() if produced_at is None else check_datetime(produced_at, "produced_at")
         check_text(notes, "notes")
         event_id = None
