@@ -310,8 +310,12 @@ class Assembly(Area):
                                for r in short.itertuples())
             raise InsufficientStockError(
                 f"cannot assemble {float(amount):g} {good.slug}: {detail}", availability)
-        total = money(sum((p.total_cost for p in plans), Decimal(0)))
-        per_unit = money(total / amount)
+        known_total = money(sum((p.total_cost for p in plans), Decimal(0)))
+        # made from anything without a price: the cost is unknown (never 0) until the
+        # price arrives (costing.reprice_from_lots)
+        known = not any(t.unit_cost is None for p in plans for t in p.takes)
+        total = known_total if known else None
+        per_unit = money(known_total / amount) if known else None
         snapshot = json.dumps({
             "finished_good": good.slug, "quantity": str(amount),
             "components": [{"kind": item.kind, "item": item.slug, "quantity": str(need),
@@ -339,9 +343,11 @@ class Assembly(Area):
                               acquired_on=at.date(), reason="assembly", run_id=run_id,
                               ledger_cost=total)
         return AssemblyResult(
-            run_id=run_id, item=good.slug, quantity=float(amount), total_cost=float(total),
-            per_unit_cost=float(per_unit), lot_id=lot_id,
+            run_id=run_id, item=good.slug, quantity=float(amount),
+            total_cost=None if total is None else float(total),
+            per_unit_cost=None if per_unit is None else float(per_unit), lot_id=lot_id,
             consumed=frames.validate(pd.DataFrame(consumed), frames.RUN_CONSUMED),
+            known_cost=float(known_total), uncosted_quantity=0.0 if known else float(amount),
         )
 
     @write_operation

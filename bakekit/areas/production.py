@@ -226,19 +226,25 @@ class Production(Area):
                  "unit_cost": None if t.unit_cost is None else float(t.unit_cost),
                  "cost": None if t.cost is None else float(t.cost)} for t in plan.takes)
         fifo.write_take(ws, plans, reason="production", run_id=run_id)
-        per_unit = money(total / made)
+        # a run made from stock without a price has no known cost (never 0): its run and
+        # its lot stay uncosted until the price arrives (costing.reprice_from_lots)
+        known = not any(t.unit_cost is None for p in plans for t in p.takes)
+        total_cost = money(total) if known else None
+        per_unit = money(total / made) if known else None
         output = fifo.Item("finished_unit", int(unit_row.id), str(unit_row.slug))
         lot_id = fifo.new_lot(ws, output, quantity=made, unit="each", unit_cost=per_unit,
                               acquired_on=when.date(), reason="production", run_id=run_id,
-                              ledger_cost=money(total))
+                              ledger_cost=total_cost)
         ws.execute(update(runs).where(runs.c.id == run_id)
-                   .values(total_cost=money(total), per_unit_cost=per_unit))
+                   .values(total_cost=total_cost, per_unit_cost=per_unit))
         return ProductionResult(
             run_id=run_id, item=str(unit_row.slug), batches=float(amount),
             expected_quantity=float(expected), quantity=float(made),
-            loss=float(expected - made), total_cost=float(total),
-            per_unit_cost=float(per_unit), lot_id=lot_id,
-            consumed=frames.build(consumed, frames.RUN_CONSUMED))
+            loss=float(expected - made),
+            total_cost=None if total_cost is None else float(total_cost),
+            per_unit_cost=None if per_unit is None else float(per_unit), lot_id=lot_id,
+            consumed=frames.build(consumed, frames.RUN_CONSUMED),
+            known_cost=float(money(total)), uncosted_quantity=0.0 if known else float(made))
 
     @write_operation
     def reverse(self, run_id: int) -> Reversal:

@@ -355,17 +355,20 @@ def upsert(ws: Workspace, table_name: str, wanted: Iterable[tuple[Any, dict[str,
 
 
 def fill_lot_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
-    """Give uncosted lots their cost per lot unit, and their uncosted ledger rows a cost.
+    """Give uncosted lots their cost per lot unit; the cost then flows downstream
+    (``costing.reprice_from_lots``): their uncosted ledger rows, the runs that consumed
+    them, the lots those runs made, and so on, in this unit of work.
 
-    Set-based (two executemany UPDATEs); lots that already have a cost are left alone, so
-    the ledger audit (remaining value equals the ledger's cost sum) stays clean.
+    Set-based (executemany UPDATEs, a few statements per level of the run graph); lots
+    that already have a cost are left alone, so the ledger audit (remaining value equals
+    the ledger's cost sum) stays clean.
     """
     if not costs:
         return
-    lots, movements = table("lots"), table("movements")
+    from bakekit.costing import reprice_from_lots
+
+    lots = table("lots")
     params = [{"b_lot": lot_id, "b_cost": unit_cost} for lot_id, unit_cost in costs]
     ws.execute(update(lots).where(lots.c.id == bindparam("b_lot"), lots.c.unit_cost.is_(None))
                .values(unit_cost=bindparam("b_cost")), params)
-    ws.execute(update(movements)
-               .where(movements.c.lot_id == bindparam("b_lot"), movements.c.cost.is_(None))
-               .values(cost=movements.c.quantity * bindparam("b_cost")), params)
+    reprice_from_lots(ws, [lot_id for lot_id, _ in costs])
