@@ -119,3 +119,29 @@ def test_a_late_price_reaches_a_reversed_run(bakery):
         _price_flour(ws)
         _assert_balanced(ws)
         assert ws.inventory.lots("flour")["remaining"].tolist() == [10]
+
+
+# -- dates: one rule for every timestamp ---------------------------------------------------------
+def test_times_from_any_zone_follow_real_time(bakery):
+    """06:00 in Tokyo on 2 Dec is 21:00 UTC on 1 Dec: before a run at 23:00 UTC on 1 Dec
+    given without a zone (taken as UTC), in history and in FIFO."""
+    import datetime as dt
+
+    with bakery.session() as ws:
+        _bakery_with_unpriced_flour(ws)
+        ws.inventory.purchase("flour-10lb", packages=1, unit_cost="6.00",
+                              purchased_on="2025-11-01")
+        late = ws.production.record("loaf", batches=1, produced_at="2025-12-02T06:00+09:00")
+        naive = ws.production.record("loaf", batches=1, produced_at="2025-12-01T23:00")
+        history = ws.production.history()
+        assert history["run_id"].tolist() == [late.run_id, naive.run_id]
+        assert history["produced_at"].tolist() == [pd.Timestamp("2025-12-01 21:00"),
+                                                   pd.Timestamp("2025-12-01 23:00")]
+        lots = ws.inventory.lots("loaf")
+        assert lots["purchased_on"].dt.date.tolist() == [dt.date(2025, 12, 1)] * 2
+        taken = ws.inventory.consume("loaf", 1, "each", reason="eaten")
+        assert taken.consumed["lot_id"].tolist() == [late.lot_id]
+        aware = dt.datetime(2025, 12, 3, 1, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+        third = ws.production.record("loaf", batches=1, produced_at=aware)
+        assert ws.production.history().set_index("run_id").loc[
+            third.run_id, "produced_at"] == pd.Timestamp("2025-12-03 06:00")

@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from bakekit import frames
 from bakekit.areas._common import table
+from bakekit.db.models.base import to_utc
 from bakekit.errors import BakekitError, ImportValidationError, ValidationError
 from bakekit.results import ImportReport
 from bakekit.units import normalize_unit, to_decimal
@@ -157,11 +158,11 @@ class Checker:
             if value is None or (isinstance(value, str) and not value.strip()):
                 continue
             if isinstance(value, dt.datetime):
-                return value.replace(tzinfo=None)
+                return to_utc(value)
             if isinstance(value, dt.date):
                 return dt.datetime(value.year, value.month, value.day)
             if isinstance(value, pd.Timestamp):
-                return value.to_pydatetime().replace(tzinfo=None)
+                return to_utc(value.to_pydatetime())
             if isinstance(value, str):
                 text = value.strip().replace("Z", "+00:00")
                 try:
@@ -169,9 +170,7 @@ class Checker:
                 except ValueError:
                     self.fail(k, value, "is not a date (use YYYY-MM-DD or ISO 8601)")
                     return None
-                if stamp.tzinfo is not None:
-                    stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
-                return stamp
+                return to_utc(stamp)
             self.fail(k, value, "is not a date (use YYYY-MM-DD or ISO 8601)")
             return None
         if required:
@@ -250,7 +249,7 @@ def same(a: Any, b: Any) -> bool:
         return x == y or abs(x - y) <= Decimal("1e-14") * max(abs(x), abs(y))
     if isinstance(b, dt.datetime) and isinstance(a, (dt.datetime, str)):
         a = dt.datetime.fromisoformat(a) if isinstance(a, str) else a
-        return a.replace(tzinfo=None) == b.replace(tzinfo=None)
+        return to_utc(a) == to_utc(b)
     if isinstance(b, dt.date) and not isinstance(b, dt.datetime):
         if isinstance(a, dt.datetime):
             return a.date() == b

@@ -38,7 +38,21 @@ def new_uuid() -> str:
 
 
 def utcnow() -> datetime:
+    """Now, as every timestamp is stored: naive UTC."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def to_utc(value: datetime) -> datetime:
+    """THE rule for every timestamp bakekit stores (production and assembly times, import
+    times, history): an aware value is converted to UTC, a naive one is taken as UTC
+    already; the result is naive UTC, so times from any zone compare in real time.
+
+    >>> to_utc(datetime.fromisoformat("2025-12-02T06:00+09:00"))
+    datetime.datetime(2025, 12, 1, 21, 0)
+    """
+    if value.tzinfo is not None and value.utcoffset() is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value.replace(tzinfo=None)
 
 
 def uuid_column() -> Mapped[str]:
@@ -49,5 +63,5 @@ def created_column() -> Mapped[datetime]:
     return mapped_column(DateTime, default=utcnow, nullable=False)
 
 
-__all__ = ["Base", "Decimal", "Money", "Quantity", "Ratio", "created_column", "new_uuid", "utcnow",
-           "uuid_column"]
+__all__ = ["Base", "Decimal", "Money", "Quantity", "Ratio", "created_column", "new_uuid",
+           "to_utc", "utcnow", "uuid_column"]
