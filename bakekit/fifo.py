@@ -277,7 +277,10 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
             need_lot = need / f  # exact, in the lot's unit
             exact_remaining = Fraction(remaining)
             unit_cost = None if lot.unit_cost is None else Decimal(lot.unit_cost)
-            if need_lot >= exact_remaining or is_none(exact_remaining - need_lot):
+            # the remainder rule: what would be left is none if it is below the resolution
+            # in the lot's unit or in the requested one, whichever is coarser
+            if need_lot >= exact_remaining or is_none((exact_remaining - need_lot)
+                                                      * min(Fraction(1), f)):
                 taken_lot, empties = remaining, True
                 exact_lot = exact_remaining
                 need = shortfall(need, exact_remaining * f, f)
