@@ -203,3 +203,19 @@ def test_a_finished_unit_is_counted_or_refused(bakery):
         ws.recipes.add("cake", "Cake", ingredients=[("flour", 1, "lb")],
                        finished_units=[("cake", "Cake", 1, "Doz")])
         assert ws.production.record("cake", batches=1).quantity == 12
+
+
+def test_a_finished_good_may_count_its_units_by_the_dozen(bakery):
+    from bakekit.errors import ValidationError
+
+    with bakery.session() as ws:
+        _cookies_by_the_dozen(ws)
+        ws.assembly.add_finished_good("cookie-crate", "Crate",
+                                      components=[("cookie", 2, "dozen"), ("tin", 1)])
+        crate = ws.assembly.finished_goods().set_index("finished_good").loc["cookie-crate"]
+        assert crate[crate["item"] == "cookie"]["quantity"].tolist() == [24]
+        ws.production.record("cookie", batches=1)
+        made = ws.assembly.record("cookie-crate", quantity=1)
+        assert made.total_cost == 0.60 + 0.50
+        with pytest.raises(ValidationError, match="unit"):
+            ws.assembly.add_finished_good("bad", "Bad", components=[("cookie", 1, "lb")])

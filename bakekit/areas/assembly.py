@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -30,7 +31,7 @@ from bakekit.errors import (
     ValidationError,
 )
 from bakekit.results import AssemblyResult, Availability, Reversal, Saved
-from bakekit.units import money, normalize_unit, q
+from bakekit.units import COUNT, dimension, exact_factor, money, normalize_unit, q
 from bakekit.workspace import Area, read_operation, write_operation
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -103,10 +104,14 @@ class Assembly(Area):
             if item.kind == "ingredient":
                 unit = normalize_unit(unit if unit is not None else EACH, field="unit")
             else:
-                if unit is not None and normalize_unit(unit, field="unit") != EACH:
-                    raise ValidationError(
-                        f"unit: {unit!r} for {name!r}: finished units and finished goods are "
-                        f"counted in 'each'", field="unit", value=unit)
+                if unit is not None:
+                    counted = normalize_unit(unit, field="unit")
+                    if dimension(counted) != COUNT:
+                        raise ValidationError(
+                            f"unit: {unit!r} for {name!r}: finished units and finished goods "
+                            f"are counted (each, dozen)", field="unit", value=unit)
+                    # kept in items: ("cookie", 1, "dozen") is 12 cookies
+                    amount = q(Fraction(amount) * exact_factor(counted, EACH))
                 unit = None
             if (item.kind, item.id) in seen:
                 raise ValidationError(f"components: {name!r} is listed twice; give it once "
