@@ -24,7 +24,7 @@ from bakekit import frames
 from bakekit.areas._common import table
 from bakekit.errors import NotFoundError, UnitConversionError
 from bakekit.results import Availability, Consumption
-from bakekit.units import exact_factor, is_none, money, normalize_unit, q, to_places
+from bakekit.units import exact_factor, is_none, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.workspace import Workspace
@@ -302,7 +302,7 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
         page = _lot_page(ws, item, (_as_date(page[-1].acquired_on), int(page[-1].id)),
                          lock=lock)
     short = shortfall(need, Fraction(0), scale)
-    return Plan(item, quantity, unit, tuple(takes), to_places(short, 12))
+    return Plan(item, quantity, unit, tuple(takes), q(short))
 
 
 def _cost_emptied(ws: Workspace, plans: list[Plan]) -> list[Plan]:
@@ -434,7 +434,7 @@ def availability_rows(ws: Workspace,
             scale = max(scale, f)
         short = shortfall(needed, have, scale)
         rows.append({"item": item.slug, "needed": float(needed), "available": float(q(have)),
-                     "shortfall": float(to_places(short, 12)), "unit": unit,
+                     "shortfall": float(q(short)), "unit": unit,
                      "kind": item.kind, "note": note})
     return rows
 

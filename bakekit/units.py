@@ -92,19 +92,22 @@ EXACT_SIZE: dict[str, Fraction] = {
 #: the units a count of things can be given in (a finished unit's ``item_unit``)
 COUNT_UNITS = tuple(u for u, (_, dim) in CANONICAL_UNITS.items() if dim == COUNT)
 
-#: decimal places kept for quantities and money in the database
-QUANTITY_PLACES = 12
+#: decimal places kept for quantities and money in the database (9 and 10 places, and 15
+#: for densities, are what a SQLite REAL, 15-16 significant digits, gives back exactly for
+#: the sizes a bakery deals in: quantities below a million, densities below 8 g/ml)
+QUANTITY_PLACES = 9
 COST_PLACES = 10
 #: decimal places kept for a density in grams per millilitre
-RATIO_PLACES = 18
+RATIO_PLACES = 15
 
 #: THE rule at the boundary of stock: a quantity smaller than this (in the unit it is
-#: measured in) is none. A lot whose remainder after a take would be smaller is emptied by
-#: that take, and a shortfall smaller than this is no shortfall. Quantities are stored to
-#: ``QUANTITY_PLACES`` (1e-12), three digits finer than this resolution (1e-9), so the
-#: rounding of a thousand takes from one lot stays below it: everything on hand can be
-#: taken, in any convertible unit, and an empty lot is empty.
-QUANTITY_RESOLUTION = Decimal("1e-9")
+#: measured in, or the coarser of two units) is none. A lot whose remainder after a take
+#: would be smaller is emptied by that take, and a shortfall smaller than this is no
+#: shortfall. Quantities are stored to ``QUANTITY_PLACES`` (1e-9), three digits finer
+#: than this resolution (1e-6), so the rounding of a thousand takes from one lot stays
+#: below it: everything on hand can be taken, in any convertible unit, and an empty lot is
+#: empty.
+QUANTITY_RESOLUTION = Decimal("1e-6")
 _RESOLUTION = Fraction(QUANTITY_RESOLUTION)
 
 #: the context Fractions become Decimals in (well beyond any stored place)
@@ -297,7 +300,7 @@ def convert(quantity: Decimal | float | int, from_unit: str, to_unit: str, *,
     """Convert a quantity between cooking units, through a density where needed.
 
     >>> q(convert(Decimal("2"), "cup", "oz", g_per_ml=parse_density("1 cup = 4.42 oz")))
-    Decimal('8.840000000000')
+    Decimal('8.840000000')
     """
     return to_decimal(quantity, "quantity") * factor(from_unit, to_unit, g_per_ml=g_per_ml,
                                                      item=item)
@@ -315,7 +318,7 @@ def parse_density(text: str) -> Decimal:
     Either side may come first; one side is a volume, the other a weight.
 
     >>> round(parse_density("1 cup = 4.42 oz"), 4)
-    Decimal('0.5299')
+    Decimal('0.5296')
     """
     match = _DENSITY.match(text or "")
     if not match:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bakekit.areas._common import table
 from bakekit.errors import InsufficientStockError
-from bakekit.units import exact_factor, parse_density, to_places
+from bakekit.units import QUANTITY_PLACES, exact_factor, parse_density, to_places
 
 MASS = ["g", "kg", "mg", "oz", "lb"]
 VOLUME = ["ml", "l", "tsp", "tbsp", "cup", "fl oz", "pt", "qt", "gal"]
@@ -74,9 +74,9 @@ def test_any_unit_path_empties_the_lot_and_costs_the_price(bakery, path):
             assert c.shortfall == 0
             spent += Decimal(str(c.total_cost))
         left, stored_unit = _remaining(ws)
-        if left > 0:  # the rest, in another unit, written to 12 places
+        if left > 0:  # the rest, in another unit, written to the places the database keeps
             rest = to_places(Fraction(left) * exact_factor(stored_unit, last, g_per_ml=g_per_ml),
-                             12)
+                             QUANTITY_PLACES)
             if rest > 0:
                 c = ws.inventory.consume("stuff", rest, last, reason="the rest")
                 assert c.shortfall == 0, (rest, last, left, stored_unit)

@@ -12,11 +12,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from bakekit.units import COST_PLACES, QUANTITY_PLACES, RATIO_PLACES
 
 #: a quantity of something (in the unit stored beside it)
-Quantity = Numeric(28, QUANTITY_PLACES)
+Quantity = Numeric(24, QUANTITY_PLACES)
 #: money: a price or a cost, or a cost per unit
 Money = Numeric(24, COST_PLACES)
 #: a ratio such as a density in grams per millilitre
-Ratio = Numeric(30, RATIO_PLACES)
+Ratio = Numeric(24, RATIO_PLACES)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

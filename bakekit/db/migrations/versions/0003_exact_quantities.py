@@ -1,7 +1,7 @@
-"""exact quantities: quantities kept to 12 places, densities to 18
+"""exact quantities: quantities kept to 9 places, densities to 15
 
-Quantities (lots, ledger, recipes, runs, events) go from Numeric(20, 6) to Numeric(28, 12)
-and densities (ingredients.g_per_ml) from Numeric(24, 10) to Numeric(30, 18), so that
+Quantities (lots, ledger, recipes, runs, events) go from Numeric(20, 6) to Numeric(24, 9)
+and densities (ingredients.g_per_ml) from Numeric(24, 10) to Numeric(24, 15), so that
 unit conversions and many small takes do not drift (see bakekit/units.py).
 
 Revision ID: 0003
@@ -18,9 +18,9 @@ branch_labels = None
 depends_on = None
 
 OLD_QUANTITY = sa.Numeric(precision=20, scale=6)
-NEW_QUANTITY = sa.Numeric(precision=28, scale=12)
+NEW_QUANTITY = sa.Numeric(precision=24, scale=9)
 OLD_RATIO = sa.Numeric(precision=24, scale=10)
-NEW_RATIO = sa.Numeric(precision=30, scale=18)
+NEW_RATIO = sa.Numeric(precision=24, scale=15)
 
 #: table -> quantity columns (nullable or not)
 QUANTITIES = {
