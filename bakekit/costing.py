@@ -53,8 +53,8 @@ def reprice_from_lots(ws: Workspace, lot_ids: Iterable[int]) -> Repriced:
     uncosted stay uncosted. Call it from every place that gives an uncosted lot its price,
     inside the write operation doing so.
 
-    >>> reprice_from_lots(ws, [12, 13])  # doctest: +SKIP
-    Repriced(movements=5, runs=1, lots=1)
+    >>> reprice_from_lots(ws, [])  # e.g. the lots a price list has just costed
+    Repriced(movements=0, runs=0, lots=0)
     """
     level = sorted({int(i) for i in lot_ids})
     lots, m, runs = table("lots"), table("movements"), table("runs")
