@@ -24,10 +24,13 @@ from bakekit import frames
 from bakekit.areas._common import table
 from bakekit.errors import NotFoundError, UnitConversionError
 from bakekit.results import Availability, Consumption
-from bakekit.units import exact_factor, is_none, money, normalize_unit, q
+from bakekit.units import QUANTITY_RESOLUTION, exact_factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.workspace import Workspace
+
+_ZERO = Fraction(0)
+_RESOLUTION = Fraction(QUANTITY_RESOLUTION)
 
 #: lots read per statement while walking FIFO order; more pages only when one isn't enough
 PAGE_SIZE = 64
@@ -248,9 +251,10 @@ def shortfall(needed: Decimal | Fraction, available: Decimal | Fraction,
     >>> shortfall(Decimal(19), Decimal("18.999999999996"))
     Fraction(0, 1)
     """
-    short = Fraction(needed) - Fraction(available)
-    if short <= 0 or is_none(short / max(Fraction(1), scale)):
-        return Fraction(0)
+    short = ((needed if isinstance(needed, Fraction) else Fraction(needed))
+             - (available if isinstance(available, Fraction) else Fraction(available)))
+    if short <= 0 or short < _RESOLUTION * (scale if scale > 1 else 1):
+        return _ZERO
     return short
 
 
@@ -279,19 +283,19 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
             unit_cost = None if lot.unit_cost is None else Decimal(lot.unit_cost)
             # the remainder rule: what would be left is none if it is below the resolution
             # in the lot's unit or in the requested one, whichever is coarser
-            if need_lot >= exact_remaining or is_none((exact_remaining - need_lot)
-                                                      * min(Fraction(1), f)):
+            rest = exact_remaining - need_lot
+            if rest <= 0 or rest * (f if f < 1 else 1) < _RESOLUTION:
                 taken_lot, empties = remaining, True
-                exact_lot = exact_remaining
-                need = shortfall(need, exact_remaining * f, f)
+                exact_lot, taken_req = exact_remaining, exact_remaining * f
+                need = shortfall(need, taken_req, f)
             else:
                 taken_lot, empties = q(need_lot), False
-                exact_lot = need_lot
-                need = Fraction(0)
+                exact_lot, taken_req = need_lot, need
+                need = _ZERO
             taken[int(lot.id)] = taken.get(int(lot.id), Decimal(0)) + taken_lot
             takes.append(Take(
                 int(lot.id), _as_date(lot.acquired_on), remaining, taken_lot, lot_unit,
-                q(exact_lot * f), unit_cost,
+                q(taken_req), unit_cost,
                 None if unit_cost is None else money(exact_lot * Fraction(unit_cost)),
                 empties))
             if need <= 0:
@@ -301,7 +305,7 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
         first = False
         page = _lot_page(ws, item, (_as_date(page[-1].acquired_on), int(page[-1].id)),
                          lock=lock)
-    short = shortfall(need, Fraction(0), scale)
+    short = shortfall(need, _ZERO, scale)
     return Plan(item, quantity, unit, tuple(takes), q(short))
 
 

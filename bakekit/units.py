@@ -196,9 +196,18 @@ def exact_factor(from_unit: str, to_unit: str, *,
     >>> exact_factor("each", "dozen"), exact_factor("tbsp", "tsp")
     (Fraction(1, 12), Fraction(3, 1))
     """
+    return _exact_cached(from_unit, to_unit, g_per_ml, item)
+
+
+_ONE = Fraction(1)
+
+
+@lru_cache(maxsize=8192)
+def _exact_cached(from_unit: str, to_unit: str, g_per_ml: Decimal | Fraction | None,
+                  item: str | None) -> Fraction:
     a, b = normalize_unit(from_unit), normalize_unit(to_unit)
     if a == b:
-        return Fraction(1)
+        return _ONE
     cross = CANONICAL_UNITS[a][1] != CANONICAL_UNITS[b][1]
     density = _density(g_per_ml) if cross else None
     return _exact(a, b, density, item if cross else None)
