@@ -12,8 +12,9 @@ import datetime as dt
 import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -23,10 +24,13 @@ from bakekit import frames
 from bakekit.areas._common import table
 from bakekit.errors import NotFoundError, UnitConversionError
 from bakekit.results import Availability, Consumption
-from bakekit.units import factor, money, normalize_unit, q
+from bakekit.units import QUANTITY_RESOLUTION, exact_factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.workspace import Workspace
+
+_ZERO = Fraction(0)
+_RESOLUTION = Fraction(QUANTITY_RESOLUTION)
 
 #: lots read per statement while walking FIFO order; more pages only when one isn't enough
 PAGE_SIZE = 64
@@ -70,10 +74,12 @@ class Take:
     unit: str
     requested_quantity: Decimal
     unit_cost: Decimal | None
-
-    @property
-    def cost(self) -> Decimal | None:
-        return None if self.unit_cost is None else money(self.quantity * self.unit_cost)
+    #: the cost of this take: the exact quantity taken times the lot's unit cost, or, when
+    #: the take empties the lot, the value the ledger still holds for it (so the takes of
+    #: a lot cost exactly what was paid for it); None for an uncosted lot
+    cost: Decimal | None = None
+    #: whether this take empties the lot
+    empties: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,12 +220,18 @@ def take_many(ws: Workspace, needs: Sequence[tuple[Item, Decimal, str]], *,
               lock: bool = False) -> list[Plan]:
     """Work out FIFO consumptions of several items without writing: the first page of lots
     of every item in one statement, further pages (rare) item by item. ``lock`` takes row
-    locks on PostgreSQL. One plan per need, in the needs' order."""
+    locks on PostgreSQL. One plan per need, in the needs' order.
+
+    Quantities are converted exactly (``units.exact_factor``) and the boundary rule
+    (``units.is_none``) decides both a shortfall and an emptied lot, so ``check`` (which
+    runs ``shortfall`` on the same stock) and the write agree."""
     items = list(dict.fromkeys(item for item, _, _ in needs))
     pages = _first_pages(ws, items, lock=lock) if items else {}
     taken: dict[int, Decimal] = {}  # an item needed twice (two units) takes what is left
-    return [_walk(ws, item, quantity, normalize_unit(unit), pages[item], taken, lock=lock)
-            for item, quantity, unit in needs]
+    plans = [_walk(ws, item, Decimal(quantity), normalize_unit(unit), pages[item], taken,
+                   lock=lock)
+             for item, quantity, unit in needs]
+    return _cost_emptied(ws, plans)
 
 
 def take(ws: Workspace, item: Item, quantity: Decimal, unit: str, *,
@@ -228,12 +240,35 @@ def take(ws: Workspace, item: Item, quantity: Decimal, unit: str, *,
     return take_many(ws, [(item, quantity, unit)], lock=lock)[0]
 
 
+def shortfall(needed: Decimal | Fraction, available: Decimal | Fraction,
+              scale: Fraction = Fraction(1)) -> Fraction:
+    """What is short of ``needed`` when ``available`` is there (same unit), under the one
+    boundary rule (``units.is_none``): a shortfall below the resolution is none, measured
+    in the requested unit or in the unit of the lots it comes from, whichever is coarser
+    (``scale``: the largest factor from a lot's unit to the requested one). Both the FIFO
+    walk and ``availability_rows`` decide with this function.
+
+    >>> shortfall(Decimal(19), Decimal("18.999999999996"))
+    Fraction(0, 1)
+    """
+    short = ((needed if isinstance(needed, Fraction) else Fraction(needed))
+             - (available if isinstance(available, Fraction) else Fraction(available)))
+    if short <= 0 or short < _RESOLUTION * (scale if scale > 1 else 1):
+        return _ZERO
+    return short
+
+
 def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[Any],
           taken: dict[int, Decimal], *, lock: bool) -> Plan:
     """Take from lots oldest first, page after page, until the need is met or stock ends;
-    ``taken`` holds what earlier plans of the same call took from each lot (updated)."""
-    need = quantity
+    ``taken`` holds what earlier plans of the same call took from each lot (updated).
+
+    The need is kept exactly (a Fraction in the requested unit); a take is stored rounded
+    to the database's places in the lot's unit, and a take that would leave less than the
+    resolution behind takes the whole lot."""
+    need = Fraction(quantity)
     takes: list[Take] = []
+    scale = Fraction(1)  # the largest factor of the lots seen (lot unit -> requested)
     first = True
     while need > 0:
         for lot in page:
@@ -241,19 +276,28 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
             if remaining <= 0:
                 continue
             lot_unit = normalize_unit(lot.unit)
-            f = factor(lot_unit, unit, g_per_ml=item.g_per_ml, item=item.slug)
-            available = remaining * f
-            if available <= need:
-                taken_lot, taken_req = remaining, available
+            f = exact_factor(lot_unit, unit, g_per_ml=item.g_per_ml, item=item.slug)
+            scale = max(scale, f)
+            need_lot = need / f  # exact, in the lot's unit
+            exact_remaining = Fraction(remaining)
+            unit_cost = None if lot.unit_cost is None else Decimal(lot.unit_cost)
+            # the remainder rule: what would be left is none if it is below the resolution
+            # in the lot's unit or in the requested one, whichever is coarser
+            rest = exact_remaining - need_lot
+            if rest <= 0 or rest * (f if f < 1 else 1) < _RESOLUTION:
+                taken_lot, empties = remaining, True
+                exact_lot, taken_req = exact_remaining, exact_remaining * f
+                need = shortfall(need, taken_req, f)
             else:
-                taken_lot = min(q(need / f), remaining)
-                taken_req = need
-            if taken_lot > 0:
-                taken[int(lot.id)] = taken.get(int(lot.id), Decimal(0)) + taken_lot
-                takes.append(Take(int(lot.id), _as_date(lot.acquired_on), remaining, taken_lot,
-                                  lot_unit, taken_req,
-                                  None if lot.unit_cost is None else Decimal(lot.unit_cost)))
-            need -= taken_req
+                taken_lot, empties = q(need_lot), False
+                exact_lot, taken_req = need_lot, need
+                need = _ZERO
+            taken[int(lot.id)] = taken.get(int(lot.id), Decimal(0)) + taken_lot
+            takes.append(Take(
+                int(lot.id), _as_date(lot.acquired_on), remaining, taken_lot, lot_unit,
+                q(taken_req), unit_cost,
+                None if unit_cost is None else money(exact_lot * Fraction(unit_cost)),
+                empties))
             if need <= 0:
                 break
         if need <= 0 or len(page) < (FIRST_PAGE_SIZE if first else PAGE_SIZE):
@@ -261,7 +305,32 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
         first = False
         page = _lot_page(ws, item, (_as_date(page[-1].acquired_on), int(page[-1].id)),
                          lock=lock)
-    return Plan(item, quantity, unit, tuple(takes), max(need, Decimal(0)))
+    short = shortfall(need, _ZERO, scale)
+    return Plan(item, quantity, unit, tuple(takes), q(short))
+
+
+def _cost_emptied(ws: Workspace, plans: list[Plan]) -> list[Plan]:
+    """Give every take that empties a costed lot the value the ledger still holds for the
+    lot (what was paid, less what earlier takes cost): one statement for all such lots."""
+    emptied = {t.lot_id for p in plans for t in p.takes if t.empties and t.unit_cost is not None}
+    if not emptied:
+        return plans
+    m = table("movements")
+    held = {int(lot_id): Decimal(str(cost)) for lot_id, cost in ws.execute(
+        select(m.c.lot_id, func.sum(m.c.cost)).where(m.c.lot_id.in_(sorted(emptied)))
+        .group_by(m.c.lot_id)) if cost is not None}
+    out = []
+    for plan in plans:
+        takes = []
+        for t in plan.takes:
+            if t.lot_id in held:
+                if t.empties:
+                    t = replace(t, cost=money(held[t.lot_id]))
+                else:  # an earlier take of the same call, from the same lot
+                    held[t.lot_id] -= t.cost or Decimal(0)
+            takes.append(t)
+        out.append(replace(plan, takes=tuple(takes)))
+    return out
 
 
 def write_take(ws: Workspace, plan: Plan | Sequence[Plan], *, reason: str,
@@ -276,7 +345,8 @@ def write_take(ws: Workspace, plan: Plan | Sequence[Plan], *, reason: str,
     lots = table("lots")
     ws.execute(
         update(lots).where(lots.c.id == bindparam("lot")).values(remaining=bindparam("left")),
-        [{"lot": t.lot_id, "left": t.remaining - t.quantity} for t in takes],
+        [{"lot": t.lot_id, "left": Decimal(0) if t.empties else t.remaining - t.quantity}
+         for t in takes],
     )
     return ledger(ws, [(t.lot_id, -t.quantity, None if t.cost is None else -t.cost)
                        for t in takes], reason=reason, posted_on=posted_on, run_id=run_id)
@@ -361,16 +431,20 @@ def availability_rows(ws: Workspace,
     rows = []
     for item, needed, unit in needs:
         unit = normalize_unit(unit)
-        have = Decimal(0)
+        have = Fraction(0)
+        scale = Fraction(1)
         note = ""
         for lot_unit, total in stock.get((item.kind, item.id), []):
             try:
-                have += total * factor(lot_unit, unit, g_per_ml=item.g_per_ml, item=item.slug)
+                f = exact_factor(lot_unit, unit, g_per_ml=item.g_per_ml, item=item.slug)
             except UnitConversionError as exc:
                 note = str(exc)
-        have = q(have)
-        rows.append({"item": item.slug, "needed": float(needed), "available": float(have),
-                     "shortfall": float(max(needed - have, Decimal(0))), "unit": unit,
+                continue
+            have += Fraction(total) * f
+            scale = max(scale, f)
+        short = shortfall(needed, have, scale)
+        rows.append({"item": item.slug, "needed": float(needed), "available": float(q(have)),
+                     "shortfall": float(q(short)), "unit": unit,
                      "kind": item.kind, "note": note})
     return rows
 

@@ -17,11 +17,28 @@ import pandera.pandas as pa
 from pandera.engines import pandas_engine
 from pandera.errors import ParserError, SchemaError
 
+from bakekit.units import COST_PLACES, QUANTITY_PLACES
+
 ID = "Int64"
 TEXT = "str"
 FLOAT = "float64"
 DATE = "datetime64[ns]"
 BOOL = "bool"
+
+
+#: float columns that hold money: shown rounded to the places money is kept to
+MONEY_COLUMNS = frozenset({
+    "cost", "value", "unit_cost", "total_cost", "per_unit_cost", "price", "estimated_cost",
+    "cost_preview", "cost_now", "package_price", "price_per_unit", "cost_from_stock",
+    "cost_to_buy", "package_cost", "uncosted_value",
+})
+
+
+def _places(column: str) -> int:
+    """The decimal places a float column is shown to: money to ``COST_PLACES``, every other
+    number (quantities, ratios) to ``QUANTITY_PLACES``; so a value computed in binary
+    floating point (0.1 + 0.2, a SQLite REAL sum) shows as the decimal it stands for."""
+    return COST_PLACES if column in MONEY_COLUMNS else QUANTITY_PLACES
 
 
 def schema(name: str, columns: dict[str, str], *,
@@ -76,8 +93,8 @@ def build(rows: Sequence[Mapping[str, Any]], frame_schema: pa.DataFrameSchema) -
         if "str" in dtype:  # pandera names it string[python] or string[pyarrow]
             dtype = TEXT
         if dtype == FLOAT:
-            data[col] = np.array([np.nan if v is None else float(v) for v in values],  # type: ignore[arg-type]
-                                 dtype="float64")
+            data[col] = np.round(np.array([np.nan if v is None else float(v)  # type: ignore[arg-type]
+                                           for v in values], dtype="float64"), _places(col))
         elif dtype == DATE:
             data[col] = np.array([np.datetime64("NaT") if v is None else np.datetime64(v)  # type: ignore[call-overload]
                                   for v in values], dtype=DATE)
@@ -118,6 +135,8 @@ def _coerce_and_check(frame: pd.DataFrame, frame_schema: pa.DataFrameSchema) -> 
         if not spec.nullable and series.isna().any():
             raise SchemaError(frame_schema, frame, f"frame {frame_schema.name}: required "
                               f"column {col!r} has missing values", column_name=col)
+        if series.dtype == np.float64:
+            series = series.round(_places(col))
         frame.isetitem(position, series)
     return frame
 

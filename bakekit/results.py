@@ -106,11 +106,16 @@ class ProductionResult:
     #: items actually made (the actual yield)
     quantity: float
     loss: float
-    total_cost: float
-    per_unit_cost: float
+    #: None when anything consumed has no known price (the cost is unknown, never 0)
+    total_cost: float | None
+    per_unit_cost: float | None
     lot_id: int
     #: per lot consumed: item, lot_id, purchased_on, quantity, unit, unit_cost, cost
     consumed: pd.DataFrame = field(repr=False)
+    #: what the priced part of the inputs cost (equals total_cost when all are priced)
+    known_cost: float = 0.0
+    #: items made whose cost is unknown (all of them when an input has no price)
+    uncosted_quantity: float = 0.0
 
     def _repr_html_(self) -> str:
         values = {k: v for k, v in self.__dict__.items() if k != "consumed"}
@@ -124,10 +129,15 @@ class AssemblyResult:
     run_id: int
     item: str
     quantity: float
-    total_cost: float
-    per_unit_cost: float
+    #: None when anything consumed has no known price (the cost is unknown, never 0)
+    total_cost: float | None
+    per_unit_cost: float | None
     lot_id: int
     consumed: pd.DataFrame = field(repr=False)
+    #: what the priced part of the components cost (equals total_cost when all are priced)
+    known_cost: float = 0.0
+    #: goods made whose cost is unknown (all of them when a component has no price)
+    uncosted_quantity: float = 0.0
 
     def _repr_html_(self) -> str:
         values = {k: v for k, v in self.__dict__.items() if k != "consumed"}

@@ -43,9 +43,12 @@ def check_text(value: object, field: str) -> str | None:
 
 
 def check_date(value: object, field: str) -> dt.date:
-    """A date from a ``date``, a ``datetime`` or an ISO string (YYYY-MM-DD)."""
+    """A date from a ``date``, a ``datetime`` (its UTC date, by ``to_utc``) or an ISO string
+    (YYYY-MM-DD)."""
+    from bakekit.db.models.base import to_utc
+
     if isinstance(value, dt.datetime):
-        return value.date()
+        return to_utc(value).date()
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
@@ -65,13 +68,17 @@ def today() -> dt.date:
 
 
 def check_datetime(value: object, field: str) -> dt.datetime:
+    """A timestamp as stored: naive UTC (``to_utc``: an aware value is converted to UTC, a
+    naive one is taken as UTC), from a ``datetime``, a ``date`` or an ISO 8601 string."""
+    from bakekit.db.models.base import to_utc
+
     if isinstance(value, dt.datetime):
-        return value
+        return to_utc(value)
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
     if isinstance(value, str):
         try:
-            return dt.datetime.fromisoformat(value.strip())
+            return to_utc(dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
         except ValueError:
             pass
     raise ValidationError(f"{field}: {value!r} is not a date and time (ISO 8601)",

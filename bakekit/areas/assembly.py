@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -30,7 +31,7 @@ from bakekit.errors import (
     ValidationError,
 )
 from bakekit.results import AssemblyResult, Availability, Reversal, Saved
-from bakekit.units import money, normalize_unit, q
+from bakekit.units import COUNT, dimension, exact_factor, money, normalize_unit, q
 from bakekit.workspace import Area, read_operation, write_operation
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -105,10 +106,14 @@ class Assembly(Area):
             if item.kind == "ingredient":
                 unit = normalize_unit(unit if unit is not None else EACH, field="unit")
             else:
-                if unit is not None and normalize_unit(unit, field="unit") != EACH:
-                    raise ValidationError(
-                        f"unit: {unit!r} for {name!r}: finished units and finished goods are "
-                        f"counted in 'each'", field="unit", value=unit)
+                if unit is not None:
+                    counted = normalize_unit(unit, field="unit")
+                    if dimension(counted) != COUNT:
+                        raise ValidationError(
+                            f"unit: {unit!r} for {name!r}: finished units and finished goods "
+                            f"are counted (each, dozen)", field="unit", value=unit)
+                    # kept in items: ("cookie", 1, "dozen") is 12 cookies
+                    amount = q(Fraction(amount) * exact_factor(counted, EACH))
                 unit = None
             if (item.kind, item.id) in seen:
                 raise ValidationError(f"components: {name!r} is listed twice; give it once "
@@ -320,8 +325,12 @@ class Assembly(Area):
                 f"cannot assemble {float(amount):g} {good.slug}: {detail}", availability)
         refuse_takes_before(plans, at.date(), field="produced_at", value=produced_at,
                             what="an assembly run")
-        total = money(sum((p.total_cost for p in plans), Decimal(0)))
-        per_unit = money(total / amount)
+        known_total = money(sum((p.total_cost for p in plans), Decimal(0)))
+        # made from anything without a price: the cost is unknown (never 0) until the
+        # price arrives (costing.reprice_from_lots)
+        known = not any(t.unit_cost is None for p in plans for t in p.takes)
+        total = known_total if known else None
+        per_unit = money(known_total / amount) if known else None
         snapshot = json.dumps({
             "finished_good": good.slug, "quantity": str(amount),
             "components": [{"kind": item.kind, "item": item.slug, "quantity": str(need),
@@ -349,9 +358,11 @@ class Assembly(Area):
                               acquired_on=at.date(), reason="assembly", run_id=run_id,
                               ledger_cost=total)
         return AssemblyResult(
-            run_id=run_id, item=good.slug, quantity=float(amount), total_cost=float(total),
-            per_unit_cost=float(per_unit), lot_id=lot_id,
+            run_id=run_id, item=good.slug, quantity=float(amount),
+            total_cost=None if total is None else float(total),
+            per_unit_cost=None if per_unit is None else float(per_unit), lot_id=lot_id,
             consumed=frames.validate(pd.DataFrame(consumed), frames.RUN_CONSUMED),
+            known_cost=float(known_total), uncosted_quantity=0.0 if known else float(amount),
         )
 
     @write_operation

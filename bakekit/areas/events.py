@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
+from fractions import Fraction
 from typing import Any
 
 import pandas as pd
@@ -25,7 +26,7 @@ from bakekit.areas.assembly import component_rows
 from bakekit.db.models.events import ASSIGNMENT_STATUSES
 from bakekit.errors import NotFoundError, UnitConversionError, ValidationError
 from bakekit.results import Saved
-from bakekit.units import QUANTITY_PLACES, factor, normalize_unit, q
+from bakekit.units import QUANTITY_PLACES, each_per, factor, normalize_unit, q
 from bakekit.workspace import Area, read_operation, write_operation
 
 #: the order of the levels in ``requirements``: from what is given to what is bought
@@ -410,10 +411,11 @@ class Events(Area):
                     .join(r, r.c.id == fu.c.recipe_id)
                     .where(fu.c.id.in_(sorted(unit_qty)))):
                 amount = q(unit_qty[int(row.id)])
-                needs.units.append((unit_slug[int(row.id)], amount, row.item_unit or EACH,
-                                    str(row.recipe)))
-                # whole batches per finished unit, summed per recipe
-                batches[int(row.recipe_id)] += _ceil(amount / Decimal(row.items_per_batch))
+                needs.units.append((unit_slug[int(row.id)], amount, EACH, str(row.recipe)))
+                # whole batches per finished unit, summed per recipe (a batch of 2 dozen
+                # is 24 items)
+                per_batch = q(Fraction(Decimal(row.items_per_batch)) * each_per(row.item_unit))
+                batches[int(row.recipe_id)] += _ceil(amount / per_batch)
                 recipe_slug[int(row.recipe_id)] = str(row.recipe)
         needs.units.sort(key=lambda u: u[0])
         needs.batches = sorted(((rid, recipe_slug[rid], n) for rid, n in batches.items()),

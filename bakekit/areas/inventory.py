@@ -23,7 +23,7 @@ from bakekit.areas._common import (
 from bakekit.areas._runs import refuse_takes_before
 from bakekit.errors import InsufficientStockError, NotFoundError, ValidationError
 from bakekit.results import Adjustment, Consumption, Receipt
-from bakekit.units import base_unit, factor, money, normalize_unit, q, to_decimal
+from bakekit.units import base_unit, factor, is_none, money, normalize_unit, q, to_decimal
 from bakekit.workspace import Area, read_operation, write_operation
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -208,6 +208,8 @@ class Inventory(Area):
         item = self._lot_item(lot)
         counted_in_lot = q(counted * factor(unit, lot.unit, g_per_ml=item.g_per_ml,
                                             item=item.slug))
+        if is_none(counted_in_lot):  # the boundary rule: a count below the resolution is none
+            counted_in_lot = Decimal(0)
         before = Decimal(lot.remaining)
         diff = counted_in_lot - before
         unit_cost = None if lot.unit_cost is None else Decimal(lot.unit_cost)
@@ -218,6 +220,11 @@ class Inventory(Area):
                 f"on: {day.isoformat()} is before lot {lot_id} was acquired "
                 f"({acquired.isoformat()}); a count cannot be dated before its lot",
                 field="on", value=on)
+        if cost is not None and counted_in_lot == 0 and diff != 0:
+            # counted empty: the lot's whole remaining value leaves, so it holds none
+            m = table("movements")
+            held = ws.scalar(select(func.sum(m.c.cost)).where(m.c.lot_id == lot_id))
+            cost = -money(Decimal(str(held or 0)))
         if diff != 0:
             ws.execute(update(lots).where(lots.c.id == lot_id).values(remaining=counted_in_lot))
             fifo.ledger(ws, [(lot_id, diff, cost)], reason=reason, posted_on=day)

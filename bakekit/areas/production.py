@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -21,7 +22,7 @@ from bakekit.areas._runs import refuse_takes_before, reverse_run
 from bakekit.areas.recipes import expand_rows
 from bakekit.errors import InsufficientStockError
 from bakekit.results import Availability, ProductionResult, Reversal
-from bakekit.units import money, q
+from bakekit.units import each_per, money, plain, q
 from bakekit.workspace import Area, read_operation, write_operation
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -171,9 +172,11 @@ class Production(Area):
         ws = self._ws
         amount = positive(batches, "batches")
         unit_row = self._finished_unit(finished_unit)
-        expected = q(amount * Decimal(unit_row.items_per_batch))
-        made = expected if actual_yield is None else positive(actual_yield, "actual_yield")
-        made = q(made)
+        # items are counted one by one: a yield declared in dozens is twelve items a dozen
+        per_item = each_per(unit_row.item_unit)
+        expected = q(Fraction(amount * Decimal(unit_row.items_per_batch)) * per_item)
+        made = expected if actual_yield is None else q(
+            Fraction(positive(actual_yield, "actual_yield")) * per_item)
         when = utcnow() if produced_at is None else check_datetime(produced_at, "produced_at")
         check_text(notes, "notes")
         event_id = None
@@ -192,9 +195,10 @@ class Production(Area):
         recipe_slug = ws.scalar(select(r.c.slug).where(r.c.id == recipe_id))
         snapshot = json.dumps({
             "recipe": recipe_slug, "finished_unit": unit_row.slug,
-            "items_per_batch": str(unit_row.items_per_batch), "item_unit": unit_row.item_unit,
+            "items_per_batch": plain(Decimal(unit_row.items_per_batch)),
+            "item_unit": unit_row.item_unit,
             "batches": str(amount), "expected_quantity": str(expected),
-            "ingredients": [{"item": str(e["item"]), "quantity": str(e["quantity"]),
+            "ingredients": [{"item": str(e["item"]), "quantity": plain(Decimal(e["quantity"])),
                              "unit": str(e["unit"])} for e in expanded],
         })
         runs = table("runs")
@@ -229,19 +233,25 @@ class Production(Area):
                             what="a production run")
         fifo.write_take(ws, plans, reason="production", posted_on=when.date(),
                         run_id=run_id)
-        per_unit = money(total / made)
+        # a run made from stock without a price has no known cost (never 0): its run and
+        # its lot stay uncosted until the price arrives (costing.reprice_from_lots)
+        known = not any(t.unit_cost is None for p in plans for t in p.takes)
+        total_cost = money(total) if known else None
+        per_unit = money(total / made) if known else None
         output = fifo.Item("finished_unit", int(unit_row.id), str(unit_row.slug))
         lot_id = fifo.new_lot(ws, output, quantity=made, unit="each", unit_cost=per_unit,
                               acquired_on=when.date(), reason="production", run_id=run_id,
-                              ledger_cost=money(total))
+                              ledger_cost=total_cost)
         ws.execute(update(runs).where(runs.c.id == run_id)
-                   .values(total_cost=money(total), per_unit_cost=per_unit))
+                   .values(total_cost=total_cost, per_unit_cost=per_unit))
         return ProductionResult(
             run_id=run_id, item=str(unit_row.slug), batches=float(amount),
             expected_quantity=float(expected), quantity=float(made),
-            loss=float(expected - made), total_cost=float(total),
-            per_unit_cost=float(per_unit), lot_id=lot_id,
-            consumed=frames.build(consumed, frames.RUN_CONSUMED))
+            loss=float(expected - made),
+            total_cost=None if total_cost is None else float(total_cost),
+            per_unit_cost=None if per_unit is None else float(per_unit), lot_id=lot_id,
+            consumed=frames.build(consumed, frames.RUN_CONSUMED),
+            known_cost=float(money(total)), uncosted_quantity=0.0 if known else float(made))
 
     @write_operation
     def reverse(self, run_id: int, *, on: Any = None) -> Reversal:

@@ -31,7 +31,7 @@ from bakekit.errors import (
     ValidationError,
 )
 from bakekit.results import Saved
-from bakekit.units import base_unit, factor, normalize_unit
+from bakekit.units import base_unit, count_unit, factor, normalize_unit
 from bakekit.workspace import Area, read_operation, write_operation
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -394,7 +394,7 @@ class Recipes(Area):
             seen.add(slug)
             rows.append((slug, check_key(name, f"finished_units[{i}] name"),
                          positive(per_batch, f"finished_units[{i}] items_per_batch"),
-                         check_key(item_unit, f"finished_units[{i}] item_unit")))
+                         count_unit(item_unit, field=f"finished_units[{i}] item_unit")))
         return rows
 
     def _write_ingredients(self, recipe_id: int, rows: list[tuple[int, Decimal, str]]) -> None:

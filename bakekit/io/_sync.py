@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from bakekit import frames
 from bakekit.areas._common import table
+from bakekit.db.models.base import to_utc
 from bakekit.errors import BakekitError, ImportValidationError, ValidationError
 from bakekit.results import ImportReport
 from bakekit.units import normalize_unit, to_decimal
@@ -157,11 +158,11 @@ class Checker:
             if value is None or (isinstance(value, str) and not value.strip()):
                 continue
             if isinstance(value, dt.datetime):
-                return value.replace(tzinfo=None)
+                return to_utc(value)
             if isinstance(value, dt.date):
                 return dt.datetime(value.year, value.month, value.day)
             if isinstance(value, pd.Timestamp):
-                return value.to_pydatetime().replace(tzinfo=None)
+                return to_utc(value.to_pydatetime())
             if isinstance(value, str):
                 text = value.strip().replace("Z", "+00:00")
                 try:
@@ -169,9 +170,7 @@ class Checker:
                 except ValueError:
                     self.fail(k, value, "is not a date (use YYYY-MM-DD or ISO 8601)")
                     return None
-                if stamp.tzinfo is not None:
-                    stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
-                return stamp
+                return to_utc(stamp)
             self.fail(k, value, "is not a date (use YYYY-MM-DD or ISO 8601)")
             return None
         if required:
@@ -238,17 +237,19 @@ class Tally:
 
 
 def same(a: Any, b: Any) -> bool:
-    """Equality of a stored value and a wanted one (Decimals by value, dates by day)."""
+    """Equality of a stored value and a wanted one (Decimals by value to the 15 significant
+    digits a SQLite REAL keeps, dates by day)."""
     if a is None or b is None:
         return a is None and b is None
     if isinstance(b, Decimal) or isinstance(a, Decimal):
         try:
-            return Decimal(str(a)) == Decimal(str(b))
+            x, y = Decimal(str(a)), Decimal(str(b))
         except Exception:  # noqa: BLE001
             return False
+        return x == y or abs(x - y) <= Decimal("1e-14") * max(abs(x), abs(y))
     if isinstance(b, dt.datetime) and isinstance(a, (dt.datetime, str)):
         a = dt.datetime.fromisoformat(a) if isinstance(a, str) else a
-        return a.replace(tzinfo=None) == b.replace(tzinfo=None)
+        return to_utc(a) == to_utc(b)
     if isinstance(b, dt.date) and not isinstance(b, dt.datetime):
         if isinstance(a, dt.datetime):
             return a.date() == b
@@ -354,17 +355,20 @@ def upsert(ws: Workspace, table_name: str, wanted: Iterable[tuple[Any, dict[str,
 
 
 def fill_lot_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
-    """Give uncosted lots their cost per lot unit, and their uncosted ledger rows a cost.
+    """Give uncosted lots their cost per lot unit; the cost then flows downstream
+    (``costing.reprice_from_lots``): their uncosted ledger rows, the runs that consumed
+    them, the lots those runs made, and so on, in this unit of work.
 
-    Set-based (two executemany UPDATEs); lots that already have a cost are left alone, so
-    the ledger audit (remaining value equals the ledger's cost sum) stays clean.
+    Set-based (executemany UPDATEs, a few statements per level of the run graph); lots
+    that already have a cost are left alone, so the ledger audit (remaining value equals
+    the ledger's cost sum) stays clean.
     """
     if not costs:
         return
-    lots, movements = table("lots"), table("movements")
+    from bakekit.costing import reprice_from_lots
+
+    lots = table("lots")
     params = [{"b_lot": lot_id, "b_cost": unit_cost} for lot_id, unit_cost in costs]
     ws.execute(update(lots).where(lots.c.id == bindparam("b_lot"), lots.c.unit_cost.is_(None))
                .values(unit_cost=bindparam("b_cost")), params)
-    ws.execute(update(movements)
-               .where(movements.c.lot_id == bindparam("b_lot"), movements.c.cost.is_(None))
-               .values(cost=movements.c.quantity * bindparam("b_cost")), params)
+    reprice_from_lots(ws, [lot_id for lot_id, _ in costs])

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Boolean, Date, DateTime, Numeric, Table, bindparam, insert, select, update
 
 from bakekit.db.models import LOCAL_TABLES, metadata
+from bakekit.db.models.base import to_utc
 from bakekit.errors import ValidationError
 from bakekit.io._sync import Problems, Tally, insert_ids, loads_checked, num
 from bakekit.results import ImportReport
@@ -79,7 +80,7 @@ def _in(value: Any, column: Any) -> Any:
     if isinstance(column.type, Numeric):
         return Decimal(str(value))
     if isinstance(column.type, DateTime):
-        return dt.datetime.fromisoformat(value)
+        return to_utc(dt.datetime.fromisoformat(value))
     if isinstance(column.type, Date):
         return dt.date.fromisoformat(value)
     return value

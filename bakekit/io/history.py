@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,7 @@ from bakekit.io._sync import Checker, Problems, Tally, existing
 from bakekit.io.bake_tracker import write_runs
 from bakekit.io.reconcile import _records, read_source, require_columns
 from bakekit.results import ImportReport
-from bakekit.units import q
+from bakekit.units import each_per, q
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.workspace import Workspace
@@ -56,7 +57,8 @@ def import_history(ws: Workspace, source: str | Path | pd.DataFrame) -> ImportRe
         assert quantity is not None and at is not None
         unit = units.get(item) if kind == "production" else None
         if unit is not None and batches is None:
-            batches = q(quantity / Decimal(unit.items_per_batch))
+            batches = q(Fraction(quantity) / (Fraction(Decimal(unit.items_per_batch))
+                                              * each_per(unit.item_unit)))
         runs.append({"_entity": "runs", "kind": kind,
                      "finished_unit_id": int(unit.id) if unit is not None else None,
                      "finished_good_id": int(goods[item].id) if kind == "assembly" else None,

@@ -9,14 +9,14 @@ from decimal import Decimal
 from sqlalchemy import DateTime, MetaData, Numeric, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bakekit.units import COST_PLACES, QUANTITY_PLACES
+from bakekit.units import COST_PLACES, QUANTITY_PLACES, RATIO_PLACES
 
 #: a quantity of something (in the unit stored beside it)
-Quantity = Numeric(20, QUANTITY_PLACES)
+Quantity = Numeric(24, QUANTITY_PLACES)
 #: money: a price or a cost, or a cost per unit
 Money = Numeric(24, COST_PLACES)
 #: a ratio such as a density in grams per millilitre
-Ratio = Numeric(24, COST_PLACES)
+Ratio = Numeric(24, RATIO_PLACES)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -38,7 +38,21 @@ def new_uuid() -> str:
 
 
 def utcnow() -> datetime:
+    """Now, as every timestamp is stored: naive UTC."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def to_utc(value: datetime) -> datetime:
+    """THE rule for every timestamp bakekit stores (production and assembly times, import
+    times, history): an aware value is converted to UTC, a naive one is taken as UTC
+    already; the result is naive UTC, so times from any zone compare in real time.
+
+    >>> to_utc(datetime.fromisoformat("2025-12-02T06:00+09:00"))
+    datetime.datetime(2025, 12, 1, 21, 0)
+    """
+    if value.tzinfo is not None and value.utcoffset() is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value.replace(tzinfo=None)
 
 
 def uuid_column() -> Mapped[str]:
@@ -49,5 +63,5 @@ def created_column() -> Mapped[datetime]:
     return mapped_column(DateTime, default=utcnow, nullable=False)
 
 
-__all__ = ["Base", "Decimal", "Money", "Quantity", "Ratio", "created_column", "new_uuid", "utcnow",
-           "uuid_column"]
+__all__ = ["Base", "Decimal", "Money", "Quantity", "Ratio", "created_column", "new_uuid",
+           "to_utc", "utcnow", "uuid_column"]

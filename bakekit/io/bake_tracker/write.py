@@ -12,7 +12,7 @@ from sqlalchemy import delete, insert, select
 
 from bakekit import fifo
 from bakekit.areas._common import table
-from bakekit.db.models.base import new_uuid, utcnow
+from bakekit.db.models.base import new_uuid, to_utc, utcnow
 from bakekit.io._sync import (
     Tally,
     existing,
@@ -473,7 +473,7 @@ def _existing_if(rows: list[dict[str, Any]], ws: Workspace, table_name: str,
 
 def _run_key(kind: str, fu: int | None, fg: int | None, at: Any, quantity: Any) -> tuple:
     stamp = at if not isinstance(at, str) else dt.datetime.fromisoformat(at)
-    return (kind, fu, fg, stamp.replace(tzinfo=None, microsecond=0).isoformat(), num(quantity))
+    return (kind, fu, fg, to_utc(stamp).replace(microsecond=0).isoformat(), num(quantity))
 
 
 def _day(value: Any) -> Any:

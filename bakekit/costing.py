@@ -1,0 +1,136 @@
+"""Late costs flow downstream: when uncosted lots get their price, the ledger rows, runs,
+output lots and assemblies made from them are re-valued in the same unit of work.
+
+The model is ERPNext's Repost Item Valuation (entries costed late re-value what came
+after), done set-based: a fixed few statements per level of the run graph (lots ->
+the runs that consumed them -> the lots those runs made -> ...), never one per row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, func, select, update
+
+from bakekit.areas._common import table
+from bakekit.units import money
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.workspace import Workspace
+
+#: the ledger reasons of a run's own rows (what it consumed, what it made)
+RUN_REASONS = ("production", "assembly")
+_MADE_KIND = {"production": "finished_unit", "assembly": "finished_good"}
+
+
+@dataclass(frozen=True)
+class Repriced:
+    """What a reprice reached: ledger rows costed, runs costed, output lots costed."""
+
+    movements: int = 0
+    runs: int = 0
+    lots: int = 0
+
+
+def _dec(value: object) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def reprice_from_lots(ws: Workspace, lot_ids: Iterable[int]) -> Repriced:
+    """Flow the cost of lots that have just been given a ``unit_cost`` downstream.
+
+    For every level: the lots' uncosted ledger rows get their cost (quantity x unit cost;
+    a lot's creation row by a run gets the run's total, and an emptied lot's last take
+    gets what is left of its value, so its rows sum to zero); every run that consumed
+    those lots and now has every input costed gets its ``total_cost`` and
+    ``per_unit_cost``; the lots that run made get that unit cost, and are the next level
+    (assemblies made from finished units, and so on). Runs with another input still
+    uncosted stay uncosted. Call it from every place that gives an uncosted lot its price,
+    inside the write operation doing so.
+
+    >>> reprice_from_lots(ws, [])  # e.g. the lots a price list has just costed
+    Repriced(movements=0, runs=0, lots=0)
+    """
+    level = sorted({int(i) for i in lot_ids})
+    lots, m, runs = table("lots"), table("movements"), table("runs")
+    run_total: dict[int, Decimal] = {}
+    counted = {"movements": 0, "runs": 0, "lots": 0}
+    while level:
+        rows = ws.execute(
+            select(m.c.id, m.c.lot_id, m.c.quantity, m.c.reason, m.c.run_id, lots.c.unit_cost,
+                   lots.c.remaining, lots.c.run_id.label("made_by"))
+            .join(lots, lots.c.id == m.c.lot_id)
+            .where(m.c.lot_id.in_(level), m.c.cost.is_(None), lots.c.unit_cost.isnot(None))
+            .order_by(m.c.lot_id, m.c.id)).all()
+        if not rows:
+            break
+        costs: dict[int, Decimal] = {}
+        last_take: dict[int, int] = {}
+        emptied: set[int] = set()
+        for r in rows:
+            quantity = _dec(r.quantity)
+            made_by = None if r.made_by is None else int(r.made_by)
+            if (made_by is not None and r.run_id is not None and int(r.run_id) == made_by
+                    and r.reason in RUN_REASONS and quantity > 0 and made_by in run_total):
+                costs[int(r.id)] = run_total[made_by]  # the run's total, exactly
+            else:
+                costs[int(r.id)] = money(Fraction(quantity) * Fraction(_dec(r.unit_cost)))
+            if quantity < 0:
+                last_take[int(r.lot_id)] = int(r.id)
+            if _dec(r.remaining) == 0:
+                emptied.add(int(r.lot_id))
+        emptied &= set(last_take)
+        if emptied:  # an empty lot holds no value: its last take carries what is left
+            known = {int(lot_id): _dec(total) for lot_id, total in ws.execute(
+                select(m.c.lot_id, func.sum(m.c.cost))
+                .where(m.c.lot_id.in_(sorted(emptied)), m.c.cost.isnot(None))
+                .group_by(m.c.lot_id)) if total is not None}
+            held: dict[int, Decimal] = defaultdict(Decimal)
+            for r in rows:
+                if int(r.lot_id) in emptied and int(r.id) != last_take[int(r.lot_id)]:
+                    held[int(r.lot_id)] += costs[int(r.id)]
+            for lot_id in emptied:
+                costs[last_take[lot_id]] = -(known.get(lot_id, Decimal(0)) + held[lot_id])
+        ws.execute(update(m).where(m.c.id == bindparam("b_id")).values(cost=bindparam("b_cost")),
+                   [{"b_id": k, "b_cost": v} for k, v in costs.items()])
+        counted["movements"] += len(costs)
+        consumers = sorted({int(r.run_id) for r in rows if r.run_id is not None
+                            and r.reason in RUN_REASONS and _dec(r.quantity) < 0})
+        if not consumers:
+            break
+        # the runs whose every input is now costed: their total is what their inputs cost
+        inputs = (select(m.c.run_id, func.count().label("takes"),
+                         func.count(m.c.cost).label("costed"), func.sum(m.c.cost).label("cost"),
+                         runs.c.quantity, runs.c.kind)
+                  .join(runs, runs.c.id == m.c.run_id)
+                  .where(m.c.run_id.in_(consumers), m.c.reason == runs.c.kind, m.c.quantity < 0,
+                         runs.c.total_cost.is_(None))
+                  .group_by(m.c.run_id, runs.c.quantity, runs.c.kind))
+        done = {int(r.run_id): (money(-_dec(r.cost)), _dec(r.quantity), str(r.kind))
+                for r in ws.execute(inputs) if int(r.takes) == int(r.costed)}
+        if not done:
+            break
+        per_unit = {run_id: money(Fraction(total) / Fraction(made)) if made else Decimal(0)
+                    for run_id, (total, made, _) in done.items()}
+        ws.execute(update(runs).where(runs.c.id == bindparam("b_id"))
+                   .values(total_cost=bindparam("b_total"), per_unit_cost=bindparam("b_unit")),
+                   [{"b_id": k, "b_total": v[0], "b_unit": per_unit[k]} for k, v in done.items()])
+        counted["runs"] += len(done)
+        made_lots = ws.execute(
+            select(lots.c.id, lots.c.run_id, lots.c.kind)
+            .where(lots.c.run_id.in_(sorted(done)), lots.c.unit_cost.is_(None))).all()
+        made_lots = [r for r in made_lots if r.kind == _MADE_KIND[done[int(r.run_id)][2]]]
+        if made_lots:
+            ws.execute(update(lots).where(lots.c.id == bindparam("b_id"))
+                       .values(unit_cost=bindparam("b_cost")),
+                       [{"b_id": int(r.id), "b_cost": per_unit[int(r.run_id)]}
+                        for r in made_lots])
+        counted["lots"] += len(made_lots)
+        run_total.update({k: v[0] for k, v in done.items()})
+        level = sorted(int(r.id) for r in made_lots)
+    return Repriced(**counted)
