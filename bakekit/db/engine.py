@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SAWarning
 from sqlalchemy.pool import StaticPool
@@ -189,8 +189,37 @@ def migrate(engine: Engine, *, read_only: bool = False) -> str:
                     f"the database {state}; it cannot be created or migrated through a "
                     "read-only bakery: open it once for writing (bakekit.open(url))"
                 )
-            command.upgrade(alembic_config(conn), "head")
+            if conn.dialect.name == "sqlite":
+                _upgrade_sqlite(conn)
+            else:
+                command.upgrade(alembic_config(conn), "head")
             conn.commit()
     except DBAPIError as exc:
         raise DatabaseError("opening the database (schema check and migration)", exc) from exc
     return head or ""
+
+
+def _upgrade_sqlite(conn: Connection) -> None:
+    """Upgrade a SQLite database with foreign-key enforcement off, as Alembic's batch mode
+    needs: it copies a table, drops the old one and renames the copy, and with enforcement
+    on, dropping a table that others point at (lots, ingredients) fails on a database that
+    holds rows. The keys are checked once the schema is at head (PRAGMA foreign_key_check);
+    any violation, or any error, rolls the whole migration back."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    conn.rollback()  # the pragma works only outside a transaction
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        command.upgrade(alembic_config(conn), "head")
+        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise SchemaVersionError(
+                f"migrating to head would break {len(broken)} foreign key(s) (first: table "
+                f"{broken[0][0]}, row {broken[0][1]} -> {broken[0][2]}); nothing was changed")
+        conn.commit()
+    except BaseException:
+        if conn.in_transaction():
+            conn.rollback()
+        raise
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")
