@@ -77,6 +77,19 @@ def bakery(backend: str) -> Iterator[bakekit.Bakery]:
     b.dispose()
 
 
+@pytest.fixture
+def demo_bakery(bakery: bakekit.Bakery) -> bakekit.Bakery:
+    """The demo data (no production yet), loaded into the backend under test."""
+    from bakekit.sample import load_sample, sample_data
+
+    data = sample_data()
+    data["production"] = []
+    with bakery.session() as ws:
+        load_sample(ws, data)
+        ws.commit()
+    return bakery
+
+
 # -- counting -------------------------------------------------------------------------------
 @dataclass
 class Counts:

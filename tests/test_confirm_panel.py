@@ -12,18 +12,6 @@ from bakekit.nb.confirm import money_text, quantity_text
 from tests.conftest import snapshot
 
 
-@pytest.fixture
-def demo_bakery(bakery):
-    from bakekit.sample import load_sample, sample_data
-
-    data = sample_data()
-    data["production"] = []
-    with bakery.session() as ws:
-        load_sample(ws, data)
-        ws.commit()
-    return bakery
-
-
 def _panel(bakery, batches=2):
     with bakery.what_if() as ws:
         ws.production.record("chocolate-chip-cookie", batches=batches)

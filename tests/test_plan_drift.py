@@ -12,19 +12,6 @@ from bakekit.plan import Plan, _diff
 from tests.conftest import snapshot
 
 
-@pytest.fixture
-def demo_bakery(bakery):
-    """The demo data (no production yet), loaded into the backend under test."""
-    from bakekit.sample import load_sample, sample_data
-
-    data = sample_data()
-    data["production"] = []
-    with bakery.session() as ws:
-        load_sample(ws, data)
-        ws.commit()
-    return bakery
-
-
 def _cookies(bakery, batches=2):
     with bakery.what_if() as ws:
         ws.production.record("chocolate-chip-cookie", batches=batches)

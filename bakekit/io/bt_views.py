@@ -427,6 +427,29 @@ def _lots_by_day(ws: Workspace) -> dict[tuple[int, dt.date], list[Any]]:
     return out
 
 
+def _record_product(m: Any, rec: dict[str, Any], family: str
+                    ) -> tuple[dict[str, Any] | None, str, str]:
+    """The product a view or bt_mobile record names: ``(product, how it matched, "")``, or
+    ``(None, status, message)`` with status ``missing`` or ``conflict``. bt_mobile records
+    match by UPC/GTIN; view records by remembered id, then natural key."""
+    if family == "bt_mobile":
+        code = normalise_code(rec.get("upc"))
+        hits = m.by_code.get(code or "", [])
+        if not hits:
+            return None, "missing", (f"no product has UPC/GTIN {rec.get('upc')!r} (read as "
+                                     f"{code}): add the code to a product (reconcile a "
+                                     "products view) first")
+        if len(hits) > 1:
+            return None, "conflict", (f"UPC/GTIN {rec.get('upc')!r} is on several products: "
+                                      + ", ".join(h["slug"] for h in hits))
+        return hits[0], "UPC/GTIN", ""
+    found, how, candidates = m.product(rec, id_field="product_id", uuid_field=None)
+    if found is None:
+        status, message = _missing_product(rec, candidates)
+        return None, status, message
+    return found, how, ""
+
+
 def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
                      header: dict[str, Any]) -> list[dict[str, Any]]:
     """Review rows of a purchases view or bt_mobile purchases (kind "purchases")."""
@@ -461,25 +484,10 @@ def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
             out.append({**row, "status": "invalid", "message": _invalid(problems, n)})
             continue
         assert on is not None
-        if family == "bt_mobile":
-            code = normalise_code(rec.get("upc"))
-            hits = m.by_code.get(code or "", [])
-            if len(hits) != 1:
-                out.append({**row, "status": "missing" if not hits else "conflict",
-                            "message": f"no product has UPC/GTIN {rec.get('upc')!r} "
-                                       f"(read as {code}): add the code to a product "
-                                       "(reconcile a products view) first" if not hits else
-                            f"UPC/GTIN {rec.get('upc')!r} is on several products: "
-                            + ", ".join(h["slug"] for h in hits)})
-                continue
-            product, how = hits[0], "UPC/GTIN"
-        else:
-            found, how, candidates = m.product(rec, id_field="product_id", uuid_field=None)
-            if found is None:
-                status, message = _missing_product(rec, candidates)
-                out.append({**row, "status": status, "message": message})
-                continue
-            product = found
+        product, how, message = _record_product(m, rec, family)
+        if product is None:
+            out.append({**row, "status": how, "message": message})
+            continue
         row["product"] = product["slug"]
         if supplier is not None:
             if supplier in suppliers:
@@ -628,25 +636,10 @@ def review_inventory(ws: Workspace, family: str, rows: list[dict[str, Any]],
         if not c.ok:
             out.append({**row, "status": "invalid", "message": _invalid(problems, n)})
             continue
-        if family == "bt_mobile":
-            code = normalise_code(rec.get("upc"))
-            hits = m.by_code.get(code or "", [])
-            if len(hits) != 1:
-                out.append({**row, "status": "missing" if not hits else "conflict",
-                            "item": None, "message": (
-                                f"no product has UPC/GTIN {rec.get('upc')!r} (read as "
-                                f"{code}): add the code to a product first") if not hits else
-                            f"UPC/GTIN {rec.get('upc')!r} is on several products"})
-                continue
-            product = hits[0]
-            how = "UPC/GTIN"
-        else:
-            found, how, candidates = m.product(rec, id_field="product_id", uuid_field=None)
-            if found is None:
-                status, message = _missing_product(rec, candidates)
-                out.append({**row, "status": status, "message": message})
-                continue
-            product = found
+        product, how, message = _record_product(m, rec, family)
+        if product is None:
+            out.append({**row, "status": how, "item": None, "message": message})
+            continue
         row["item"] = product["slug"]
         unit = normalize_unit(product["package_unit"])
         local = m.memory["lots"].find(row["external_id"], row["external_uuid"])
