@@ -209,22 +209,41 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _rich_table(frame: pd.DataFrame, title: str) -> Any:
+def _rich_table(frame: pd.DataFrame, title: str, width: int | None = None) -> Any:
+    """A Rich table of the frame; with `width`, the columns that would not fit even at
+    their narrowest are left out (and the title says how many)."""
     import pandas as pd
     from rich import box
     from rich.table import Table
 
+    cells = [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
+    shown = len(frame.columns)
+    if width is not None:
+        used = 2
+        for n, column in enumerate(frame.columns):
+            numeric = pd.api.types.is_numeric_dtype(frame[column])
+            longest = max([len(row[n]) for row in cells] + [len(str(column))])
+            used += (longest if numeric else min(longest, 12)) + 3
+            if used > width:
+                shown = max(1, n)
+                break
+    if shown < len(frame.columns):
+        title += (f"  ({len(frame.columns) - shown} more column(s) not shown: "
+                  "--format csv or a wider terminal shows them)")
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD,
                   title_style="bold" if _color() else "")
-    for column in frame.columns:
+    cells = [row[:shown] for row in cells]
+    for n, column in enumerate(frame.columns[:shown]):
         numeric = pd.api.types.is_numeric_dtype(frame[column]) and \
             not pd.api.types.is_bool_dtype(frame[column])
+        longest = max([len(row[n]) for row in cells] + [1])
+        # numbers are never broken; text wraps (on words) down to a readable width
         table.add_column(str(column), justify="right" if numeric else "left",
                          overflow="fold", no_wrap=numeric,
-                         min_width=len(str(column)) if numeric else None,
+                         min_width=longest if numeric else min(longest, 12),
                          max_width=None if numeric else 40)
-    for row in frame.itertuples(index=False):
-        table.add_row(*(_cell(v) for v in row))
+    for row in cells:
+        table.add_row(*row)
     return table
 
 
@@ -232,7 +251,9 @@ def _console(file: Any = None, width: int | None = None) -> Any:
     from rich.console import Console
 
     if width is None and file is None and not sys.stdout.isatty():
-        width = 250  # piped or redirected: no terminal to fit, do not wrap at 80
+        # piped or redirected: no terminal to fit; $COLUMNS if set, else do not wrap at 80
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() else 250
     return Console(file=file, width=width, no_color=not _color(), highlight=False,
                    soft_wrap=False)
 
@@ -242,7 +263,8 @@ def _render_table(frame: pd.DataFrame, title: str) -> None:
         _say(title, bold=True)
         _say("  (none)\n")
         return
-    _console().print(_rich_table(frame, title))
+    console = _console()
+    console.print(_rich_table(frame, title, width=console.width))
 
 
 def _table_text(frame: pd.DataFrame, title: str, *, file: bool) -> str:
@@ -275,10 +297,12 @@ def _fail(message: str, code: int = EXIT_ERROR, hint: str | None = None) -> NoRe
 def _problems(errors: pd.DataFrame, limit: int = 10) -> None:
     """An import's problems, once, on stderr: one line each (the first `limit`)."""
     for record in errors.head(limit).to_dict("records"):
-        where = str(record.get("entity") or "")
+        entity = str(record.get("entity") or "")
         row = record.get("row")
-        if row is not None and _cell(row) != "":
-            where += f" record {int(row) + 1}"
+        where = entity
+        if row is not None and _cell(row) != "":  # 1-based; a JSON syntax error: its line
+            where = "line" if entity == "file" else f"{entity} record"
+            where += f" {int(row)}"
         what = ""
         if record.get("field") is not None and _cell(record.get("field")):
             what = f", field {record['field']!r}"
@@ -390,6 +414,26 @@ class _Writing:
                 Path(str(self.path) + suffix).unlink(missing_ok=True)
             if kind is not KeyboardInterrupt:
                 _say(f"(the new database {self.path} was removed again)", err=True)
+
+
+class _Working:
+    """A spinner on stderr while long work runs, on a terminal only (never in a pipe, a
+    file or a test)."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self.status: Any = None
+
+    def __enter__(self) -> None:
+        if sys.stderr.isatty() and os.environ.get("TERM") != "dumb":
+            from rich.console import Console
+
+            self.status = Console(stderr=True, no_color=not _color()).status(self.what)
+            self.status.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.status is not None:
+            self.status.__exit__(*exc)
 
 
 def _database_line(bakery: Bakery, out: _Out | None = None) -> None:
@@ -594,8 +638,8 @@ def apply_plan(file: Path, url: UrlOption = None) -> None:
     writer = _open_read(url, write=True)
     plan = bakekit.Plan.from_json(text, writer)
     rows = plan.apply()
-    _say(f"applied: {len(rows)} ledger rows committed to {writer.database_label}",
-         fg="green")
+    _say(f"applied: plan {plan.plan_id} ({len(plan.describe())} operation(s), {len(rows)} "
+         f"ledger row(s)) committed to {writer.database_label}", fg="green")
 
 
 @app.command()
@@ -699,7 +743,7 @@ def import_file(file: Annotated[Path, typer.Argument(help="a bake-tracker JSON f
             " --kind prices|purchases|inventory_count")
     with _Input(file) as path, _Writing(url, out) as bakery:
         _database_line(bakery, out)
-        with bakery.session() as ws:
+        with bakery.session() as ws, _Working(f"importing {file}"):
             report = ws.io.import_bake_tracker(path, duplicates=duplicates,
                                                zero_price=zero_price)
             ws.commit()
@@ -738,7 +782,7 @@ def load_file(file: Annotated[Path, typer.Argument(help="a bakekit JSON export, 
     out = _Out(fmt, output)
     with _Input(file) as path, _Writing(url, out) as bakery:
         _database_line(bakery, out)
-        with bakery.session() as ws:
+        with bakery.session() as ws, _Working(f"loading {file}"):
             report = ws.io.load(path)
             ws.commit()
     out.frame(report.frame, f"Loaded {file} into {bakery.database_label}")
@@ -767,7 +811,7 @@ def export_file(file: Annotated[Path, typer.Argument(help="the JSON file to writ
     if file.is_dir():
         raise BakekitError(f"{str(file)!r} is a folder; give a file name, e.g. "
                            f"{file / 'bakery.json'}")
-    with bakery.session() as ws:
+    with bakery.session() as ws, _Working(f"exporting to {file}"):
         counts = ws.io.export(file)
     _say(f"exported {sum(counts.values()):,} rows from {bakery.database_label} to {file}")
 
@@ -787,6 +831,15 @@ def _review_frame(frame: pd.DataFrame, file: Path) -> tuple[pd.DataFrame, str]:
     numbers = frame.pop("row")
     frame.insert(0, name, (numbers + (2 if csv_like else 1)).astype("Int64"))
     return frame, name
+
+
+def _for_people(frame: pd.DataFrame, out: _Out) -> pd.DataFrame:
+    """In a table, leave out database ids and columns with no value (csv/json keep all)."""
+    if out.format is not Format.table:
+        return frame
+    keep = [c for c in frame.columns
+            if not str(c).endswith("_id") and frame[c].notna().any()]
+    return frame[keep]
 
 
 def _status_summary(counts: dict[str, int]) -> str:
@@ -816,20 +869,38 @@ def reconcile_file(file: Annotated[Path, typer.Argument(help="a CSV, JSON or Exc
                        "others: prices)", autocompletion=_complete_kind)] = None,
                    apply: Annotated[bool, typer.Option("--apply", help="write and commit "
                                                        "the new and changed rows")] = False,
+                   save_plan: Annotated[Path | None, typer.Option(
+                       help="save what --apply would write as a plan (nothing is written; "
+                       "`bakekit apply` applies it later, once)")] = None,
                    url: UrlOption = None,
                    fmt: FormatOption = None, output: OutOption = None) -> None:
     """Review a price list, purchases, a stock count, or a bake-tracker view or bt_mobile
-    file; --apply commits it."""
+    file; --apply commits it, --save-plan saves it as a plan."""
     if kind is not None and kind not in KINDS:
         raise ValidationError(f"--kind {kind!r}: use one of {', '.join(KINDS)}")
+    if apply and save_plan is not None:
+        raise typer.BadParameter("give --apply or --save-plan, not both",
+                                 param_hint="--save-plan")
+    _check_plan_target(save_plan)
     out = _Out(fmt, output)
-    bakery = _open_read(url, write=apply)
+    bakery = _open_read(url, write=apply or save_plan is not None)
     _database_line(bakery, out)
+    if save_plan is not None:
+        with _Input(file, ".csv") as path, bakery.what_if() as ws:
+            review = ws.io.reconcile(path, kind=kind)
+            frame, where = _review_frame(review.frame, file)
+            out.frame(_for_people(frame, out), f"Reconciliation ({review.kind})")
+            out.close()
+            out.say(f"{len(frame)} row(s): {_status_summary(review.counts())}", bold=True)
+            review.apply()
+        _save_plan(ws.plan, save_plan, bakery)
+        return
     with _Input(file, ".csv") as path, bakery.session() as ws:
-        review = ws.io.reconcile(path, kind=kind)
+        with _Working(f"reviewing {file}"):
+            review = ws.io.reconcile(path, kind=kind)
         frame, where = _review_frame(review.frame, file)
         what = f" from a {review.source_format} file" if review.source_format else ""
-        out.frame(frame, f"Reconciliation ({review.kind}{what})")
+        out.frame(_for_people(frame, out), f"Reconciliation ({review.kind}{what})")
         counts = review.counts()
         writes = counts.get("new", 0) + counts.get("changed", 0)
         skipped = len(frame) - writes - counts.get("unchanged", 0)
@@ -845,8 +916,9 @@ def reconcile_file(file: Annotated[Path, typer.Argument(help="a CSV, JSON or Exc
             else:
                 out.say("nothing to write")
             return
-        report = review.apply()
-        ws.commit()
+        with _Working("writing"):
+            report = review.apply()
+            ws.commit()
     r = report.frame.iloc[0] if len(report.frame) else None
     if r is not None:
         out.say(f"applied to {bakery.database_label}: {int(r['created'])} created, "

@@ -253,3 +253,23 @@ def test_a_real_process_exits_with_the_documented_codes(tmp_path):
     plan = _python("-m", "bakekit.cli", "apply", str(tmp_path / "nosuch.json"), "--url",
                    str(tmp_path / "x.db"))
     assert plan.returncode == EXIT_ERROR and len(plan.stderr.strip().splitlines()) == 1
+
+
+def test_reconcile_save_plan_writes_nothing_and_the_plan_applies_once(db, tmp_path):
+    plan = tmp_path / "prices.json"
+    saved = run("reconcile", str(PRICES), "--url", db, "--save-plan", str(plan))
+    assert saved.exit_code == 0, saved.output
+    assert "4 changed" in run("reconcile", str(PRICES), "--url", db).output  # nothing written
+    assert run("apply", str(plan), "--url", db).exit_code == 0
+    assert "4 changed" not in run("reconcile", str(PRICES), "--url", db).output
+    assert run("apply", str(plan), "--url", db).exit_code == EXIT_ALREADY_APPLIED
+    both = run("reconcile", str(PRICES), "--url", db, "--apply", "--save-plan", str(plan))
+    assert both.exit_code == EXIT_USAGE
+
+
+def test_a_table_fits_a_narrow_terminal(db):
+    result = run("reconcile", str(PRICES), "--url", db, env={"COLUMNS": "60"})
+    assert result.exit_code == 0, result.output
+    table = result.stdout.split("9 row(s):")[0]  # the summary lines after it are prose
+    assert max(len(line.rstrip()) for line in table.splitlines()) <= 60
+    assert "more column(s) not shown" in result.stdout
