@@ -282,8 +282,14 @@ _PYTHON_HINTS = re.compile(r"\s*\(see \.\w+[^)]*\)|;?\s*see \.\w+( for all)?")
 
 
 def _plain(message: str) -> str:
-    """An error message without pointers to Python attributes."""
-    text = _PYTHON_HINTS.sub("", message)
+    """An error message without pointers to Python attributes or calls."""
+    text = re.sub(r"\(see \.\w+ for all; ", "(", message)
+    text = _PYTHON_HINTS.sub("", text)
+    text = text.replace(
+        "it cannot be created or migrated through a read-only bakery: open it once for "
+        "writing (bakekit.open(url))",
+        "a read command does not create or migrate it: a write command (bakekit import, "
+        "load, or reconcile --apply) does")
     return text.replace(" row None", "").replace("<NA>", "(empty)")
 
 
@@ -337,7 +343,10 @@ def _command(func: F) -> F:
                   "give the database the plan was made on with --url")
         except ValidationError as exc:
             errors = getattr(exc, "errors", None)
-            _say(f"error: {_plain(str(exc))}", err=True, fg="red")
+            message = _plain(str(exc))
+            if errors is not None and len(errors) > 1:  # listed below, each once
+                message = re.sub(r"; first: .*", "; nothing was written:", message)
+            _say(f"error: {message}", err=True, fg="red")
             if errors is not None and len(errors) > 1:
                 _problems(errors)
             raise typer.Exit(EXIT_INVALID) from None
