@@ -274,3 +274,12 @@ def test_a_table_fits_a_narrow_terminal(db):
     assert max(len(line.rstrip()) for line in table.splitlines()
                if not line.startswith("database: ")) <= 60
     assert "more column(s) not shown" in result.stdout
+
+
+def test_numbers_are_for_people_and_completion_offers_the_kinds():
+    from bakekit.cli import _complete_kind, _number
+
+    assert _number(11340.0) == "11,340" and _number(1335.9710504) == "1,335.97"
+    assert _number(0.960317) == "0.9603" and _number(4.6977) == "4.698"
+    assert _number(float("nan")) == "" and _number(None) == ""
+    assert _complete_kind("inv") == ["inventory_count"] and len(_complete_kind("")) == 4
