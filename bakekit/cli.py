@@ -383,12 +383,16 @@ def _open_read(url: str | None, *, write: bool = False) -> Bakery:
     full = _given_url(url)
     path = _sqlite_file(full)
     if path is not None and not path.exists():
-        source = "--url" if url else "$BAKEKIT_URL" if os.environ.get("BAKEKIT_URL") \
-            else "the default location"
+        if url or os.environ.get("BAKEKIT_URL"):
+            source = "--url" if url else "$BAKEKIT_URL"
+            raise BakekitError(
+                f"no database at {path} ({source}); nothing was created. Check the path, or "
+                "make one with `bakekit import FILE`, `bakekit load FILE` or `bakekit demo "
+                "--path PATH`")
         raise BakekitError(
-            f"no database at {path} ({source}); nothing was created. Check the path, or "
-            "make one with `bakekit import FILE`, `bakekit load FILE` or `bakekit demo --path "
-            "PATH`")
+            f"no database yet at the default location {path}; nothing was created. First "
+            "time? `bakekit import FILE` or `bakekit load FILE` creates it there; or give "
+            "--url PATH, or set BAKEKIT_URL")
     return bakekit.open(full, read_only=not write)
 
 

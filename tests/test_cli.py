@@ -283,3 +283,15 @@ def test_numbers_are_for_people_and_completion_offers_the_kinds():
     assert _number(0.960317) == "0.9603" and _number(4.6977) == "4.698"
     assert _number(float("nan")) == "" and _number(None) == ""
     assert _complete_kind("inv") == ["inventory_count"] and len(_complete_kind("")) == 4
+
+
+def test_the_first_time_message_names_the_default_location(tmp_path, monkeypatch):
+    import platformdirs
+
+    monkeypatch.delenv("BAKEKIT_URL", raising=False)
+    monkeypatch.setattr(platformdirs, "user_data_dir", lambda *a, **k: str(tmp_path / "data"))
+    result = run("levels")
+    assert result.exit_code == EXIT_ERROR
+    assert f"no database yet at the default location {tmp_path / 'data' / 'bakery.db'}" \
+        in result.output and "First time?" in result.output
+    assert not (tmp_path / "data").exists()
