@@ -7,7 +7,10 @@
 True
 """
 
-from bakekit.bakery import Bakery, open
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from bakekit.errors import (
     BakekitError,
     ConcurrencyError,
@@ -28,9 +31,30 @@ from bakekit.errors import (
     WorkspaceClosedError,
     WrongDatabaseError,
 )
-from bakekit.plan import Plan
-from bakekit.results import Adjustment, Availability, Consumption, Receipt, Saved
-from bakekit.workspace import Workspace
+
+if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
+    from bakekit.bakery import Bakery, open
+    from bakekit.plan import Plan
+    from bakekit.results import Adjustment, Availability, Consumption, Receipt, Saved
+    from bakekit.workspace import Workspace
+
+#: names imported on first use (PEP 562), so that ``import bakekit`` (and the command
+#: line's ``--help``) does not load pandas, SQLAlchemy and the units at start-up
+_LAZY = {"Bakery": "bakekit.bakery", "open": "bakekit.bakery", "Plan": "bakekit.plan",
+         "Adjustment": "bakekit.results", "Availability": "bakekit.results",
+         "Consumption": "bakekit.results", "Receipt": "bakekit.results",
+         "Saved": "bakekit.results", "Workspace": "bakekit.workspace"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bakekit' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 def _version() -> str:

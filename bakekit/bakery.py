@@ -6,14 +6,15 @@ import os
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from bakekit.db.engine import create_bakery_engine, migrate, resolve_url
+from bakekit.db.engine import create_bakery_engine, mask_url, migrate, resolve_url
 from bakekit.db.models import metadata
 from bakekit.db.models.identity import BakeryIdentity
 from bakekit.errors import BakekitError, DatabaseError
 from bakekit.workspace import Workspace
+
+__all__ = ["Bakery", "mask_url", "open", "read_identity"]
 
 
 class Bakery:
@@ -84,19 +85,6 @@ class Bakery:
     def __repr__(self) -> str:
         mode = " read-only" if self.read_only else ""
         return f"<Bakery{mode} {self.engine.url.render_as_string(hide_password=True)}>"
-
-
-def mask_url(url: str) -> str:
-    """A database URL with its password masked (``***``), for printing.
-
-    >>> mask_url("postgresql+psycopg://me:s3cret@db.example/bakery")
-    'postgresql+psycopg://me:***@db.example/bakery'
-    """
-    try:
-        parsed = make_url(url)
-        return url if parsed.password is None else parsed.render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - not a URL: nothing to mask
-        return url
 
 
 def _identity_table() -> Table:

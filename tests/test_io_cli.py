@@ -7,7 +7,7 @@ import json
 import pandas as pd
 from typer.testing import CliRunner
 
-from bakekit.cli import app
+from bakekit.cli import EXIT_INVALID, app
 from tests.test_io_import import small_file
 
 
@@ -56,8 +56,8 @@ def test_reconcile_reads_the_kind_from_the_file_and_a_refusal_exits_non_zero(tmp
     assert runner.invoke(app, ["import", str(tmp_path / "ing.json"), "--url", db]).exit_code == 0
     view = str(BAKE_TRACKER_DATA / "old_view_products.json")
     result = runner.invoke(app, ["import", view, "--url", db])
-    assert result.exit_code == 1
-    lines = [x for x in result.output.splitlines() if x.strip()]
+    assert result.exit_code == EXIT_INVALID
+    lines = [x for x in result.output.splitlines() if x.startswith("error")]
     assert len(lines) == 1 and "products view" in lines[0] and "reconcile" in lines[0]
     result = runner.invoke(app, ["reconcile", view, "--apply", "--url", db])
     assert result.exit_code == 0, result.output
@@ -66,4 +66,4 @@ def test_reconcile_reads_the_kind_from_the_file_and_a_refusal_exits_non_zero(tmp
     result = runner.invoke(app, ["reconcile", view, "--url", db])
     assert "unchanged" in result.output and " new " not in result.output
     result = runner.invoke(app, ["reconcile", view, "--kind", "prices", "--url", db])
-    assert result.exit_code == 1 and "kind: 'prices'" in result.output
+    assert result.exit_code == EXIT_INVALID and "kind: 'prices'" in result.output

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 import bakekit
-from bakekit.cli import app
+from bakekit.cli import EXIT_STALE, app
 from bakekit.errors import BakekitError, PlanAlreadyAppliedError, StalePlanError
 from bakekit.nb import confirm
 from bakekit.plan import Plan
@@ -111,7 +111,7 @@ def test_cli_applies_a_saved_plan_and_refuses_a_stale_one(stocked, tmp_path):
     assert applied.exit_code == 0, applied.output
     assert "applied" in applied.output
     refused = runner.invoke(app, ["apply", str(stale), "--url", stocked.url])
-    assert refused.exit_code == 2
+    assert refused.exit_code == EXIT_STALE
     assert "refused" in refused.output
 
 

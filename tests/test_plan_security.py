@@ -19,7 +19,13 @@ from typer.testing import CliRunner
 
 import bakekit
 from bakekit import plan as plan_module
-from bakekit.cli import EXIT_ALREADY_APPLIED, EXIT_WRONG_DATABASE, app
+from bakekit.cli import (
+    EXIT_ALREADY_APPLIED,
+    EXIT_ERROR,
+    EXIT_INVALID,
+    EXIT_WRONG_DATABASE,
+    app,
+)
 from bakekit.errors import (
     BakekitError,
     InvalidPlanError,
@@ -511,7 +517,9 @@ def test_cli_errors_for_bad_plan_files_are_one_line(stocked, tmp_path, content):
     for command in (["apply", str(path), "--url", stocked.url],
                     ["plan", "show", str(path), "--url", stocked.url]):
         result = runner.invoke(app, command)
-        assert result.exit_code == 1, result.output
+        # a file that cannot be read is an error (1); one read but refused is invalid (6)
+        unreadable = content is None or content == "folder" or isinstance(content, bytes)
+        assert result.exit_code == (EXIT_ERROR if unreadable else EXIT_INVALID), result.output
         assert "Traceback" not in result.output and result.exception is None or isinstance(
             result.exception, SystemExit)
         lines = [line for line in result.output.splitlines() if line.strip()]

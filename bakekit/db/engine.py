@@ -36,11 +36,34 @@ def default_url() -> str:
     env = os.environ.get("BAKEKIT_URL")
     if env:
         return resolve_url(env)
+    path = default_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return resolve_url(str(path))
+
+
+def default_path() -> Path:
+    """Where the default SQLite database lives: bakery.db in the user's data folder
+    (``platformdirs.user_data_dir("bakekit")``); nothing is created by asking.
+
+    >>> default_path().name
+    'bakery.db'
+    """
     import platformdirs
 
-    folder = Path(platformdirs.user_data_dir("bakekit", appauthor=False))
-    folder.mkdir(parents=True, exist_ok=True)
-    return resolve_url(str(folder / "bakery.db"))
+    return Path(platformdirs.user_data_dir("bakekit", appauthor=False)) / "bakery.db"
+
+
+def mask_url(url: str) -> str:
+    """A database URL with its password masked (``***``), for printing.
+
+    >>> mask_url("postgresql+psycopg://me:s3cret@db.example/bakery")
+    'postgresql+psycopg://me:***@db.example/bakery'
+    """
+    try:
+        parsed = make_url(url)
+        return url if parsed.password is None else parsed.render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a URL: nothing to mask
+        return url
 
 
 def resolve_url(url: str | os.PathLike[str] | None) -> str:
@@ -63,12 +86,18 @@ def resolve_url(url: str | os.PathLike[str] | None) -> str:
         return f"sqlite+pysqlite:///{path}"
     try:
         parsed = make_url(text)
-    except ArgumentError as exc:
-        raise BakekitError(f"url {text!r} is not a database URL: {exc}") from None
+    except ArgumentError:
+        raise BakekitError(f"url {mask_url(text)!r} is not a database URL (expected "
+                           "sqlite:///PATH, postgresql://USER@HOST/DB or a file path)"
+                           ) from None
+    if parsed.drivername.split("+")[0] == "postgres":  # the form many hosts hand out
+        driver = parsed.drivername.partition("+")[2] or "psycopg"
+        parsed = parsed.set(drivername=f"postgresql+{driver}")
     backend = parsed.get_backend_name()
     if backend not in SUPPORTED_BACKENDS:
         raise BakekitError(
-            f"url {text!r}: unsupported database {backend!r} (use sqlite or postgresql)"
+            f"url {mask_url(text)!r}: unsupported database {backend!r} (use sqlite or "
+            "postgresql)"
         )
     if backend == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -90,7 +119,7 @@ def create_bakery_engine(url: str, *, read_only: bool = False) -> Engine:
             return _sqlite_engine(parsed, read_only=read_only)
         return _postgresql_engine(parsed, read_only=read_only)
     except NoSuchModuleError as exc:
-        raise BakekitError(f"url {url!r}: no driver for it ({exc})") from None
+        raise BakekitError(f"url {mask_url(url)!r}: no driver for it ({exc})") from None
 
 
 def _sqlite_engine(url: URL, *, read_only: bool) -> Engine:
