@@ -342,6 +342,10 @@ class _Reader:
                     raise self.refuse(f"row {n} ({rec['status']}): {column} is not a valid "
                                       f"{want.rstrip('?')}", field=f"{field}.{column}",
                                       value=v)
+            if (kind == "purchases" and rec["status"] == "changed"
+                    and _empty(rec.get("purchase_id")) and _empty(rec.get("lot_ids"))):
+                raise self.refuse(f"row {n} (changed): names neither a purchase_id nor "
+                                  "lot_ids to fill", field=f"{field}.purchase_id", value=None)
 
     def file(self, inner: Any, field: str) -> PlanFileArgument:
         if (not isinstance(inner, dict) or set(inner) != {"path", "sha256"}
@@ -372,7 +376,9 @@ _REVIEW_WRITES: dict[str, dict[str, dict[str, str]]] = {
     "purchases": {"new": {"product": "text", "packages": "positive", "unit_cost": "amount?",
                           "purchased_on": "date", "supplier": "text?", "location": "text?",
                           "notes": "text?"},
-                  "changed": {"purchase_id": "id", "unit_cost": "amount"}},
+                  # a changed purchase names its purchase, or (a priced view matched by
+                  # product and day) the uncosted lots it fills: one of the two
+                  "changed": {"purchase_id": "id?", "lot_ids": "ids?", "unit_cost": "amount"}},
     "inventory_count": {"changed": {"item": "text", "counted": "amount", "unit": "text"}},
 }
 
@@ -410,6 +416,8 @@ _CELL_CHECKS: dict[str, Callable[[Any], bool]] = {
     "date": _is_date,
     "amount": _is_amount,
     "positive": lambda x: _is_amount(x, positive=True),
+    "ids": lambda x: (isinstance(x, str) and len(x) < 100_000 and all(
+        part.isdigit() and 0 < int(part) < 2**63 for part in x.split(","))),
 }
 
 

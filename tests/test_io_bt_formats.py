@@ -609,3 +609,30 @@ def test_an_inventory_view_changes_a_lot_only_where_quantity_is_editable(bakery,
         lots = ws.inventory.lots().set_index("lot_id")
         assert lots.loc[int(review.frame["lot_id"].iloc[0]), "remaining"] == 10.0
         assert ws.inventory.audit().empty
+
+
+def test_a_priced_purchases_view_matched_by_lots_is_a_plan_that_applies(bakery, tmp_path):
+    """A what-if of the merge-back (its rows name the lots they fill, not purchases) gives a
+    plan that reads back from its file and costs every lot when applied."""
+    from bakekit.plan import Plan
+
+    inventory_view = _load("old_view_inventory.json")["records"]
+    items = [{k: r[k] for k in ("id", "uuid", "product_id", "purchase_id", "quantity",
+                                "purchase_date", "location", "notes")} for r in inventory_view]
+    with bakery.session() as ws:
+        _catalogs(ws)
+        ws.io.reconcile(BAKE_TRACKER_DATA / "old_view_products.json").apply()
+        ws.io.import_bake_tracker({"version": "4.2", "inventory_items": items})
+        ws.commit()
+    path = tmp_path / "purchases_view.json"
+    path.write_text(json.dumps(_purchases_view(inventory_view, by_purchase=False)))
+    before = snapshot(bakery)
+    with bakery.what_if() as ws:
+        assert ws.io.reconcile(path).apply().counts("purchases")["updated"] == 156
+    assert snapshot(bakery) == before  # the what-if wrote nothing
+    plan = Plan.from_json(ws.plan.to_json(), bakery)
+    plan.apply()
+    with bakery.session() as ws:
+        assert ws.inventory.lots()["unit_cost"].notna().all()
+        assert ws.inventory.audit().empty
+        assert _total(ws) == pytest.approx(_want_value(inventory_view), abs=0.05)
