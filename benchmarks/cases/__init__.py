@@ -14,5 +14,6 @@ CASES = (
     "shopping_list",
     "import_bake_tracker",
     "reconcile",
+    "reconcile_view",
     "levels_as_of",
 )
