@@ -641,16 +641,21 @@ def plan_show(file: Path, url: UrlOption = None, fmt: FormatOption = None,
 
 @app.command("apply")
 @_command
-def apply_plan(file: Path, url: UrlOption = None) -> None:
+def apply_plan(file: Path, url: UrlOption = None,
+               allow_drift: Annotated[bool, typer.Option(
+                   "--allow-drift", help="apply even if the stock of an item the plan "
+                   "touches moved since the preview, as long as the plan writes the same "
+                   "stock changes")] = False) -> None:
     """Apply a saved plan, once, on the database it was made on; refused, with nothing
-    written, if the data moved since. Exit codes: 3 already applied, 4 another database,
-    5 stale, 6 an invalid plan file, 1 any other error."""
+    written, if the data moved since (--allow-drift waives moved stock alone). Exit codes:
+    3 already applied, 4 another database, 5 stale, 6 an invalid plan file, 1 any other
+    error."""
     import bakekit
 
     text = _read_plan_file(file)
     writer = _open_read(url, write=True)
     plan = bakekit.Plan.from_json(text, writer)
-    rows = plan.apply()
+    rows = plan.apply(allow_drift=allow_drift)
     _say(f"applied: plan {plan.plan_id} ({len(plan.describe())} operation(s), {len(rows)} "
          f"ledger row(s)) committed to {writer.database_label}", fg="green")
 

@@ -170,3 +170,24 @@ def test_diff_never_pairs_by_position_alone():
     missing = _diff(preview, _rows((1, 1, "lot#1", "flour", -2.0), (1, 2, "lot#9", "egg", -2.0)))
     assert missing[["status", "item", "lot"]].values.tolist() == [["missing", "butter", "lot#4"]]
     assert "butter" in missing["message"].iloc[0]
+
+
+def test_cli_apply_refuses_drift_and_allow_drift_applies_it(demo_bakery, tmp_path):
+    from typer.testing import CliRunner
+
+    from bakekit.cli import EXIT_STALE, app
+
+    path = tmp_path / "plan.json"
+    path.write_text(_cookies(demo_bakery).to_json())
+    _take(demo_bakery, "chocolate-chips", 2, "oz")
+    before = snapshot(demo_bakery)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["apply", str(path), "--url", demo_bakery.url])
+    assert refused.exit_code == EXIT_STALE, refused.output
+    assert "chocolate-chips" in refused.output
+    assert snapshot(demo_bakery) == before
+    applied = runner.invoke(app, ["apply", str(path), "--url", demo_bakery.url,
+                                  "--allow-drift"])
+    assert applied.exit_code == 0, applied.output
+    assert "applied" in applied.output
+    assert snapshot(demo_bakery) != before
