@@ -829,7 +829,8 @@ class Plan:
         bakery = self._bound()
         if bakery.database_id != self.database_id:
             return None
-        return _applied_at(bakery, self.plan_id)
+        with bakery.session() as ws:
+            return _applied_at(ws, self.plan_id)
 
     def _bound(self) -> Bakery:
         if self.bakery is None:
@@ -960,7 +961,7 @@ class Plan:
         except IntegrityError:  # applied at the same moment by another process
             ws.rollback()
             self.applied = True
-            raise _already_applied(self, bakery, _applied_at(bakery, self.plan_id)) from None
+            raise _already_applied(self, bakery, _applied_at(ws, self.plan_id)) from None
         except DBAPIError as exc:
             raise DatabaseError(f"recording plan {self.plan_id} as applied", exc) from exc
 
@@ -1127,14 +1128,11 @@ def _check_files(calls: list[tuple[RecordedOperation, Any, list[Any], dict[str, 
                                      f"{why}; nothing was written", diff)
 
 
-def _applied_at(bakery: Bakery, plan_id: str) -> dt.datetime | None:
+def _applied_at(ws: Workspace, plan_id: str) -> dt.datetime | None:
+    """When this workspace's database applied the plan (None: it has not), read through the
+    workspace itself."""
     t = table(AppliedPlan.__tablename__)
-    try:
-        with bakery.engine.connect() as conn:
-            when = conn.execute(select(t.c.applied_at).where(t.c.plan_id == plan_id)).scalar()
-            conn.rollback()
-    except DBAPIError as exc:
-        raise DatabaseError(f"looking up plan {plan_id}", exc) from exc
+    when = ws.scalar(select(t.c.applied_at).where(t.c.plan_id == plan_id))
     if isinstance(when, str):
         when = dt.datetime.fromisoformat(when)
     return when  # type: ignore[no-any-return]
