@@ -7,7 +7,8 @@ import os
 import platform
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,21 @@ def machine() -> str:
             f"{platform.release()}; Python {platform.python_version()}, SQLite "
             f"{sqlite3.sqlite_version}, pandas {pd.__version__}, SQLAlchemy "
             f"{sqlalchemy.__version__}")
+
+
+@contextmanager
+def sqlite_baseline(path: Path, source: Path) -> Iterator[sqlite3.Connection]:
+    """A hand-written baseline's start: ``json.load`` the input file, then a plain sqlite3
+    connection to ``path`` with foreign keys on and the write lock taken (BEGIN IMMEDIATE).
+    The caller commits or rolls back; the connection is closed at exit."""
+    import json
+
+    with open(source, encoding="utf-8") as f:
+        json.load(f)
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        con.execute("PRAGMA foreign_keys = ON")
+        con.execute("BEGIN IMMEDIATE")
+        yield con
+    finally:
+        con.close()

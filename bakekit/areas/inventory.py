@@ -43,6 +43,19 @@ def lots_with_items() -> tuple[FromClause, ColumnElement[str]]:
     return joined, func.coalesce(i.c.slug, fu.c.slug, fg.c.slug)
 
 
+def lots_as_of(as_of: Any) -> tuple[FromClause, ColumnElement[str], ColumnElement[Any]]:
+    """``lots_with_items()`` and each lot's remaining quantity: as it is now, or (``as_of``
+    a date) at the end of that day, summed from its ledger rows posted on or before it."""
+    lots = table("lots")
+    joined, slug = lots_with_items()
+    if as_of is None:
+        return joined, slug, lots.c.remaining
+    m = table("movements")
+    sums = (select(m.c.lot_id, func.sum(m.c.quantity).label("held"))
+            .where(m.c.posted_on <= as_of).group_by(m.c.lot_id).subquery())
+    return joined.join(sums, sums.c.lot_id == lots.c.id), slug, sums.c.held
+
+
 def movements_frame(ws: Workspace, ids: Sequence[int] | None = None,
                     item: str | None = None) -> pd.DataFrame:
     """The ledger as a frame (all rows, or those with the given ids), oldest first."""
@@ -287,16 +300,9 @@ class Inventory(Area):
         """Stock per item and lot unit in one statement: today's from the lots, or at the
         end of ``as_of`` from the ledger (each lot's movements posted on or before it)."""
         lots = table("lots")
-        joined, slug = lots_with_items()
+        joined, slug, remaining = lots_as_of(as_of)
         i = table("ingredients")
         costed = lots.c.unit_cost.isnot(None)
-        remaining: ColumnElement[Any] = lots.c.remaining
-        if as_of is not None:
-            m = table("movements")
-            sums = (select(m.c.lot_id, func.sum(m.c.quantity).label("held"))
-                    .where(m.c.posted_on <= as_of).group_by(m.c.lot_id).subquery())
-            joined = joined.join(sums, sums.c.lot_id == lots.c.id)
-            remaining = sums.c.held
         stmt = (
             select(slug.label("item"), lots.c.kind, lots.c.unit,
                    i.c.display_unit, cast(i.c.g_per_ml, Float).label("g_per_ml"),

@@ -215,16 +215,9 @@ class Reports(Area):
         """
         day = _to_date(as_of, "as_of")
         lots = table("lots")
-        from bakekit.areas.inventory import lots_with_items
+        from bakekit.areas.inventory import lots_as_of
 
-        joined, slug = lots_with_items()
-        remaining: Any = lots.c.remaining
-        if day is not None:
-            m = table("movements")
-            sums = (select(m.c.lot_id, func.sum(m.c.quantity).label("held"))
-                    .where(m.c.posted_on <= day).group_by(m.c.lot_id).subquery())
-            joined = joined.join(sums, sums.c.lot_id == lots.c.id)
-            remaining = sums.c.held
+        joined, slug, remaining = lots_as_of(day)
         stmt = (
             select(lots.c.id.label("lot_id"), slug.label("item"), lots.c.kind,
                    cast(lots.c.acquired_on, String).label("purchased_on"),

@@ -5,14 +5,13 @@ wrote (captured from its result), each into a fresh copy of the same empty datab
 from __future__ import annotations
 
 import functools
-import json
 import shutil
 import sqlite3
 from pathlib import Path
 
 import bakekit
 from bakekit.db.models import LOCAL_TABLES, metadata
-from benchmarks.common import CaseResult, Context, clock
+from benchmarks.common import CaseResult, Context, clock, sqlite_baseline
 
 GOAL = "<= 3x"
 SOURCE = (Path(__file__).resolve().parents[2] / "tests" / "data" / "bake-tracker"
@@ -38,21 +37,14 @@ def executemany_rows(path: Path, source: Path,
                      rows: dict[str, tuple[list[str], list[tuple]]]) -> int:
     """The baseline: ``json.load`` the file, then one executemany per table of the same
     rows (parents first), foreign keys checked, one transaction. Returns rows written."""
-    with open(source, encoding="utf-8") as f:
-        json.load(f)
-    con = sqlite3.connect(path, isolation_level=None)
     written = 0
-    try:
-        con.execute("PRAGMA foreign_keys = ON")
-        con.execute("BEGIN IMMEDIATE")
+    with sqlite_baseline(path, source) as con:
         for table, (names, values) in rows.items():
             if values:
                 con.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES "
                                 f"({', '.join('?' * len(names))})", values)
                 written += len(values)
         con.execute("COMMIT")
-    finally:
-        con.close()
     return written
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import bakekit
-from benchmarks.common import CaseResult, Context, race
+from benchmarks.common import CaseResult, Context, race, sqlite_baseline
 
 GOAL = "<= 3x"
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "bake-tracker"
@@ -89,19 +89,12 @@ def executemany_updates(path: Path, view: Path,
     """The baseline: ``json.load`` the view, then one executemany UPDATE each of the
     purchases' and lots' unit cost and the ledger's cost, of the same rows our apply wrote,
     in one transaction (rolled back like ours). Returns the rows written."""
-    with open(view, encoding="utf-8") as f:
-        json.load(f)
-    con = sqlite3.connect(path, isolation_level=None)
     written = 0
-    try:
-        con.execute("PRAGMA foreign_keys = ON")
-        con.execute("BEGIN IMMEDIATE")
+    with sqlite_baseline(path, view) as con:
         for table, column in WRITTEN:
             con.executemany(f"UPDATE {table} SET {column} = ? WHERE id = ?", rows[table])
             written += len(rows[table])
         con.rollback()
-    finally:
-        con.close()
     return written
 
 
