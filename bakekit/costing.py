@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, func, select, update
 
-from bakekit.areas._common import table
+from bakekit.db import tables
 from bakekit.units import money
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,7 +57,7 @@ def reprice_from_lots(ws: Workspace, lot_ids: Iterable[int]) -> Repriced:
     Repriced(movements=0, runs=0, lots=0)
     """
     level = sorted({int(i) for i in lot_ids})
-    lots, m, runs = table("lots"), table("movements"), table("runs")
+    lots, m, runs = tables.lots, tables.movements, tables.runs
     run_total: dict[int, Decimal] = {}
     counted = {"movements": 0, "runs": 0, "lots": 0}
     while level:

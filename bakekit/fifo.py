@@ -21,7 +21,7 @@ import pandas as pd
 from sqlalchemy import bindparam, case, func, insert, literal, select, tuple_, union_all, update
 
 from bakekit import frames
-from bakekit.areas._common import table
+from bakekit.db import tables
 from bakekit.errors import NotFoundError, UnitConversionError
 from bakekit.results import Availability, Consumption
 from bakekit.units import QUANTITY_RESOLUTION, exact_factor, money, normalize_unit, q
@@ -155,7 +155,7 @@ def resolve_any(ws: Workspace, slug: object) -> Item:
 @functools.lru_cache(maxsize=32)
 def _page_statement(column: str, *, keyset: bool, lock: bool) -> Any:
     """The FIFO page SELECT for one kind of item (built once; values are bound per call)."""
-    lots = table("lots")
+    lots = tables.lots
     stmt = (
         select(lots.c.id, lots.c.acquired_on, lots.c.remaining, lots.c.unit, lots.c.unit_cost)
         .where(lots.c[column] == bindparam("item"), lots.c.remaining > 0)
@@ -185,7 +185,7 @@ def _lot_page(ws: Workspace, item: Item, after: tuple[dt.date, int] | None,
 @functools.lru_cache(maxsize=256)
 def _first_pages_statement(columns: tuple[str, ...], *, lock: bool) -> Any:
     """The statement of ``_first_pages`` for items of these kinds (built once per shape)."""
-    lots = table("lots")
+    lots = tables.lots
     firsts = []
     for n, column in enumerate(columns):
         first = (select(lots.c.id)
@@ -315,7 +315,7 @@ def _cost_emptied(ws: Workspace, plans: list[Plan]) -> list[Plan]:
     emptied = {t.lot_id for p in plans for t in p.takes if t.empties and t.unit_cost is not None}
     if not emptied:
         return plans
-    m = table("movements")
+    m = tables.movements
     held = {int(lot_id): Decimal(str(cost)) for lot_id, cost in ws.execute(
         select(m.c.lot_id, func.sum(m.c.cost)).where(m.c.lot_id.in_(sorted(emptied)))
         .group_by(m.c.lot_id)) if cost is not None}
@@ -342,7 +342,7 @@ def write_take(ws: Workspace, plan: Plan | Sequence[Plan], *, reason: str,
     takes = [t for p in plans for t in p.takes]
     if not takes:
         return []
-    lots = table("lots")
+    lots = tables.lots
     ws.execute(
         update(lots).where(lots.c.id == bindparam("lot")).values(remaining=bindparam("left")),
         [{"lot": t.lot_id, "left": Decimal(0) if t.empties else t.remaining - t.quantity}
@@ -358,7 +358,7 @@ def ledger(ws: Workspace, rows: Sequence[tuple[int, Decimal, Decimal | None]], *
     business date for all, or one per row); returns their ids in order."""
     if not rows:
         return []
-    movements = table("movements")
+    movements = tables.movements
     from bakekit.db.models.base import new_uuid, utcnow
 
     now = utcnow()
@@ -392,7 +392,7 @@ def new_lot(ws: Workspace, item: Item, *, quantity: Decimal, unit: str,
     """Create a lot and its first ledger row (dated ``acquired_on``); returns the lot id."""
     from bakekit.db.models.base import new_uuid, utcnow
 
-    lots = table("lots")
+    lots = tables.lots
     values = {
         "uuid": new_uuid(), "kind": item.kind, item.column: item.id, "product_id": product_id,
         "purchase_id": purchase_id, "run_id": run_id, "acquired_on": acquired_on,
@@ -414,7 +414,7 @@ def availability_rows(ws: Workspace,
     (item, needed, available, shortfall, unit, kind, note). An item whose lots cannot be
     converted to the needed unit counts as 0 available, with the reason in ``note``."""
     needs = list(needs)
-    lots = table("lots")
+    lots = tables.lots
     stock: dict[tuple[str, int], list[tuple[str, Decimal]]] = defaultdict(list)
     by_kind: dict[str, set[int]] = defaultdict(set)
     for item, _, _ in needs:

@@ -28,9 +28,8 @@ from sqlalchemy import Float, bindparam, cast, func, insert, literal, select, un
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bakekit import frames
-from bakekit.areas._common import table
+from bakekit.db import tables
 from bakekit.db.models.base import utcnow
-from bakekit.db.models.identity import AppliedPlan
 from bakekit.errors import (
     BakekitError,
     DatabaseError,
@@ -601,7 +600,7 @@ def _ledger_statement() -> Any:
     """Ledger rows from a given id on, with their lot's item (built once)."""
     from bakekit.areas.inventory import lots_with_items
 
-    m, lots = table("movements"), table("lots")
+    m, lots = tables.movements, tables.lots
     joined, slug = lots_with_items()
     return (select(m.c.id, m.c.lot_id, slug.label("item"), lots.c.kind, m.c.reason,
                    cast(m.c.quantity, Float).label("quantity"), lots.c.unit,
@@ -645,7 +644,7 @@ _ITEM_COLUMNS = {"ingredient": "ingredient_id", "finished_unit": "finished_unit_
 def _stock_statement(kinds: tuple[str, ...]) -> Any:
     """On hand per item and unit for items of these kinds: one branch per kind, each able
     to use that kind's partial FIFO index (built once per set of kinds)."""
-    lots = table("lots")
+    lots = tables.lots
     branches = [
         select(literal(kind).label("kind"), lots.c[_ITEM_COLUMNS[kind]].label("item_id"),
                lots.c.unit, cast(func.sum(lots.c.remaining), Float).label("after"))
@@ -949,7 +948,7 @@ class Plan:
                 f"({bakery.database_label}); make the plan again on this database. "
                 "Nothing was written", plan_database=(self.database_id, self.database_label),
                 database=(str(here), bakery.database_label))
-        t = table(AppliedPlan.__tablename__)
+        t = tables.applied_plans
         when = ws.scalar(select(t.c.applied_at).where(t.c.plan_id == self.plan_id))
         if when is not None:
             self.applied = True
@@ -1131,7 +1130,7 @@ def _check_files(calls: list[tuple[RecordedOperation, Any, list[Any], dict[str, 
 def _applied_at(ws: Workspace, plan_id: str) -> dt.datetime | None:
     """When this workspace's database applied the plan (None: it has not), read through the
     workspace itself."""
-    t = table(AppliedPlan.__tablename__)
+    t = tables.applied_plans
     when = ws.scalar(select(t.c.applied_at).where(t.c.plan_id == plan_id))
     if isinstance(when, str):
         when = dt.datetime.fromisoformat(when)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from bakekit import fifo
-from bakekit.areas._common import table
+from bakekit.db import tables
 from bakekit.errors import (
     InsufficientStockError,
     NotFoundError,
@@ -21,7 +21,7 @@ from tests.conftest import assert_atomic, snapshot
 
 def seed_unit(ws, slug: str, lots=(), *, items_per_batch: int = 24) -> int:
     """A recipe with one finished unit, and finished-unit lots (date, quantity, unit_cost)."""
-    recipes, units = table("recipes"), table("finished_units")
+    recipes, units = tables.recipes, tables.finished_units
     from bakekit.db.models.base import utcnow
 
     recipe_id = ws.execute(insert(recipes).returning(recipes.c.id),
@@ -161,7 +161,7 @@ def test_run_row_records_the_composition(shop):
     with shop.session() as ws:
         ws.events.create("Holidays", "2025-12-20")
         result = ws.assembly.record("gift-box", quantity=1, event="Holidays")
-        runs = table("runs")
+        runs = tables.runs
         run = ws.execute(select(runs).where(runs.c.id == result.run_id)).one()
         history = ws.assembly.history()
     assert run.kind == "assembly" and run.finished_unit_id is None

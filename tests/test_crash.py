@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Float, cast, func, select, text
 
 import bakekit
-from bakekit.areas._common import table
+from bakekit.db import tables
 from tests.conftest import small_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,7 +108,7 @@ def test_sigkill_mid_record_leaves_whole_runs_and_a_sound_ledger(backend, tmp_pa
                 assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             conn.rollback()
         with reopened.session() as ws:
-            runs, lots, m = table("runs"), table("lots"), table("movements")
+            runs, lots, m = tables.runs, tables.lots, tables.movements
             history = ws.production.history()
             n = len(history)
             # every committed run survived; nothing after the last commit did

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Float, String, cast, select
 
 from bakekit import frames
-from bakekit.areas._common import table
+from bakekit.db import tables
 from tests.conftest import counting
 
 AWKWARD = ['a,"b"\nc', "", None, "plain", "tab\there", "NULL", "\\N"]
@@ -31,7 +31,7 @@ def _values(series: pd.Series) -> list[object]:
 
 
 def test_bulk_and_cursor_reads_agree_on_awkward_text_and_nulls(bakery):
-    lots = table("lots")
+    lots = tables.lots
     stmt = (select(lots.c.id.label("lot_id"), lots.c.location, lots.c.run_id,
                    cast(lots.c.unit_cost, Float).label("unit_cost"),
                    cast(lots.c.acquired_on, String).label("on"))
@@ -49,7 +49,7 @@ def test_bulk_and_cursor_reads_agree_on_awkward_text_and_nulls(bakery):
 
 
 def test_bulk_read_of_nothing_has_every_column(bakery):
-    lots = table("lots")
+    lots = tables.lots
     stmt = select(lots.c.id.label("lot_id"), lots.c.unit, cast(lots.c.quantity, Float))
     with bakery.session() as ws:
         empty = ws.frame(stmt, bulk=True)

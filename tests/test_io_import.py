@@ -10,13 +10,13 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from bakekit.areas._common import table
+from bakekit.db import tables
 from bakekit.errors import ImportValidationError
 from tests.conftest import BAKE_TRACKER_DATA, assert_atomic, counting, snapshot
 
 
 def _price(ws, brand: str) -> float:
-    t = table("products")
+    t = tables.products
     return float(ws.scalar(select(t.c.price).where(t.c.brand == brand)))
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from bakekit.areas._common import table
+from bakekit.db import tables
 from bakekit.errors import ValidationError
 from bakekit.io.reconcile import PROGRESS_MIN_ROWS, REQUIRED_COLUMNS, REVIEW_COLUMNS, _bar
 from tests.conftest import BAKE_TRACKER_DATA, assert_atomic, snapshot
@@ -171,7 +171,7 @@ def test_purchases_row_without_supplier_applies_with_the_products_supplier(baker
         assert list(review.frame["status"]) == ["new", "new"]
         assert review.frame.loc[1, "supplier"] is None
         assert review.apply().counts("purchases")["created"] == 2
-        pur, s = table("purchases"), table("suppliers")
+        pur, s = tables.purchases, tables.suppliers
         got = ws.execute(select(pur.c.packages, s.c.name, pur.c.location)
                          .outerjoin(s, s.c.id == pur.c.supplier_id)
                          .where(pur.c.purchased_on >= dt.date(2025, 3, 1))

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from bakekit import frames
-from bakekit.areas._common import table
+from bakekit.db import tables
 from bakekit.errors import InsufficientStockError, NotFoundError, ValidationError
 from bakekit.results import Availability
 from tests.conftest import assert_atomic, counting, snapshot
@@ -97,7 +97,7 @@ def test_check_and_record_share_the_workspace(kitchen):
 
 def test_record_is_atomic(kitchen):
     with kitchen.session() as ws:  # an event to name, so that lookup is in the workflow too
-        ws.execute(insert(table("events")), {"name": "Holiday 2025", "date": dt.date(2025, 12,
+        ws.execute(insert(tables.events), {"name": "Holiday 2025", "date": dt.date(2025, 12,
                                                                                      20)})
         ws.commit()
     n = assert_atomic(kitchen, lambda ws: ws.production.record(
@@ -207,7 +207,7 @@ def test_reverse_of_a_run_whose_output_was_used_is_refused(kitchen):
 def test_history_stays_true_after_the_recipe_is_edited(kitchen):
     with kitchen.session() as ws:
         result = ws.production.record("cookie", batches=2)
-        run = table("runs")
+        run = tables.runs
         snap_before = ws.scalar(select(run.c.snapshot).where(run.c.id == result.run_id))
         history_before = ws.production.history()
         ws.recipes.update("cookie", ingredients=[("flour", 3, "lb")], components=[],

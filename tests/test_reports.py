@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import insert, select
 
 import bakekit
-from bakekit.areas._common import table
+from bakekit.db import tables
 from bakekit.errors import NotFoundError, ValidationError
 from tests.conftest import counting
 
@@ -313,19 +313,19 @@ def _bulk_history(ws: bakekit.Workspace, n: int) -> None:
     spread over two years (set-based inserts: the size of the history is the point)."""
     from bakekit.db.models.base import new_uuid, utcnow
 
-    product = ws.scalar(select(table("products").c.id).where(
-        table("products").c.slug == "flour-5lb"))
-    flour = ws.scalar(select(table("ingredients").c.id).where(
-        table("ingredients").c.slug == "flour"))
+    product = ws.scalar(select(tables.products.c.id).where(
+        tables.products.c.slug == "flour-5lb"))
+    flour = ws.scalar(select(tables.ingredients.c.id).where(
+        tables.ingredients.c.slug == "flour"))
     now = utcnow()
     days = [dt.date(2024, 1, 1) + dt.timedelta(days=i % 700) for i in range(n)]
-    purchases = table("purchases")
+    purchases = tables.purchases
     ws.execute(insert(purchases), [
         {"uuid": new_uuid(), "product_id": product, "supplier_id": None, "purchased_on": d,
          "packages": 1, "unit_cost": 5 + i % 7, "created_at": now}
         for i, d in enumerate(days)])
     ids = ws.execute(select(purchases.c.id).order_by(purchases.c.id)).scalars().all()
-    lots = table("lots")
+    lots = tables.lots
     ws.execute(insert(lots), [
         {"uuid": new_uuid(), "kind": "ingredient", "ingredient_id": flour,
          "product_id": product, "purchase_id": pid, "acquired_on": d, "quantity": 5,
@@ -333,7 +333,7 @@ def _bulk_history(ws: bakekit.Workspace, n: int) -> None:
         for pid, d in zip(ids[-n:], days, strict=True)])
     lot_ids = ws.execute(select(lots.c.id).where(lots.c.purchase_id.isnot(None))
                          .order_by(lots.c.id)).scalars().all()[-n:]
-    movements = table("movements")
+    movements = tables.movements
     ws.execute(insert(movements), [
         {"uuid": new_uuid(), "lot_id": lot, "reason": reason, "quantity": qty, "cost": qty,
          "posted_on": d + dt.timedelta(days=shift), "created_at": now}

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bakekit.areas._common import table
+from bakekit.db import tables
 from bakekit.errors import InsufficientStockError
 from bakekit.units import QUANTITY_PLACES, exact_factor, parse_density, to_places
 
@@ -43,7 +43,7 @@ def unit_paths(draw):
 
 
 def _remaining(ws) -> tuple[Decimal, str]:
-    lots = table("lots")
+    lots = tables.lots
     row = ws.execute(select(lots.c.remaining, lots.c.unit)).one()
     return Decimal(row.remaining), row.unit
 

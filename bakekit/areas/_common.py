@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import func, select
 
+from bakekit.db import tables
 from bakekit.db.models import metadata
 from bakekit.errors import InUseError, NotFoundError, ValidationError
 from bakekit.units import to_decimal
@@ -17,10 +18,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from bakekit.workspace import Workspace
 
 MAX_KEY_LENGTH = 200
-
-
-def table(name: str) -> Table:
-    return metadata.tables[name]
 
 
 def check_key(value: object, field: str) -> str:
@@ -91,7 +88,7 @@ def positive(value: object, field: str) -> Decimal:
 
 def lookup_id(ws: Workspace, table_name: str, key_column: str, key: object, kind: str) -> int:
     """The id of the row whose key column equals ``key``, or NotFoundError."""
-    t = table(table_name)
+    t = tables.by_name(table_name)
     if not isinstance(key, str):
         raise ValidationError(f"{kind}: {key!r} must be a {key_column} (text)", field=kind,
                               value=key)
@@ -104,7 +101,7 @@ def lookup_id(ws: Workspace, table_name: str, key_column: str, key: object, kind
 def lookup_row(ws: Workspace, table_name: str, key_column: str, key: object,
                kind: str) -> Any:
     """The whole row whose key column equals ``key``, or NotFoundError."""
-    t = table(table_name)
+    t = tables.by_name(table_name)
     if not isinstance(key, str):
         raise ValidationError(f"{kind}: {key!r} must be a {key_column} (text)", field=kind,
                               value=key)
@@ -116,7 +113,7 @@ def lookup_row(ws: Workspace, table_name: str, key_column: str, key: object,
 
 def usage(ws: Workspace, table_name: str, row_id: int) -> dict[str, int]:
     """How many rows of other tables point at a row, by table (only those that do)."""
-    target = table(table_name)
+    target = tables.by_name(table_name)
     counts: dict[str, int] = {}
     for other in metadata.sorted_tables:
         for fk in other.foreign_keys:
@@ -153,7 +150,7 @@ def known_fields(changes: dict[str, Any], allowed: set[str], what: str) -> None:
 def refuse_duplicate(ws: Workspace, table_name: str, column: str, key: str, kind: str,
                      *, field: str | None = None) -> None:
     """ValidationError naming the field if a row with this key already exists."""
-    t = table(table_name)
+    t = tables.by_name(table_name)
     if ws.scalar(select(t.c.id).where(t.c[column] == key)) is not None:
         name = field or column
         raise ValidationError(f"{name}: {kind} {key!r} already exists", field=name, value=key)

@@ -11,7 +11,8 @@ import pandas as pd
 from sqlalchemy import bindparam, func, select, update
 
 from bakekit import fifo, frames
-from bakekit.areas._common import check_date, table, today
+from bakekit.areas._common import check_date, today
+from bakekit.db import tables
 from bakekit.errors import NotFoundError, ValidationError
 from bakekit.results import Reversal
 from bakekit.units import q
@@ -46,7 +47,7 @@ def reverse_run(ws: Workspace, run_id: Any, *, kind: str, on: Any = None) -> Rev
     if isinstance(run_id, bool) or not isinstance(run_id, int):
         raise ValidationError(f"run_id: {run_id!r} must be an integer run id", field="run_id",
                               value=run_id)
-    runs, lots, m = table("runs"), table("lots"), table("movements")
+    runs, lots, m = tables.runs, tables.lots, tables.movements
     query = select(runs).where(runs.c.id == run_id)
     if ws.connection.dialect.name == "postgresql":
         query = query.with_for_update()
@@ -131,7 +132,7 @@ def reverse_run(ws: Workspace, run_id: Any, *, kind: str, on: Any = None) -> Rev
     from bakekit.db.models.base import utcnow
 
     ws.execute(update(runs).where(runs.c.id == run_id).values(reversed_at=utcnow()))
-    item_table = table("finished_goods" if kind == "assembly" else "finished_units")
+    item_table = tables.finished_goods if kind == "assembly" else tables.finished_units
     item_id = run.finished_good_id if kind == "assembly" else run.finished_unit_id
     item = ws.scalar(select(item_table.c.slug).where(item_table.c.id == item_id))
     for entry in restored:

@@ -21,9 +21,9 @@ from bakekit.areas._common import (
     lookup_row,
     positive,
     refuse_duplicate,
-    table,
 )
 from bakekit.areas._runs import refuse_takes_before, reverse_run
+from bakekit.db import tables
 from bakekit.errors import (
     InsufficientStockError,
     NotFoundError,
@@ -49,8 +49,8 @@ def component_rows(ws: Workspace) -> pd.DataFrame:
     component_id, item (the component's slug), quantity (Decimal), unit, g_per_ml,
     position.
     """
-    c, fu, fg, i = (table("finished_good_components"), table("finished_units"),
-                    table("finished_goods"), table("ingredients"))
+    c, fu, fg, i = (tables.finished_good_components, tables.finished_units,
+                    tables.finished_goods, tables.ingredients)
     kind = case((c.c.finished_unit_id.isnot(None), "finished_unit"),
                 (c.c.component_good_id.isnot(None), "finished_good"), else_="ingredient")
     stmt = (
@@ -149,7 +149,7 @@ class Assembly(Area):
     def _refuse_cycle(self, good_id: int, slug: str, rows: Sequence[dict[str, Any]]) -> None:
         """Refuse components that reach ``good_id`` again; the error names the path."""
         edges: dict[int, list[int]] = {}
-        fg = table("finished_goods")
+        fg = tables.finished_goods
         names = {int(r.id): str(r.slug) for r in self._ws.execute(select(fg.c.id, fg.c.slug))}
         graph = component_rows(self._ws)
         for r in graph[graph["component_kind"] == "finished_good"].itertuples():
@@ -190,12 +190,12 @@ class Assembly(Area):
         check_key(slug, "slug")
         check_key(name, "name")
         check_text(notes, "notes")
-        fg = table("finished_goods")
+        fg = tables.finished_goods
         refuse_duplicate(ws, "finished_goods", "slug", slug, "finished good")
         rows = self._resolve_components(slug, components)
         good_id = int(ws.execute(insert(fg).returning(fg.c.id),
                                  {"slug": slug, "name": name, "notes": notes}).scalar_one())
-        ws.execute(insert(table("finished_good_components")),
+        ws.execute(insert(tables.finished_good_components),
                    [{"finished_good_id": good_id, **r} for r in rows])
         return Saved("finished_good", slug, good_id)
 
@@ -210,7 +210,7 @@ class Assembly(Area):
         """
         ws = self._ws
         good_id = lookup_id(ws, "finished_goods", "slug", slug, "finished good")
-        fg, c = table("finished_goods"), table("finished_good_components")
+        fg, c = tables.finished_goods, tables.finished_good_components
         values: dict[str, Any] = {}
         if name is not None:
             values["name"] = check_key(name, "name")
@@ -232,7 +232,7 @@ class Assembly(Area):
         >>> ws.assembly.finished_goods().query("finished_good == 'cookie-box'")["kind"].tolist()
         ['finished_unit', 'finished_unit', 'ingredient']
         """
-        fg = table("finished_goods")
+        fg = tables.finished_goods
         names = {int(r.id): str(r.slug) for r in self._ws.execute(select(fg.c.id, fg.c.slug))}
         rows = component_rows(self._ws)
         out = pd.DataFrame({
@@ -249,8 +249,8 @@ class Assembly(Area):
     # -- stock and assembly -----------------------------------------------------------------
     def _needs(self, good: fifo.Item, quantity: Decimal) -> list[tuple[fifo.Item, Decimal, str]]:
         """What assembling ``quantity`` of ``good`` consumes, per component (stable order)."""
-        c, fu, fg, i = (table("finished_good_components"), table("finished_units"),
-                        table("finished_goods"), table("ingredients"))
+        c, fu, fg, i = (tables.finished_good_components, tables.finished_units,
+                        tables.finished_goods, tables.ingredients)
         stmt = (
             select(c.c.finished_unit_id, c.c.component_good_id, c.c.ingredient_id, c.c.quantity,
                    c.c.unit, func.coalesce(fu.c.slug, fg.c.slug, i.c.slug).label("slug"),
@@ -336,7 +336,7 @@ class Assembly(Area):
             "components": [{"kind": item.kind, "item": item.slug, "quantity": str(need),
                             "unit": unit} for item, need, unit in needs],
         })
-        runs = table("runs")
+        runs = tables.runs
         run_id = int(ws.execute(insert(runs).returning(runs.c.id), {
             "uuid": new_uuid(), "kind": "assembly", "finished_good_id": good.id,
             "expected_quantity": amount, "quantity": amount, "loss": Decimal(0),
@@ -389,7 +389,7 @@ class Assembly(Area):
                  item  quantity  reversed
         0  cookie-box       2.0     False
         """
-        runs, fg, ev = table("runs"), table("finished_goods"), table("events")
+        runs, fg, ev = tables.runs, tables.finished_goods, tables.events
         stmt = (
             select(runs.c.id.label("run_id"), fg.c.slug.label("item"),
                    cast(runs.c.quantity, Float).label("quantity"),
@@ -414,7 +414,7 @@ class Assembly(Area):
                  item  on_hand  lots
         0  cookie-box      2.0     1
         """
-        lots, fg = table("lots"), table("finished_goods")
+        lots, fg = tables.lots, tables.finished_goods
         on_hand = func.sum(lots.c.remaining)
         stmt = (
             select(fg.c.slug.label("item"), cast(on_hand, Float).label("on_hand"),

@@ -20,8 +20,8 @@ from bakekit.areas._common import (
     positive,
     refuse_duplicate,
     refuse_if_used,
-    table,
 )
+from bakekit.db import tables
 from bakekit.errors import ValidationError
 from bakekit.results import Saved
 from bakekit.units import normalize_unit, parse_density, to_decimal
@@ -103,7 +103,7 @@ class Catalog(Area):
             {"name": name, "category": category, "parent": parent, "density": density,
              "is_packaging": is_packaging, "display_unit": display_unit, "notes": notes},
             slug=slug)
-        t = table("ingredients")
+        t = tables.ingredients
         new_id = self._ws.scalar(insert(t).returning(t.c.id), {"slug": slug, **values})
         return Saved("ingredient", slug, int(new_id))
 
@@ -120,12 +120,12 @@ class Catalog(Area):
         if "parent_id" in values and values["parent_id"] is not None:
             self._refuse_parent_cycle(row_id, values["parent_id"], slug)
         if values:
-            t = table("ingredients")
+            t = tables.ingredients
             self._ws.execute(update(t).where(t.c.id == row_id).values(**values))
         return Saved("ingredient", slug, row_id, created=False)
 
     def _refuse_parent_cycle(self, row_id: int, parent_id: int, slug: str) -> None:
-        t = table("ingredients")
+        t = tables.ingredients
         seen = {row_id}
         current: int | None = parent_id
         while current is not None:
@@ -140,14 +140,14 @@ class Catalog(Area):
         """Delete an ingredient nothing uses (lots, products, recipes refuse it)."""
         row_id = lookup_id(self._ws, "ingredients", "slug", slug, "ingredient")
         refuse_if_used(self._ws, "ingredients", row_id, f"ingredient {slug!r}")
-        t = table("ingredients")
+        t = tables.ingredients
         self._ws.execute(delete(t).where(t.c.id == row_id))
         return Saved("ingredient", slug, row_id, created=False)
 
     @read_operation
     def ingredients(self) -> pd.DataFrame:
         """All ingredients, sorted by slug, with their parent's slug and density."""
-        t = table("ingredients")
+        t = tables.ingredients
         parent = aliased(t)
         stmt = (
             select(t.c.id.label("ingredient_id"), t.c.slug.label("item"), t.c.name,
@@ -215,12 +215,12 @@ class Catalog(Area):
              "notes": notes})
         if values.get("preferred"):
             self._clear_preferred(values["ingredient_id"])
-        t = table("products")
+        t = tables.products
         new_id = self._ws.scalar(insert(t).returning(t.c.id), {"slug": slug, **values})
         return Saved("product", slug, int(new_id))
 
     def _clear_preferred(self, ingredient_id: int) -> None:
-        t = table("products")
+        t = tables.products
         self._ws.execute(update(t).where(t.c.ingredient_id == ingredient_id,
                                          t.c.preferred.is_(True)).values(preferred=False))
 
@@ -233,7 +233,7 @@ class Catalog(Area):
         if values.get("preferred"):
             self._clear_preferred(values.get("ingredient_id", row.ingredient_id))
         if values:
-            t = table("products")
+            t = tables.products
             self._ws.execute(update(t).where(t.c.id == row.id).values(**values))
         return Saved("product", slug, int(row.id), created=False)
 
@@ -242,14 +242,14 @@ class Catalog(Area):
         """Delete a product no purchase or lot refers to."""
         row_id = lookup_id(self._ws, "products", "slug", slug, "product")
         refuse_if_used(self._ws, "products", row_id, f"product {slug!r}")
-        t = table("products")
+        t = tables.products
         self._ws.execute(delete(t).where(t.c.id == row_id))
         return Saved("product", slug, row_id, created=False)
 
     @read_operation
     def products(self, ingredient: str | None = None) -> pd.DataFrame:
         """All products (or one ingredient's), sorted by ingredient then slug."""
-        p, i, s = table("products"), table("ingredients"), table("suppliers")
+        p, i, s = tables.products, tables.ingredients, tables.suppliers
         stmt = (
             select(p.c.id.label("product_id"), p.c.slug.label("item"),
                    i.c.slug.label("ingredient"), p.c.brand, p.c.name,
@@ -277,7 +277,7 @@ class Catalog(Area):
         refuse_duplicate(self._ws, "suppliers", "name", name, "supplier")
         values = {k: check_text(v, k) for k, v in
                   {"city": city, "state": state, "website": website, "notes": notes}.items()}
-        t = table("suppliers")
+        t = tables.suppliers
         new_id = self._ws.scalar(insert(t).returning(t.c.id), {"name": name, **values})
         return Saved("supplier", name, int(new_id))
 
@@ -288,7 +288,7 @@ class Catalog(Area):
         row_id = lookup_id(self._ws, "suppliers", "name", name, "supplier")
         values = {k: check_text(v, k) for k, v in changes.items()}
         if values:
-            t = table("suppliers")
+            t = tables.suppliers
             self._ws.execute(update(t).where(t.c.id == row_id).values(**values))
         return Saved("supplier", name, row_id, created=False)
 
@@ -297,14 +297,14 @@ class Catalog(Area):
         """Delete a supplier no product or purchase refers to."""
         row_id = lookup_id(self._ws, "suppliers", "name", name, "supplier")
         refuse_if_used(self._ws, "suppliers", row_id, f"supplier {name!r}")
-        t = table("suppliers")
+        t = tables.suppliers
         self._ws.execute(delete(t).where(t.c.id == row_id))
         return Saved("supplier", name, row_id, created=False)
 
     @read_operation
     def suppliers(self) -> pd.DataFrame:
         """All suppliers, sorted by name."""
-        t = table("suppliers")
+        t = tables.suppliers
         stmt = select(t.c.id.label("supplier_id"), t.c.name.label("item"), t.c.city, t.c.state,
                       t.c.website, t.c.notes).order_by(t.c.name)
         return frames.validate(self._ws.frame(stmt), frames.SUPPLIERS)

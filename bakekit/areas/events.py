@@ -20,9 +20,9 @@ from bakekit.areas._common import (
     lookup_id,
     positive,
     refuse_duplicate,
-    table,
 )
 from bakekit.areas.assembly import component_rows
+from bakekit.db import tables
 from bakekit.db.models.events import ASSIGNMENT_STATUSES
 from bakekit.errors import NotFoundError, UnitConversionError, ValidationError
 from bakekit.results import Saved
@@ -83,7 +83,7 @@ class Events(Area):
                 lookup_id(self._ws, "packages", "slug", package, "package"))
 
     def _assignment_id(self, key: tuple[int, int, int]) -> int | None:
-        a = table("assignments")
+        a = tables.assignments
         found = self._ws.scalar(select(a.c.id).where(
             a.c.event_id == key[0], a.c.recipient_id == key[1], a.c.package_id == key[2]))
         return None if found is None else int(found)
@@ -100,7 +100,7 @@ class Events(Area):
         on = check_date(date, "date")
         check_text(notes, "notes")
         refuse_duplicate(self._ws, "events", "name", name, "event")
-        t = table("events")
+        t = tables.events
         new_id = self._ws.execute(insert(t).returning(t.c.id),
                                   {"name": name, "date": on, "notes": notes}).scalar_one()
         return Saved("event", name, int(new_id))
@@ -117,7 +117,7 @@ class Events(Area):
         values = {k: check_text(v, k) for k, v in
                   {"household": household, "address": address, "notes": notes}.items()}
         refuse_duplicate(self._ws, "recipients", "name", name, "recipient")
-        t = table("recipients")
+        t = tables.recipients
         new_id = self._ws.execute(insert(t).returning(t.c.id),
                                   {"name": name, **values}).scalar_one()
         return Saved("recipient", name, int(new_id))
@@ -145,11 +145,11 @@ class Events(Area):
                 raise ValidationError(f"contents: {good!r} is listed twice; give it once with "
                                       "the total quantity", field="contents", value=good)
             rows[good_id] = amount
-        p = table("packages")
+        p = tables.packages
         package_id = int(self._ws.execute(insert(p).returning(p.c.id),
                                           {"slug": slug, "name": name,
                                            "notes": notes}).scalar_one())
-        self._ws.execute(insert(table("package_contents")), [
+        self._ws.execute(insert(tables.package_contents), [
             {"package_id": package_id, "finished_good_id": g, "quantity": n}
             for g, n in rows.items()])
         return Saved("package", slug, package_id)
@@ -170,7 +170,7 @@ class Events(Area):
             raise ValidationError(
                 f"package: {package!r} is already assigned to {recipient!r} at {event!r}; "
                 "unassign it first to change the quantity", field="package", value=package)
-        a = table("assignments")
+        a = tables.assignments
         new_id = self._ws.execute(insert(a).returning(a.c.id), {
             "event_id": key[0], "recipient_id": key[1], "package_id": key[2],
             "quantity": amount, "status": "pending", "notes": notes}).scalar_one()
@@ -188,7 +188,7 @@ class Events(Area):
         found = self._assignment_id(key)
         if found is None:
             raise NotFoundError("assignment", f"{event}/{recipient}/{package}")
-        a = table("assignments")
+        a = tables.assignments
         self._ws.execute(delete(a).where(a.c.id == found))
         return Saved("assignment", f"{event}/{recipient}/{package}", found, created=False)
 
@@ -209,7 +209,7 @@ class Events(Area):
         found = self._assignment_id(key)
         if found is None:
             raise NotFoundError("assignment", f"{event}/{recipient}/{package}")
-        a = table("assignments")
+        a = tables.assignments
         self._ws.execute(update(a).where(a.c.id == found).values(status=status))
         return Saved("assignment", f"{event}/{recipient}/{package}", found, created=False)
 
@@ -225,7 +225,7 @@ class Events(Area):
         event_id = self._event_id(event)
         amount = positive(quantity, "quantity")
         resolved = self._target_item(item)
-        t = table("targets")
+        t = tables.targets
         column = t.c[resolved.column]
         found = self._ws.scalar(select(t.c.id).where(t.c.event_id == event_id,
                                                      column == resolved.id))
@@ -258,7 +258,7 @@ class Events(Area):
         source = self._event_id(event)
         check_key(new_name, "new_name")
         on = check_date(new_date, "new_date")
-        ev, a, t = table("events"), table("assignments"), table("targets")
+        ev, a, t = tables.events, tables.assignments, tables.targets
         if self._ws.scalar(select(ev.c.id).where(ev.c.name == new_name)) is not None:
             raise ValidationError(f"event {new_name!r} already exists", field="new_name",
                                   value=new_name)
@@ -286,7 +286,7 @@ class Events(Area):
                    event       date  recipients
         0  Holidays 2025 2025-12-20           6
         """
-        ev, a = table("events"), table("assignments")
+        ev, a = tables.events, tables.assignments
         per_event = (select(a.c.event_id,
                             func.count(func.distinct(a.c.recipient_id)).label("recipients"),
                             func.sum(a.c.quantity).label("packages"))
@@ -304,7 +304,7 @@ class Events(Area):
     @read_operation
     def recipients(self) -> pd.DataFrame:
         """Every recipient, by name."""
-        r = table("recipients")
+        r = tables.recipients
         stmt = select(r.c.id.label("recipient_id"), r.c.name.label("item"), r.c.household,
                       r.c.address, r.c.notes).order_by(r.c.name)
         return frames.validate(self._ws.frame(stmt), frames.RECIPIENTS)
@@ -312,7 +312,7 @@ class Events(Area):
     @read_operation
     def packages(self) -> pd.DataFrame:
         """Every package's contents, one row per finished good."""
-        p, pc, fg = table("packages"), table("package_contents"), table("finished_goods")
+        p, pc, fg = tables.packages, tables.package_contents, tables.finished_goods
         stmt = (
             select(p.c.slug.label("package"), p.c.name, fg.c.slug.label("finished_good"),
                    cast(pc.c.quantity, Float).label("quantity"))
@@ -330,8 +330,8 @@ class Events(Area):
         ['pending']
         """
         event_id = self._event_id(event)
-        a, ev, r, p = (table("assignments"), table("events"), table("recipients"),
-                       table("packages"))
+        a, ev, r, p = (tables.assignments, tables.events, tables.recipients,
+                       tables.packages)
         stmt = (
             select(a.c.id.label("assignment_id"), ev.c.name.label("event"),
                    r.c.name.label("recipient"), r.c.household, p.c.slug.label("package"),
@@ -349,8 +349,8 @@ class Events(Area):
         from bakekit.areas.recipes import expand
 
         ws = self._ws
-        a, p, pc, fg = (table("assignments"), table("packages"), table("package_contents"),
-                        table("finished_goods"))
+        a, p, pc, fg = (tables.assignments, tables.packages, tables.package_contents,
+                        tables.finished_goods)
         needs = _Needs()
         for row in ws.execute(
                 select(p.c.slug, func.sum(a.c.quantity).label("total"))
@@ -404,7 +404,7 @@ class Events(Area):
         batches: dict[int, Decimal] = defaultdict(Decimal)
         recipe_slug: dict[int, str] = {}
         if unit_qty:
-            fu, r = table("finished_units"), table("recipes")
+            fu, r = tables.finished_units, tables.recipes
             for row in ws.execute(
                     select(fu.c.id, fu.c.item_unit, fu.c.recipe_id, fu.c.items_per_batch,
                            r.c.slug.label("recipe"))
@@ -491,8 +491,8 @@ class Events(Area):
         1  chocolate-chip-cookie   108.0  34.0
         """
         event_id = self._event_id(event)
-        t, runs, fu, fg = (table("targets"), table("runs"), table("finished_units"),
-                           table("finished_goods"))
+        t, runs, fu, fg = (tables.targets, tables.runs, tables.finished_units,
+                           tables.finished_goods)
         made = (select(runs.c.finished_unit_id, runs.c.finished_good_id,
                        func.sum(runs.c.quantity).label("done"))
                 .where(runs.c.event_id == event_id, runs.c.reversed_at.is_(None))
@@ -553,7 +553,7 @@ class Events(Area):
             return frames.validate(pd.DataFrame(columns=SHOPPING_COLUMNS),
                                    frames.SHOPPING_LIST)
         stock = fifo.available(self._ws, needs)
-        p = table("products")
+        p = tables.products
         products: dict[int, list[Any]] = defaultdict(list)
         for row in self._ws.execute(
                 select(p.c.ingredient_id, p.c.slug, p.c.package_quantity, p.c.package_unit,

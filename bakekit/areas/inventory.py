@@ -17,10 +17,10 @@ from bakekit.areas._common import (
     check_key,
     check_text,
     lookup_row,
-    table,
     today,
 )
 from bakekit.areas._runs import refuse_takes_before
+from bakekit.db import tables
 from bakekit.errors import InsufficientStockError, NotFoundError, ValidationError
 from bakekit.results import Adjustment, Consumption, Receipt
 from bakekit.units import base_unit, factor, is_none, money, normalize_unit, q, to_decimal
@@ -35,8 +35,8 @@ AUDIT_TOLERANCE = 1e-6
 
 def lots_with_items() -> tuple[FromClause, ColumnElement[str]]:
     """``lots`` outer-joined to the three item tables, and the item slug expression."""
-    lots, i, fu, fg = (table("lots"), table("ingredients"), table("finished_units"),
-                       table("finished_goods"))
+    lots, i, fu, fg = (tables.lots, tables.ingredients, tables.finished_units,
+                       tables.finished_goods)
     joined = (lots.outerjoin(i, i.c.id == lots.c.ingredient_id)
               .outerjoin(fu, fu.c.id == lots.c.finished_unit_id)
               .outerjoin(fg, fg.c.id == lots.c.finished_good_id))
@@ -46,11 +46,11 @@ def lots_with_items() -> tuple[FromClause, ColumnElement[str]]:
 def lots_as_of(as_of: Any) -> tuple[FromClause, ColumnElement[str], ColumnElement[Any]]:
     """``lots_with_items()`` and each lot's remaining quantity: as it is now, or (``as_of``
     a date) at the end of that day, summed from its ledger rows posted on or before it."""
-    lots = table("lots")
+    lots = tables.lots
     joined, slug = lots_with_items()
     if as_of is None:
         return joined, slug, lots.c.remaining
-    m = table("movements")
+    m = tables.movements
     sums = (select(m.c.lot_id, func.sum(m.c.quantity).label("held"))
             .where(m.c.posted_on <= as_of).group_by(m.c.lot_id).subquery())
     return joined.join(sums, sums.c.lot_id == lots.c.id), slug, sums.c.held
@@ -59,7 +59,7 @@ def lots_as_of(as_of: Any) -> tuple[FromClause, ColumnElement[str], ColumnElemen
 def movements_frame(ws: Workspace, ids: Sequence[int] | None = None,
                     item: str | None = None) -> pd.DataFrame:
     """The ledger as a frame (all rows, or those with the given ids), oldest first."""
-    m, lots = table("movements"), table("lots")
+    m, lots = tables.movements, tables.lots
     joined, slug = lots_with_items()
     stmt = (
         select(m.c.id.label("movement_id"), m.c.lot_id, slug.label("item"), lots.c.kind,
@@ -121,10 +121,10 @@ class Inventory(Area):
         supplier_id = row.supplier_id
         if supplier is not None:
             supplier_id = lookup_row(ws, "suppliers", "name", supplier, "supplier").id
-        ingredient = ws.execute(select(table("ingredients")).where(
-            table("ingredients").c.id == row.ingredient_id)).one()
+        ingredient = ws.execute(select(tables.ingredients).where(
+            tables.ingredients.c.id == row.ingredient_id)).one()
         package_quantity = Decimal(row.package_quantity)
-        purchases = table("purchases")
+        purchases = tables.purchases
         from bakekit.db.models.base import new_uuid, utcnow
 
         purchase_id = ws.execute(insert(purchases).returning(purchases.c.id), {
@@ -142,7 +142,7 @@ class Inventory(Area):
                               product_id=row.id, purchase_id=purchase_id, location=location,
                               ledger_cost=total)
         if price is not None and (row.price_on is None or fifo._as_date(row.price_on) <= on):
-            products = table("products")
+            products = tables.products
             ws.execute(update(products).where(products.c.id == row.id)
                        .values(price=price, price_on=on))
         return Receipt(
@@ -211,7 +211,7 @@ class Inventory(Area):
                                   field="lot_id", value=lot_id)
         counted = to_decimal(quantity, "quantity", non_negative=True)
         day = today() if on is None else check_date(on, "on")
-        lots = table("lots")
+        lots = tables.lots
         query = select(lots).where(lots.c.id == lot_id)
         if ws.connection.dialect.name == "postgresql":
             query = query.with_for_update()
@@ -235,7 +235,7 @@ class Inventory(Area):
                 field="on", value=on)
         if cost is not None and counted_in_lot == 0 and diff != 0:
             # counted empty: the lot's whole remaining value leaves, so it holds none
-            m = table("movements")
+            m = tables.movements
             held = ws.scalar(select(func.sum(m.c.cost)).where(m.c.lot_id == lot_id))
             cost = -money(Decimal(str(held or 0)))
         if diff != 0:
@@ -249,8 +249,8 @@ class Inventory(Area):
     def _lot_item(self, lot: Any) -> fifo.Item:
         kind = lot.kind
         item_id = lot.ingredient_id or lot.finished_unit_id or lot.finished_good_id
-        t = table({"ingredient": "ingredients", "finished_unit": "finished_units",
-                   "finished_good": "finished_goods"}[kind])
+        t = {"ingredient": tables.ingredients, "finished_unit": tables.finished_units,
+             "finished_good": tables.finished_goods}[kind]
         row = self._ws.execute(select(t).where(t.c.id == item_id)).one()
         density = getattr(row, "g_per_ml", None)
         return fifo.Item(kind, int(row.id), str(row.slug),
@@ -267,7 +267,7 @@ class Inventory(Area):
         0       1   9.402344   lb
         1       2  25.000000   lb
         """
-        lots, products = table("lots"), table("products")
+        lots, products = tables.lots, tables.products
         joined, slug = lots_with_items()
         # every column arrives as the driver gives it (dates as ISO text, numbers cast to
         # float in SQL): no per-row conversion in Python, one vectorized date parse below
@@ -299,9 +299,9 @@ class Inventory(Area):
     def _stock_by_unit(self, as_of: dt.date | None = None) -> pd.DataFrame:
         """Stock per item and lot unit in one statement: today's from the lots, or at the
         end of ``as_of`` from the ledger (each lot's movements posted on or before it)."""
-        lots = table("lots")
+        lots = tables.lots
         joined, slug, remaining = lots_as_of(as_of)
-        i = table("ingredients")
+        i = tables.ingredients
         costed = lots.c.unit_cost.isnot(None)
         stmt = (
             select(slug.label("item"), lots.c.kind, lots.c.unit,
@@ -401,7 +401,7 @@ class Inventory(Area):
         Problems: ``quantity`` (remaining differs from the ledger sum), ``value`` (a costed
         lot's remaining value differs from the ledger's cost sum), ``negative``.
         """
-        lots, m = table("lots"), table("movements")
+        lots, m = tables.lots, tables.movements
         joined, slug = lots_with_items()
         sums = (select(m.c.lot_id, func.sum(m.c.quantity).label("qty"),
                        func.sum(m.c.cost).label("cost"))

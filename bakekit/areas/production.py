@@ -16,10 +16,10 @@ from bakekit.areas._common import (
     check_text,
     lookup_row,
     positive,
-    table,
 )
 from bakekit.areas._runs import refuse_takes_before, reverse_run
 from bakekit.areas.recipes import expand_rows
+from bakekit.db import tables
 from bakekit.errors import InsufficientStockError
 from bakekit.results import Availability, ProductionResult, Reversal
 from bakekit.units import each_per, money, plain, q
@@ -96,8 +96,8 @@ class Production(Area):
            run_id                   item  quantity  loss
         0       1  chocolate-chip-cookie      34.0   2.0
         """
-        runs, fu, r, ev = (table("runs"), table("finished_units"), table("recipes"),
-                           table("events"))
+        runs, fu, r, ev = (tables.runs, tables.finished_units, tables.recipes,
+                           tables.events)
         stmt = (
             select(runs.c.id.label("run_id"), fu.c.slug.label("item"),
                    cast(runs.c.quantity, Float).label("quantity"),
@@ -127,7 +127,7 @@ class Production(Area):
                             item  on_hand  unit  lots
         0  chocolate-chip-cookie     34.0  each     1
         """
-        lots, fu = table("lots"), table("finished_units")
+        lots, fu = tables.lots, tables.finished_units
         value = func.sum(lots.c.remaining * lots.c.unit_cost)
         stmt = (
             select(fu.c.slug.label("item"), func.sum(lots.c.remaining).label("on_hand"),
@@ -191,7 +191,7 @@ class Production(Area):
             raise InsufficientStockError(
                 _short_message(f"{amount:g} batch(es) of {finished_unit!r}", availability),
                 availability)
-        r = table("recipes")
+        r = tables.recipes
         recipe_slug = ws.scalar(select(r.c.slug).where(r.c.id == recipe_id))
         snapshot = json.dumps({
             "recipe": recipe_slug, "finished_unit": unit_row.slug,
@@ -201,7 +201,7 @@ class Production(Area):
             "ingredients": [{"item": str(e["item"]), "quantity": plain(Decimal(e["quantity"])),
                              "unit": str(e["unit"])} for e in expanded],
         })
-        runs = table("runs")
+        runs = tables.runs
         run_id = int(ws.scalar(insert(runs).returning(runs.c.id), {
             "uuid": new_uuid(), "kind": "production", "finished_unit_id": unit_row.id,
             "recipe_id": recipe_id, "batches": amount, "expected_quantity": expected,

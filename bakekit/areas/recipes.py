@@ -21,8 +21,8 @@ from bakekit.areas._common import (
     positive,
     refuse_duplicate,
     refuse_if_used,
-    table,
 )
+from bakekit.db import tables
 from bakekit.errors import (
     InUseError,
     NotFoundError,
@@ -53,8 +53,8 @@ def _component_graph(ws: Workspace) -> tuple[dict[int, list[tuple[int, Decimal]]
 
     One SELECT: the edge table is small (one row per nested use of a recipe).
     """
-    rc, parent, child = table("recipe_components"), aliased(table("recipes")), aliased(
-        table("recipes"))
+    rc, parent, child = tables.recipe_components, aliased(tables.recipes), aliased(
+        tables.recipes)
     stmt = (
         select(rc.c.recipe_id, parent.c.slug, rc.c.component_id, child.c.slug, rc.c.batches)
         .join(parent, parent.c.id == rc.c.recipe_id)
@@ -168,7 +168,7 @@ def expand_rows(ws: Workspace,
     scaled = _scale(edges, slugs, {int(k): Decimal(v) for k, v in batches_by_recipe_id.items()})
     if not scaled:
         return []
-    ri, ing = table("recipe_ingredients"), table("ingredients")
+    ri, ing = tables.recipe_ingredients, tables.ingredients
     stmt = (
         select(ri.c.recipe_id, ri.c.ingredient_id, ing.c.slug, ing.c.g_per_ml, ri.c.quantity,
                ri.c.unit)
@@ -218,7 +218,7 @@ def _ids_by_slug(ws: Workspace, table_name: str, slugs: list[Any], kind: str) ->
         check_key(slug, kind)
     if not slugs:
         return {}
-    t = table(table_name)
+    t = tables.by_name(table_name)
     found = {str(s): int(i) for i, s in _rows(
         ws, select(t.c.id, t.c.slug).where(t.c.slug.in_(sorted(set(slugs)))))}
     for slug in slugs:
@@ -264,7 +264,7 @@ class Recipes(Area):
         ingredient_rows = self._ingredient_rows(ingredients)
         component_rows = self._component_rows(components, slug)
         unit_rows = self._finished_unit_rows(finished_units)
-        r = table("recipes")
+        r = tables.recipes
         refuse_duplicate(ws, "recipes", "slug", slug, "recipe")
         recipe_id = int(ws.scalar(insert(r).returning(r.c.id),
                                   {"slug": slug, "name": name, "category": category,
@@ -307,15 +307,15 @@ class Recipes(Area):
             cycle = find_cycle(edges, recipe_id)
             if cycle:
                 raise _cycle_error(cycle, slugs)
-        r = table("recipes")
+        r = tables.recipes
         if values:
             ws.execute(update(r).where(r.c.id == recipe_id).values(**values))
         if ingredient_rows is not None:
-            ri = table("recipe_ingredients")
+            ri = tables.recipe_ingredients
             ws.execute(delete(ri).where(ri.c.recipe_id == recipe_id))
             self._write_ingredients(recipe_id, ingredient_rows)
         if component_rows is not None:
-            rc = table("recipe_components")
+            rc = tables.recipe_components
             ws.execute(delete(rc).where(rc.c.recipe_id == recipe_id))
             self._write_components(recipe_id, component_rows)
         if unit_rows is not None:
@@ -333,11 +333,11 @@ class Recipes(Area):
         """
         ws = self._ws
         recipe_id = lookup_id(ws, "recipes", "slug", slug, "recipe")
-        rc, fu = table("recipe_components"), table("finished_units")
+        rc, fu = tables.recipe_components, tables.finished_units
         users = [str(s) for (s,) in ws.execute(
-            select(table("recipes").c.slug)
-            .join(rc, rc.c.recipe_id == table("recipes").c.id)
-            .where(rc.c.component_id == recipe_id).order_by(table("recipes").c.slug))]
+            select(tables.recipes.c.slug)
+            .join(rc, rc.c.recipe_id == tables.recipes.c.id)
+            .where(rc.c.component_id == recipe_id).order_by(tables.recipes.c.slug))]
         if users:
             raise InUseError(f"recipe {slug!r} is still used as a component by "
                              f"{', '.join(users)}; remove it from those first",
@@ -350,10 +350,10 @@ class Recipes(Area):
             refuse_if_used(ws, "finished_units", unit_id,
                            f"finished unit {unit_slug!r} of recipe {slug!r}")
         ws.execute(delete(fu).where(fu.c.recipe_id == recipe_id))
-        ws.execute(delete(table("recipe_ingredients"))
-                   .where(table("recipe_ingredients").c.recipe_id == recipe_id))
+        ws.execute(delete(tables.recipe_ingredients)
+                   .where(tables.recipe_ingredients.c.recipe_id == recipe_id))
         ws.execute(delete(rc).where(rc.c.recipe_id == recipe_id))
-        ws.execute(delete(table("recipes")).where(table("recipes").c.id == recipe_id))
+        ws.execute(delete(tables.recipes).where(tables.recipes.c.id == recipe_id))
         return Saved("recipe", slug, recipe_id, created=False)
 
     # -- argument checks and writes of the lists --------------------------------------------
@@ -399,14 +399,14 @@ class Recipes(Area):
 
     def _write_ingredients(self, recipe_id: int, rows: list[tuple[int, Decimal, str]]) -> None:
         if rows:
-            self._ws.execute(insert(table("recipe_ingredients")), [
+            self._ws.execute(insert(tables.recipe_ingredients), [
                 {"recipe_id": recipe_id, "ingredient_id": ingredient_id, "quantity": quantity,
                  "unit": unit, "position": position}
                 for position, (ingredient_id, quantity, unit) in enumerate(rows)])
 
     def _write_components(self, recipe_id: int, rows: list[tuple[int, Decimal, str]]) -> None:
         if rows:
-            self._ws.execute(insert(table("recipe_components")), [
+            self._ws.execute(insert(tables.recipe_components), [
                 {"recipe_id": recipe_id, "component_id": component_id, "batches": batches}
                 for component_id, batches, _ in rows])
 
@@ -415,7 +415,7 @@ class Recipes(Area):
         if not rows:
             return
         ws = self._ws
-        fu, ing = table("finished_units"), table("ingredients")
+        fu, ing = tables.finished_units, tables.ingredients
         slugs = [r[0] for r in rows]
         clash = ws.scalar(select(ing.c.slug).where(ing.c.slug.in_(slugs)).limit(1))
         if clash is not None:
@@ -450,8 +450,8 @@ class Recipes(Area):
         ['chocolate-chip-cookies', 'cream-cheese-frosting', 'frosted-brownies', 'sugar-cookies']
         """
         ws = self._ws
-        r, ri, rc, fu = (table("recipes"), table("recipe_ingredients"),
-                         table("recipe_components"), table("finished_units"))
+        r, ri, rc, fu = (tables.recipes, tables.recipe_ingredients,
+                         tables.recipe_components, tables.finished_units)
         n_ing = (select(func.count()).select_from(ri).where(ri.c.recipe_id == r.c.id)
                  .scalar_subquery())
         n_comp = (select(func.count()).select_from(rc).where(rc.c.recipe_id == r.c.id)

@@ -15,7 +15,8 @@ import pandas as pd
 from sqlalchemy import Float, String, and_, case, cast, func, or_, select
 
 from bakekit import fifo, frames
-from bakekit.areas._common import check_date, lookup_id, table, today
+from bakekit.areas._common import check_date, lookup_id, today
+from bakekit.db import tables
 from bakekit.errors import UnitConversionError, ValidationError
 from bakekit.units import factor, normalize_unit
 from bakekit.workspace import Area, read_operation
@@ -96,8 +97,8 @@ class Reports(Area):
         0       ka-flour-5lb           6.49          1.2980   lb
         1  costco-flour-25lb          11.99          0.4796   lb
         """
-        pu, p, i, s = (table("purchases"), table("products"), table("ingredients"),
-                       table("suppliers"))
+        pu, p, i, s = (tables.purchases, tables.products, tables.ingredients,
+                       tables.suppliers)
         stmt = (
             select(i.c.slug.label("item"), p.c.slug.label("product"),
                    s.c.name.label("supplier"),
@@ -151,11 +152,11 @@ class Reports(Area):
         if first is not None and last is not None and first > last:
             raise ValidationError(f"start: {first} is after end {last}", field="start",
                                   value=start)
-        m, lots, runs = table("movements"), table("lots"), table("runs")
+        m, lots, runs = tables.movements, tables.lots, tables.runs
         from bakekit.areas.inventory import lots_with_items
 
         joined, slug = lots_with_items()
-        i = table("ingredients")
+        i = tables.ingredients
         restoring = and_(m.c.reason == "reversal", m.c.quantity > 0)
         reason = case((restoring, func.coalesce(runs.c.kind, m.c.reason)), else_=m.c.reason)
         stmt = (
@@ -214,7 +215,7 @@ class Reports(Area):
         1  baking-soda       123  91-180
         """
         day = _to_date(as_of, "as_of")
-        lots = table("lots")
+        lots = tables.lots
         from bakekit.areas.inventory import lots_as_of
 
         joined, slug, remaining = lots_as_of(day)
@@ -294,8 +295,8 @@ class Reports(Area):
         total_stock = sum(stock_cost.values())
         total_buy = sum(buy_cost.values())
         recipients_total = ws.scalar(
-            select(func.count(func.distinct(table("assignments").c.recipient_id)))
-            .where(table("assignments").c.event_id == event_id))
+            select(func.count(func.distinct(tables.assignments.c.recipient_id)))
+            .where(tables.assignments.c.event_id == event_id))
         note = None
         if unpriced:
             note = f"no known price for {', '.join(sorted(set(unpriced)))}: not in cost_to_buy"
@@ -314,7 +315,7 @@ class Reports(Area):
         from bakekit.areas.recipes import _component_graph, _scale
 
         ws = self._ws
-        a, p, pc = table("assignments"), table("packages"), table("package_contents")
+        a, p, pc = tables.assignments, tables.packages, tables.package_contents
         packages = [(str(r.slug), int(r.recipients), float(r.quantity)) for r in ws.execute(
             select(p.c.slug, func.count(func.distinct(a.c.recipient_id)).label("recipients"),
                    cast(func.sum(a.c.quantity), Float).label("quantity"))
@@ -374,7 +375,7 @@ class Reports(Area):
         all_units = {u for per in units.values() for u in per}
         if not all_units:
             return packages, weights
-        fu = table("finished_units")
+        fu = tables.finished_units
         unit_rows = {int(r.id): r for r in ws.execute(
             select(fu.c.id, fu.c.recipe_id, fu.c.items_per_batch)
             .where(fu.c.id.in_(sorted(all_units))))}
@@ -394,7 +395,7 @@ class Reports(Area):
         edges, slugs = _component_graph(ws)
         scaled = {r: _scale(edges, slugs, {r: Decimal(1)}) for r in whole}
         reached = sorted({n for s in scaled.values() for n in s})
-        ri, ing = table("recipe_ingredients"), table("ingredients")
+        ri, ing = tables.recipe_ingredients, tables.ingredients
         lines: dict[int, list[Any]] = defaultdict(list)
         for row in ws.execute(
                 select(ri.c.recipe_id, ri.c.ingredient_id, ing.c.slug, ing.c.g_per_ml,

@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import bindparam, insert, select, update
 
 from bakekit import frames
-from bakekit.areas._common import table
+from bakekit.db import tables
 from bakekit.db.models.base import to_utc
 from bakekit.errors import BakekitError, ImportValidationError, ValidationError
 from bakekit.results import ImportReport
@@ -261,7 +261,7 @@ def same(a: Any, b: Any) -> bool:
 def existing(ws: Workspace, table_name: str, key: Callable[[Any], Any] | Sequence[str]
              ) -> dict[Any, Any]:
     """Every row of a table by its natural key (one SELECT)."""
-    t = table(table_name)
+    t = tables.by_name(table_name)
     rows = ws.execute(select(t)).all()
     if callable(key):
         return {key(r): r for r in rows}
@@ -311,7 +311,7 @@ def upsert(ws: Workspace, table_name: str, wanted: Iterable[tuple[Any, dict[str,
     one batch and their ids matched back by ``match`` (default: the table's uuid, slug or
     name column; give the natural key's columns for a link table).
     """
-    t = table(table_name)
+    t = tables.by_name(table_name)
     ids: dict[Any, int] = {}
     inserts: list[tuple[Any, dict[str, Any]]] = []
     updates: list[dict[str, Any]] = []
@@ -367,7 +367,7 @@ def fill_lot_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
         return
     from bakekit.costing import reprice_from_lots
 
-    lots = table("lots")
+    lots = tables.lots
     params = [{"b_lot": lot_id, "b_cost": unit_cost} for lot_id, unit_cost in costs]
     ws.execute(update(lots).where(lots.c.id == bindparam("b_lot"), lots.c.unit_cost.is_(None))
                .values(unit_cost=bindparam("b_cost")), params)

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import Float, bindparam, cast, select, update
 
 from bakekit import fifo
-from bakekit.areas._common import table
+from bakekit.db import tables
 from bakekit.errors import ValidationError
 from bakekit.io._sync import Checker, Problems, Tally, fill_lot_costs, loads_checked, num, same
 from bakekit.io.external import external_key, remember, remembered
@@ -174,7 +174,7 @@ def normalise_code(value: Any) -> str | None:
 
 # -- the catalog, for matching ------------------------------------------------------------------
 def _catalog(ws: Workspace) -> list[dict[str, Any]]:
-    p, i = table("products"), table("ingredients")
+    p, i = tables.products, tables.ingredients
     rows = ws.execute(select(p.c.id, p.c.slug, p.c.brand, p.c.name, p.c.package_quantity,
                              p.c.package_unit, p.c.upc, p.c.notes, p.c.preferred, p.c.price,
                              p.c.price_on, i.c.slug.label("ingredient"),
@@ -281,7 +281,7 @@ def review_products(ws: Workspace, rows: list[dict[str, Any]], editable: set[str
     """One review row per products-view record (kind "products")."""
     m = _Matcher(ws)
     ingredients = {r.slug: int(r.id) for r in ws.execute(
-        select(table("ingredients").c.id, table("ingredients").c.slug))}
+        select(tables.ingredients.c.id, tables.ingredients.c.slug))}
     problems = Problems()
     out = []
     for n, rec in enumerate(rows):
@@ -365,7 +365,7 @@ def apply_products(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
     """Write a products view: changed editable fields, new products; remember ids."""
     from bakekit.io._sync import insert_ids, slugify
 
-    p, i = table("products"), table("ingredients")
+    p, i = tables.products, tables.ingredients
     tally.add("products", "read", len(frame))
     tally.add("products", "unchanged", int((frame["status"] == "unchanged").sum()))
     tally.add("products", "skipped", int((~frame["status"].isin(
@@ -417,7 +417,7 @@ def apply_products(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
 def _lots_by_day(ws: Workspace) -> dict[tuple[int, dt.date], list[Any]]:
     """Ingredient lots without a purchase, by product and day (what a view's purchase
     record may describe when the purchase itself was never imported)."""
-    lots = table("lots")
+    lots = tables.lots
     out: dict[tuple[int, dt.date], list[Any]] = defaultdict(list)
     for r in ws.execute(select(lots.c.id, lots.c.product_id, lots.c.acquired_on,
                                lots.c.unit, lots.c.unit_cost, lots.c.quantity)
@@ -454,7 +454,7 @@ def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
                      header: dict[str, Any]) -> list[dict[str, Any]]:
     """Review rows of a purchases view or bt_mobile purchases (kind "purchases")."""
     m = _Matcher(ws)
-    pur = table("purchases")
+    pur = tables.purchases
     every = ws.execute(select(pur.c.id, pur.c.uuid, pur.c.product_id, pur.c.purchased_on,
                               pur.c.packages, cast(pur.c.unit_cost, Float).label("cost"))
                        .order_by(pur.c.id)).all()
@@ -465,7 +465,7 @@ def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
         by_day[(int(r.product_id), fifo._as_date(r.purchased_on))].append(r)
     loose_lots = _lots_by_day(ws)
     taken: set[int] = set()
-    suppliers = {r.name for r in ws.execute(select(table("suppliers").c.name))}
+    suppliers = {r.name for r in ws.execute(select(tables.suppliers.c.name))}
     supplier = header.get("supplier") if family == "bt_mobile" else None
     problems = Problems()
     out = []
@@ -585,7 +585,7 @@ def fill_view_lots(ws: Workspace, frame: pd.DataFrame) -> int:
     for r in rows.itertuples():
         for lot_id in str(r.lot_ids).split(","):
             wanted[int(lot_id)] = Decimal(str(r.unit_cost))
-    lots, p, i = table("lots"), table("products"), table("ingredients")
+    lots, p, i = tables.lots, tables.products, tables.ingredients
     found = ws.execute(select(lots.c.id, lots.c.unit, p.c.package_quantity, p.c.package_unit,
                               i.c.g_per_ml, i.c.slug)
                        .join(p, p.c.id == lots.c.product_id)
@@ -607,7 +607,7 @@ def review_inventory(ws: Workspace, family: str, rows: list[dict[str, Any]],
     """Review rows of an inventory view or bt_mobile inventory updates, one lot each
     (kind "inventory_count")."""
     m = _Matcher(ws)
-    lots = table("lots")
+    lots = tables.lots
     every = ws.execute(select(lots.c.id, lots.c.product_id, lots.c.acquired_on,
                               lots.c.quantity, lots.c.remaining, lots.c.unit,
                               lots.c.unit_cost)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, insert, select, update
 
-from bakekit.areas._common import table
+from bakekit.db import tables
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.workspace import Workspace
@@ -55,13 +55,13 @@ def remembered(ws: Workspace, entities: Iterable[str], source: str = BAKE_TRACKE
     """Every remembered key of ``entities`` (one SELECT), whose local rows still exist."""
     wanted = list(entities)
     out = {e: Remembered() for e in wanted}
-    t = table("external_ids")
+    t = tables.external_ids
     rows = ws.execute(select(t.c.entity, t.c.external_id, t.c.uuid, t.c.local_id)
                       .where(t.c.source == source, t.c.entity.in_(wanted))
                       .order_by(t.c.id)).all()
     alive: dict[str, set[int]] = {}
     for e in {r.entity for r in rows}:
-        local = table(e)
+        local = tables.by_name(e)
         alive[e] = {int(x) for x in ws.execute(select(local.c.id)).scalars()}
     for r in rows:
         if int(r.local_id) not in alive.get(r.entity, set()):
@@ -84,7 +84,7 @@ def remember(ws: Workspace, entity: str, keys: Iterable[tuple[Any, Any, int]],
             wanted[k] = int(local)
     if not wanted:
         return 0
-    t = table("external_ids")
+    t = tables.external_ids
     have = {(r.external_id, r.uuid): r for r in ws.execute(
         select(t).where(t.c.source == source, t.c.entity == entity))}
     new = [{"source": source, "entity": entity, "external_id": k[0], "uuid": k[1],

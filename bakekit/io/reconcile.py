@@ -21,7 +21,7 @@ from sqlalchemy import Float, bindparam, cast, select, update
 from tqdm.auto import tqdm
 
 from bakekit import fifo, frames
-from bakekit.areas._common import table
+from bakekit.db import tables
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.errors import NotFoundError, ValidationError
 from bakekit.io import bt_views
@@ -225,7 +225,7 @@ def _reconcile_bt_file(ws: Workspace, area: Any, data: dict[str, Any], kind: str
 
 # -- prices ---------------------------------------------------------------------------------------
 def _products(ws: Workspace) -> pd.DataFrame:
-    p, i = table("products"), table("ingredients")
+    p, i = tables.products, tables.ingredients
     return ws.frame(select(p.c.id, p.c.slug, p.c.brand, p.c.name, i.c.name.label("ingredient"),
                            cast(p.c.package_quantity, Float).label("package_quantity"),
                            p.c.package_unit, cast(p.c.price, Float).label("price"))
@@ -233,7 +233,7 @@ def _products(ws: Workspace) -> pd.DataFrame:
 
 
 def _uncosted_by_product(ws: Workspace) -> dict[int, int]:
-    lots = table("lots")
+    lots = tables.lots
     from sqlalchemy import func
 
     rows = ws.execute(select(lots.c.product_id, func.count())
@@ -370,7 +370,7 @@ def apply_prices(ws: Workspace, frame: pd.DataFrame, on: dt.date, tally: Tally) 
         ["new", "changed", "unchanged"])).sum()))
     if todo.empty:
         return
-    p = table("products")
+    p = tables.products
     latest: dict[int, Decimal] = {}
     for r in todo.itertuples():
         latest[int(r.product_id)] = Decimal(str(r.price))
@@ -384,7 +384,7 @@ def apply_prices(ws: Workspace, frame: pd.DataFrame, on: dt.date, tally: Tally) 
 
 def fill_product_lots(ws: Workspace, prices: dict[int, Decimal]) -> int:
     """Cost the uncosted lots of products from a package price; returns how many."""
-    lots, p, i = table("lots"), table("products"), table("ingredients")
+    lots, p, i = tables.lots, tables.products, tables.ingredients
     rows = ws.execute(select(lots.c.id, lots.c.unit, lots.c.product_id, p.c.package_quantity,
                              p.c.package_unit, i.c.g_per_ml, i.c.slug)
                       .join(p, p.c.id == lots.c.product_id)
@@ -404,7 +404,7 @@ def fill_product_lots(ws: Workspace, prices: dict[int, Decimal]) -> int:
 # -- purchases -----------------------------------------------------------------------------------
 def _purchases(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
     require_columns(data, "purchases", REQUIRED_COLUMNS["purchases"])
-    p, s, pur = table("products"), table("suppliers"), table("purchases")
+    p, s, pur = tables.products, tables.suppliers, tables.purchases
     products = {r.slug: r for r in ws.execute(select(p.c.id, p.c.slug, p.c.package_quantity,
                                                      p.c.package_unit, p.c.ingredient_id,
                                                      p.c.supplier_id))}
@@ -475,8 +475,8 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
                                                & frame["purchase_id"].isna()).sum()))
         tally.reason("purchases", f"{filled} uncosted lot(s) priced")
     bt_views.remember_rows(ws, frame, "purchases", "purchase_id")
-    p, s, i = table("products"), table("suppliers"), table("ingredients")
-    pur, lots = table("purchases"), table("lots")
+    p, s, i = tables.products, tables.suppliers, tables.ingredients
+    pur, lots = tables.purchases, tables.lots
     if not changed.empty:
         cost_of: dict[int, Decimal] = {int(r.purchase_id): Decimal(str(r.unit_cost))
                                        for r in changed.itertuples()}
@@ -548,7 +548,7 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
 
 # -- inventory counts ---------------------------------------------------------------------------
 def _lots_by_item(ws: Workspace) -> tuple[dict, dict, dict]:
-    lots, p, i = table("lots"), table("products"), table("ingredients")
+    lots, p, i = tables.lots, tables.products, tables.ingredients
     rows = ws.execute(select(lots.c.id, lots.c.ingredient_id, lots.c.product_id,
                              lots.c.remaining, lots.c.unit, lots.c.unit_cost, lots.c.acquired_on)
                       .where(lots.c.kind == "ingredient", lots.c.remaining > 0)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bakekit.areas._common import table
 from bakekit.areas.recipes import find_cycle
+from bakekit.db import tables
 from bakekit.io._sync import (
     existing,
     num,
@@ -116,7 +116,7 @@ class Resolve(State):
                                 if c.get("recipe") and c["recipe"] != r["slug"]]
         if not any(edges.values()):
             return
-        rc, rt = table("recipe_components"), table("recipes")
+        rc, rt = tables.recipe_components, tables.recipes
         parent, child = rt.alias("parent"), rt.alias("child")
         for slug, component in self.ws.execute(
                 select(parent.c.slug, child.c.slug)

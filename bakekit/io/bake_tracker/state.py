@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bakekit.areas._common import table
+from bakekit.db import tables
 from bakekit.io._sync import (
     Checker,
     Problems,
@@ -80,7 +80,7 @@ class State:
         local = self.remembered[entity].find(external_id)
         if local is None:
             return None
-        t = table(entity)
+        t = tables.by_name(entity)
         col = t.c.name if entity == "suppliers" else t.c.slug
         found = self.ws.scalar(select(col).where(t.c.id == local))
         return None if found is None else str(found)

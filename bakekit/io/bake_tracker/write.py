@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, insert, select
 
 from bakekit import fifo
-from bakekit.areas._common import table
+from bakekit.db import tables
 from bakekit.db.models.base import new_uuid, to_utc, utcnow
 from bakekit.io._sync import (
     Tally,
@@ -90,7 +90,7 @@ class Write(State):
         if changes:
             from sqlalchemy import bindparam, update
 
-            t = table("ingredients")
+            t = tables.ingredients
             self.ws.execute(update(t).where(t.c.id == bindparam("b_id"))
                             .values(parent_id=bindparam("b_parent_id")), changes)
             if any(self.db["ingredients"][s].parent_id is not None for s, _ in parents):
@@ -129,7 +129,7 @@ class Write(State):
     def _write_purchases_and_lots(self) -> None:
         ws = self.ws
         products = self.product_rows
-        pt = table("purchases")
+        pt = tables.purchases
         every = ws.execute(select(pt).order_by(pt.c.id)).all()
         natural: dict[Any, Any] = {}
         for row in every:
@@ -164,7 +164,7 @@ class Write(State):
                                    for r in self.rows["purchases"]])
         local_cost = {int(row.id): row.unit_cost for row in every}
         # lots from inventory items
-        lots = table("lots")
+        lots = tables.lots
         lot_rows = ws.execute(select(lots).where(lots.c.product_id.isnot(None))).all()
         by_key: dict[tuple, list[Any]] = defaultdict(list)
         for lot in lot_rows:
@@ -259,7 +259,7 @@ class Write(State):
                      self.tally, "recipes", compare=("name", "category", "notes"),
                      statuses=statuses)
         recipe_ids = {s: int(r.id) for s, r in self.db["recipes"].items()} | ids
-        ri, rc = table("recipe_ingredients"), table("recipe_components")
+        ri, rc = tables.recipe_ingredients, tables.recipe_components
         mine = [recipe_ids[r["slug"]] for r in self.rows["recipes"]]
         have_i: dict[int, list[tuple]] = defaultdict(list)
         for x in ws.execute(select(ri).where(ri.c.recipe_id.in_(mine))
