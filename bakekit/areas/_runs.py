@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import bindparam, func, select, update
 
 from bakekit import fifo, frames
-from bakekit.areas._common import check_date, today
+from bakekit.checks import check_date, today
 from bakekit.db import tables
 from bakekit.errors import NotFoundError, ValidationError
 from bakekit.results import Reversal

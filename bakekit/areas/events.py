@@ -12,16 +12,9 @@ import pandas as pd
 from sqlalchemy import Float, and_, cast, delete, func, insert, literal, or_, select, update
 
 from bakekit import buying, fifo, frames
-from bakekit.areas._common import (
-    check_date,
-    check_key,
-    check_text,
-    entries,
-    lookup_id,
-    positive,
-    refuse_duplicate,
-)
+from bakekit.areas._common import entries, lookup_id, refuse_duplicate
 from bakekit.areas.assembly import component_rows
+from bakekit.checks import check_date, check_key, check_text, positive
 from bakekit.db import tables
 from bakekit.db.models.events import ASSIGNMENT_STATUSES
 from bakekit.errors import NotFoundError, UnitConversionError, ValidationError

@@ -12,14 +12,9 @@ from sqlalchemy import Float, String, case, cast, func, insert, literal, select,
 from sqlalchemy.sql import ColumnElement, FromClause
 
 from bakekit import fifo, frames
-from bakekit.areas._common import (
-    check_date,
-    check_key,
-    check_text,
-    lookup_row,
-    today,
-)
+from bakekit.areas._common import lookup_row
 from bakekit.areas._runs import refuse_takes_before
+from bakekit.checks import check_date, check_key, check_text, today
 from bakekit.db import tables
 from bakekit.errors import InsufficientStockError, NotFoundError, ValidationError
 from bakekit.results import Adjustment, Consumption, Receipt

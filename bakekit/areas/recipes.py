@@ -13,15 +13,13 @@ from sqlalchemy.orm import aliased
 
 from bakekit import fifo, frames
 from bakekit.areas._common import (
-    check_key,
-    check_text,
     entries,
     known_fields,
     lookup_id,
-    positive,
     refuse_duplicate,
     refuse_if_used,
 )
+from bakekit.checks import check_key, check_text, positive
 from bakekit.db import tables
 from bakekit.errors import (
     InUseError,

@@ -15,7 +15,8 @@ import pandas as pd
 from sqlalchemy import Float, String, and_, case, cast, func, or_, select
 
 from bakekit import fifo, frames
-from bakekit.areas._common import check_date, lookup_id, today
+from bakekit.areas._common import lookup_id
+from bakekit.checks import check_date, today
 from bakekit.db import tables
 from bakekit.errors import UnitConversionError, ValidationError
 from bakekit.units import factor, normalize_unit
