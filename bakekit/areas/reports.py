@@ -16,6 +16,7 @@ from sqlalchemy import Float, String, and_, case, cast, func, or_, select
 
 from bakekit import fifo, frames
 from bakekit.areas._common import lookup_id
+from bakekit.areas._needs import _ceil, event_needs
 from bakekit.checks import check_date, today
 from bakekit.db import tables
 from bakekit.errors import UnitConversionError, ValidationError
@@ -266,7 +267,7 @@ class Reports(Area):
         ws = self._ws
         event_id = lookup_id(ws, "events", "name", event, "event")
         events = ws.events
-        needs = events._needs(event_id).ingredients
+        needs = event_needs(ws, event_id).ingredients
         plans = fifo.take_many(ws, needs) if needs else []
         stock_cost: dict[tuple[int, str], float] = defaultdict(float)
         for (item, _, unit), plan in zip(needs, plans, strict=True):
@@ -385,8 +386,6 @@ class Reports(Area):
         for per in units.values():
             for unit_id, amount in per.items():
                 event_units[unit_id] += amount
-        from bakekit.areas.events import _ceil
-
         whole: dict[int, Decimal] = defaultdict(Decimal)
         fraction: dict[int, Decimal] = defaultdict(Decimal)
         for unit_id, amount in event_units.items():
