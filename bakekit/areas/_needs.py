@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from bakekit import fifo
 from bakekit.areas.assembly import component_rows
+from bakekit.areas.recipes import expand
 from bakekit.db import tables
 from bakekit.errors import UnitConversionError
 from bakekit.units import each_per, factor, normalize_unit, q
@@ -42,35 +43,49 @@ def _ceil(value: Decimal) -> Decimal:
 
 def event_needs(ws: Workspace, event_id: int) -> _Needs:
     """An event's needs at every level, in a fixed number of statements."""
-    from bakekit.areas.recipes import expand
+    needs = _Needs(packages=_packages(ws, event_id))
+    direct = _direct_goods(ws, event_id)
+    if not direct:
+        return needs
+    children: dict[int, list[Any]] = defaultdict(list)
+    for row in component_rows(ws).itertuples(index=False):
+        children[int(row.good_id)].append(row)
+    goods = _expand_goods(direct, children)
+    needs.goods = {slug: q(n) for slug, n in goods.values()}
+    units, packaging = _contents(goods, children)
+    batches = _units_and_batches(ws, units, needs)
+    needs.ingredients = _ingredients(ws, batches, packaging)
+    return needs
 
-    a, p, pc, fg = (tables.assignments, tables.packages, tables.package_contents,
-                    tables.finished_goods)
-    needs = _Needs()
-    for row in ws.execute(
-            select(p.c.slug, func.sum(a.c.quantity).label("total"))
-            .select_from(a.join(p, p.c.id == a.c.package_id))
-            .where(a.c.event_id == event_id).group_by(p.c.slug).order_by(p.c.slug)):
-        needs.packages.append((str(row.slug), q(Decimal(str(row.total)))))
-    direct = list(ws.execute(
+
+def _packages(ws: Workspace, event_id: int) -> list[tuple[str, Decimal]]:
+    """Each package the event gives, with how many (by slug)."""
+    a, p = tables.assignments, tables.packages
+    return [(str(row.slug), q(Decimal(str(row.total)))) for row in ws.execute(
+        select(p.c.slug, func.sum(a.c.quantity).label("total"))
+        .select_from(a.join(p, p.c.id == a.c.package_id))
+        .where(a.c.event_id == event_id).group_by(p.c.slug).order_by(p.c.slug))]
+
+
+def _direct_goods(ws: Workspace, event_id: int) -> list[Any]:
+    """The finished goods the event's packages hold directly, with how many in all."""
+    a, pc, fg = tables.assignments, tables.package_contents, tables.finished_goods
+    return list(ws.execute(
         select(pc.c.finished_good_id, fg.c.slug,
                func.sum(a.c.quantity * pc.c.quantity).label("total"))
         .select_from(a.join(pc, pc.c.package_id == a.c.package_id)
                      .join(fg, fg.c.id == pc.c.finished_good_id))
         .where(a.c.event_id == event_id)
         .group_by(pc.c.finished_good_id, fg.c.slug)))
-    if not direct:
-        return needs
-    graph = component_rows(ws)
-    children: dict[int, list[Any]] = defaultdict(list)
-    for row in graph.itertuples(index=False):
-        children[int(row.good_id)].append(row)
-    good_qty: dict[int, Decimal] = defaultdict(Decimal)
-    good_slug: dict[int, str] = {}
+
+
+def _expand_goods(direct: list[Any],
+                  children: dict[int, list[Any]]) -> dict[int, tuple[str, Decimal]]:
+    """Every finished good needed, nested goods expanded: id -> (slug, quantity)."""
+    goods: dict[int, tuple[str, Decimal]] = {}
 
     def add_good(good_id: int, slug: str, amount: Decimal) -> None:
-        good_qty[good_id] += amount
-        good_slug[good_id] = slug
+        goods[good_id] = (slug, goods.get(good_id, ("", Decimal(0)))[1] + amount)
         for row in children.get(good_id, ()):
             if row.component_kind == "finished_good":
                 add_good(int(row.component_id), str(row.item),
@@ -78,35 +93,53 @@ def event_needs(ws: Workspace, event_id: int) -> _Needs:
 
     for good in direct:
         add_good(int(good.finished_good_id), str(good.slug), q(Decimal(str(good.total))))
-    unit_qty: dict[int, Decimal] = defaultdict(Decimal)
-    unit_slug: dict[int, str] = {}
-    packaging: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
-    packaging_item: dict[int, fifo.Item] = {}
-    for good_id, amount in good_qty.items():
+    return goods
+
+
+#: a good's finished units (id -> (slug, quantity)) and its packaging
+#: ((ingredient id, unit) -> (item, quantity))
+_Contents = tuple[dict[int, tuple[str, Decimal]],
+                  dict[tuple[int, str], tuple[fifo.Item, Decimal]]]
+
+
+def _contents(goods: dict[int, tuple[str, Decimal]],
+              children: dict[int, list[Any]]) -> _Contents:
+    """The finished units and the packaging the goods hold, summed over the goods."""
+    units: dict[int, tuple[str, Decimal]] = {}
+    packaging: dict[tuple[int, str], tuple[fifo.Item, Decimal]] = {}
+    for good_id, (_, amount) in goods.items():
         for row in children.get(good_id, ()):
             per = Decimal(str(row.quantity))
+            component = int(row.component_id)
             if row.component_kind == "finished_unit":
-                unit_qty[int(row.component_id)] += amount * per
-                unit_slug[int(row.component_id)] = str(row.item)
+                before = units.get(component, ("", Decimal(0)))[1]
+                units[component] = (str(row.item), before + amount * per)
             elif row.component_kind == "ingredient":
                 unit = normalize_unit(row.unit) if isinstance(row.unit, str) else EACH
-                packaging[(int(row.component_id), unit)] += amount * per
                 density = row.g_per_ml
-                packaging_item[int(row.component_id)] = fifo.Item(
-                    "ingredient", int(row.component_id), str(row.item),
+                item = fifo.Item(
+                    "ingredient", component, str(row.item),
                     None if density is None or pd.isna(density) else Decimal(str(density)))
-    needs.goods = {good_slug[g]: q(n) for g, n in good_qty.items()}
+                before = packaging.get((component, unit), (item, Decimal(0)))[1]
+                packaging[(component, unit)] = (item, before + amount * per)
+    return units, packaging
+
+
+def _units_and_batches(ws: Workspace, units: dict[int, tuple[str, Decimal]],
+                       needs: _Needs) -> dict[int, Decimal]:
+    """Fill the finished-unit and batch levels; the whole batches per recipe id."""
     batches: dict[int, Decimal] = defaultdict(Decimal)
     recipe_slug: dict[int, str] = {}
-    if unit_qty:
+    if units:
         fu, r = tables.finished_units, tables.recipes
         for row in ws.execute(
                 select(fu.c.id, fu.c.item_unit, fu.c.recipe_id, fu.c.items_per_batch,
                        r.c.slug.label("recipe"))
                 .join(r, r.c.id == fu.c.recipe_id)
-                .where(fu.c.id.in_(sorted(unit_qty)))):
-            amount = q(unit_qty[int(row.id)])
-            needs.units.append((unit_slug[int(row.id)], amount, EACH, str(row.recipe)))
+                .where(fu.c.id.in_(sorted(units)))):
+            slug, total = units[int(row.id)]
+            amount = q(total)
+            needs.units.append((slug, amount, EACH, str(row.recipe)))
             # whole batches per finished unit, summed per recipe (a batch of 2 dozen
             # is 24 items)
             per_batch = q(Fraction(Decimal(row.items_per_batch)) * each_per(row.item_unit))
@@ -115,17 +148,23 @@ def event_needs(ws: Workspace, event_id: int) -> _Needs:
     needs.units.sort(key=lambda u: u[0])
     needs.batches = sorted(((rid, recipe_slug[rid], n) for rid, n in batches.items()),
                            key=lambda b: b[1])
+    return batches
+
+
+def _ingredients(ws: Workspace, batches: dict[int, Decimal],
+                 packaging: dict[tuple[int, str], tuple[fifo.Item, Decimal]]
+                 ) -> list[tuple[fifo.Item, Decimal, str]]:
+    """The whole batches' ingredients plus the packaging, one entry per ingredient and unit
+    (packaging joins the recipe entry whose unit it converts to)."""
     merged: list[list[Any]] = []
     if batches:
-        expanded = expand(ws, dict(batches))
-        for row in expanded.itertuples(index=False):
+        for row in expand(ws, dict(batches)).itertuples(index=False):
             density = row.g_per_ml
             item = fifo.Item("ingredient", int(row.ingredient_id), str(row.item),
                              None if density is None or pd.isna(density)
                              else Decimal(str(density)))
             merged.append([item, Decimal(str(row.quantity)), normalize_unit(row.unit)])
-    for (ingredient_id, unit), amount in packaging.items():
-        item = packaging_item[ingredient_id]
+    for (ingredient_id, unit), (item, amount) in packaging.items():
         for entry in merged:
             if entry[0].id != ingredient_id:
                 continue
@@ -137,6 +176,4 @@ def event_needs(ws: Workspace, event_id: int) -> _Needs:
             break
         else:
             merged.append([item, amount, unit])
-    needs.ingredients = sorted(((e[0], q(e[1]), e[2]) for e in merged),
-                               key=lambda e: (e[0].slug, e[2]))
-    return needs
+    return sorted(((e[0], q(e[1]), e[2]) for e in merged), key=lambda e: (e[0].slug, e[2]))

@@ -3,13 +3,21 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import select
 
 from bakekit import buying, fifo
 from bakekit.areas._needs import _ceil
+from bakekit.db import tables
 from bakekit.errors import UnitConversionError
 from bakekit.units import QUANTITY_PLACES, factor, q
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.workspace import Workspace
 
 #: packages may fall short of a shortfall by this much (rounding of unit conversion)
 TOLERANCE = Decimal(1).scaleb(-QUANTITY_PLACES)
@@ -82,3 +90,28 @@ def _buy(item: fifo.Item, unit: str, shortfall: Decimal, candidates: list[Any],
                      "package_unit": row.package_unit, "price": float(row.price),
                      "left_over": float(plan.left_over)})
     return rows, "; ".join(notes)
+
+
+def shopping_rows(ws: Workspace, needs: list[tuple[fifo.Item, Decimal, str]],
+                  prefer: str) -> list[dict[str, Any]]:
+    """The shopping list's rows: per needed item and unit, what is on hand, the shortfall,
+    and one row per product bought (``events.shopping_list`` documents the columns)."""
+    stock = fifo.available(ws, needs)
+    p = tables.products
+    products: dict[int, list[Any]] = defaultdict(list)
+    for row in ws.execute(
+            select(p.c.ingredient_id, p.c.slug, p.c.package_quantity, p.c.package_unit,
+                   p.c.preferred, p.c.price)
+            .where(p.c.ingredient_id.in_(sorted({item.id for item, _, _ in needs})))
+            .order_by(p.c.slug)):
+        products[int(row.ingredient_id)].append(row)
+    rows: list[dict[str, Any]] = []
+    for (item, needed, unit), have in zip(needs, stock.itertuples(index=False),
+                                          strict=True):
+        shortfall = max(q(needed - Decimal(str(have.available))), Decimal(0))
+        base = {"item": item.slug, "needed": float(needed), "on_hand": have.available,
+                "shortfall": float(shortfall), "unit": unit}
+        bought, note = _buy(item, unit, shortfall, products[item.id], prefer)
+        notes = "; ".join(n for n in (note, have.note) if n and not pd.isna(n)) or None
+        rows.extend({**base, **one, "note": notes} for one in bought)
+    return rows

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
@@ -12,13 +11,12 @@ from sqlalchemy import Float, and_, cast, delete, func, insert, literal, or_, se
 from bakekit import fifo, frames
 from bakekit.areas._common import entries, lookup_id, refuse_duplicate
 from bakekit.areas._needs import EACH, event_needs
-from bakekit.areas._shopping import _buy
+from bakekit.areas._shopping import shopping_rows
 from bakekit.checks import check_date, check_key, check_text, positive
 from bakekit.db import tables
 from bakekit.db.models.events import ASSIGNMENT_STATUSES
 from bakekit.errors import NotFoundError, ValidationError
 from bakekit.results import Saved
-from bakekit.units import q
 from bakekit.workspace import Area, read_operation, write_operation
 
 #: the order of the levels in ``requirements``: from what is given to what is bought
@@ -424,24 +422,7 @@ class Events(Area):
         if not needs:
             return frames.validate(pd.DataFrame(columns=SHOPPING_COLUMNS),
                                    frames.SHOPPING_LIST)
-        stock = fifo.available(self._ws, needs)
-        p = tables.products
-        products: dict[int, list[Any]] = defaultdict(list)
-        for row in self._ws.execute(
-                select(p.c.ingredient_id, p.c.slug, p.c.package_quantity, p.c.package_unit,
-                       p.c.preferred, p.c.price)
-                .where(p.c.ingredient_id.in_(sorted({item.id for item, _, _ in needs})))
-                .order_by(p.c.slug)):
-            products[int(row.ingredient_id)].append(row)
-        rows: list[dict[str, Any]] = []
-        for (item, needed, unit), have in zip(needs, stock.itertuples(index=False),
-                                              strict=True):
-            shortfall = max(q(needed - Decimal(str(have.available))), Decimal(0))
-            base = {"item": item.slug, "needed": float(needed), "on_hand": have.available,
-                    "shortfall": float(shortfall), "unit": unit}
-            bought, note = _buy(item, unit, shortfall, products[item.id], prefer)
-            notes = "; ".join(n for n in (note, have.note) if n and not pd.isna(n)) or None
-            rows.extend({**base, **one, "note": notes} for one in bought)
+        rows = shopping_rows(self._ws, needs, prefer)
         return frames.validate(pd.DataFrame(rows, columns=SHOPPING_COLUMNS),
                                frames.SHOPPING_LIST)
 
