@@ -27,10 +27,10 @@ from bakekit.cli._app import (
     plan_app,
     what_if_app,
 )
-from bakekit.cli._output import _number  # noqa: F401 (re-exported)
+from bakekit.cli._output import number  # noqa: F401 (re-exported)
 from bakekit.cli.database import info, levels
 from bakekit.cli.plans import apply_plan, demo, plan_show, what_if_produce
-from bakekit.cli.reconcile import _complete_kind, reconcile_file  # noqa: F401
+from bakekit.cli.reconcile import complete_kind, reconcile_file  # noqa: F401
 from bakekit.cli.transfer import export_file, import_file, load_file
 
 # The command table, in the order `bakekit --help` lists them.
@@ -47,4 +47,4 @@ app.command("reconcile")(reconcile_file)
 
 __all__ = ["EXIT_ALREADY_APPLIED", "EXIT_CODES", "EXIT_ERROR", "EXIT_INTERRUPTED",
            "EXIT_INVALID", "EXIT_STALE", "EXIT_USAGE", "EXIT_WRONG_DATABASE", "app"]
-# also importable from here, for tests: _complete_kind (--kind completion), _number
+# also importable from here, for tests: complete_kind (--kind completion), number

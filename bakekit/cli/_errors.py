@@ -17,7 +17,7 @@ from bakekit.cli._app import (
     EXIT_STALE,
     EXIT_WRONG_DATABASE,
 )
-from bakekit.cli._output import _cell, _say
+from bakekit.cli._output import cell, say
 from bakekit.errors import (
     BakekitError,
     PlanAlreadyAppliedError,
@@ -35,7 +35,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 _PYTHON_HINTS = re.compile(r"\s*\(see \.\w+[^)]*\)|;?\s*see \.\w+( for all)?")
 
 
-def _plain(message: str) -> str:
+def plain(message: str) -> str:
     """An error message without pointers to Python attributes or calls."""
     text = re.sub(r"\(see \.\w+ for all; ", "(", message)
     text = _PYTHON_HINTS.sub("", text)
@@ -47,33 +47,33 @@ def _plain(message: str) -> str:
     return text.replace(" row None", "").replace("<NA>", "(empty)")
 
 
-def _fail(message: str, code: int = EXIT_ERROR, hint: str | None = None) -> NoReturn:
-    _say(f"error: {_plain(message)}", err=True, fg="red")
+def fail(message: str, code: int = EXIT_ERROR, hint: str | None = None) -> NoReturn:
+    say(f"error: {plain(message)}", err=True, fg="red")
     if hint:
-        _say(f"  {hint}", err=True)
+        say(f"  {hint}", err=True)
     raise typer.Exit(code)
 
 
-def _problems(errors: pd.DataFrame, limit: int = 10) -> None:
+def show_problems(errors: pd.DataFrame, limit: int = 10) -> None:
     """An import's problems, once, on stderr: one line each (the first `limit`)."""
     for record in errors.head(limit).to_dict("records"):
         entity = str(record.get("entity") or "")
         row = record.get("row")
         where = entity
-        if row is not None and _cell(row) != "":  # 1-based; a JSON syntax error: its line
+        if row is not None and cell(row) != "":  # 1-based; a JSON syntax error: its line
             where = "line" if entity == "file" else f"{entity} record"
             where += f" {int(row)}"
         what = ""
-        if record.get("field") is not None and _cell(record.get("field")):
+        if record.get("field") is not None and cell(record.get("field")):
             what = f", field {record['field']!r}"
-            if _cell(record.get("value")):
+            if cell(record.get("value")):
                 what += f" = {record['value']!r}"
-        _say(f"  {where}{what}: {record.get('reason', '')}", err=True)
+        say(f"  {where}{what}: {record.get('reason', '')}", err=True)
     if len(errors) > limit:
-        _say(f"  ... and {len(errors) - limit} more", err=True)
+        say(f"  ... and {len(errors) - limit} more", err=True)
 
 
-def _command(func: F) -> F:
+def command(func: F) -> F:
     """Turn library errors into one or two lines and an exit code, Ctrl-C into 130."""
 
     @functools.wraps(func)
@@ -81,31 +81,31 @@ def _command(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except KeyboardInterrupt:
-            _say("interrupted: nothing was written", err=True)
+            say("interrupted: nothing was written", err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except StalePlanError as exc:
-            _say(f"refused: {_plain(str(exc))}", err=True, fg="red")
+            say(f"refused: {plain(str(exc))}", err=True, fg="red")
             for record in exc.diff.head(10).to_dict("records"):
-                _say("  " + ", ".join(f"{k} {_cell(v)}" for k, v in record.items()
-                                      if _cell(v) != ""), err=True)
-            _say("  the data moved since the plan was made: make the plan again", err=True)
+                say("  " + ", ".join(f"{k} {cell(v)}" for k, v in record.items()
+                                      if cell(v) != ""), err=True)
+            say("  the data moved since the plan was made: make the plan again", err=True)
             raise typer.Exit(EXIT_STALE) from None
         except PlanAlreadyAppliedError as exc:
-            _fail(f"refused: {exc}", EXIT_ALREADY_APPLIED)
+            fail(f"refused: {exc}", EXIT_ALREADY_APPLIED)
         except WrongDatabaseError as exc:
-            _fail(f"refused: {exc}", EXIT_WRONG_DATABASE,
+            fail(f"refused: {exc}", EXIT_WRONG_DATABASE,
                   "give the database the plan was made on with --url")
         except ValidationError as exc:
             errors = getattr(exc, "errors", None)
-            message = _plain(str(exc))
+            message = plain(str(exc))
             if errors is not None and len(errors) > 1:  # listed below, each once
                 message = re.sub(r"; first: .*", "; nothing was written:", message)
-            _say(f"error: {message}", err=True, fg="red")
+            say(f"error: {message}", err=True, fg="red")
             if errors is not None and len(errors) > 1:
-                _problems(errors)
+                show_problems(errors)
             raise typer.Exit(EXIT_INVALID) from None
         except BakekitError as exc:
-            _fail(str(exc))
+            fail(str(exc))
 
     return wrapper  # type: ignore[return-value]
 

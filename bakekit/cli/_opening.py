@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bakekit.cli._errors import _plain
-from bakekit.cli._output import _color, _Out, _say
+from bakekit.cli._errors import plain
+from bakekit.cli._output import Out, say, use_color
 from bakekit.errors import BakekitError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 # -- which database ----------------------------------------------------------------------
-def _given_url(url: str | None) -> str:
+def given_url(url: str | None) -> str:
     """The URL a command will use (a full URL; the default path is not created)."""
     from bakekit.db.engine import default_path, resolve_url
 
@@ -25,7 +25,7 @@ def _given_url(url: str | None) -> str:
     return resolve_url(given if given else str(default_path()))
 
 
-def _sqlite_file(url: str) -> Path | None:
+def sqlite_file(url: str) -> Path | None:
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
@@ -35,13 +35,13 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def _open_read(url: str | None, *, write: bool = False) -> Bakery:
+def open_read(url: str | None, *, write: bool = False) -> Bakery:
     """An existing database, read-only unless `write`; a SQLite path that is not there is
     refused (and not created)."""
     import bakekit
 
-    full = _given_url(url)
-    path = _sqlite_file(full)
+    full = given_url(url)
+    path = sqlite_file(full)
     if path is not None and not path.exists():
         if url or os.environ.get("BAKEKIT_URL"):
             source = "--url" if url else "$BAKEKIT_URL"
@@ -56,13 +56,13 @@ def _open_read(url: str | None, *, write: bool = False) -> Bakery:
     return bakekit.open(full, read_only=not write)
 
 
-class _Writing:
+class Writing:
     """A database opened for writing; a SQLite file created here is removed again if the
     command fails (a failed command leaves no new database behind)."""
 
-    def __init__(self, url: str | None, out: _Out | None = None):
-        self.full = _given_url(url)
-        self.path = _sqlite_file(self.full)
+    def __init__(self, url: str | None, out: Out | None = None):
+        self.full = given_url(url)
+        self.path = sqlite_file(self.full)
         self.out = out
         self.created = self.path is not None and not self.path.exists()
 
@@ -74,7 +74,7 @@ class _Writing:
 
             if self.path == default_path().resolve():  # the user data folder, made once
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            _say(f"creating a new database at {self.path}", err=True)
+            say(f"creating a new database at {self.path}", err=True)
         self.bakery = bakekit.open(self.full)
         return self.bakery
 
@@ -86,10 +86,10 @@ class _Writing:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(str(self.path) + suffix).unlink(missing_ok=True)
             if kind is not KeyboardInterrupt:
-                _say(f"(the new database {self.path} was removed again)", err=True)
+                say(f"(the new database {self.path} was removed again)", err=True)
 
 
-class _Working:
+class Working:
     """A spinner on stderr while long work runs, on a terminal only (never in a pipe, a
     file or a test)."""
 
@@ -101,7 +101,7 @@ class _Working:
         if sys.stderr.isatty() and os.environ.get("TERM") != "dumb":
             from rich.console import Console
 
-            self.status = Console(stderr=True, no_color=not _color()).status(self.what)
+            self.status = Console(stderr=True, no_color=not use_color()).status(self.what)
             self.status.__enter__()
 
     def __exit__(self, *exc: Any) -> None:
@@ -109,15 +109,15 @@ class _Working:
             self.status.__exit__(*exc)
 
 
-def _database_line(bakery: Bakery, out: _Out | None = None) -> None:
+def database_line(bakery: Bakery, out: Out | None = None) -> None:
     message = f"database: {bakery.database_label}"
     if out is None:
-        _say(message, err=True)
+        say(message, err=True)
     else:
         out.say(message)
 
 
-def _check_plan_target(save_plan: Path | None) -> None:
+def check_plan_target(save_plan: Path | None) -> None:
     if save_plan is None:
         return
     if save_plan.is_dir():
@@ -128,7 +128,7 @@ def _check_plan_target(save_plan: Path | None) -> None:
                            "(nothing was done)")
 
 
-def _save_plan(plan: Any, save_plan: Path, bakery: Bakery) -> None:
+def write_plan(plan: Any, save_plan: Path, bakery: Bakery) -> None:
     try:
         save_plan.write_text(plan.to_json(), encoding="utf-8")
     except OSError as exc:
@@ -136,12 +136,12 @@ def _save_plan(plan: Any, save_plan: Path, bakery: Bakery) -> None:
                            f"{exc.strerror or exc}") from None
     from bakekit.bakery import mask_url
 
-    _say(f"plan saved to {save_plan}; apply it with: bakekit apply {save_plan} "
+    say(f"plan saved to {save_plan}; apply it with: bakekit apply {save_plan} "
          f"--url {mask_url(bakery.url)}", err=True)
 
 
 
-def _read_plan_file(file: Path) -> str:
+def read_plan_file(file: Path) -> str:
     """A plan file's text, or a one-line error (exit 1) for a missing or unreadable file."""
     try:
         if str(file) == "-":
@@ -159,19 +159,19 @@ def _read_plan_file(file: Path) -> str:
                            f"{exc.strerror or exc}") from None
 
 
-def _existing_database(url: str | None) -> tuple[Bakery | None, str]:
+def existing_database(url: str | None) -> tuple[Bakery | None, str]:
     """The database named by --url or $BAKEKIT_URL, opened read-only, or None and why not
     (never creates a database: a SQLite path that is not there is not opened)."""
     if not (url or os.environ.get("BAKEKIT_URL")):
         return None, "not checked (give --url or set BAKEKIT_URL to look it up)"
     try:
-        return _open_read(url), ""
+        return open_read(url), ""
     except BakekitError as exc:
-        return None, f"not checked ({_plain(str(exc))})"
+        return None, f"not checked ({plain(str(exc))})"
 
 
 # -- io: thin wrappers over ws.io -----------------------------------------------------
-class _Input:
+class Input:
     """A file argument ('-' reads stdin into a temporary file of the given suffix)."""
 
     def __init__(self, file: Path, suffix: str = ".json"):

@@ -25,20 +25,20 @@ class Format(StrEnum):
 
 
 # -- messages ------------------------------------------------------------------------
-def _color() -> bool:
+def use_color() -> bool:
     return "NO_COLOR" not in os.environ
 
 
-def _say(message: str = "", *, err: bool = False, fg: str | None = None,
+def say(message: str = "", *, err: bool = False, fg: str | None = None,
          bold: bool = False) -> None:
     """A line for people (on stderr when err, or whenever stdout carries data)."""
-    if _color() and (fg or bold):
+    if use_color() and (fg or bold):
         typer.secho(message, err=err, fg=fg, bold=bold)
     else:
         typer.echo(message, err=err)
 
 
-class _Out:
+class Out:
     """Where this command's data and messages go (stdout/stderr, by --format)."""
 
     def __init__(self, fmt: Format | None, output: Path | None):
@@ -56,14 +56,14 @@ class _Out:
         self._parts: list[str] = []
 
     def say(self, message: str = "", **style: Any) -> None:
-        _say(message, err=self.quiet, **style)
+        say(message, err=self.quiet, **style)
 
     def frame(self, frame: pd.DataFrame, title: str, **json_extra: Any) -> None:
         """Show one frame: a table for people, or CSV/JSON (stdout or -o)."""
         if self.format is Format.table:
-            text = _table_text(frame, title, file=self.output is not None)
+            text = table_text(frame, title, file=self.output is not None)
             if self.output is None:
-                _render_table(frame, title)
+                render_table(frame, title)
             else:
                 self._parts.append(text)
         elif self.format is Format.csv:
@@ -83,13 +83,13 @@ class _Out:
             except OSError as exc:
                 raise BakekitError(f"-o {str(self.output)!r}: cannot write it: "
                                    f"{exc.strerror or exc}") from None
-            _say(f"wrote {str(self.output)!r} ({self.format.value})", err=True)
+            say(f"wrote {str(self.output)!r} ({self.format.value})", err=True)
         elif text:
             sys.stdout.write(text)
             sys.stdout.flush()
 
 
-def _number(value: Any) -> str:
+def number(value: Any) -> str:
     """A number for people: thousands separators, no exponent, no trailing zeros."""
     import math
 
@@ -108,7 +108,7 @@ def _number(value: Any) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _cell(value: Any) -> str:
+def cell(value: Any) -> str:
     import numbers
 
     import pandas as pd
@@ -116,7 +116,7 @@ def _cell(value: Any) -> str:
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, numbers.Number) and not isinstance(value, complex):
-        return _number(value)
+        return number(value)
     try:
         if pd.isna(value):
             return ""
@@ -128,14 +128,14 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _rich_table(frame: pd.DataFrame, title: str, width: int | None = None) -> Any:
+def rich_table(frame: pd.DataFrame, title: str, width: int | None = None) -> Any:
     """A Rich table of the frame; with `width`, the columns that would not fit even at
     their narrowest are left out (and the title says how many)."""
     import pandas as pd
     from rich import box
     from rich.table import Table
 
-    cells = [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
+    cells = [[cell(v) for v in row] for row in frame.itertuples(index=False)]
     shown = len(frame.columns)
     if width is not None:
         used = 2
@@ -150,7 +150,7 @@ def _rich_table(frame: pd.DataFrame, title: str, width: int | None = None) -> An
         title += (f"  ({len(frame.columns) - shown} more column(s) not shown: "
                   "--format csv or a wider terminal shows them)")
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD,
-                  title_style="bold" if _color() else "")
+                  title_style="bold" if use_color() else "")
     cells = [row[:shown] for row in cells]
     for n, column in enumerate(frame.columns[:shown]):
         numeric = pd.api.types.is_numeric_dtype(frame[column]) and \
@@ -166,32 +166,32 @@ def _rich_table(frame: pd.DataFrame, title: str, width: int | None = None) -> An
     return table
 
 
-def _console(file: Any = None, width: int | None = None) -> Any:
+def make_console(file: Any = None, width: int | None = None) -> Any:
     from rich.console import Console
 
     if width is None and file is None and not sys.stdout.isatty():
         # piped or redirected: no terminal to fit; $COLUMNS if set, else do not wrap at 80
         columns = os.environ.get("COLUMNS", "")
         width = int(columns) if columns.isdigit() else 250
-    return Console(file=file, width=width, no_color=not _color(), highlight=False,
+    return Console(file=file, width=width, no_color=not use_color(), highlight=False,
                    soft_wrap=False)
 
 
-def _render_table(frame: pd.DataFrame, title: str) -> None:
+def render_table(frame: pd.DataFrame, title: str) -> None:
     if frame.empty:
-        _say(title, bold=True)
-        _say("  (none)\n")
+        say(title, bold=True)
+        say("  (none)\n")
         return
-    console = _console()
-    console.print(_rich_table(frame, title, width=console.width))
+    console = make_console()
+    console.print(rich_table(frame, title, width=console.width))
 
 
-def _table_text(frame: pd.DataFrame, title: str, *, file: bool) -> str:
+def table_text(frame: pd.DataFrame, title: str, *, file: bool) -> str:
     import io
 
     if frame.empty:
         return f"{title}\n  (none)\n\n"
     buffer = io.StringIO()
-    _console(file=buffer, width=200 if file else None).print(_rich_table(frame, title))
+    make_console(file=buffer, width=200 if file else None).print(rich_table(frame, title))
     return buffer.getvalue()
 

@@ -8,27 +8,27 @@ from typing import Annotated
 import typer
 
 from bakekit.cli._app import FormatOption, OutOption, UrlOption
-from bakekit.cli._errors import _command
-from bakekit.cli._opening import _database_line, _given_url, _open_read
-from bakekit.cli._output import _Out
+from bakekit.cli._errors import command
+from bakekit.cli._opening import database_line, given_url, open_read
+from bakekit.cli._output import Out
 
 
-@_command
+@command
 def levels(url: UrlOption = None, fmt: FormatOption = None, output: OutOption = None,
            as_of: Annotated[str | None, typer.Option(
                "--as-of", help="stock at the end of this date (YYYY-MM-DD), from the "
                "ledger")] = None) -> None:
     """Stock on hand per item, with value at cost (today, or at the end of --as-of)."""
-    out = _Out(fmt, output)
-    bakery = _open_read(url)
-    _database_line(bakery, out)
+    out = Out(fmt, output)
+    bakery = open_read(url)
+    database_line(bakery, out)
     with bakery.session() as ws:
         frame = ws.inventory.levels(as_of=as_of)
     out.frame(frame, "Stock levels" if as_of is None else f"Stock levels at the end of {as_of}")
     out.close()
 
 
-@_command
+@command
 def info(url: UrlOption = None, fmt: FormatOption = None,
          output: OutOption = None) -> None:
     """The database in use (password masked), its schema version and row counts."""
@@ -38,11 +38,11 @@ def info(url: UrlOption = None, fmt: FormatOption = None,
     from bakekit.db.engine import head_revision
     from bakekit.db.models import metadata
 
-    out = _Out(fmt, output)
-    full = _given_url(url)
+    out = Out(fmt, output)
+    full = given_url(url)
     source = "--url" if url else "$BAKEKIT_URL" if os.environ.get("BAKEKIT_URL") \
         else "default (no --url, no $BAKEKIT_URL)"
-    bakery = _open_read(url)
+    bakery = open_read(url)
     counts = []
     with bakery.engine.connect() as conn:
         for name in sorted(metadata.tables):

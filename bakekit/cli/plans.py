@@ -8,20 +8,20 @@ from typing import Annotated
 import typer
 
 from bakekit.cli._app import FormatOption, OutOption, UrlOption
-from bakekit.cli._errors import _command
+from bakekit.cli._errors import command
 from bakekit.cli._opening import (
-    _check_plan_target,
-    _database_line,
-    _existing_database,
-    _open_read,
-    _read_plan_file,
-    _save_plan,
+    check_plan_target,
+    database_line,
+    existing_database,
+    open_read,
+    read_plan_file,
+    write_plan,
 )
-from bakekit.cli._output import _number, _Out, _render_table, _say
+from bakekit.cli._output import Out, number, render_table, say
 from bakekit.errors import BakekitError
 
 
-@_command
+@command
 def demo(
     path: Annotated[Path | None, typer.Option(help="where to create the demo database "
                                               "(default: a new temporary file)")] = None,
@@ -35,37 +35,37 @@ def demo(
     """Build a demo database from the packaged sample data, show stock, preview a run."""
     import bakekit
 
-    _check_plan_target(save_plan)
+    check_plan_target(save_plan)
     if path is not None and path.exists():
         raise BakekitError(f"--path {str(path)!r} exists already; give a new file name")
     if path is not None and not path.parent.is_dir():
         raise BakekitError(f"--path {str(path)!r}: folder {str(path.parent)!r} does not "
                            "exist; create it first (nothing was done)")
     bakery = bakekit.demo(str(path) if path else None)
-    _say(f"demo database: {bakery.database_label}", fg="green")
+    say(f"demo database: {bakery.database_label}", fg="green")
     with bakery.session() as ws:
-        _render_table(ws.inventory.valuation(), "Stock value at cost")
-        _render_table(ws.production.stock(), "Finished units on hand")
+        render_table(ws.inventory.valuation(), "Stock value at cost")
+        render_table(ws.production.stock(), "Finished units on hand")
         check = ws.production.check(finished_unit, batches=batches)
-        _render_table(check.frame[["item", "needed", "available", "shortfall", "unit"]],
+        render_table(check.frame[["item", "needed", "available", "shortfall", "unit"]],
                       f"Can we make {batches:g} batch(es) of {finished_unit}? "
                       f"{'yes' if check.ok else 'no'}")
     with bakery.what_if() as ws:
         result = ws.production.record(finished_unit, batches=batches)
-        _say(f"what-if: {result.quantity:g} x {finished_unit} at "
-             f"{_number(result.per_unit_cost)} each (total {_number(result.total_cost)})\n")
+        say(f"what-if: {result.quantity:g} x {finished_unit} at "
+             f"{number(result.per_unit_cost)} each (total {number(result.total_cost)})\n")
     plan = ws.plan
-    _render_table(plan.summary(), "What-if plan (nothing written yet)")
+    render_table(plan.summary(), "What-if plan (nothing written yet)")
     if save_plan:
-        _save_plan(plan, save_plan, bakery)
+        write_plan(plan, save_plan, bakery)
     if commit:
         rows = plan.apply()
-        _say(f"committed: {len(rows)} ledger rows", fg="green")
+        say(f"committed: {len(rows)} ledger rows", fg="green")
     else:
-        _say("nothing committed (use --commit to apply the plan)")
+        say("nothing committed (use --commit to apply the plan)")
 
 
-@_command
+@command
 def what_if_produce(
     finished_unit: Annotated[str, typer.Argument(help="the finished unit's slug")],
     batches: Annotated[float, typer.Option(help="how many batches")] = 1,
@@ -75,31 +75,31 @@ def what_if_produce(
     fmt: FormatOption = None, output: OutOption = None,
 ) -> None:
     """Preview producing FINISHED_UNIT (nothing is written); --save-plan saves the plan."""
-    _check_plan_target(save_plan)
-    out = _Out(fmt, output)
-    writer = _open_read(url, write=True)  # what-ifs need a writable bakery (rolled back)
-    _database_line(writer, out)
+    check_plan_target(save_plan)
+    out = Out(fmt, output)
+    writer = open_read(url, write=True)  # what-ifs need a writable bakery (rolled back)
+    database_line(writer, out)
     with writer.what_if() as ws:
         result = ws.production.record(finished_unit, batches=batches)
     plan = ws.plan
-    out.say(f"what-if: {_number(result.quantity)} x {finished_unit} at "
-            f"{_number(result.per_unit_cost)} each (total {_number(result.total_cost)}); "
+    out.say(f"what-if: {number(result.quantity)} x {finished_unit} at "
+            f"{number(result.per_unit_cost)} each (total {number(result.total_cost)}); "
             "nothing was written")
     out.frame(plan.summary(), "What-if plan", plan_id=plan.plan_id)
     out.close()
     if save_plan:
-        _save_plan(plan, save_plan, writer)
+        write_plan(plan, save_plan, writer)
 
 
-@_command
+@command
 def plan_show(file: Path, url: UrlOption = None, fmt: FormatOption = None,
               output: OutOption = None) -> None:
     """Show a saved plan: where it was made, what it will do, its summary, whether applied."""
     import bakekit
 
-    out = _Out(fmt, output)
-    text = _read_plan_file(file)
-    bakery, why_not = _existing_database(url)
+    out = Out(fmt, output)
+    text = read_plan_file(file)
+    bakery, why_not = existing_database(url)
     plan = bakekit.Plan.from_json(text, bakery)
     out.say(f"Plan {plan.plan_id}", bold=True)
     out.say(f"  made {plan.made_at} on database {plan.database_label}")
@@ -127,7 +127,7 @@ def plan_show(file: Path, url: UrlOption = None, fmt: FormatOption = None,
     out.say(f"applied: {applied}")
 
 
-@_command
+@command
 def apply_plan(file: Path, url: UrlOption = None,
                allow_drift: Annotated[bool, typer.Option(
                    "--allow-drift", help="apply even if the stock of an item the plan "
@@ -139,9 +139,9 @@ def apply_plan(file: Path, url: UrlOption = None,
     error."""
     import bakekit
 
-    text = _read_plan_file(file)
-    writer = _open_read(url, write=True)
+    text = read_plan_file(file)
+    writer = open_read(url, write=True)
     plan = bakekit.Plan.from_json(text, writer)
     rows = plan.apply(allow_drift=allow_drift)
-    _say(f"applied: plan {plan.plan_id} ({len(plan.describe())} operation(s), {len(rows)} "
+    say(f"applied: plan {plan.plan_id} ({len(plan.describe())} operation(s), {len(rows)} "
          f"ledger row(s)) committed to {writer.database_label}", fg="green")

@@ -9,23 +9,23 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bakekit.cli._app import KINDS, FormatOption, OutOption, UrlOption
-from bakekit.cli._errors import _command
+from bakekit.cli._errors import command
 from bakekit.cli._opening import (
-    _check_plan_target,
-    _database_line,
-    _Input,
-    _open_read,
-    _save_plan,
-    _Working,
+    Input,
+    Working,
+    check_plan_target,
+    database_line,
+    open_read,
+    write_plan,
 )
-from bakekit.cli._output import Format, _cell, _Out
+from bakekit.cli._output import Format, Out, cell
 from bakekit.errors import ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 
-def _complete_kind(incomplete: str) -> list[str]:
+def complete_kind(incomplete: str) -> list[str]:
     return [k for k in KINDS if k.startswith(incomplete)]
 
 
@@ -42,7 +42,7 @@ def _review_frame(frame: pd.DataFrame, file: Path) -> tuple[pd.DataFrame, str]:
     return frame, name
 
 
-def _for_people(frame: pd.DataFrame, out: _Out) -> pd.DataFrame:
+def _for_people(frame: pd.DataFrame, out: Out) -> pd.DataFrame:
     """In a table, leave out database ids and columns with no value (csv/json keep all)."""
     if out.format is not Format.table:
         return frame
@@ -62,19 +62,19 @@ def _skipped_lines(frame: pd.DataFrame, where: str, limit: int = 10) -> list[str
     lines = []
     for record in skipped.head(limit).to_dict("records"):
         at = f"{where} {record[where]}: " if where else ""
-        lines.append(f"  {at}{record['status']}: {_cell(record.get('message'))}")
+        lines.append(f"  {at}{record['status']}: {cell(record.get('message'))}")
     if len(skipped) > limit:
         lines.append(f"  ... and {len(skipped) - limit} more (--format csv lists them all)")
     return lines
 
 
-@_command
+@command
 def reconcile_file(file: Annotated[Path, typer.Argument(help="a CSV, JSON or Excel file, or "
                                                           "'-' for CSV on stdin")],
                    kind: Annotated[str | None, typer.Option(
                        "--kind", help="prices, purchases, inventory_count or products; "
                        "read from bake-tracker views and bt_mobile files (default for "
-                       "others: prices)", autocompletion=_complete_kind)] = None,
+                       "others: prices)", autocompletion=complete_kind)] = None,
                    apply: Annotated[bool, typer.Option("--apply", help="write and commit "
                                                        "the new and changed rows")] = False,
                    save_plan: Annotated[Path | None, typer.Option(
@@ -89,22 +89,22 @@ def reconcile_file(file: Annotated[Path, typer.Argument(help="a CSV, JSON or Exc
     if apply and save_plan is not None:
         raise typer.BadParameter("give --apply or --save-plan, not both",
                                  param_hint="--save-plan")
-    _check_plan_target(save_plan)
-    out = _Out(fmt, output)
-    bakery = _open_read(url, write=apply or save_plan is not None)
-    _database_line(bakery, out)
+    check_plan_target(save_plan)
+    out = Out(fmt, output)
+    bakery = open_read(url, write=apply or save_plan is not None)
+    database_line(bakery, out)
     if save_plan is not None:
-        with _Input(file, ".csv") as path, bakery.what_if() as ws:
+        with Input(file, ".csv") as path, bakery.what_if() as ws:
             review = ws.io.reconcile(path, kind=kind)
             frame, where = _review_frame(review.frame, file)
             out.frame(_for_people(frame, out), f"Reconciliation ({review.kind})")
             out.close()
             out.say(f"{len(frame)} row(s): {_status_summary(review.counts())}", bold=True)
             review.apply()
-        _save_plan(ws.plan, save_plan, bakery)
+        write_plan(ws.plan, save_plan, bakery)
         return
-    with _Input(file, ".csv") as path, bakery.session() as ws:
-        with _Working(f"reviewing {file}"):
+    with Input(file, ".csv") as path, bakery.session() as ws:
+        with Working(f"reviewing {file}"):
             review = ws.io.reconcile(path, kind=kind)
         frame, where = _review_frame(review.frame, file)
         what = f" from a {review.source_format} file" if review.source_format else ""
@@ -124,7 +124,7 @@ def reconcile_file(file: Annotated[Path, typer.Argument(help="a CSV, JSON or Exc
             else:
                 out.say("nothing to write")
             return
-        with _Working("writing"):
+        with Working("writing"):
             report = review.apply()
             ws.commit()
     r = report.frame.iloc[0] if len(report.frame) else None

@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bakekit.cli._app import FormatOption, OutOption, UrlOption
-from bakekit.cli._errors import _command
-from bakekit.cli._opening import _database_line, _Input, _open_read, _Working, _Writing
-from bakekit.cli._output import _Out, _say
+from bakekit.cli._errors import command
+from bakekit.cli._opening import Input, Working, Writing, database_line, open_read
+from bakekit.cli._output import Out, say
 from bakekit.errors import BakekitError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.results import ImportReport
 
 
-@_command
+@command
 def import_file(file: Annotated[Path, typer.Argument(help="a bake-tracker JSON file, or "
                                                       "'-' for stdin")],
                 url: UrlOption = None,
@@ -31,15 +31,15 @@ def import_file(file: Annotated[Path, typer.Argument(help="a bake-tracker JSON f
                 fmt: FormatOption = None, output: OutOption = None) -> None:
     """Import a bake-tracker export (v3.x or v4.x) or catalog and commit; prints the report,
     every field it did not use, and its notes."""
-    out = _Out(fmt, output)
+    out = Out(fmt, output)
     if file.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xls"):
         raise ValidationError(
             f"{str(file)!r} is a {file.suffix[1:].upper()} file; `import` reads bake-tracker "
             f"JSON. For a price list, purchases or stock count use: bakekit reconcile {file}"
             " --kind prices|purchases|inventory_count")
-    with _Input(file) as path, _Writing(url, out) as bakery:
-        _database_line(bakery, out)
-        with bakery.session() as ws, _Working(f"importing {file}"):
+    with Input(file) as path, Writing(url, out) as bakery:
+        database_line(bakery, out)
+        with bakery.session() as ws, Working(f"importing {file}"):
             report = ws.io.import_bake_tracker(path, duplicates=duplicates,
                                                zero_price=zero_price)
             ws.commit()
@@ -48,7 +48,7 @@ def import_file(file: Annotated[Path, typer.Argument(help="a bake-tracker JSON f
     _notes(report, out)
 
 
-def _notes(report: ImportReport, out: _Out) -> None:
+def _notes(report: ImportReport, out: Out) -> None:
     """What an import read but did not use, and what it decided for the user."""
     notes = []
     if report.zero_prices:
@@ -68,28 +68,28 @@ def _notes(report: ImportReport, out: _Out) -> None:
         out.say()
 
 
-@_command
+@command
 def load_file(file: Annotated[Path, typer.Argument(help="a bakekit JSON export, or '-' "
                                                     "for stdin")],
               url: UrlOption = None, fmt: FormatOption = None,
               output: OutOption = None) -> None:
     """Load bakekit's own export (`bakekit export`) into an empty database and commit."""
-    out = _Out(fmt, output)
-    with _Input(file) as path, _Writing(url, out) as bakery:
-        _database_line(bakery, out)
-        with bakery.session() as ws, _Working(f"loading {file}"):
+    out = Out(fmt, output)
+    with Input(file) as path, Writing(url, out) as bakery:
+        database_line(bakery, out)
+        with bakery.session() as ws, Working(f"loading {file}"):
             report = ws.io.load(path)
             ws.commit()
     out.frame(report.frame, f"Loaded {file} into {bakery.database_label}")
     out.close()
 
 
-@_command
+@command
 def export_file(file: Annotated[Path, typer.Argument(help="the JSON file to write, or '-' "
                                                       "for stdout")],
                 url: UrlOption = None) -> None:
     """Write the whole database to a bakekit JSON file."""
-    bakery = _open_read(url)
+    bakery = open_read(url)
     if str(file) == "-":
         import tempfile
 
@@ -99,12 +99,12 @@ def export_file(file: Annotated[Path, typer.Argument(help="the JSON file to writ
                 counts = ws.io.export(temp)
             sys.stdout.write(temp.read_text(encoding="utf-8"))
             sys.stdout.flush()
-        _say(f"exported {sum(counts.values()):,} rows from {bakery.database_label}",
+        say(f"exported {sum(counts.values()):,} rows from {bakery.database_label}",
              err=True)
         return
     if file.is_dir():
         raise BakekitError(f"{str(file)!r} is a folder; give a file name, e.g. "
                            f"{file / 'bakery.json'}")
-    with bakery.session() as ws, _Working(f"exporting to {file}"):
+    with bakery.session() as ws, Working(f"exporting to {file}"):
         counts = ws.io.export(file)
-    _say(f"exported {sum(counts.values()):,} rows from {bakery.database_label} to {file}")
+    say(f"exported {sum(counts.values()):,} rows from {bakery.database_label} to {file}")
