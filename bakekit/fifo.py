@@ -21,6 +21,7 @@ import pandas as pd
 from sqlalchemy import bindparam, case, func, insert, literal, select, tuple_, union_all, update
 
 from bakekit import frames
+from bakekit.checks import as_date
 from bakekit.db import tables
 from bakekit.errors import NotFoundError, UnitConversionError
 from bakekit.results import Availability, Consumption
@@ -294,7 +295,7 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
                 need = _ZERO
             taken[int(lot.id)] = taken.get(int(lot.id), Decimal(0)) + taken_lot
             takes.append(Take(
-                int(lot.id), _as_date(lot.acquired_on), remaining, taken_lot, lot_unit,
+                int(lot.id), as_date(lot.acquired_on), remaining, taken_lot, lot_unit,
                 q(taken_req), unit_cost,
                 None if unit_cost is None else money(exact_lot * Fraction(unit_cost)),
                 empties))
@@ -303,7 +304,7 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
         if need <= 0 or len(page) < (FIRST_PAGE_SIZE if first else PAGE_SIZE):
             break
         first = False
-        page = _lot_page(ws, item, (_as_date(page[-1].acquired_on), int(page[-1].id)),
+        page = _lot_page(ws, item, (as_date(page[-1].acquired_on), int(page[-1].id)),
                          lock=lock)
     short = shortfall(need, _ZERO, scale)
     return Plan(item, quantity, unit, tuple(takes), q(short))
@@ -363,12 +364,12 @@ def ledger(ws: Workspace, rows: Sequence[tuple[int, Decimal, Decimal | None]], *
 
     now = utcnow()
     dates = ([posted_on] * len(rows) if isinstance(posted_on, dt.date)
-             else [_as_date(d) for d in posted_on])
+             else [as_date(d) for d in posted_on])
     if len(dates) != len(rows):
         raise ValueError(f"ledger: {len(dates)} posted_on dates for {len(rows)} rows")
     params = [
         {"uuid": new_uuid(), "lot_id": lot_id, "run_id": run_id, "reason": reason,
-         "quantity": qty, "cost": cost, "posted_on": _as_date(day), "created_at": now}
+         "quantity": qty, "cost": cost, "posted_on": as_date(day), "created_at": now}
         for (lot_id, qty, cost), day in zip(rows, dates, strict=True)
     ]
     if len(params) == 1:
@@ -454,10 +455,3 @@ def available(ws: Workspace, needs: Iterable[tuple[Item, Decimal, str]]) -> pd.D
     unit (the needs' units), kind, note."""
     return frames.build(availability_rows(ws, needs), frames.AVAILABILITY)
 
-
-def _as_date(value: object) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))

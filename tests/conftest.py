@@ -1,28 +1,21 @@
-"""Test harness: every database test runs on SQLite and PostgreSQL, with helpers to count
-statements, sessions and connections, inject a fault at the k-th statement, and snapshot
-every table."""
+"""Test fixtures: every database test runs on SQLite and PostgreSQL (`backend`, `bakery`),
+with the demo and small stocks as fixtures. The helpers (counting statements, injecting
+faults, snapshots, shared data) live in tests/support/."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, inspect, select, text
-from sqlalchemy.orm import Session
 
 import bakekit
-from bakekit.db.models import metadata
-
-# real files from bake-tracker (MIT; see tests/data/bake-tracker/README.md)
-BAKE_TRACKER_DATA = Path(__file__).resolve().parent / "data" / "bake-tracker"
-PG_URL_VAR = "BAKEKIT_TEST_PG_URL"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from tests.support.atomic import _restore, snapshot
+from tests.support.backends import IN_CI, PG_URL_VAR, _truncate_postgres
+from tests.support.workflows import ON_EMPTY, _reset_sequences, seed
 
 
 # -- backends -------------------------------------------------------------------------------
@@ -45,16 +38,6 @@ def pg_url() -> str:
     bakery = bakekit.open(url)  # migrate once for the session
     bakery.dispose()
     return url
-
-
-def _truncate_postgres(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            names = ", ".join(t.name for t in metadata.sorted_tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -91,153 +74,7 @@ def demo_bakery(bakery: bakekit.Bakery) -> bakekit.Bakery:
 
 
 # -- counting -------------------------------------------------------------------------------
-@dataclass
-class Counts:
-    statements: list[str] = field(default_factory=list)
-    connects: int = 0
-    checkouts: int = 0
-    sessions: set[int] = field(default_factory=set)
-
-    @property
-    def n_statements(self) -> int:
-        return len(self.statements)
-
-
-@contextmanager
-def counting(bakery: bakekit.Bakery) -> Iterator[Counts]:
-    """Count SQL statements, new connections, pool checkouts and distinct Sessions."""
-    counts = Counts()
-    engine = bakery.engine
-
-    def on_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        counts.statements.append(statement)
-
-    def on_connect(*args: Any) -> None:
-        counts.connects += 1
-
-    def on_checkout(*args: Any) -> None:
-        counts.checkouts += 1
-
-    def on_begin(session: Session, *args: Any) -> None:
-        counts.sessions.add(id(session))
-
-    event.listen(engine, "before_cursor_execute", on_execute)
-    event.listen(engine.pool, "connect", on_connect)
-    event.listen(engine.pool, "checkout", on_checkout)
-    event.listen(Session, "after_begin", on_begin)
-    try:
-        yield counts
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-        event.remove(engine.pool, "connect", on_connect)
-        event.remove(engine.pool, "checkout", on_checkout)
-        event.remove(Session, "after_begin", on_begin)
-
-
 # -- fault injection ------------------------------------------------------------------------
-class InjectedFault(Exception):
-    """Raised by the fault injector right after the k-th SQL statement."""
-
-
-@contextmanager
-def fault_after(bakery: bakekit.Bakery, k: int) -> Iterator[list[str]]:
-    """Raise InjectedFault right after the k-th statement executed on the bakery's engine."""
-    seen: list[str] = []
-
-    def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-        if len(seen) == k:
-            raise InjectedFault(f"injected after statement {k}: {statement[:80]}")
-
-    event.listen(bakery.engine, "after_cursor_execute", after)
-    try:
-        yield seen
-    finally:
-        event.remove(bakery.engine, "after_cursor_execute", after)
-
-
-def snapshot(bakery: bakekit.Bakery) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table (bakekit's and alembic_version), in primary-key order."""
-    engine = bakery.engine
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    with engine.connect() as conn:
-        for table in metadata.sorted_tables:
-            pk = list(table.primary_key.columns)
-            out[table.name] = [tuple(r) for r in conn.execute(select(table).order_by(*pk))]
-        out["alembic_version"] = [tuple(r) for r in conn.execute(
-            text("SELECT version_num FROM alembic_version"))]
-        conn.rollback()
-    return out
-
-
-def assert_atomic(bakery: bakekit.Bakery, workflow: Callable[[bakekit.Workspace], Any],
-                  *, minimum_statements: int = 1) -> int:
-    """Fail the workflow (run in a session, then committed) after each of its statements in
-    turn; every table must equal its state before. Returns how many points were injected.
-
-    The workflow is first run once and rolled back to count its statements.
-    """
-    before = snapshot(bakery)
-    with counting(bakery) as counts, bakery.session() as ws:
-        workflow(ws)
-        ws.commit()
-    total = counts.n_statements
-    after_success = snapshot(bakery)
-    assert after_success != before, "the workflow changed nothing: nothing to prove"
-    _restore(bakery, before)
-    assert snapshot(bakery) == before
-    assert total >= minimum_statements
-    for k in range(1, total + 1):
-        with fault_after(bakery, k), pytest.raises(InjectedFault), bakery.session() as ws:
-            workflow(ws)
-            ws.commit()
-        now = snapshot(bakery)
-        if now != before:
-            diff = {t: (before[t], now[t]) for t in before if before[t] != now[t]}
-            raise AssertionError(f"fault after statement {k}/{total} left changes: {diff}")
-    return total
-
-
-def _restore(bakery: bakekit.Bakery, state: dict[str, list[tuple[Any, ...]]]) -> None:
-    """Put every table back to a snapshot (test helper; uses its own engine connection)."""
-    with bakery.engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(table.delete())
-        for table in metadata.sorted_tables:
-            rows = state[table.name]
-            if rows:
-                conn.execute(table.insert(), [dict(zip(table.columns.keys(), r, strict=True))
-                                              for r in rows])
-        conn.commit()
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA foreign_keys = ON")
-
-
-def table_names(bakery: bakekit.Bakery) -> set[str]:
-    return set(inspect(bakery.engine).get_table_names())
-
-
-def small_catalog(ws: bakekit.Workspace, *, packaging: bool = True) -> None:
-    """Flour, sugar and butter (with densities), optionally gift boxes, and one product of
-    each: the catalog the stress tests (crash, concurrency, state machine) share."""
-    c = ws.catalog
-    c.add_ingredient("flour", "Flour", density="1 cup = 4.25 oz")
-    c.add_ingredient("sugar", "Sugar", density="1 cup = 7.05 oz")
-    c.add_ingredient("butter", "Butter", density="1 cup = 8 oz")
-    c.add_product("flour-2lb", "flour", name="Flour 2 lb", package_quantity=2,
-                  package_unit="lb")
-    c.add_product("sugar-1lb", "sugar", name="Sugar 1 lb", package_quantity=1,
-                  package_unit="lb")
-    c.add_product("butter-1lb", "butter", name="Butter 1 lb", package_quantity=1,
-                  package_unit="lb")
-    if packaging:
-        c.add_ingredient("box", "Gift box", is_packaging=True)
-        c.add_product("box-10", "box", name="Boxes (10)", package_quantity=10,
-                      package_unit="each")
-
-
 # -- sample data ----------------------------------------------------------------------------
 @pytest.fixture
 def stocked(bakery: bakekit.Bakery) -> bakekit.Bakery:
@@ -265,4 +102,26 @@ def stocked(bakery: bakekit.Bakery) -> bakekit.Bakery:
         inv.purchase("butter-1lb", packages=4, unit_cost=5.75, purchased_on="2025-01-12")
         inv.purchase("cocoa-8oz", packages=1, unit_cost=6.00, purchased_on="2025-01-12")
         ws.commit()
+    return bakery
+
+
+# -- the fault registry's seeded demo ---------------------------------------------------
+#: the seeded state per backend (seeding through the API once, restoring it per test)
+_SEEDED: dict[str, dict[str, list[tuple[Any, ...]]]] = {}
+
+
+@pytest.fixture
+def seeded(bakery: bakekit.Bakery, request: pytest.FixtureRequest) -> bakekit.Bakery:
+    if request.node.callspec.params.get("name") in ON_EMPTY:
+        return bakery
+    dialect = bakery.engine.dialect.name
+    if dialect not in _SEEDED:
+        with bakery.session() as ws:
+            seed(ws)
+            ws.commit()
+        _SEEDED[dialect] = snapshot(bakery)
+    else:
+        _restore(bakery, _SEEDED[dialect])
+        if dialect == "postgresql":
+            _reset_sequences(bakery)
     return bakery

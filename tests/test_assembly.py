@@ -16,7 +16,7 @@ from bakekit.errors import (
     RecipeCycleError,
     ValidationError,
 )
-from tests.conftest import assert_atomic, snapshot
+from tests.support.atomic import assert_atomic, snapshot
 
 
 def seed_unit(ws, slug: str, lots=(), *, items_per_batch: int = 24) -> int:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import bakekit
 from bakekit.errors import BakekitError
 from bakekit.plan import Plan, _canonical_digest
-from tests.conftest import snapshot
+from tests.support.atomic import snapshot
 
 BAD = Path(__file__).parent / "data" / "bad"
 

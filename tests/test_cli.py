@@ -277,12 +277,12 @@ def test_a_table_fits_a_narrow_terminal(db):
 
 
 def test_numbers_are_for_people_and_completion_offers_the_kinds():
-    from bakekit.cli import _complete_kind, _number
+    from bakekit.cli import complete_kind, number
 
-    assert _number(11340.0) == "11,340" and _number(1335.9710504) == "1,335.97"
-    assert _number(0.960317) == "0.9603" and _number(4.6977) == "4.698"
-    assert _number(float("nan")) == "" and _number(None) == ""
-    assert _complete_kind("inv") == ["inventory_count"] and len(_complete_kind("")) == 4
+    assert number(11340.0) == "11,340" and number(1335.9710504) == "1,335.97"
+    assert number(0.960317) == "0.9603" and number(4.6977) == "4.698"
+    assert number(float("nan")) == "" and number(None) == ""
+    assert complete_kind("inv") == ["inventory_count"] and len(complete_kind("")) == 4
 
 
 def test_the_first_time_message_names_the_default_location(tmp_path, monkeypatch):

@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 import bakekit
 from bakekit.errors import InsufficientStockError
-from tests.conftest import small_catalog
+from tests.support.data import small_catalog
 
 PROCESSES = 4
 OPERATIONS = 100

@@ -28,7 +28,8 @@ import nbformat
 import pytest
 
 import bakekit
-from tests.conftest import IN_CI, snapshot
+from tests.support.atomic import snapshot
+from tests.support.backends import IN_CI
 
 pytestmark = pytest.mark.slow
 

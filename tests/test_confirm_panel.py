@@ -9,7 +9,7 @@ import pytest
 
 from bakekit.nb import confirm
 from bakekit.nb.confirm import money_text, quantity_text
-from tests.conftest import snapshot
+from tests.support.atomic import snapshot
 
 
 def _panel(bakery, batches=2):

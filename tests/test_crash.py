@@ -16,7 +16,7 @@ from sqlalchemy import Float, cast, func, select, text
 
 import bakekit
 from bakekit.db import tables
-from tests.conftest import small_catalog
+from tests.support.data import small_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 400  # more than the child can record before it is killed

@@ -48,8 +48,7 @@ from bakekit.cli import app
 from bakekit.nb.confirm import ConfirmPanel
 from bakekit.plan import Plan
 from bakekit.workspace import Area, Workspace
-from tests.test_fault_registry import seeded  # noqa: F401 (fixture)
-from tests.test_no_orm_escape import every_read
+from tests.support.reads import every_read
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "api.md"

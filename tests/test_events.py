@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from bakekit.errors import NotFoundError, ValidationError
-from tests.conftest import BAKE_TRACKER_DATA, assert_atomic, counting, snapshot
+from tests.support.atomic import assert_atomic, counting, snapshot
+from tests.support.data import BAKE_TRACKER_DATA
 
 RECIPIENTS = ["Ann", "Bob", "Cy", "Dee", "Eve"]
 

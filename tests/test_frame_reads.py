@@ -11,7 +11,7 @@ from sqlalchemy import Float, String, cast, select
 
 from bakekit import frames
 from bakekit.db import tables
-from tests.conftest import counting
+from tests.support.atomic import counting
 
 AWKWARD = ['a,"b"\nc', "", None, "plain", "tab\there", "NULL", "\\N"]
 

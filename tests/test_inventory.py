@@ -18,7 +18,7 @@ from bakekit.errors import (
     NotFoundError,
     UnitConversionError,
 )
-from tests.conftest import assert_atomic, counting, snapshot
+from tests.support.atomic import assert_atomic, counting, snapshot
 
 
 def test_purchase_makes_a_lot_in_the_package_unit(bakery):
@@ -236,7 +236,7 @@ def test_statement_counts_do_not_grow_with_lots(backend, tmp_path):
     for n in (10, 1000):
         url = backend
         if "postgresql" in url:
-            from tests.conftest import _truncate_postgres
+            from tests.support.backends import _truncate_postgres
             _truncate_postgres(url)
         else:
             url = str(tmp_path / f"lots{n}.db")

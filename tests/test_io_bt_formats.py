@@ -14,51 +14,8 @@ import pandas as pd
 import pytest
 
 from bakekit.errors import ImportValidationError, ValidationError
-from tests.conftest import BAKE_TRACKER_DATA, snapshot
-
-
-def _load(name: str) -> dict[str, Any]:
-    return json.loads((BAKE_TRACKER_DATA / name).read_text())
-
-
-def _view_prices() -> dict[tuple, float]:
-    """The real prices of the inventory view, by product (ingredient, brand, name, size)."""
-    out = {}
-    for r in _load("old_view_inventory.json")["records"]:
-        key = (r["ingredient_slug"], r["brand"], r["product_name"],
-               float(r["package_unit_quantity"]))
-        out.setdefault(key, r["unit_cost"])
-    return out
-
-
-def exporter_form(*, priced: bool) -> dict[str, Any]:
-    """sample_data_all_v4.2.json as bake-tracker's own exporter writes it
-    (import_export_service.export_all_to_json at 5ba2de31): one purchase per inventory item
-    with ``id``, ``uuid``, ``product_id``, ``supplier_id``, ``purchase_date`` and
-    ``unit_price`` as a string ("4.2900", or "0.0000" for not known yet); inventory items
-    point at their purchase by ``purchase_id``. Prices are the inventory view's real ones."""
-    data = copy.deepcopy(_load("sample_data_all_v4.2.json"))
-    prices = _view_prices()
-    ids = {}
-    for n, p in enumerate(data["products"], start=1):
-        ids[(p["ingredient_slug"], p.get("brand"), p.get("product_name"),
-             float(p["package_unit_quantity"]))] = n
-    purchases = []
-    for n, item in enumerate(data["inventory_items"], start=1):
-        key = (item["ingredient_slug"], item["product_brand"], item.get("product_name"),
-               float(item["package_unit_quantity"]))
-        price = prices.get(key) if priced else 0
-        purchases.append({
-            "id": n, "uuid": str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"purchase/{n}")),
-            "product_id": ids[key], "supplier_id": 1,
-            "ingredient_slug": item["ingredient_slug"],
-            "product_brand": item["product_brand"], "purchase_date": item["purchase_date"],
-            "quantity_purchased": 1,
-            "unit_price": f"{Decimal(str(price or 0)):.4f}",
-            "product_name": item.get("product_name"), "package_unit": item["package_unit"]})
-        item["purchase_id"] = n
-    data["purchases"] = purchases
-    return data
+from tests.support.atomic import snapshot
+from tests.support.data import BAKE_TRACKER_DATA, _load, exporter_form
 
 
 def _total(ws) -> float:
@@ -471,7 +428,7 @@ def test_bt_mobile_rows_match_products_by_normalised_upc(bakery):
 
 # -- 7. messages ---------------------------------------------------------------------------------
 def test_messages_show_prices_without_float_noise_and_missing_rows_no_match(bakery):
-    from tests.test_io_import import small_file
+    from tests.support.data import small_file
 
     data = small_file()
     data["purchases"][0]["unit_cost"] = None

@@ -8,7 +8,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from bakekit.cli import EXIT_INVALID, app
-from tests.test_io_import import small_file
+from tests.support.data import small_file
 
 
 def test_import_export_reconcile(tmp_path):
@@ -31,7 +31,7 @@ def test_import_export_reconcile(tmp_path):
 
 
 def test_import_prints_unused_fields_and_notes(tmp_path):
-    from tests.test_io_bt_formats import exporter_form
+    from tests.support.data import exporter_form
 
     runner = CliRunner()
     db = str(tmp_path / "b.db")
@@ -46,7 +46,7 @@ def test_import_prints_unused_fields_and_notes(tmp_path):
 
 
 def test_reconcile_reads_the_kind_from_the_file_and_a_refusal_exits_non_zero(tmp_path):
-    from tests.conftest import BAKE_TRACKER_DATA
+    from tests.support.data import BAKE_TRACKER_DATA
 
     runner = CliRunner()
     db = str(tmp_path / "b.db")

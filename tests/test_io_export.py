@@ -8,8 +8,7 @@ import pytest
 
 import bakekit
 from bakekit.errors import ImportValidationError, ValidationError
-from tests.conftest import BAKE_TRACKER_DATA
-from tests.test_io_import import small_file
+from tests.support.data import BAKE_TRACKER_DATA, small_file
 
 
 def _strip(path):

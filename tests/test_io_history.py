@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from bakekit.errors import ImportValidationError
-from tests.conftest import assert_atomic
-from tests.test_io_import import small_file
+from tests.support.atomic import assert_atomic
+from tests.support.data import small_file
 
 RUNS = pd.DataFrame([
     {"item": "cookie", "quantity": 48, "produced_at": "2025-01-10T09:00", "total_cost": 7.5},

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from bakekit.db import tables
 from bakekit.errors import ImportValidationError
-from tests.conftest import BAKE_TRACKER_DATA, assert_atomic, counting, snapshot
+from tests.support.atomic import assert_atomic, counting, snapshot
+from tests.support.data import BAKE_TRACKER_DATA, small_file
 
 
 def _price(ws, brand: str) -> float:
@@ -25,62 +26,6 @@ REAL_FILES = ["sample_data_v3.4.json", "sample_data_all_v4.2.json"]
 
 def _real(name: str):
     return BAKE_TRACKER_DATA / name
-
-
-def small_file() -> dict:
-    """A tiny v4-style export touching every kind of section."""
-    return {
-        "version": "4.2",
-        "suppliers": [{"name": "Costco", "city": "Waltham", "state": "MA"}],
-        "ingredients": [
-            {"slug": "flour", "display_name": "Flour", "density_volume_value": 1,
-             "density_volume_unit": "cup", "density_weight_value": 4.25,
-             "density_weight_unit": "oz"},
-            {"slug": "flour_bread", "display_name": "Bread flour", "parent_slug": "flour"},
-            {"slug": "sugar", "display_name": "Sugar"},
-        ],
-        "products": [
-            {"ingredient_slug": "flour", "brand": "KA", "product_name": "AP 5 lb",
-             "package_unit_quantity": 5, "package_unit": "lb"},
-            {"ingredient_slug": "sugar", "brand": "C&H", "product_name": "Sugar",
-             "package_unit_quantity": 4, "package_unit": "lb"},
-        ],
-        "purchases": [
-            {"ingredient_slug": "flour", "product_brand": "KA", "purchased_at": "2025-01-05",
-             "quantity_purchased": 1, "unit_cost": 18.0, "supplier": "Costco"},
-        ],
-        "inventory_items": [
-            {"ingredient_slug": "flour", "product_brand": "KA", "quantity": 4,
-             "purchase_date": "2025-01-05", "location": "pantry"},
-            {"ingredient_slug": "sugar", "product_brand": "C&H", "quantity": 2,
-             "purchase_date": "2025-01-06"},
-        ],
-        "recipes": [
-            {"name": "Base", "slug": "base", "ingredients": [
-                {"ingredient_slug": "flour", "quantity": 2, "unit": "cup"}]},
-            {"name": "Cookies", "slug": "cookies", "ingredients": [
-                {"ingredient_slug": "sugar", "quantity": 1, "unit": "cup"}],
-             "components": [{"recipe_name": "Base", "quantity": 0.5}]},
-        ],
-        "finished_units": [{"slug": "cookie", "display_name": "Cookie",
-                            "recipe_name": "Cookies", "items_per_batch": 24,
-                            "item_unit": "cookie"}],
-        "finished_goods": [{"slug": "cookie-box", "display_name": "Cookie box"}],
-        "compositions": [{"finished_good_slug": "cookie-box", "finished_unit_slug": "cookie",
-                          "component_quantity": 12}],
-        "packages": [{"name": "Gift"}],
-        "package_finished_goods": [{"package_name": "Gift",
-                                    "finished_good_slug": "cookie-box", "quantity": 1}],
-        "recipients": [{"name": "Alice"}],
-        "events": [{"name": "Xmas", "event_date": "2025-12-20"}],
-        "event_recipient_packages": [{"event_name": "Xmas", "recipient_name": "Alice",
-                                      "package_name": "Gift", "quantity": 1}],
-        "event_assembly_targets": [{"event_name": "Xmas", "finished_good_slug": "cookie-box",
-                                    "target_quantity": 3}],
-        "production_records": [{"recipe_name": "Cookies", "batches": 2,
-                                "produced_at": "2024-12-14T10:00:00Z", "actual_cost": 9.5,
-                                "event_name": "Xmas"}],
-    }
 
 
 @pytest.mark.parametrize("name", REAL_FILES)

@@ -12,30 +12,8 @@ from sqlalchemy import select
 from bakekit.db import tables
 from bakekit.errors import ValidationError
 from bakekit.io.reconcile import PROGRESS_MIN_ROWS, REQUIRED_COLUMNS, REVIEW_COLUMNS, _bar
-from tests.conftest import BAKE_TRACKER_DATA, assert_atomic, snapshot
-from tests.test_io_import import small_file
-
-
-def _prices_frame() -> pd.DataFrame:
-    return pd.DataFrame([
-        {"product_name": "AP 5 lb", "brand": "KA", "package_qty": 5, "package_unit": "lb",
-         "ingredient_name": "Flour", "unit_price": "$18.00"},
-        {"product_name": "Sugar", "brand": "C&H", "package_qty": 4, "package_unit": "lb",
-         "ingredient_name": "Sugar", "unit_price": "$4.00"},
-        {"product_name": "Sugar", "brand": "C&H", "package_qty": 4, "package_unit": "lb",
-         "ingredient_name": "Sugar", "unit_price": None},
-        {"product_name": "Caviar", "brand": "Petrossian", "package_qty": 1, "package_unit": "oz",
-         "ingredient_name": "Fish eggs", "unit_price": "$99"},
-    ])
-
-
-def _imported(bakery, *, priced: bool = False):
-    data = small_file()
-    if not priced:
-        data["purchases"][0]["unit_cost"] = None
-    with bakery.session() as ws:
-        ws.io.import_bake_tracker(data)
-        ws.commit()
+from tests.support.atomic import assert_atomic, snapshot
+from tests.support.data import BAKE_TRACKER_DATA, _imported, _prices_frame
 
 
 def test_prices_review_then_apply_costs_uncosted_lots(bakery):

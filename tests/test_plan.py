@@ -12,7 +12,7 @@ from bakekit.cli import EXIT_STALE, app
 from bakekit.errors import BakekitError, PlanAlreadyAppliedError, StalePlanError
 from bakekit.nb import confirm
 from bakekit.plan import Plan
-from tests.conftest import snapshot
+from tests.support.atomic import snapshot
 
 
 def _what_if(bakery):
@@ -221,7 +221,7 @@ def test_apply_is_stale_when_stock_moved_under_the_assembly(demo_bakery):
 
 
 def test_apply_commits_whole_or_not_at_all_at_every_statement(stocked):
-    from tests.conftest import InjectedFault, _restore, counting, fault_after
+    from tests.support.atomic import InjectedFault, _restore, counting, fault_after
 
     plan = _what_if(stocked)
     before = snapshot(stocked)

@@ -9,7 +9,7 @@ import pytest
 from bakekit.errors import StalePlanError
 from bakekit.frames import PLAN_CHANGES, build
 from bakekit.plan import Plan, _diff
-from tests.conftest import snapshot
+from tests.support.atomic import snapshot
 
 
 def _cookies(bakery, batches=2):

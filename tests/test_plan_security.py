@@ -34,9 +34,8 @@ from bakekit.errors import (
     WrongDatabaseError,
 )
 from bakekit.plan import Plan, RecordedOperation, _canonical_digest
-from tests.conftest import snapshot
-from tests.test_io_import import small_file
-from tests.test_io_reconcile import _imported, _prices_frame
+from tests.support.atomic import snapshot
+from tests.support.data import _imported, _prices_frame, small_file
 
 
 def _what_if(bakery: bakekit.Bakery) -> Plan:

@@ -12,9 +12,8 @@ from bakekit import frames
 from bakekit.db import tables
 from bakekit.errors import InsufficientStockError, NotFoundError, ValidationError
 from bakekit.results import Availability
-from tests.conftest import assert_atomic, counting, snapshot
+from tests.support.atomic import assert_atomic, counting, snapshot
 
-# one batch: flour 1 lb, sugar 8 oz, butter 1 cup (= 8 oz by its density), glaze 0.5 batch
 # (sugar 100 g); yields 24 cookies
 
 

@@ -12,10 +12,8 @@ from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Text, 
 
 import bakekit
 from bakekit.db.models import metadata
-from tests.test_fault_registry import seeded  # noqa: F401
-from tests.test_no_orm_escape import every_read, walk
+from tests.support.reads import every_read, walk
 
-#: a value of each column type, for a nullable column the demo never fills
 SAMPLE: list[tuple[type, Any]] = [
     (Boolean, True), (DateTime, dt.datetime(2025, 11, 2, 9, 30)), (Date, dt.date(2025, 11, 2)),
     (Numeric, 1), (Integer, None), (Text, "note"), (String, "x"),

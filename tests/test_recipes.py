@@ -14,7 +14,7 @@ from bakekit.errors import (
     UnitConversionError,
     ValidationError,
 )
-from tests.conftest import assert_atomic, counting, snapshot
+from tests.support.atomic import assert_atomic, counting, snapshot
 
 OZ = 28.349523125  # grams
 

@@ -24,7 +24,7 @@ from sqlalchemy import insert, select
 import bakekit
 from bakekit.db import tables
 from bakekit.errors import NotFoundError, ValidationError
-from tests.conftest import counting
+from tests.support.atomic import counting
 
 
 def _catalog(ws: bakekit.Workspace) -> None:

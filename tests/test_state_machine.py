@@ -23,8 +23,9 @@ from sqlalchemy import text
 
 import bakekit
 from bakekit.errors import InsufficientStockError, ValidationError
-from tests.conftest import _restore, small_catalog, snapshot
-from tests.test_fault_registry import _reset_sequences
+from tests.support.atomic import _restore, snapshot
+from tests.support.data import small_catalog
+from tests.support.workflows import _reset_sequences
 
 EXAMPLES = 12
 STEPS = 25

@@ -16,7 +16,8 @@ from bakekit.errors import (
     SchemaVersionError,
     WorkspaceClosedError,
 )
-from tests.conftest import counting, snapshot, table_names
+from tests.support.atomic import counting, snapshot
+from tests.support.backends import table_names
 
 
 def _count_ingredients(bakery: bakekit.Bakery) -> int:

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import bindparam, func, select, update
 
 from bakekit import fifo, frames
-from bakekit.areas._common import check_date, today
+from bakekit.checks import as_date, check_date, today
 from bakekit.db import tables
 from bakekit.errors import NotFoundError, ValidationError
 from bakekit.results import Reversal
@@ -64,7 +64,7 @@ def reverse_run(ws: Workspace, run_id: Any, *, kind: str, on: Any = None) -> Rev
         raise ValidationError(f"run_id: run {run_id} was imported as history and consumed no "
                               "stock here; there is nothing to reverse", field="run_id",
                               value=run_id)
-    run_day = fifo._as_date(run.produced_at)
+    run_day = as_date(run.produced_at)
     day = max(today(), run_day) if on is None else check_date(on, "on")
     if day < run_day:
         raise ValidationError(f"on: {day.isoformat()} is before run {run_id} was made "

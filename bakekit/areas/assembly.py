@@ -12,17 +12,9 @@ import pandas as pd
 from sqlalchemy import Float, case, cast, delete, func, insert, select, update
 
 from bakekit import fifo, frames
-from bakekit.areas._common import (
-    check_datetime,
-    check_key,
-    check_text,
-    entries,
-    lookup_id,
-    lookup_row,
-    positive,
-    refuse_duplicate,
-)
+from bakekit.areas._common import entries, lookup_id, lookup_row, refuse_duplicate
 from bakekit.areas._runs import refuse_takes_before, reverse_run
+from bakekit.checks import check_datetime, check_key, check_text, positive
 from bakekit.db import tables
 from bakekit.errors import (
     InsufficientStockError,

@@ -11,16 +11,13 @@ from sqlalchemy.types import Float
 
 from bakekit import frames
 from bakekit.areas._common import (
-    check_date,
-    check_key,
-    check_text,
     known_fields,
     lookup_id,
     lookup_row,
-    positive,
     refuse_duplicate,
     refuse_if_used,
 )
+from bakekit.checks import check_date, check_key, check_text, positive
 from bakekit.db import tables
 from bakekit.errors import ValidationError
 from bakekit.results import Saved

@@ -2,59 +2,31 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal
-from fractions import Fraction
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Float, and_, cast, delete, func, insert, literal, or_, select, update
 
-from bakekit import buying, fifo, frames
-from bakekit.areas._common import (
-    check_date,
-    check_key,
-    check_text,
-    entries,
-    lookup_id,
-    positive,
-    refuse_duplicate,
-)
-from bakekit.areas.assembly import component_rows
+from bakekit import fifo, frames
+from bakekit.areas._common import entries, lookup_id, refuse_duplicate
+from bakekit.areas._needs import EACH, event_needs
+from bakekit.areas._shopping import shopping_rows
+from bakekit.checks import check_date, check_key, check_text, positive
 from bakekit.db import tables
 from bakekit.db.models.events import ASSIGNMENT_STATUSES
-from bakekit.errors import NotFoundError, UnitConversionError, ValidationError
+from bakekit.errors import NotFoundError, ValidationError
 from bakekit.results import Saved
-from bakekit.units import QUANTITY_PLACES, each_per, factor, normalize_unit, q
 from bakekit.workspace import Area, read_operation, write_operation
 
 #: the order of the levels in ``requirements``: from what is given to what is bought
 LEVELS = ("package", "finished_good", "finished_unit", "batches", "ingredient")
 BATCH_UNIT = "batch"
-EACH = "each"
 #: how ``shopping_list`` chooses what to buy
 PREFER = ("cheapest", "preferred")
-#: packages may fall short of a shortfall by this much (rounding of unit conversion)
-TOLERANCE = Decimal(1).scaleb(-QUANTITY_PLACES)
 SHOPPING_COLUMNS = ["item", "needed", "on_hand", "shortfall", "unit", "product", "packages",
                     "estimated_cost", "package_quantity", "package_unit", "price", "left_over",
                     "note"]
-
-@dataclass
-class _Needs:
-    """Everything an event's assignments need, level by level (Decimals)."""
-
-    packages: list[tuple[str, Decimal]] = field(default_factory=list)
-    goods: dict[str, Decimal] = field(default_factory=dict)
-    units: list[tuple[str, Decimal, str, str]] = field(default_factory=list)
-    batches: list[tuple[int, str, Decimal]] = field(default_factory=list)
-    ingredients: list[tuple[fifo.Item, Decimal, str]] = field(default_factory=list)
-
-
-def _ceil(value: Decimal) -> Decimal:
-    """Round up to a whole number, after rounding away the last digits of conversion noise."""
-    return q(value).to_integral_value(rounding=ROUND_CEILING)
 
 
 class Events(Area):
@@ -344,108 +316,6 @@ class Events(Area):
         )
         return frames.validate(self._ws.frame(stmt), frames.ASSIGNMENTS)
 
-    def _needs(self, event_id: int) -> _Needs:
-        """An event's needs at every level, in a fixed number of statements."""
-        from bakekit.areas.recipes import expand
-
-        ws = self._ws
-        a, p, pc, fg = (tables.assignments, tables.packages, tables.package_contents,
-                        tables.finished_goods)
-        needs = _Needs()
-        for row in ws.execute(
-                select(p.c.slug, func.sum(a.c.quantity).label("total"))
-                .select_from(a.join(p, p.c.id == a.c.package_id))
-                .where(a.c.event_id == event_id).group_by(p.c.slug).order_by(p.c.slug)):
-            needs.packages.append((str(row.slug), q(Decimal(str(row.total)))))
-        direct = list(ws.execute(
-            select(pc.c.finished_good_id, fg.c.slug,
-                   func.sum(a.c.quantity * pc.c.quantity).label("total"))
-            .select_from(a.join(pc, pc.c.package_id == a.c.package_id)
-                         .join(fg, fg.c.id == pc.c.finished_good_id))
-            .where(a.c.event_id == event_id)
-            .group_by(pc.c.finished_good_id, fg.c.slug)))
-        if not direct:
-            return needs
-        graph = component_rows(ws)
-        children: dict[int, list[Any]] = defaultdict(list)
-        for row in graph.itertuples(index=False):
-            children[int(row.good_id)].append(row)
-        good_qty: dict[int, Decimal] = defaultdict(Decimal)
-        good_slug: dict[int, str] = {}
-
-        def add_good(good_id: int, slug: str, amount: Decimal) -> None:
-            good_qty[good_id] += amount
-            good_slug[good_id] = slug
-            for row in children.get(good_id, ()):
-                if row.component_kind == "finished_good":
-                    add_good(int(row.component_id), str(row.item),
-                             amount * Decimal(str(row.quantity)))
-
-        for good in direct:
-            add_good(int(good.finished_good_id), str(good.slug), q(Decimal(str(good.total))))
-        unit_qty: dict[int, Decimal] = defaultdict(Decimal)
-        unit_slug: dict[int, str] = {}
-        packaging: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
-        packaging_item: dict[int, fifo.Item] = {}
-        for good_id, amount in good_qty.items():
-            for row in children.get(good_id, ()):
-                per = Decimal(str(row.quantity))
-                if row.component_kind == "finished_unit":
-                    unit_qty[int(row.component_id)] += amount * per
-                    unit_slug[int(row.component_id)] = str(row.item)
-                elif row.component_kind == "ingredient":
-                    unit = normalize_unit(row.unit) if isinstance(row.unit, str) else EACH
-                    packaging[(int(row.component_id), unit)] += amount * per
-                    density = row.g_per_ml
-                    packaging_item[int(row.component_id)] = fifo.Item(
-                        "ingredient", int(row.component_id), str(row.item),
-                        None if density is None or pd.isna(density) else Decimal(str(density)))
-        needs.goods = {good_slug[g]: q(n) for g, n in good_qty.items()}
-        batches: dict[int, Decimal] = defaultdict(Decimal)
-        recipe_slug: dict[int, str] = {}
-        if unit_qty:
-            fu, r = tables.finished_units, tables.recipes
-            for row in ws.execute(
-                    select(fu.c.id, fu.c.item_unit, fu.c.recipe_id, fu.c.items_per_batch,
-                           r.c.slug.label("recipe"))
-                    .join(r, r.c.id == fu.c.recipe_id)
-                    .where(fu.c.id.in_(sorted(unit_qty)))):
-                amount = q(unit_qty[int(row.id)])
-                needs.units.append((unit_slug[int(row.id)], amount, EACH, str(row.recipe)))
-                # whole batches per finished unit, summed per recipe (a batch of 2 dozen
-                # is 24 items)
-                per_batch = q(Fraction(Decimal(row.items_per_batch)) * each_per(row.item_unit))
-                batches[int(row.recipe_id)] += _ceil(amount / per_batch)
-                recipe_slug[int(row.recipe_id)] = str(row.recipe)
-        needs.units.sort(key=lambda u: u[0])
-        needs.batches = sorted(((rid, recipe_slug[rid], n) for rid, n in batches.items()),
-                               key=lambda b: b[1])
-        merged: list[list[Any]] = []
-        if batches:
-            expanded = expand(ws, dict(batches))
-            for row in expanded.itertuples(index=False):
-                density = row.g_per_ml
-                item = fifo.Item("ingredient", int(row.ingredient_id), str(row.item),
-                                 None if density is None or pd.isna(density)
-                                 else Decimal(str(density)))
-                merged.append([item, Decimal(str(row.quantity)), normalize_unit(row.unit)])
-        for (ingredient_id, unit), amount in packaging.items():
-            item = packaging_item[ingredient_id]
-            for entry in merged:
-                if entry[0].id != ingredient_id:
-                    continue
-                try:
-                    f = factor(unit, entry[2], g_per_ml=item.g_per_ml, item=item.slug)
-                except UnitConversionError:
-                    continue
-                entry[1] += amount * f
-                break
-            else:
-                merged.append([item, amount, unit])
-        needs.ingredients = sorted(((e[0], q(e[1]), e[2]) for e in merged),
-                                   key=lambda e: (e[0].slug, e[2]))
-        return needs
-
     @read_operation
     def requirements(self, event: str) -> pd.DataFrame:
         """Everything an event's assignments need, one tidy frame with a ``level`` column:
@@ -460,7 +330,7 @@ class Events(Area):
         >>> batches[["item", "quantity", "unit"]].to_string(index=False).splitlines()[1]
         'chocolate-chip-cookies       3.0 batch'
         """
-        needs = self._needs(self._event_id(event))
+        needs = event_needs(self._ws, self._event_id(event))
         rows: list[dict[str, Any]] = []
         for slug, amount in needs.packages:
             rows.append({"level": "package", "item": slug, "quantity": amount, "unit": EACH})
@@ -548,96 +418,12 @@ class Events(Area):
         if prefer not in PREFER:
             raise ValidationError(f"prefer: {prefer!r} is not one of {', '.join(PREFER)}",
                                   field="prefer", value=prefer)
-        needs = self._needs(self._event_id(event)).ingredients
+        needs = event_needs(self._ws, self._event_id(event)).ingredients
         if not needs:
             return frames.validate(pd.DataFrame(columns=SHOPPING_COLUMNS),
                                    frames.SHOPPING_LIST)
-        stock = fifo.available(self._ws, needs)
-        p = tables.products
-        products: dict[int, list[Any]] = defaultdict(list)
-        for row in self._ws.execute(
-                select(p.c.ingredient_id, p.c.slug, p.c.package_quantity, p.c.package_unit,
-                       p.c.preferred, p.c.price)
-                .where(p.c.ingredient_id.in_(sorted({item.id for item, _, _ in needs})))
-                .order_by(p.c.slug)):
-            products[int(row.ingredient_id)].append(row)
-        rows: list[dict[str, Any]] = []
-        for (item, needed, unit), have in zip(needs, stock.itertuples(index=False),
-                                              strict=True):
-            shortfall = max(q(needed - Decimal(str(have.available))), Decimal(0))
-            base = {"item": item.slug, "needed": float(needed), "on_hand": have.available,
-                    "shortfall": float(shortfall), "unit": unit}
-            bought, note = _buy(item, unit, shortfall, products[item.id], prefer)
-            notes = "; ".join(n for n in (note, have.note) if n and not pd.isna(n)) or None
-            rows.extend({**base, **one, "note": notes} for one in bought)
+        rows = shopping_rows(self._ws, needs, prefer)
         return frames.validate(pd.DataFrame(rows, columns=SHOPPING_COLUMNS),
                                frames.SHOPPING_LIST)
 
 
-def _sizes(item: fifo.Item, unit: str,
-           candidates: list[Any]) -> tuple[list[tuple[Any, Decimal]], str]:
-    """The products whose package unit converts to ``unit``, with their package size in it
-    (rounded to the places quantities keep), and a note naming those that do not."""
-    convertible: list[tuple[Any, Decimal]] = []
-    skipped = []
-    for row in candidates:
-        try:
-            f = factor(row.package_unit, unit, g_per_ml=item.g_per_ml, item=item.slug)
-        except UnitConversionError:
-            skipped.append(row.slug)
-            continue
-        convertible.append((row, q(Decimal(row.package_quantity) * f)))
-    note = ""
-    if skipped:
-        note = (f"products {', '.join(skipped)} skipped: their package unit does not "
-                f"convert to {unit}")
-    return convertible, note
-
-
-def _buy(item: fifo.Item, unit: str, shortfall: Decimal, candidates: list[Any],
-         prefer: str) -> tuple[list[dict[str, Any]], str]:
-    """The shopping rows of one item (product, packages, cost, ...) and a note."""
-    nothing = {"product": None, "packages": None, "estimated_cost": None,
-               "package_quantity": None, "package_unit": None, "price": None,
-               "left_over": None}
-    if shortfall <= 0:
-        return [{**nothing, "packages": 0, "estimated_cost": 0.0, "left_over": 0.0}], ""
-    convertible, note = _sizes(item, unit, candidates)
-    notes = [note] if note else []
-    if not convertible:
-        notes.append(f"no product of {item.slug} to buy: add one with catalog.add_product")
-        return [nothing], "; ".join(notes)
-    preferred = [(row, size) for row, size in convertible if row.preferred]
-    if prefer == "preferred" and preferred:
-        options = preferred[:1]
-    else:
-        options = [(row, size) for row, size in convertible if row.price is not None]
-        unpriced = [row.slug for row, _ in convertible if row.price is None]
-        if not options:
-            notes.append(f"no priced product of {item.slug} ({', '.join(unpriced)} "
-                         "without a known price): set one with catalog.update_product(..., "
-                         "price=...) or record a purchase")
-            return [nothing], "; ".join(notes)
-        if unpriced:
-            notes.append(f"{', '.join(unpriced)} left out: no known price")
-    if len(options) == 1 and options[0][0].price is None:  # the preferred one, unpriced
-        row, size = options[0]
-        count = int(_ceil((shortfall - TOLERANCE) / size))
-        notes.append(f"no known price for {row.slug}")
-        return [{"product": row.slug, "packages": count, "estimated_cost": None,
-                 "package_quantity": float(row.package_quantity),
-                 "package_unit": row.package_unit, "price": None,
-                 "left_over": float(max(count * size - shortfall, Decimal(0)))}], \
-            "; ".join(notes)
-    by_slug = {row.slug: row for row, _ in options}
-    plan = buying.cover(shortfall, [buying.Option(row.slug, size, Decimal(row.price))
-                                    for row, size in options], tolerance=TOLERANCE)
-    rows = []
-    for slug, count in plan.packages:
-        row = by_slug[slug]
-        rows.append({"product": slug, "packages": count,
-                     "estimated_cost": float(count * Decimal(row.price)),
-                     "package_quantity": float(row.package_quantity),
-                     "package_unit": row.package_unit, "price": float(row.price),
-                     "left_over": float(plan.left_over)})
-    return rows, "; ".join(notes)

@@ -12,14 +12,9 @@ from sqlalchemy import Float, String, case, cast, func, insert, literal, select,
 from sqlalchemy.sql import ColumnElement, FromClause
 
 from bakekit import fifo, frames
-from bakekit.areas._common import (
-    check_date,
-    check_key,
-    check_text,
-    lookup_row,
-    today,
-)
+from bakekit.areas._common import lookup_row
 from bakekit.areas._runs import refuse_takes_before
+from bakekit.checks import as_date, check_date, check_key, check_text, today
 from bakekit.db import tables
 from bakekit.errors import InsufficientStockError, NotFoundError, ValidationError
 from bakekit.results import Adjustment, Consumption, Receipt
@@ -141,7 +136,7 @@ class Inventory(Area):
                               unit_cost=lot_cost, acquired_on=on, reason="purchase",
                               product_id=row.id, purchase_id=purchase_id, location=location,
                               ledger_cost=total)
-        if price is not None and (row.price_on is None or fifo._as_date(row.price_on) <= on):
+        if price is not None and (row.price_on is None or as_date(row.price_on) <= on):
             products = tables.products
             ws.execute(update(products).where(products.c.id == row.id)
                        .values(price=price, price_on=on))
@@ -227,7 +222,7 @@ class Inventory(Area):
         diff = counted_in_lot - before
         unit_cost = None if lot.unit_cost is None else Decimal(lot.unit_cost)
         cost = None if unit_cost is None else money(diff * unit_cost)
-        acquired = fifo._as_date(lot.acquired_on)
+        acquired = as_date(lot.acquired_on)
         if acquired > day:
             raise ValidationError(
                 f"on: {day.isoformat()} is before lot {lot_id} was acquired "

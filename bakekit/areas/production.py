@@ -11,14 +11,10 @@ import pandas as pd
 from sqlalchemy import Float, case, cast, func, insert, select, update
 
 from bakekit import fifo, frames
-from bakekit.areas._common import (
-    check_datetime,
-    check_text,
-    lookup_row,
-    positive,
-)
+from bakekit.areas._common import lookup_row
 from bakekit.areas._runs import refuse_takes_before, reverse_run
 from bakekit.areas.recipes import expand_rows
+from bakekit.checks import check_datetime, check_text, positive
 from bakekit.db import tables
 from bakekit.errors import InsufficientStockError
 from bakekit.results import Availability, ProductionResult, Reversal

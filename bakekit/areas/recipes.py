@@ -13,15 +13,13 @@ from sqlalchemy.orm import aliased
 
 from bakekit import fifo, frames
 from bakekit.areas._common import (
-    check_key,
-    check_text,
     entries,
     known_fields,
     lookup_id,
-    positive,
     refuse_duplicate,
     refuse_if_used,
 )
+from bakekit.checks import check_key, check_text, positive
 from bakekit.db import tables
 from bakekit.errors import (
     InUseError,
@@ -47,8 +45,8 @@ def _rows(ws: Workspace, stmt: Any) -> list[Any]:
     return list(ws.execute(stmt))
 
 
-def _component_graph(ws: Workspace) -> tuple[dict[int, list[tuple[int, Decimal]]],
-                                             dict[int, str]]:
+def component_graph(ws: Workspace) -> tuple[dict[int, list[tuple[int, Decimal]]],
+                                            dict[int, str]]:
     """Every component edge (recipe -> [(component, batches)]) and the slugs they name.
 
     One SELECT: the edge table is small (one row per nested use of a recipe).
@@ -99,8 +97,8 @@ def _cycle_error(cycle: list[int], slugs: Mapping[int, str]) -> RecipeCycleError
     return RecipeCycleError([slugs.get(r, f"#{r}") for r in cycle])
 
 
-def _scale(edges: Mapping[int, list[tuple[int, Decimal]]], slugs: Mapping[int, str],
-           roots: Mapping[int, Decimal]) -> dict[int, Decimal]:
+def scale(edges: Mapping[int, list[tuple[int, Decimal]]], slugs: Mapping[int, str],
+          roots: Mapping[int, Decimal]) -> dict[int, Decimal]:
     """Batches of every reachable recipe (roots and nested components, scaled and summed),
     in the order recipes are first reached (depth first: a recipe, then its components)."""
     for root in roots:
@@ -164,8 +162,8 @@ def expand_rows(ws: Workspace,
     >>> sorted(row["item"] for row in expand_rows(ws, {3: Decimal(1)}))[:3]
     ['butter', 'cocoa', 'cream-cheese']
     """
-    edges, slugs = _component_graph(ws)
-    scaled = _scale(edges, slugs, {int(k): Decimal(v) for k, v in batches_by_recipe_id.items()})
+    edges, slugs = component_graph(ws)
+    scaled = scale(edges, slugs, {int(k): Decimal(v) for k, v in batches_by_recipe_id.items()})
     if not scaled:
         return []
     ri, ing = tables.recipe_ingredients, tables.ingredients
@@ -300,7 +298,7 @@ class Recipes(Area):
         unit_rows = (self._finished_unit_rows(changes["finished_units"])
                      if "finished_units" in changes else None)
         if component_rows is not None:
-            edges, slugs = _component_graph(ws)
+            edges, slugs = component_graph(ws)
             edges[recipe_id] = [(c, b) for c, b, _ in component_rows]
             slugs[recipe_id] = slug
             slugs.update({c: s for c, _, s in component_rows})

@@ -15,7 +15,10 @@ import pandas as pd
 from sqlalchemy import Float, String, and_, case, cast, func, or_, select
 
 from bakekit import fifo, frames
-from bakekit.areas._common import check_date, lookup_id, today
+from bakekit.areas._common import lookup_id
+from bakekit.areas._event_cost import package_weights
+from bakekit.areas._needs import event_needs
+from bakekit.checks import check_date, today
 from bakekit.db import tables
 from bakekit.errors import UnitConversionError, ValidationError
 from bakekit.units import factor, normalize_unit
@@ -265,7 +268,7 @@ class Reports(Area):
         ws = self._ws
         event_id = lookup_id(ws, "events", "name", event, "event")
         events = ws.events
-        needs = events._needs(event_id).ingredients
+        needs = event_needs(ws, event_id).ingredients
         plans = fifo.take_many(ws, needs) if needs else []
         stock_cost: dict[tuple[int, str], float] = defaultdict(float)
         for (item, _, unit), plan in zip(needs, plans, strict=True):
@@ -278,7 +281,7 @@ class Reports(Area):
                 buy_cost[(str(row.item), str(row.unit))] += float(row.estimated_cost)
             elif row.shortfall > 0:
                 unpriced.append(str(row.item))
-        packages, weights = self._package_weights(event_id, needs)
+        packages, weights = package_weights(ws, event_id, needs)
         rows: list[dict[str, Any]] = []
         for slug, recipients, quantity in packages:
             from_stock = to_buy = 0.0
@@ -305,121 +308,6 @@ class Reports(Area):
                      "cost_from_stock": total_stock, "cost_to_buy": total_buy,
                      "total_cost": total_stock + total_buy, "note": note})
         return frames.build(rows, frames.EVENT_COST)
-
-    def _package_weights(self, event_id: int, needs: list[tuple[fifo.Item, Decimal, str]]
-                         ) -> tuple[list[tuple[str, int, float]],
-                                    dict[tuple[str, int, str], float]]:
-        """The event's packages (slug, recipients, quantity) and how much of each needed
-        ingredient (id, unit) each package accounts for, in a fixed few statements."""
-        from bakekit.areas.assembly import component_rows
-        from bakekit.areas.recipes import _component_graph, _scale
-
-        ws = self._ws
-        a, p, pc = tables.assignments, tables.packages, tables.package_contents
-        packages = [(str(r.slug), int(r.recipients), float(r.quantity)) for r in ws.execute(
-            select(p.c.slug, func.count(func.distinct(a.c.recipient_id)).label("recipients"),
-                   cast(func.sum(a.c.quantity), Float).label("quantity"))
-            .select_from(a.join(p, p.c.id == a.c.package_id))
-            .where(a.c.event_id == event_id).group_by(p.c.slug).order_by(p.c.slug))]
-        direct = list(ws.execute(
-            select(p.c.slug, pc.c.finished_good_id,
-                   func.sum(a.c.quantity * pc.c.quantity).label("total"))
-            .select_from(a.join(p, p.c.id == a.c.package_id)
-                         .join(pc, pc.c.package_id == a.c.package_id))
-            .where(a.c.event_id == event_id).group_by(p.c.slug, pc.c.finished_good_id)))
-        weights: dict[tuple[str, int, str], float] = defaultdict(float)
-        if not direct or not needs:
-            return packages, weights
-        graph = component_rows(ws)
-        children: dict[int, list[Any]] = defaultdict(list)
-        for row in graph.itertuples(index=False):
-            children[int(row.good_id)].append(row)
-        # per package: finished units (id -> items) and packaging (ingredient id, unit)
-        units: dict[str, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-        packaging: dict[str, dict[tuple[int, str], Decimal]] = defaultdict(
-            lambda: defaultdict(Decimal))
-
-        def add_good(package: str, good_id: int, amount: Decimal) -> None:
-            for row in children.get(good_id, ()):
-                per = amount * Decimal(str(row.quantity))
-                if row.component_kind == "finished_good":
-                    add_good(package, int(row.component_id), per)
-                elif row.component_kind == "finished_unit":
-                    units[package][int(row.component_id)] += per
-                else:
-                    unit = normalize_unit(row.unit) if isinstance(row.unit, str) else EACH
-                    packaging[package][(int(row.component_id), unit)] += per
-
-        for row in direct:
-            add_good(str(row.slug), int(row.finished_good_id), Decimal(str(row.total)))
-        item_of = {item.id: item for item, _, _ in needs}
-        by_item: dict[int, list[str]] = defaultdict(list)
-        for item, _, unit in needs:
-            by_item[item.id].append(unit)
-
-        def add_weight(package: str, item_id: int, unit: str, amount: Decimal,
-                       slug: str, density: Decimal | None) -> None:
-            for target in by_item.get(item_id, ()):
-                try:
-                    f = factor(unit, target, g_per_ml=density, item=slug)
-                except UnitConversionError:
-                    continue
-                weights[(package, item_id, target)] += float(amount * f)
-                return
-
-        for package, amounts in packaging.items():
-            for (item_id, unit), amount in amounts.items():
-                if item_id in item_of:
-                    add_weight(package, item_id, unit, amount, item_of[item_id].slug,
-                               item_of[item_id].g_per_ml)
-        all_units = {u for per in units.values() for u in per}
-        if not all_units:
-            return packages, weights
-        fu = tables.finished_units
-        unit_rows = {int(r.id): r for r in ws.execute(
-            select(fu.c.id, fu.c.recipe_id, fu.c.items_per_batch)
-            .where(fu.c.id.in_(sorted(all_units))))}
-        # the event's whole batches per recipe, as events.requirements counts them
-        event_units: dict[int, Decimal] = defaultdict(Decimal)
-        for per in units.values():
-            for unit_id, amount in per.items():
-                event_units[unit_id] += amount
-        from bakekit.areas.events import _ceil
-
-        whole: dict[int, Decimal] = defaultdict(Decimal)
-        fraction: dict[int, Decimal] = defaultdict(Decimal)
-        for unit_id, amount in event_units.items():
-            row = unit_rows[unit_id]
-            whole[int(row.recipe_id)] += _ceil(amount / Decimal(row.items_per_batch))
-            fraction[int(row.recipe_id)] += amount / Decimal(row.items_per_batch)
-        edges, slugs = _component_graph(ws)
-        scaled = {r: _scale(edges, slugs, {r: Decimal(1)}) for r in whole}
-        reached = sorted({n for s in scaled.values() for n in s})
-        ri, ing = tables.recipe_ingredients, tables.ingredients
-        lines: dict[int, list[Any]] = defaultdict(list)
-        for row in ws.execute(
-                select(ri.c.recipe_id, ri.c.ingredient_id, ing.c.slug, ing.c.g_per_ml,
-                       ri.c.quantity, ri.c.unit)
-                .join(ing, ing.c.id == ri.c.ingredient_id)
-                .where(ri.c.recipe_id.in_(reached))):
-            lines[int(row.recipe_id)].append(row)
-        for package, per in units.items():
-            for unit_id, amount in per.items():
-                row = unit_rows[unit_id]
-                recipe = int(row.recipe_id)
-                if fraction[recipe] <= 0:
-                    continue
-                # this package's share of the recipe's whole batches
-                batches = (amount / Decimal(row.items_per_batch)) / fraction[recipe] \
-                    * whole[recipe]
-                for sub, per_batch in scaled[recipe].items():
-                    for line in lines.get(sub, ()):
-                        density = None if line.g_per_ml is None else Decimal(line.g_per_ml)
-                        add_weight(package, int(line.ingredient_id),
-                                   normalize_unit(line.unit),
-                                   Decimal(line.quantity) * per_batch * batches,
-                                   str(line.slug), density)
-        return packages, weights
 
 
 def _bucket(age: int) -> str:

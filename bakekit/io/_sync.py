@@ -17,8 +17,8 @@ import pandas as pd
 from sqlalchemy import bindparam, insert, select, update
 
 from bakekit import frames
+from bakekit.checks import as_datetime
 from bakekit.db import tables
-from bakekit.db.models.base import to_utc
 from bakekit.errors import BakekitError, ImportValidationError, ValidationError
 from bakekit.results import ImportReport
 from bakekit.units import normalize_unit, to_decimal
@@ -157,22 +157,11 @@ class Checker:
             value = rec.get(k)
             if value is None or (isinstance(value, str) and not value.strip()):
                 continue
-            if isinstance(value, dt.datetime):
-                return to_utc(value)
-            if isinstance(value, dt.date):
-                return dt.datetime(value.year, value.month, value.day)
-            if isinstance(value, pd.Timestamp):
-                return to_utc(value.to_pydatetime())
-            if isinstance(value, str):
-                text = value.strip().replace("Z", "+00:00")
-                try:
-                    stamp = dt.datetime.fromisoformat(text)
-                except ValueError:
-                    self.fail(k, value, "is not a date (use YYYY-MM-DD or ISO 8601)")
-                    return None
-                return to_utc(stamp)
-            self.fail(k, value, "is not a date (use YYYY-MM-DD or ISO 8601)")
-            return None
+            try:
+                return as_datetime(value)
+            except ValueError:
+                self.fail(k, value, "is not a date (use YYYY-MM-DD or ISO 8601)")
+                return None
         if required:
             self.fail(key, None, "is missing")
         return None
@@ -248,8 +237,7 @@ def same(a: Any, b: Any) -> bool:
             return False
         return x == y or abs(x - y) <= Decimal("1e-14") * max(abs(x), abs(y))
     if isinstance(b, dt.datetime) and isinstance(a, (dt.datetime, str)):
-        a = dt.datetime.fromisoformat(a) if isinstance(a, str) else a
-        return to_utc(a) == to_utc(b)
+        return as_datetime(a) == as_datetime(b)
     if isinstance(b, dt.date) and not isinstance(b, dt.datetime):
         if isinstance(a, dt.datetime):
             return a.date() == b

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Boolean, Date, DateTime, Numeric, Table, bindparam, insert, select, update
 
+from bakekit.checks import as_date, as_datetime
 from bakekit.db.models import LOCAL_TABLES, metadata
-from bakekit.db.models.base import to_utc
 from bakekit.errors import ValidationError
 from bakekit.io._sync import Problems, Tally, insert_ids, loads_checked, num
 from bakekit.results import ImportReport
@@ -65,7 +65,7 @@ def _out(value: Any, column: Any) -> Any:
         return num(Decimal(str(value)).quantize(Decimal(1).scaleb(-scale)))
     if isinstance(column.type, DateTime):
         if isinstance(value, str):
-            value = dt.datetime.fromisoformat(value)
+            value = as_datetime(value)
         return value.isoformat()
     if isinstance(column.type, Date):
         return value.isoformat()[:10] if not isinstance(value, str) else value[:10]
@@ -80,9 +80,9 @@ def _in(value: Any, column: Any) -> Any:
     if isinstance(column.type, Numeric):
         return Decimal(str(value))
     if isinstance(column.type, DateTime):
-        return to_utc(dt.datetime.fromisoformat(value))
+        return as_datetime(value)
     if isinstance(column.type, Date):
-        return dt.date.fromisoformat(value)
+        return as_date(value)
     return value
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import Float, bindparam, cast, select, update
 from tqdm.auto import tqdm
 
 from bakekit import fifo, frames
+from bakekit.checks import as_date
 from bakekit.db import tables
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.errors import NotFoundError, ValidationError
@@ -412,7 +413,7 @@ def _purchases(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
     have: dict[tuple, list[Any]] = defaultdict(list)
     for r in ws.execute(select(pur.c.id, pur.c.product_id, pur.c.purchased_on, pur.c.packages,
                                pur.c.unit_cost)):
-        have[(int(r.product_id), fifo._as_date(r.purchased_on), num(r.packages))].append(r)
+        have[(int(r.product_id), as_date(r.purchased_on), num(r.packages))].append(r)
     problems = Problems()
     out = []
     for n, rec in enumerate(_bar(_records(data), "purchases")):
@@ -527,7 +528,7 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
             "unit_cost": None if cost is None else money(cost / pq), "location": location,
             "created_at": now})
         totals.append(None if cost is None else money(packages * cost))
-        newer = prod.price_on is None or fifo._as_date(prod.price_on) <= on
+        newer = prod.price_on is None or as_date(prod.price_on) <= on
         if cost is not None and newer and (prod.id not in latest or latest[prod.id][0] <= on):
             latest[prod.id] = (on, cost)
     for lot, pid in zip(lot_rows, insert_ids(ws, pur, purchase_rows), strict=True):

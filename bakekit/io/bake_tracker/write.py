@@ -3,7 +3,6 @@ INSERT of what is new, one UPDATE of what differs; lots get their first ledger r
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -11,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, insert, select
 
 from bakekit import fifo
+from bakekit.checks import as_date, as_datetime
 from bakekit.db import tables
-from bakekit.db.models.base import new_uuid, to_utc, utcnow
+from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.io._sync import (
     Tally,
     existing,
@@ -472,12 +472,11 @@ def _existing_if(rows: list[dict[str, Any]], ws: Workspace, table_name: str,
 
 
 def _run_key(kind: str, fu: int | None, fg: int | None, at: Any, quantity: Any) -> tuple:
-    stamp = at if not isinstance(at, str) else dt.datetime.fromisoformat(at)
-    return (kind, fu, fg, to_utc(stamp).replace(microsecond=0).isoformat(), num(quantity))
+    return (kind, fu, fg, as_datetime(at).replace(microsecond=0).isoformat(), num(quantity))
 
 
 def _day(value: Any) -> Any:
-    return fifo._as_date(value)
+    return as_date(value)
 
 
 def _dedupe(wanted: list[tuple[Any, dict[str, Any]]], tally: Tally, entity: str

@@ -1,0 +1,5 @@
+"""``python -m bakekit.cli``: the `bakekit` command."""
+
+from bakekit.cli import app
+
+app()

@@ -1,0 +1,197 @@
+"""How the `bakekit` command shows things: a table for people, CSV or JSON for scripts;
+numbers and cells for people."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from bakekit.errors import BakekitError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+
+# -- messages ------------------------------------------------------------------------
+def use_color() -> bool:
+    return "NO_COLOR" not in os.environ
+
+
+def say(message: str = "", *, err: bool = False, fg: str | None = None,
+         bold: bool = False) -> None:
+    """A line for people (on stderr when err, or whenever stdout carries data)."""
+    if use_color() and (fg or bold):
+        typer.secho(message, err=err, fg=fg, bold=bold)
+    else:
+        typer.echo(message, err=err)
+
+
+class Out:
+    """Where this command's data and messages go (stdout/stderr, by --format)."""
+
+    def __init__(self, fmt: Format | None, output: Path | None):
+        if fmt is None and output is not None and str(output) != "-":
+            suffix = output.suffix.lower()
+            fmt = Format.csv if suffix == ".csv" else Format.json if suffix == ".json" \
+                else Format.table
+        self.format = fmt or Format.table
+        self.output = None if output is None or str(output) == "-" else output
+        if self.output is not None and not self.output.parent.is_dir():
+            raise BakekitError(f"-o {str(self.output)!r}: folder "
+                               f"{str(self.output.parent)!r} does not exist; create it first")
+        #: messages go to stderr when stdout carries csv or json
+        self.quiet = self.format is not Format.table and self.output is None
+        self._parts: list[str] = []
+
+    def say(self, message: str = "", **style: Any) -> None:
+        say(message, err=self.quiet, **style)
+
+    def frame(self, frame: pd.DataFrame, title: str, **json_extra: Any) -> None:
+        """Show one frame: a table for people, or CSV/JSON (stdout or -o)."""
+        if self.format is Format.table:
+            text = table_text(frame, title, file=self.output is not None)
+            if self.output is None:
+                render_table(frame, title)
+            else:
+                self._parts.append(text)
+        elif self.format is Format.csv:
+            self._parts.append(frame.to_csv(index=False, lineterminator="\n"))
+        else:
+            import json
+
+            records = json.loads(frame.to_json(orient="records", date_format="iso"))
+            self._parts.append(json.dumps(
+                {**json_extra, "rows": records} if json_extra else records, indent=1) + "\n")
+
+    def close(self) -> None:
+        text = "".join(self._parts)
+        if self.output is not None:
+            try:
+                self.output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise BakekitError(f"-o {str(self.output)!r}: cannot write it: "
+                                   f"{exc.strerror or exc}") from None
+            say(f"wrote {str(self.output)!r} ({self.format.value})", err=True)
+        elif text:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+
+def number(value: Any) -> str:
+    """A number for people: thousands separators, no exponent, no trailing zeros."""
+    import math
+
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    v = float(value)
+    if v == int(v) and abs(v) < 1e15:
+        return f"{int(v):,}"
+    a = abs(v)
+    text = f"{v:,.2f}" if a >= 100 else f"{v:,.3f}" if a >= 1 else f"{v:.4f}" \
+        if a >= 0.001 else f"{v:.2e}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def cell(value: Any) -> str:
+    import numbers
+
+    import pandas as pd
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, numbers.Number) and not isinstance(value, complex):
+        return number(value)
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) \
+            else value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def rich_table(frame: pd.DataFrame, title: str, width: int | None = None) -> Any:
+    """A Rich table of the frame; with `width`, the columns that would not fit even at
+    their narrowest are left out (and the title says how many)."""
+    import pandas as pd
+    from rich import box
+    from rich.table import Table
+
+    cells = [[cell(v) for v in row] for row in frame.itertuples(index=False)]
+    shown = len(frame.columns)
+    if width is not None:
+        used = 2
+        for n, column in enumerate(frame.columns):
+            numeric = pd.api.types.is_numeric_dtype(frame[column])
+            longest = max([len(row[n]) for row in cells] + [len(str(column))])
+            used += (longest if numeric else min(longest, 12)) + 3
+            if used > width:
+                shown = max(1, n)
+                break
+    if shown < len(frame.columns):
+        title += (f"  ({len(frame.columns) - shown} more column(s) not shown: "
+                  "--format csv or a wider terminal shows them)")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD,
+                  title_style="bold" if use_color() else "")
+    cells = [row[:shown] for row in cells]
+    for n, column in enumerate(frame.columns[:shown]):
+        numeric = pd.api.types.is_numeric_dtype(frame[column]) and \
+            not pd.api.types.is_bool_dtype(frame[column])
+        longest = max([len(row[n]) for row in cells] + [1])
+        # numbers are never broken; text wraps (on words) down to a readable width
+        table.add_column(str(column), justify="right" if numeric else "left",
+                         overflow="fold", no_wrap=numeric,
+                         min_width=longest if numeric else min(longest, 12),
+                         max_width=None if numeric else 40)
+    for row in cells:
+        table.add_row(*row)
+    return table
+
+
+def make_console(file: Any = None, width: int | None = None) -> Any:
+    from rich.console import Console
+
+    if width is None and file is None and not sys.stdout.isatty():
+        # piped or redirected: no terminal to fit; $COLUMNS if set, else do not wrap at 80
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() else 250
+    return Console(file=file, width=width, no_color=not use_color(), highlight=False,
+                   soft_wrap=False)
+
+
+def render_table(frame: pd.DataFrame, title: str) -> None:
+    if frame.empty:
+        say(title, bold=True)
+        say("  (none)\n")
+        return
+    console = make_console()
+    console.print(rich_table(frame, title, width=console.width))
+
+
+def table_text(frame: pd.DataFrame, title: str, *, file: bool) -> str:
+    import io
+
+    if frame.empty:
+        return f"{title}\n  (none)\n\n"
+    buffer = io.StringIO()
+    make_console(file=buffer, width=200 if file else None).print(rich_table(frame, title))
+    return buffer.getvalue()
+

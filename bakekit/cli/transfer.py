@@ -1,0 +1,110 @@
+"""`bakekit import`, `load` and `export`: thin wrappers over ws.io."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from bakekit.cli._app import FormatOption, OutOption, UrlOption
+from bakekit.cli._errors import command
+from bakekit.cli._opening import Input, Working, Writing, database_line, open_read
+from bakekit.cli._output import Out, say
+from bakekit.errors import BakekitError, ValidationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.results import ImportReport
+
+
+@command
+def import_file(file: Annotated[Path, typer.Argument(help="a bake-tracker JSON file, or "
+                                                      "'-' for stdin")],
+                url: UrlOption = None,
+                duplicates: Annotated[str, typer.Option(
+                    help="a key given twice with differing rows: refuse, first or last")]
+                = "refuse",
+                zero_price: Annotated[str, typer.Option(
+                    help="a price of 0: unknown (not known yet: uncosted) or zero")]
+                = "unknown",
+                fmt: FormatOption = None, output: OutOption = None) -> None:
+    """Import a bake-tracker export (v3.x or v4.x) or catalog and commit; prints the report,
+    every field it did not use, and its notes."""
+    out = Out(fmt, output)
+    if file.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xls"):
+        raise ValidationError(
+            f"{str(file)!r} is a {file.suffix[1:].upper()} file; `import` reads bake-tracker "
+            f"JSON. For a price list, purchases or stock count use: bakekit reconcile {file}"
+            " --kind prices|purchases|inventory_count")
+    with Input(file) as path, Writing(url, out) as bakery:
+        database_line(bakery, out)
+        with bakery.session() as ws, Working(f"importing {file}"):
+            report = ws.io.import_bake_tracker(path, duplicates=duplicates,
+                                               zero_price=zero_price)
+            ws.commit()
+    out.frame(report.frame, f"Imported {file} into {bakery.database_label}")
+    out.close()
+    _notes(report, out)
+
+
+def _notes(report: ImportReport, out: Out) -> None:
+    """What an import read but did not use, and what it decided for the user."""
+    notes = []
+    if report.zero_prices:
+        notes.append(f"{report.zero_prices} price(s) of 0 read as not known yet "
+                     "(--zero-price zero keeps a real zero)")
+    if report.uncosted_lots:
+        notes.append(f"{report.uncosted_lots} lot(s) without a price (uncosted: a later "
+                     "price list or purchases view fills them)")
+    if report.identical_rows:
+        notes.append(f"{report.identical_rows} row(s) given twice, identically: counted once")
+    for entity, fields in report.unknown_fields.items():
+        notes.append(f"not used from {entity}: {', '.join(fields)}")
+    if notes:
+        out.say("Notes", bold=True)
+        for note in notes:
+            out.say(f"  {note}")
+        out.say()
+
+
+@command
+def load_file(file: Annotated[Path, typer.Argument(help="a bakekit JSON export, or '-' "
+                                                    "for stdin")],
+              url: UrlOption = None, fmt: FormatOption = None,
+              output: OutOption = None) -> None:
+    """Load bakekit's own export (`bakekit export`) into an empty database and commit."""
+    out = Out(fmt, output)
+    with Input(file) as path, Writing(url, out) as bakery:
+        database_line(bakery, out)
+        with bakery.session() as ws, Working(f"loading {file}"):
+            report = ws.io.load(path)
+            ws.commit()
+    out.frame(report.frame, f"Loaded {file} into {bakery.database_label}")
+    out.close()
+
+
+@command
+def export_file(file: Annotated[Path, typer.Argument(help="the JSON file to write, or '-' "
+                                                      "for stdout")],
+                url: UrlOption = None) -> None:
+    """Write the whole database to a bakekit JSON file."""
+    bakery = open_read(url)
+    if str(file) == "-":
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            temp = Path(folder) / "export.json"
+            with bakery.session() as ws:
+                counts = ws.io.export(temp)
+            sys.stdout.write(temp.read_text(encoding="utf-8"))
+            sys.stdout.flush()
+        say(f"exported {sum(counts.values()):,} rows from {bakery.database_label}",
+             err=True)
+        return
+    if file.is_dir():
+        raise BakekitError(f"{str(file)!r} is a folder; give a file name, e.g. "
+                           f"{file / 'bakery.json'}")
+    with bakery.session() as ws, Working(f"exporting to {file}"):
+        counts = ws.io.export(file)
+    say(f"exported {sum(counts.values()):,} rows from {bakery.database_label} to {file}")
