@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, event, inspect, select, text
-from sqlalchemy.orm import Session
 
 import bakekit
 from bakekit.db.models import metadata
@@ -105,7 +104,8 @@ class Counts:
 
 @contextmanager
 def counting(bakery: bakekit.Bakery) -> Iterator[Counts]:
-    """Count SQL statements, new connections, pool checkouts and distinct Sessions."""
+    """Count SQL statements, new connections, pool checkouts and the distinct workspace
+    connections that began a transaction (``sessions``: one per workspace opened)."""
     counts = Counts()
     engine = bakery.engine
 
@@ -118,20 +118,20 @@ def counting(bakery: bakekit.Bakery) -> Iterator[Counts]:
     def on_checkout(*args: Any) -> None:
         counts.checkouts += 1
 
-    def on_begin(session: Session, *args: Any) -> None:
-        counts.sessions.add(id(session))
+    def on_begin(conn: Any) -> None:
+        counts.sessions.add(id(conn))
 
     event.listen(engine, "before_cursor_execute", on_execute)
     event.listen(engine.pool, "connect", on_connect)
     event.listen(engine.pool, "checkout", on_checkout)
-    event.listen(Session, "after_begin", on_begin)
+    event.listen(engine, "begin", on_begin)
     try:
         yield counts
     finally:
         event.remove(engine, "before_cursor_execute", on_execute)
         event.remove(engine.pool, "connect", on_connect)
         event.remove(engine.pool, "checkout", on_checkout)
-        event.remove(Session, "after_begin", on_begin)
+        event.remove(engine, "begin", on_begin)
 
 
 # -- fault injection ------------------------------------------------------------------------

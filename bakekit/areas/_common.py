@@ -15,7 +15,7 @@ from bakekit.errors import InUseError, NotFoundError, ValidationError
 from bakekit.units import to_decimal
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 MAX_KEY_LENGTH = 200
 

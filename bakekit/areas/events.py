@@ -25,9 +25,9 @@ from bakekit.areas.assembly import component_rows
 from bakekit.db import tables
 from bakekit.db.models.events import ASSIGNMENT_STATUSES
 from bakekit.errors import NotFoundError, UnitConversionError, ValidationError
+from bakekit.operations import Area, read_operation, write_operation
 from bakekit.results import Saved
 from bakekit.units import QUANTITY_PLACES, each_per, factor, normalize_unit, q
-from bakekit.workspace import Area, read_operation, write_operation
 
 #: the order of the levels in ``requirements``: from what is given to what is bought
 LEVELS = ("package", "finished_good", "finished_unit", "batches", "ingredient")

@@ -16,10 +16,11 @@ from sqlalchemy import Float, String, and_, case, cast, func, or_, select
 
 from bakekit import fifo, frames
 from bakekit.areas._common import check_date, lookup_id, today
+from bakekit.areas.events import Events
 from bakekit.db import tables
 from bakekit.errors import UnitConversionError, ValidationError
+from bakekit.operations import Area, read_operation
 from bakekit.units import factor, normalize_unit
-from bakekit.workspace import Area, read_operation
 
 #: upper bounds (days, inclusive) and labels of the ageing buckets; the last is open
 AGE_BUCKETS = ((30, "0-30"), (90, "31-90"), (180, "91-180"), (None, "181+"))
@@ -264,7 +265,7 @@ class Reports(Area):
         """
         ws = self._ws
         event_id = lookup_id(ws, "events", "name", event, "event")
-        events = ws.events
+        events = Events(ws)
         needs = events._needs(event_id).ingredients
         plans = fifo.take_many(ws, needs) if needs else []
         stock_cost: dict[tuple[int, str], float] = defaultdict(float)

@@ -25,7 +25,7 @@ from bakekit.errors import (
 from bakekit.results import Reconciliation
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import _Operation
+    from bakekit.recording import Operation as _Operation
 
 #: the plan file format this bakekit writes and reads (version 1 files named no database,
 #: had no id and no digest: they are refused with a message to make the plan again)
@@ -150,7 +150,7 @@ def _write_methods() -> dict[tuple[str, str], Callable[..., Any]]:
     from bakekit.areas.production import Production
     from bakekit.areas.recipes import Recipes
     from bakekit.io import IO
-    from bakekit.workspace import WRITE_METHODS
+    from bakekit.operations import WRITE_METHODS
 
     registered = {id(fn) for fn in WRITE_METHODS.values()}
     allowed: dict[tuple[str, str], Callable[..., Any]] = {}

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from bakekit import frames
 from bakekit.db import tables
 from bakekit.db.models.base import utcnow
+from bakekit.db.reading import read_identity
 from bakekit.errors import (
     BakekitError,
     DatabaseError,
@@ -52,8 +53,8 @@ from bakekit.plan.ledger import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.bakery import Bakery
-    from bakekit.workspace import Workspace
+    from bakekit.operations import BakeryLike, Workspace
+
 
 class Plan:
     """What a what-if would do; apply it later, safely, once, on the database it was made on.
@@ -72,7 +73,7 @@ class Plan:
     True
     """
 
-    def __init__(self, bakery: Bakery | None, operations: list[RecordedOperation],
+    def __init__(self, bakery: BakeryLike | None, operations: list[RecordedOperation],
                  changes: list[dict[str, Any]], summary: list[dict[str, Any]], *,
                  plan_id: str | None = None, database_id: str | None = None,
                  database_label: str | None = None, made_at: str | None = None,
@@ -105,10 +106,8 @@ class Plan:
     def from_workspace(cls, ws: Workspace) -> Plan:
         """Record a what-if's operations and their ledger rows (called as its block ends,
         three statements; the frames are built when first looked at)."""
-        from bakekit.bakery import read_identity
-
-        recorded = [_record(op) for op in ws._operations]
-        changes = _ledger_rows(ws, ws._operations)
+        recorded = [_record(op) for op in ws.recording.operations]
+        changes = _ledger_rows(ws, ws.recording.operations)
         here = read_identity(ws.connection)  # the database as this workspace sees it
         return cls(ws.bakery, recorded, changes,
                    _summary_rows(changes, _stock_after(ws, changes)), limits=False,
@@ -173,7 +172,8 @@ class Plan:
             for op, fn, args, kwargs in calls:
                 fn(getattr(ws, op.area), *[_replayed(a) for a in args],
                    **{k: _replayed(v) for k, v in kwargs.items()})
-        return ws.plan
+        again: Plan = ws.plan
+        return again
 
     def describe(self) -> list[str]:
         """What the plan will do, in words: one line per operation.
@@ -200,7 +200,7 @@ class Plan:
         with bakery.session() as ws:
             return _applied_at(ws, self.plan_id)
 
-    def _bound(self) -> Bakery:
+    def _bound(self) -> BakeryLike:
         if self.bakery is None:
             raise BakekitError("this plan was read without a bakery; read it with "
                                "Plan.from_json(text, bakery) to apply it")
@@ -241,7 +241,7 @@ class Plan:
                        **{k: _replayed(v) for k, v in kwargs.items()})
             except BakekitError as exc:
                 failure = exc
-            replay = _ledger_rows(ws, ws._operations)
+            replay = _ledger_rows(ws, ws.recording.operations)
             # stock before the plan, now: read after the replay, in the same transaction
             # (what the replay itself wrote taken off), so a change committed by another
             # workspace while the replay ran is seen too
@@ -304,11 +304,9 @@ class Plan:
                             f"preview, {_number(before_now)} {s['unit']} now")})
         return rows
 
-    def _claim(self, ws: Workspace, bakery: Bakery) -> None:
+    def _claim(self, ws: Workspace, bakery: BakeryLike) -> None:
         """In the apply's own transaction: the database must be the plan's, and must not have
         applied it; then record it as applied (committed with the replay, or not at all)."""
-        from bakekit.bakery import read_identity
-
         here = read_identity(ws.connection)
         if here != self.database_id:
             raise WrongDatabaseError(
@@ -358,7 +356,7 @@ class Plan:
         return json.dumps(document, indent=2)
 
     @classmethod
-    def from_json(cls, text: str | bytes, bakery: Bakery | None) -> Plan:
+    def from_json(cls, text: str | bytes, bakery: BakeryLike | None) -> Plan:
         """A plan saved with ``to_json``, bound to a bakery to apply it to (None: to read
         and show it only).
 
@@ -433,7 +431,7 @@ def _applied_at(ws: Workspace, plan_id: str) -> dt.datetime | None:
     return when  # type: ignore[no-any-return]
 
 
-def _already_applied(plan: Plan, bakery: Bakery, when: Any) -> PlanAlreadyAppliedError:
+def _already_applied(plan: Plan, bakery: BakeryLike, when: Any) -> PlanAlreadyAppliedError:
     shown = when.isoformat(sep=" ", timespec="seconds") if isinstance(
         when, dt.datetime) else str(when)
     return PlanAlreadyAppliedError(

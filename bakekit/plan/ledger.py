@@ -14,7 +14,8 @@ from bakekit.frames import validate
 from bakekit.plan.arguments import TOLERANCE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace, _Operation
+    from bakekit.operations import Workspace
+    from bakekit.recording import Operation as _Operation
 
 # -- ledger rows in comparable form ---------------------------------------------------------
 @functools.lru_cache(maxsize=1)
