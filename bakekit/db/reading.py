@@ -131,6 +131,8 @@ def _copy_frame(conn: Connection, statement: Executable, params: Any) -> pd.Data
     bound = {**compiled.params, **(params or {})}
     sql = f"COPY ({compiled.string}) TO STDOUT (FORMAT csv)"
     buffer = bytearray()
+    if not conn.in_transaction():  # as an execute would: the COPY is part of the transaction
+        conn.begin()
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
     driver_error = dialect.loaded_dbapi.Error
