@@ -95,7 +95,7 @@ class Counts:
     statements: list[str] = field(default_factory=list)
     connects: int = 0
     checkouts: int = 0
-    sessions: set[int] = field(default_factory=set)
+    sessions: set[object] = field(default_factory=set)  # held, so no id is reused
 
     @property
     def n_statements(self) -> int:
@@ -119,7 +119,7 @@ def counting(bakery: bakekit.Bakery) -> Iterator[Counts]:
         counts.checkouts += 1
 
     def on_begin(conn: Any) -> None:
-        counts.sessions.add(id(conn))
+        counts.sessions.add(conn)
 
     event.listen(engine, "before_cursor_execute", on_execute)
     event.listen(engine.pool, "connect", on_connect)
