@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from bakekit.db import tables
 from bakekit.db.engine import create_bakery_engine, mask_url, migrate, resolve_url
-from bakekit.db.models import metadata
-from bakekit.db.models.identity import BakeryIdentity
+from bakekit.db.reading import read_identity
 from bakekit.errors import BakekitError, DatabaseError
 from bakekit.workspace import Workspace
 
@@ -87,17 +87,6 @@ class Bakery:
         return f"<Bakery{mode} {self.engine.url.render_as_string(hide_password=True)}>"
 
 
-def _identity_table() -> Table:
-    return metadata.tables[BakeryIdentity.__tablename__]
-
-
-def read_identity(conn: Connection) -> str | None:
-    """The database id stored in ``bakery_identity`` (None if the row is missing)."""
-    t = _identity_table()
-    value = conn.execute(select(t.c.database_id).where(t.c.id == 1)).scalar()
-    return None if value is None else str(value)
-
-
 def _ensure_identity(engine: Engine) -> str:
     """The database's identity, giving it one if its row is missing (migration 0002 fills
     it; an emptied table, e.g. after a TRUNCATE, gets a new one: plans made before then
@@ -111,7 +100,7 @@ def _ensure_identity(engine: Engine) -> str:
             from sqlalchemy.dialects import postgresql, sqlite
 
             dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
-            t = _identity_table()
+            t = tables.bakery_identity
             conn.execute(dialect.insert(t).values(id=1)
                          .on_conflict_do_nothing(index_elements=["id"]))
             found = read_identity(conn)

@@ -21,7 +21,7 @@ from bakekit.db import tables
 from bakekit.units import money
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 #: the ledger reasons of a run's own rows (what it consumed, what it made)
 RUN_REASONS = ("production", "assembly")

@@ -28,7 +28,7 @@ from bakekit.results import Availability, Consumption
 from bakekit.units import QUANTITY_RESOLUTION, exact_factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 _ZERO = Fraction(0)
 _RESOLUTION = Fraction(QUANTITY_RESOLUTION)
@@ -381,7 +381,7 @@ def ledger(ws: Workspace, rows: Sequence[tuple[int, Decimal, Decimal | None]], *
                             params)
         by_uuid = {u: i for i, u in result}
         ids = [by_uuid[p["uuid"]] for p in params]
-    ws._note_movements(ids)
+    ws.recording.note_movements(ids)
     return ids
 
 
@@ -405,7 +405,7 @@ def new_lot(ws: Workspace, item: Item, *, quantity: Decimal, unit: str,
     if cost is None and unit_cost is not None:
         cost = money(quantity * unit_cost)
     ledger(ws, [(lot_id, quantity, cost)], reason=reason, posted_on=acquired_on, run_id=run_id)
-    ws._note_created_lot(lot_id)
+    ws.recording.note_created_lot(lot_id)
     return lot_id
 
 

@@ -34,6 +34,7 @@ from bakekit.errors import (
     WrongDatabaseError,
 )
 from bakekit.plan import Plan, RecordedOperation, _canonical_digest
+from bakekit.plan import arguments as plan_arguments
 from tests.support.atomic import snapshot
 from tests.support.data import _imported, _prices_frame, small_file
 
@@ -208,7 +209,7 @@ def test_an_argument_that_is_not_a_recorded_value_is_refused_when_read(stocked, 
 
 
 def test_huge_argument_lists_are_refused(stocked, monkeypatch):
-    monkeypatch.setattr(plan_module, "MAX_VALUES", 1000)
+    monkeypatch.setattr(plan_arguments, "MAX_VALUES", 1000)
     rows = [["flour", 1, "cup"]] * 400
     with pytest.raises(InvalidPlanError, match="more than 1,000 values"):
         Plan.from_json(_forge(stocked, [_op("recipes", "add", "r", "R", ingredients=rows)]),
@@ -579,7 +580,7 @@ def test_a_what_if_of_an_import_by_value_round_trips_and_applies(bakery):
 
 
 def test_size_bounds_apply_to_files_not_to_a_what_ifs_own_record(stocked, monkeypatch):
-    monkeypatch.setattr(plan_module, "MAX_VALUES", 10)
+    monkeypatch.setattr(plan_arguments, "MAX_VALUES", 10)
     with stocked.what_if() as ws:
         ws.recipes.add("big", "Big", ingredients=[("flour", 1, "cup")] * 1
                        + [("sugar", 1, "cup"), ("butter", 1, "cup"), ("cocoa", 1, "tbsp")])

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import sqlite3
+from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 
 import bakekit
 from bakekit.db.engine import head_revision
@@ -16,6 +19,8 @@ from bakekit.errors import (
     SchemaVersionError,
     WorkspaceClosedError,
 )
+from bakekit.io import IO
+from bakekit.workspace import Workspace, area
 from tests.support.atomic import counting, snapshot
 from tests.support.backends import table_names
 
@@ -170,6 +175,69 @@ def test_one_session_and_one_connection_per_workspace(stocked):
         ws.inventory.lots()
     assert counts.checkouts == 1
     assert len(counts.sessions) == 1
+
+
+def test_a_what_if_and_its_apply_are_two_workspaces_and_no_orm_session(stocked):
+    """One connection per workspace (the what-if, then the apply's fresh one), and no ORM
+    Session anywhere: the workspace holds a Core Connection."""
+    began: list[object] = []
+
+    def on_begin(session: Session, *args: object) -> None:
+        began.append(session)
+
+    event.listen(Session, "after_begin", on_begin)
+    try:
+        with counting(stocked) as counts:
+            with stocked.what_if() as ws:
+                ws.inventory.consume("flour", 1, "cup", reason="plan")
+                ws.inventory.levels()
+            ws.plan.apply()
+    finally:
+        event.remove(Session, "after_begin", on_begin)
+    assert began == []
+    assert counts.checkouts == len(counts.sessions) == 2
+
+
+def test_areas_attach_by_one_descriptor(bakery):
+    assert isinstance(Workspace.__dict__["inventory"], area)
+    with bakery.session() as ws:
+        assert ws.inventory is ws.inventory  # one per workspace
+        assert isinstance(ws.io, IO)
+    with pytest.raises(WorkspaceClosedError):
+        _ = ws.inventory
+
+
+def test_operation_log_rewinds_a_scenario_and_keeps_failed_writes_out(stocked):
+    with stocked.session() as ws:
+        ws.inventory.consume("flour", 1, "cup", reason="kept")
+        mark = ws.recording.mark()
+        with ws.scenario():
+            ws.inventory.consume("flour", 1, "cup", reason="tried")
+            assert len(ws.recording.operations) == 2
+        assert ws.recording.mark() == mark
+        with pytest.raises(BakekitError):
+            ws.inventory.consume("flour", 10_000, "kg", reason="too much")
+        assert [op.kwargs["reason"] for op in ws.recording.operations] == ["kept"]
+        assert ws.recording.current is None
+        assert len(ws.changes()) == len(ws.recording.movement_ids) > 0
+        ws.rollback()
+        assert ws.recording.operations == [] and ws.changes().empty
+
+
+def test_no_bakekit_module_but_the_bakery_imports_the_workspace():
+    """The workspace imports the areas; nothing it imports may import it back (imports
+    inside functions and under TYPE_CHECKING count too)."""
+    root = Path(bakekit.__file__).parent
+    allowed = {"bakery.py", "sample.py", "cli.py", "__init__.py", "workspace.py"}
+    reaching = []
+    for path in sorted(root.rglob("*.py")):
+        if path.parent == root and path.name in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module in ("bakekit.workspace",
+                                                                    "bakekit.bakery"):
+                reaching.append(f"{path.relative_to(root)}:{node.lineno} {node.module}")
+    assert reaching == []
 
 
 def test_unknown_url_scheme_is_a_clear_error():

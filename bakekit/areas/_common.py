@@ -12,7 +12,7 @@ from bakekit.db.models import metadata
 from bakekit.errors import InUseError, NotFoundError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 
 def lookup_id(ws: Workspace, table_name: str, key_column: str, key: object, kind: str) -> int:

@@ -18,7 +18,7 @@ from bakekit.errors import UnitConversionError
 from bakekit.units import factor, normalize_unit
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 EACH = "each"
 

@@ -20,7 +20,7 @@ from bakekit.errors import UnitConversionError
 from bakekit.units import each_per, factor, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 EACH = "each"
 

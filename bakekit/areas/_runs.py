@@ -18,7 +18,7 @@ from bakekit.results import Reversal
 from bakekit.units import q
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 def refuse_takes_before(plans: Sequence[fifo.Plan], day: dt.date, *, field: str,
                         value: Any, what: str) -> None:

@@ -17,7 +17,7 @@ from bakekit.errors import UnitConversionError
 from bakekit.units import QUANTITY_PLACES, factor, q
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 #: packages may fall short of a shortfall by this much (rounding of unit conversion)
 TOLERANCE = Decimal(1).scaleb(-QUANTITY_PLACES)

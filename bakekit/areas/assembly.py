@@ -22,12 +22,12 @@ from bakekit.errors import (
     RecipeCycleError,
     ValidationError,
 )
+from bakekit.operations import Area, read_operation, write_operation
 from bakekit.results import AssemblyResult, Availability, Reversal, Saved
 from bakekit.units import COUNT, dimension, exact_factor, money, normalize_unit, q
-from bakekit.workspace import Area, read_operation, write_operation
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 #: the unit finished-unit and finished-good lots are kept in
 EACH = "each"

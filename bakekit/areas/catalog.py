@@ -20,9 +20,9 @@ from bakekit.areas._common import (
 from bakekit.checks import check_date, check_key, check_text, positive
 from bakekit.db import tables
 from bakekit.errors import ValidationError
+from bakekit.operations import Area, read_operation, write_operation
 from bakekit.results import Saved
 from bakekit.units import normalize_unit, parse_density, to_decimal
-from bakekit.workspace import Area, read_operation, write_operation
 
 _INGREDIENT_FIELDS = {"name", "category", "parent", "density", "is_packaging", "display_unit",
                       "notes"}

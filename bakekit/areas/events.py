@@ -16,8 +16,8 @@ from bakekit.checks import check_date, check_key, check_text, positive
 from bakekit.db import tables
 from bakekit.db.models.events import ASSIGNMENT_STATUSES
 from bakekit.errors import NotFoundError, ValidationError
+from bakekit.operations import Area, read_operation, write_operation
 from bakekit.results import Saved
-from bakekit.workspace import Area, read_operation, write_operation
 
 #: the order of the levels in ``requirements``: from what is given to what is bought
 LEVELS = ("package", "finished_good", "finished_unit", "batches", "ingredient")

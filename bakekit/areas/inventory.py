@@ -28,12 +28,12 @@ from bakekit.areas._runs import refuse_takes_before
 from bakekit.checks import as_date, check_date, check_key, check_text, today
 from bakekit.db import tables
 from bakekit.errors import InsufficientStockError, NotFoundError, ValidationError
+from bakekit.operations import Area, read_operation, write_operation
 from bakekit.results import Adjustment, Consumption, Receipt
 from bakekit.units import base_unit, factor, is_none, money, normalize_unit, q, to_decimal
-from bakekit.workspace import Area, read_operation, write_operation
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 #: tolerance of the ledger audit: quantities and costs are kept to 6 and 10 places
 AUDIT_TOLERANCE = 1e-6

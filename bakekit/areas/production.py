@@ -17,12 +17,12 @@ from bakekit.areas.recipes import expand_rows
 from bakekit.checks import check_datetime, check_text, positive
 from bakekit.db import tables
 from bakekit.errors import InsufficientStockError
+from bakekit.operations import Area, read_operation, write_operation
 from bakekit.results import Availability, ProductionResult, Reversal
 from bakekit.units import each_per, money, plain, q
-from bakekit.workspace import Area, read_operation, write_operation
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 def _needs(rows: list[dict[str, Any]]) -> list[tuple[fifo.Item, Decimal, str]]:
     """(item, quantity, unit) needs from ``expand_rows``."""

@@ -28,12 +28,12 @@ from bakekit.errors import (
     UnitConversionError,
     ValidationError,
 )
+from bakekit.operations import Area, read_operation, write_operation
 from bakekit.results import Saved
 from bakekit.units import base_unit, count_unit, factor, normalize_unit
-from bakekit.workspace import Area, read_operation, write_operation
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 #: columns of the frame ``expand`` returns
 EXPANDED_COLUMNS = ["ingredient_id", "item", "quantity", "unit", "g_per_ml", "quantity_base",

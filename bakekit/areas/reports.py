@@ -18,11 +18,12 @@ from bakekit import fifo, frames
 from bakekit.areas._common import lookup_id
 from bakekit.areas._event_cost import package_weights
 from bakekit.areas._needs import event_needs
+from bakekit.areas.events import Events
 from bakekit.checks import check_date, today
 from bakekit.db import tables
 from bakekit.errors import UnitConversionError, ValidationError
+from bakekit.operations import Area, read_operation
 from bakekit.units import factor, normalize_unit
-from bakekit.workspace import Area, read_operation
 
 #: upper bounds (days, inclusive) and labels of the ageing buckets; the last is open
 AGE_BUCKETS = ((30, "0-30"), (90, "31-90"), (180, "91-180"), (None, "181+"))
@@ -267,7 +268,7 @@ class Reports(Area):
         """
         ws = self._ws
         event_id = lookup_id(ws, "events", "name", event, "event")
-        events = ws.events
+        events = Events(ws)
         needs = event_needs(ws, event_id).ingredients
         plans = fifo.take_many(ws, needs) if needs else []
         stock_cost: dict[tuple[int, str], float] = defaultdict(float)

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from bakekit.errors import ValidationError
+from bakekit.operations import Area, read_operation, write_operation
 from bakekit.results import ImportReport, Reconciliation
-from bakekit.workspace import Area, read_operation, write_operation
 
 
 class IO(Area):

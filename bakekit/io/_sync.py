@@ -24,7 +24,7 @@ from bakekit.results import ImportReport
 from bakekit.units import normalize_unit, to_decimal
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 COUNTS = ("read", "created", "updated", "unchanged", "skipped")
 

@@ -27,7 +27,7 @@ from bakekit.io.external import external_key, remember, remembered
 from bakekit.units import factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 #: view_type (or export_type) -> reconcile kind
 VIEW_KINDS = {"products": "products", "purchases": "purchases", "inventory": "inventory_count"}

@@ -22,7 +22,7 @@ from bakekit.io._sync import Problems, Tally, insert_ids, loads_checked, num
 from bakekit.results import ImportReport
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 FORMAT = "bakekit"
 FORMAT_VERSION = 1

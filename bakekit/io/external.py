@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 from bakekit.db import tables
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 BAKE_TRACKER = "bake-tracker"
 

@@ -17,7 +17,7 @@ from bakekit.results import ImportReport
 from bakekit.units import each_per, q
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 #: the columns a history source must have (each with the names accepted for it)
 REQUIRED_COLUMNS = {"item": ("item", "finished_unit", "finished_good"),

@@ -21,6 +21,7 @@ from sqlalchemy import Float, bindparam, cast, select, update
 from tqdm.auto import tqdm
 
 from bakekit import fifo, frames
+from bakekit.areas.inventory import Inventory
 from bakekit.checks import as_date
 from bakekit.db import tables
 from bakekit.db.models.base import new_uuid, utcnow
@@ -31,7 +32,7 @@ from bakekit.results import ImportReport, Reconciliation
 from bakekit.units import factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 KINDS = ("prices", "purchases", "inventory_count", "products")
 #: a fuzzy match below this score (0-100) is not a match
@@ -538,7 +539,7 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
                      zip(lot_ids, lot_rows, totals, strict=True)], reason="purchase",
                 posted_on=[lot["acquired_on"] for lot in lot_rows])
     for lid in lot_ids:
-        ws._note_created_lot(lid)
+        ws.recording.note_created_lot(lid)
     if latest:
         ws.execute(update(p).where(p.c.id == bindparam("b_id"))
                    .values(price=bindparam("b_price"), price_on=bindparam("b_on")),
@@ -662,8 +663,8 @@ def apply_counts(ws: Workspace, frame: pd.DataFrame, tally: Tally, reason: str) 
     todo = frame[frame["status"] == "changed"]
     if "lot_id" in todo:
         for r in todo[todo["lot_id"].notna()].itertuples():
-            ws.inventory.adjust(int(r.lot_id), str(Decimal(str(r.counted))), r.unit,
-                                reason=reason)
+            Inventory(ws).adjust(int(r.lot_id), str(Decimal(str(r.counted))), r.unit,
+                                 reason=reason)
             tally.add("inventory_count", "updated")
         todo = todo[todo["lot_id"].isna()]
     if todo.empty:
@@ -682,7 +683,7 @@ def apply_counts(ws: Workspace, frame: pd.DataFrame, tally: Tally, reason: str) 
         density = None if ing.g_per_ml is None else Decimal(ing.g_per_ml)
         _, changes, _ = plan_count(lots, Decimal(str(r.counted)), r.unit, density, ing.slug)
         for lot_id, left, lot_unit in changes:
-            ws.inventory.adjust(lot_id, str(left), lot_unit, reason=reason)  # exact decimal
+            Inventory(ws).adjust(lot_id, str(left), lot_unit, reason=reason)  # exact decimal
         tally.add("inventory_count", "updated")
 
 

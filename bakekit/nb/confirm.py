@@ -14,6 +14,9 @@ import ipywidgets as widgets
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bakekit.areas.catalog import Catalog
+from bakekit.areas.inventory import Inventory
+from bakekit.areas.recipes import Recipes
 from bakekit.errors import (
     BakekitError,
     InsufficientStockError,
@@ -93,12 +96,12 @@ def _names(plan: Plan, densities: dict[str, float] | None = None) -> dict[str, s
         if plan.bakery is None:
             return names
         with plan.bakery.session() as ws:
-            ingredients = ws.catalog.ingredients()
+            ingredients = Catalog(ws).ingredients()
             for r in ingredients[["item", "name", "g_per_ml"]].itertuples(index=False):
                 names[str(r.item)] = str(r.name)
                 if densities is not None and not pd.isna(r.g_per_ml):
                     densities[str(r.item)] = float(r.g_per_ml)
-            for r in ws.recipes.recipes()[["finished_units", "name"]].itertuples(index=False):
+            for r in Recipes(ws).recipes()[["finished_units", "name"]].itertuples(index=False):
                 if isinstance(r.finished_units, str):
                     for unit in r.finished_units.split(","):
                         names.setdefault(unit.strip(), str(r.name))
@@ -409,7 +412,7 @@ class ConfirmPanel(widgets.VBox):
             return []
         try:
             with self.plan.bakery.session() as ws:
-                lots = ws.inventory.lots()
+                lots = Inventory(ws).lots()
         except BakekitError:
             return []
         now = lots.groupby(["item", "kind", "unit"])["remaining"].sum()

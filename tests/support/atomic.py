@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, select, text
-from sqlalchemy.orm import Session
 
 import bakekit
 from bakekit.db.models import metadata
@@ -21,7 +20,7 @@ class Counts:
     statements: list[str] = field(default_factory=list)
     connects: int = 0
     checkouts: int = 0
-    sessions: set[int] = field(default_factory=set)
+    sessions: set[object] = field(default_factory=set)  # held, so no id is reused
 
     @property
     def n_statements(self) -> int:
@@ -30,7 +29,8 @@ class Counts:
 
 @contextmanager
 def counting(bakery: bakekit.Bakery) -> Iterator[Counts]:
-    """Count SQL statements, new connections, pool checkouts and distinct Sessions."""
+    """Count SQL statements, new connections, pool checkouts and the distinct workspace
+    connections that began a transaction (``sessions``: one per workspace opened)."""
     counts = Counts()
     engine = bakery.engine
 
@@ -43,20 +43,20 @@ def counting(bakery: bakekit.Bakery) -> Iterator[Counts]:
     def on_checkout(*args: Any) -> None:
         counts.checkouts += 1
 
-    def on_begin(session: Session, *args: Any) -> None:
-        counts.sessions.add(id(session))
+    def on_begin(conn: Any) -> None:
+        counts.sessions.add(conn)
 
     event.listen(engine, "before_cursor_execute", on_execute)
     event.listen(engine.pool, "connect", on_connect)
     event.listen(engine.pool, "checkout", on_checkout)
-    event.listen(Session, "after_begin", on_begin)
+    event.listen(engine, "begin", on_begin)
     try:
         yield counts
     finally:
         event.remove(engine, "before_cursor_execute", on_execute)
         event.remove(engine.pool, "connect", on_connect)
         event.remove(engine.pool, "checkout", on_checkout)
-        event.remove(Session, "after_begin", on_begin)
+        event.remove(engine, "begin", on_begin)
 
 
 class InjectedFault(Exception):

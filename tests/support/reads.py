@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bakekit.workspace import Area
+from bakekit.operations import Area
 from tests.support.workflows import EVENT
 
 PLAIN = (str, int, float, bool, type(None), Decimal, dt.date, dt.datetime, dt.time,

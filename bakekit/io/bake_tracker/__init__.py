@@ -26,7 +26,7 @@ from bakekit.io.bake_tracker.write import Write, write_runs
 from bakekit.results import ImportReport
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 __all__ = ["CATALOGS", "DUPLICATES", "KNOWN", "SECTIONS", "ZERO_PRICES", "import_bake_tracker",
            "read_file", "write_runs"]

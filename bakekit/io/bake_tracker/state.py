@@ -18,7 +18,7 @@ from bakekit.io._sync import (
 from bakekit.io.external import remembered
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 
 class State:

@@ -25,7 +25,7 @@ from bakekit.io.external import remember
 from bakekit.units import money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.workspace import Workspace
+    from bakekit.operations import Workspace
 
 from bakekit.io.bake_tracker.state import State
 
@@ -219,7 +219,7 @@ class Write(State):
                              for lot_id, v in zip(lot_ids, new_lots, strict=True)],
                         reason="import", posted_on=[v["acquired_on"] for v in new_lots])
             for lot_id in lot_ids:
-                ws._note_created_lot(lot_id)
+                ws.recording.note_created_lot(lot_id)
             self.tally.add("inventory_items", "created", len(new_lots))
         fill_lot_costs(ws, fills)
         remember(ws, "lots", lot_keys)

@@ -1,0 +1,179 @@
+"""Plans: ledger rows in comparable form, the stock summary, and the preview/replay diff."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import Float, bindparam, cast, func, literal, select, union_all
+
+from bakekit import frames
+from bakekit.db import tables
+from bakekit.frames import validate
+from bakekit.plan.arguments import TOLERANCE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.operations import Workspace
+    from bakekit.recording import Operation as _Operation
+
+# -- ledger rows in comparable form ---------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def _ledger_statement() -> Any:
+    """Ledger rows from a given id on, with their lot's item (built once)."""
+    from bakekit.areas.inventory import lots_with_items
+
+    m, lots = tables.movements, tables.lots
+    joined, slug = lots_with_items()
+    return (select(m.c.id, m.c.lot_id, slug.label("item"), lots.c.kind, m.c.reason,
+                   cast(m.c.quantity, Float).label("quantity"), lots.c.unit,
+                   cast(m.c.cost, Float).label("cost"),
+                   func.coalesce(lots.c.ingredient_id, lots.c.finished_unit_id,
+                                 lots.c.finished_good_id).label("item_id"))
+            .select_from(m.join(joined, lots.c.id == m.c.lot_id))
+            .where(m.c.id >= bindparam("first")))
+
+
+def _ledger_rows(ws: Workspace, steps: list[_Operation]) -> list[dict[str, Any]]:
+    """The ledger rows each operation wrote (plain rows, one statement), with lots the plan
+    itself created named by creation order (``new#1``...), others by id (``lot#12``)."""
+    created: dict[int, str] = {}
+    for op in steps:
+        for lot_id in op.created_lot_ids:
+            created[lot_id] = f"new#{len(created) + 1}"
+    all_ids = [i for op in steps for i in op.movement_ids]
+    if not all_ids:
+        return []
+    wanted = set(all_ids)
+    moves = {r.id: r for r in ws.execute(_ledger_statement(), {"first": min(all_ids)})
+             if r.id in wanted}
+    rows = []
+    for step, op in enumerate(steps, start=1):
+        for position, movement_id in enumerate(op.movement_ids, start=1):
+            r = moves[movement_id]
+            rows.append({"step": step, "position": position,
+                         "lot": created.get(int(r.lot_id), f"lot#{int(r.lot_id)}"),
+                         "item": r.item, "kind": r.kind, "reason": r.reason,
+                         "quantity": r.quantity, "unit": r.unit, "cost": r.cost,
+                         "item_id": int(r.item_id)})
+    return rows
+
+
+_ITEM_COLUMNS = {"ingredient": "ingredient_id", "finished_unit": "finished_unit_id",
+                 "finished_good": "finished_good_id"}
+
+
+@functools.lru_cache(maxsize=8)
+def _stock_statement(kinds: tuple[str, ...]) -> Any:
+    """On hand per item and unit for items of these kinds: one branch per kind, each able
+    to use that kind's partial FIFO index (built once per set of kinds)."""
+    lots = tables.lots
+    branches = [
+        select(literal(kind).label("kind"), lots.c[_ITEM_COLUMNS[kind]].label("item_id"),
+               lots.c.unit, cast(func.sum(lots.c.remaining), Float).label("after"))
+        .where(lots.c[_ITEM_COLUMNS[kind]].in_(bindparam(kind, expanding=True)),
+               lots.c.remaining > 0)
+        .group_by(lots.c[_ITEM_COLUMNS[kind]], lots.c.unit)
+        for kind in kinds
+    ]
+    return branches[0] if len(branches) == 1 else union_all(*branches)
+
+
+def _stock_after(ws: Workspace, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """On hand now (at the end of the preview) per touched item and unit: one statement."""
+    if not changes:
+        return []
+    touched: dict[str, set[int]] = {}
+    for c in changes:
+        touched.setdefault(c["kind"], set()).add(c["item_id"])
+    kinds = tuple(sorted(touched))
+    result = ws.execute(_stock_statement(kinds), {k: sorted(touched[k]) for k in kinds})
+    return [{"kind": r.kind, "item_id": int(r.item_id), "unit": r.unit, "after": r.after}
+            for r in result]
+
+
+def _summary_rows(changes: list[dict[str, Any]],
+                  after: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per touched item and unit: before, change, after (as of the preview) and cost."""
+    on_hand = {(a["kind"], a["item_id"], a["unit"]): a["after"] or 0.0 for a in after}
+    grouped: dict[tuple[str, str, int, str], list[float]] = {}
+    for c in changes:
+        acc = grouped.setdefault((c["item"], c["kind"], c["item_id"], c["unit"]), [0.0, 0.0])
+        acc[0] += c["quantity"]
+        acc[1] += 0.0 if c["cost"] is None else c["cost"]
+    rows = []
+    for (item, kind, item_id, unit), (change, cost) in sorted(grouped.items()):
+        now = on_hand.get((kind, item_id, unit), 0.0)
+        rows.append({"item": item, "kind": kind, "unit": unit, "before": now - change,
+                     "change": change, "after": now, "cost": cost})
+    return rows
+
+
+
+def _same_rows(preview: list[dict[str, Any]], replay: list[dict[str, Any]]) -> bool:
+    """Whether the replay wrote the previewed ledger rows (ids and timestamps aside)."""
+    if len(preview) != len(replay):
+        return False
+    return all(
+        (a["step"], a["position"], a["lot"], a["item"]) == (b["step"], b["position"],
+                                                             b["lot"], b["item"])
+        and abs(a["quantity"] - b["quantity"]) <= TOLERANCE and _same_cost(a["cost"], b["cost"])
+        for a, b in zip(preview, replay, strict=True))
+
+
+def _number(value: float) -> str:
+    """A quantity in words: at most 6 places, no trailing zeros."""
+    return f"{value:,.6f}".rstrip("0").rstrip(".")
+
+
+def _diff_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    columns = list(frames.PLAN_DIFF.columns)
+    return validate(pd.DataFrame(rows).reindex(columns=columns), frames.PLAN_DIFF)
+
+
+def _diff(preview: pd.DataFrame, replay: pd.DataFrame) -> pd.DataFrame:
+    """Ledger rows that differ between preview and replay, paired by step, item and lot
+    (and, where one step writes the same lot of an item twice, by their order there):
+    ``changed`` (quantity or cost differs), ``missing`` (previewed, not written now) or
+    ``extra`` (written now, not previewed)."""
+    keys = ["step", "item", "lot", "occurrence"]
+    sides = [frame.assign(occurrence=frame.groupby(["step", "item", "lot"]).cumcount())
+             for frame in (preview, replay)]
+    merged = sides[0].merge(sides[1], on=keys, how="outer", suffixes=("_preview", "_now"),
+                            indicator=True, sort=False)
+    rows = []
+    for r in merged.to_dict("records"):
+        unit = r["unit_preview"] if isinstance(r["unit_preview"], str) else r["unit_now"]
+        where = f"{r['item']} {r['lot']}, step {r['step']}"
+        if r["_merge"] == "left_only":
+            status, position = "missing", r["position_preview"]
+            message = (f"{where}: {_number(r['quantity_preview'])} {unit} previewed, "
+                       "not written now")
+        elif r["_merge"] == "right_only":
+            status, position = "extra", r["position_now"]
+            message = (f"{where}: {_number(r['quantity_now'])} {unit} written now, "
+                       "not in the preview")
+        else:
+            if (abs(r["quantity_preview"] - r["quantity_now"]) <= TOLERANCE
+                    and _same_cost(r["cost_preview"], r["cost_now"])):
+                continue
+            status, position = "changed", r["position_preview"]
+            message = (f"{where}: {_number(r['quantity_preview'])} {unit} previewed, "
+                       f"{_number(r['quantity_now'])} {unit} now")
+        rows.append({
+            "step": r["step"], "position": position, "status": status, "item": r["item"],
+            "lot": r["lot"], "unit": unit,
+            "quantity_preview": r.get("quantity_preview"), "quantity_now": r.get("quantity_now"),
+            "cost_preview": r.get("cost_preview"), "cost_now": r.get("cost_now"),
+            "message": message,
+        })
+    rows.sort(key=lambda d: (d["step"], d["position"], d["status"]))
+    return _diff_frame(rows)
+
+
+def _same_cost(a: Any, b: Any) -> bool:
+    if pd.isna(a) and pd.isna(b):
+        return True
+    if pd.isna(a) or pd.isna(b):
+        return False
+    return abs(float(a) - float(b)) <= TOLERANCE

@@ -1,0 +1,82 @@
+"""The operation log of a workspace: which write calls ran, and the ledger rows and lots
+each one wrote. Plans read it (``log.operations``); fifo and io note what they write."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Operation:
+    """One write call: area, method, arguments, and what it wrote (ids, in order)."""
+
+    area: str
+    method: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    movement_ids: list[int] = field(default_factory=list)
+    created_lot_ids: list[int] = field(default_factory=list)
+
+
+class OperationLog:
+    """The write operations of one workspace, and the ledger rows they wrote.
+
+    >>> log = OperationLog()
+    >>> op = log.begin("inventory", "consume", ("flour", 2, "cup"), {"reason": "test"})
+    >>> log.note_movements([7, 8])
+    >>> log.finish(op)
+    >>> [o.method for o in log.operations], log.movement_ids
+    (['consume'], [7, 8])
+    """
+
+    def __init__(self) -> None:
+        #: the operation running now (None between operations)
+        self.current: Operation | None = None
+        #: the finished operations, in order
+        self.operations: list[Operation] = []
+        #: every ledger row written, in order (inside operations or not)
+        self.movement_ids: list[int] = []
+
+    def begin(self, area: str, method: str, args: tuple[Any, ...],
+              kwargs: dict[str, Any]) -> Operation:
+        """Start recording one write call (a retry begins it afresh)."""
+        self.current = Operation(area, method, args, dict(kwargs))
+        return self.current
+
+    def abandon(self) -> None:
+        """The running operation ended without a result (failed, or about to be retried)."""
+        self.current = None
+
+    def finish(self, op: Operation) -> None:
+        """The operation committed its SAVEPOINT: keep it and its ledger rows."""
+        self.current = None
+        self.movement_ids.extend(op.movement_ids)
+        self.operations.append(op)
+
+    def note_movements(self, ids: Sequence[int]) -> None:
+        """Ledger rows just written (by the running operation, if any)."""
+        if self.current is not None:
+            self.current.movement_ids.extend(ids)
+        else:
+            self.movement_ids.extend(ids)
+
+    def note_created_lot(self, lot_id: int) -> None:
+        """A lot the running operation created (plans match such lots by creation order)."""
+        if self.current is not None:
+            self.current.created_lot_ids.append(lot_id)
+
+    def mark(self) -> tuple[int, int]:
+        """Where the log stands now, to rewind to (a scenario's start)."""
+        return len(self.movement_ids), len(self.operations)
+
+    def rewind(self, mark: tuple[int, int]) -> None:
+        """Forget what was recorded since ``mark`` (its SAVEPOINT was rolled back)."""
+        del self.movement_ids[mark[0]:]
+        del self.operations[mark[1]:]
+
+    def clear(self) -> None:
+        """Forget everything (the transaction was rolled back)."""
+        self.movement_ids.clear()
+        self.operations.clear()
