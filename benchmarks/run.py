@@ -63,12 +63,21 @@ PROFILE_NOTES = """\
   over SQLAlchemy `Row` objects took 7.3 s (pandas' slow path for non-tuple rows), the
   per-row Date conversion of `acquired_on` on SQLite and `Result.fetchall` building Rows
   another 1.6 s; the SQLite query itself (its sort) is the same in both.
-- Fix (bakekit/workspace.py `Workspace.frame`): fetch plain tuples from the driver cursor
+- Fix (bakekit/db/reading.py `frame`, behind `ws.frame`): fetch plain tuples from the driver cursor
   of the workspace's own connection (`fetchmany` in chunks of 65,536, one DataFrame per
   chunk, concatenated), and apply SQLAlchemy's result converters column by column only
   where a column's type has one. `lots()` casts the date to text in SQL and parses it
   with one vectorized `pd.to_datetime`. Chunking also keeps the peak RSS near the frame's
   own size instead of holding a million tuples of Python objects.
+- `lots()` against ORM objects, then 0.14x (goal 0.125x): cProfile of 1,000,000 lots
+  showed the cursor's `fetchmany` at about 40% (SQLite sorting the join of every lot by the
+  item slug, and the sqlite3 module making a Python string per slug), pandas turning those
+  object columns into string arrays another 20%. Now `lots()` selects no ORDER BY and sorts
+  the fetched frame instead (stable, by item, date, id: fetch 5.6 s -> 4.0 s under load),
+  and reads items and products as integer ids, named from one small second statement over
+  the item and product tables (`Series.map` then one `astype("str")`, ~0.07 s a column),
+  so a million lots make ints, not two million slug strings (about 30% less fetch and
+  frame building in the raw measurement: 10.2 s -> 6.9 s under load).
 - `frames.validate` is no longer a factor for large frames: text columns that already
   have a string dtype are not round-tripped through Python objects.
 - production and what-if: pyinstrument showed pandera's `DataFrameSchema.validate` at
@@ -89,11 +98,10 @@ PROFILE_NOTES = """\
 
 #: why a case misses its goal, from its profile (shown only when it does miss)
 MISS_REASONS = {
-    "lots_orm": "ours is at the stdlib limit (see the first row); about 3 s of its time is SQLite"
-                " running and sorting the 1,000,000-row join and the sqlite3 module making Python"
-                " values, which no change on our side removes. The ORM side varies strongly with "
-                "machine load (24.6 s to 38.5 s in the full runs on this machine, i.e. 6.5x to "
-                "10.3x).",
+    "lots_orm": "ours no longer sorts in SQL nor fetches slug strings per lot (see the profile"
+                " notes); what is left is the sqlite3 module making a Python value per cell and "
+                "pandas building columns from them. The ORM side varies strongly with machine "
+                "load (24.6 s to 72.9 s on this machine), and the ratio with it.",
     "production": "profiled and tuned from 15.2x to about 6x (record 13.9 -> 5.4 ms): the first "
                   "FIFO page of all 12 ingredients in one prebuilt statement instead of 12, "
                   "expansion and availability as plain rows, result frames built directly, all "
