@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import insert, select
 
-from bakekit import fifo
 from bakekit.db import tables
 from bakekit.errors import (
     InsufficientStockError,
@@ -16,6 +15,7 @@ from bakekit.errors import (
     RecipeCycleError,
     ValidationError,
 )
+from bakekit.stock import fifo
 from tests.conftest import assert_atomic, snapshot
 
 

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import bindparam, func, select, update
 
-from bakekit import fifo, frames
+from bakekit import frames
 from bakekit.areas._common import check_date, today
 from bakekit.db import tables
 from bakekit.errors import NotFoundError, ValidationError
 from bakekit.results import Reversal
+from bakekit.stock import fifo
 from bakekit.units import q
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -87,7 +88,7 @@ def reverse_run(ws: Workspace, run_id: Any, *, kind: str, on: Any = None) -> Rev
                 f"{float(lot.quantity):g} {lot.unit} gone, or adjusted)",
                 field="run_id", value=run_id)
     made_ids = {int(lot.id) for lot in made}
-    from bakekit.areas.inventory import lots_with_items
+    from bakekit.stock.queries import lots_with_items
 
     joined, slug = lots_with_items()
     taken = list(ws.execute(

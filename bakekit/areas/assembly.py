@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import Float, case, cast, delete, func, insert, select, update
 
-from bakekit import fifo, frames
+from bakekit import frames
 from bakekit.areas._common import (
     check_datetime,
     check_key,
@@ -31,6 +31,7 @@ from bakekit.errors import (
     ValidationError,
 )
 from bakekit.results import AssemblyResult, Availability, Reversal, Saved
+from bakekit.stock import fifo
 from bakekit.units import COUNT, dimension, exact_factor, money, normalize_unit, q
 from bakekit.workspace import Area, read_operation, write_operation
 

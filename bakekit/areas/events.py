@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Float, and_, cast, delete, func, insert, literal, or_, select, update
 
-from bakekit import buying, fifo, frames
+from bakekit import buying, frames
 from bakekit.areas._common import (
     check_date,
     check_key,
@@ -26,6 +26,7 @@ from bakekit.db import tables
 from bakekit.db.models.events import ASSIGNMENT_STATUSES
 from bakekit.errors import NotFoundError, UnitConversionError, ValidationError
 from bakekit.results import Saved
+from bakekit.stock import fifo
 from bakekit.units import QUANTITY_PLACES, each_per, factor, normalize_unit, q
 from bakekit.workspace import Area, read_operation, write_operation
 

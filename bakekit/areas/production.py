@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import Float, case, cast, func, insert, select, update
 
-from bakekit import fifo, frames
+from bakekit import frames
 from bakekit.areas._common import (
     check_datetime,
     check_text,
@@ -22,6 +22,7 @@ from bakekit.areas.recipes import expand_rows
 from bakekit.db import tables
 from bakekit.errors import InsufficientStockError
 from bakekit.results import Availability, ProductionResult, Reversal
+from bakekit.stock import fifo
 from bakekit.units import each_per, money, plain, q
 from bakekit.workspace import Area, read_operation, write_operation
 

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import aliased
 
-from bakekit import fifo, frames
+from bakekit import frames
 from bakekit.areas._common import (
     check_key,
     check_text,
@@ -31,6 +31,7 @@ from bakekit.errors import (
     ValidationError,
 )
 from bakekit.results import Saved
+from bakekit.stock import fifo
 from bakekit.units import base_unit, count_unit, factor, normalize_unit
 from bakekit.workspace import Area, read_operation, write_operation
 

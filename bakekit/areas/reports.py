@@ -14,10 +14,11 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Float, String, and_, case, cast, func, or_, select
 
-from bakekit import fifo, frames
+from bakekit import frames
 from bakekit.areas._common import check_date, lookup_id, today
 from bakekit.db import tables
 from bakekit.errors import UnitConversionError, ValidationError
+from bakekit.stock import fifo
 from bakekit.units import factor, normalize_unit
 from bakekit.workspace import Area, read_operation
 

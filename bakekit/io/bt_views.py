@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import Float, bindparam, cast, select, update
 
-from bakekit import fifo
 from bakekit.db import tables
 from bakekit.errors import ValidationError
 from bakekit.io._sync import Checker, Problems, Tally, fill_lot_costs, loads_checked, num, same
 from bakekit.io.external import external_key, remember, remembered
+from bakekit.stock import fifo
 from bakekit.units import factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover

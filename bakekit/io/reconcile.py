@@ -20,13 +20,14 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import Float, bindparam, cast, select, update
 from tqdm.auto import tqdm
 
-from bakekit import fifo, frames
+from bakekit import frames
 from bakekit.db import tables
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.errors import NotFoundError, ValidationError
 from bakekit.io import bt_views
 from bakekit.io._sync import Checker, Problems, Tally, fill_lot_costs, insert_ids, num
 from bakekit.results import ImportReport, Reconciliation
+from bakekit.stock import fifo
 from bakekit.units import factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover

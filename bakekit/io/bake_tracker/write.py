@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, insert, select
 
-from bakekit import fifo
 from bakekit.db import tables
 from bakekit.db.models.base import new_uuid, to_utc, utcnow
 from bakekit.io._sync import (
@@ -22,6 +21,7 @@ from bakekit.io._sync import (
     upsert,
 )
 from bakekit.io.external import remember
+from bakekit.stock import fifo
 from bakekit.units import money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
