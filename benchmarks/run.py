@@ -125,10 +125,17 @@ MISS_REASONS = {
 }
 
 
+#: the cases that need PostgreSQL, and their row's title when it is not there
+POSTGRESQL_TITLES = {
+    "lots_postgres": "read lots to a DataFrame (PostgreSQL)",
+    "production_postgres": "production.record of a 12-ingredient nested recipe (PostgreSQL)",
+}
+
+
 def run_case(name: str, ctx: Context) -> CaseResult | NotRun:
     module = importlib.import_module(f"benchmarks.cases.{name}")
-    if name == "lots_postgres" and not ctx.pg_url:
-        return NotRun("read lots to a DataFrame (PostgreSQL)", module.GOAL,
+    if name in POSTGRESQL_TITLES and not ctx.pg_url:
+        return NotRun(POSTGRESQL_TITLES[name], module.GOAL,
                       "not run: no PostgreSQL (BAKEKIT_TEST_PG_URL unset)")
     result: CaseResult = module.run(ctx)
     result.module = name

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Float, and_, cast, delete, func, insert, literal, or_, select, update
 
-from bakekit import buying, frames
+from bakekit import buying, frames, stock
 from bakekit.areas._common import (
     check_date,
     check_key,
@@ -26,7 +26,6 @@ from bakekit.db import tables
 from bakekit.db.models.events import ASSIGNMENT_STATUSES
 from bakekit.errors import NotFoundError, UnitConversionError, ValidationError
 from bakekit.results import Saved
-from bakekit.stock import fifo
 from bakekit.units import QUANTITY_PLACES, each_per, factor, normalize_unit, q
 from bakekit.workspace import Area, read_operation, write_operation
 
@@ -50,7 +49,7 @@ class _Needs:
     goods: dict[str, Decimal] = field(default_factory=dict)
     units: list[tuple[str, Decimal, str, str]] = field(default_factory=list)
     batches: list[tuple[int, str, Decimal]] = field(default_factory=list)
-    ingredients: list[tuple[fifo.Item, Decimal, str]] = field(default_factory=list)
+    ingredients: list[tuple[stock.Item, Decimal, str]] = field(default_factory=list)
 
 
 def _ceil(value: Decimal) -> Decimal:
@@ -240,10 +239,10 @@ class Events(Area):
             created = False
         return Saved("target", f"{event}/{item}", int(found), created=created)
 
-    def _target_item(self, item: object) -> fifo.Item:
+    def _target_item(self, item: object) -> stock.Item:
         for kind in ("finished_unit", "finished_good"):
             try:
-                return fifo.resolve_item(self._ws, kind, item)
+                return stock.resolve_item(self._ws, kind, item)
             except NotFoundError:
                 continue
         raise NotFoundError("finished unit or finished good", item)
@@ -387,7 +386,7 @@ class Events(Area):
         unit_qty: dict[int, Decimal] = defaultdict(Decimal)
         unit_slug: dict[int, str] = {}
         packaging: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
-        packaging_item: dict[int, fifo.Item] = {}
+        packaging_item: dict[int, stock.Item] = {}
         for good_id, amount in good_qty.items():
             for row in children.get(good_id, ()):
                 per = Decimal(str(row.quantity))
@@ -398,7 +397,7 @@ class Events(Area):
                     unit = normalize_unit(row.unit) if isinstance(row.unit, str) else EACH
                     packaging[(int(row.component_id), unit)] += amount * per
                     density = row.g_per_ml
-                    packaging_item[int(row.component_id)] = fifo.Item(
+                    packaging_item[int(row.component_id)] = stock.Item(
                         "ingredient", int(row.component_id), str(row.item),
                         None if density is None or pd.isna(density) else Decimal(str(density)))
         needs.goods = {good_slug[g]: q(n) for g, n in good_qty.items()}
@@ -426,7 +425,7 @@ class Events(Area):
             expanded = expand(ws, dict(batches))
             for row in expanded.itertuples(index=False):
                 density = row.g_per_ml
-                item = fifo.Item("ingredient", int(row.ingredient_id), str(row.item),
+                item = stock.Item("ingredient", int(row.ingredient_id), str(row.item),
                                  None if density is None or pd.isna(density)
                                  else Decimal(str(density)))
                 merged.append([item, Decimal(str(row.quantity)), normalize_unit(row.unit)])
@@ -553,7 +552,7 @@ class Events(Area):
         if not needs:
             return frames.validate(pd.DataFrame(columns=SHOPPING_COLUMNS),
                                    frames.SHOPPING_LIST)
-        stock = fifo.available(self._ws, needs)
+        on_hand = stock.available(self._ws, needs)
         p = tables.products
         products: dict[int, list[Any]] = defaultdict(list)
         for row in self._ws.execute(
@@ -563,7 +562,7 @@ class Events(Area):
                 .order_by(p.c.slug)):
             products[int(row.ingredient_id)].append(row)
         rows: list[dict[str, Any]] = []
-        for (item, needed, unit), have in zip(needs, stock.itertuples(index=False),
+        for (item, needed, unit), have in zip(needs, on_hand.itertuples(index=False),
                                               strict=True):
             shortfall = max(q(needed - Decimal(str(have.available))), Decimal(0))
             base = {"item": item.slug, "needed": float(needed), "on_hand": have.available,
@@ -575,7 +574,7 @@ class Events(Area):
                                frames.SHOPPING_LIST)
 
 
-def _sizes(item: fifo.Item, unit: str,
+def _sizes(item: stock.Item, unit: str,
            candidates: list[Any]) -> tuple[list[tuple[Any, Decimal]], str]:
     """The products whose package unit converts to ``unit``, with their package size in it
     (rounded to the places quantities keep), and a note naming those that do not."""
@@ -595,7 +594,7 @@ def _sizes(item: fifo.Item, unit: str,
     return convertible, note
 
 
-def _buy(item: fifo.Item, unit: str, shortfall: Decimal, candidates: list[Any],
+def _buy(item: stock.Item, unit: str, shortfall: Decimal, candidates: list[Any],
          prefer: str) -> tuple[list[dict[str, Any]], str]:
     """The shopping rows of one item (product, packages, cost, ...) and a note."""
     nothing = {"product": None, "packages": None, "estimated_cost": None,

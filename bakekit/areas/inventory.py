@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import Float, String, case, cast, func, insert, literal, select, update
 
-from bakekit import frames
+from bakekit import frames, stock
 from bakekit.areas._common import (
     check_date,
     check_key,
@@ -19,9 +19,9 @@ from bakekit.areas._common import (
 )
 from bakekit.areas._runs import refuse_takes_before
 from bakekit.db import tables
+from bakekit.db.dialect import for_update, to_date
 from bakekit.errors import InsufficientStockError, NotFoundError, ValidationError
 from bakekit.results import Adjustment, Consumption, Receipt
-from bakekit.stock import fifo
 from bakekit.stock.queries import lots_as_of, lots_with_items, movements_frame
 from bakekit.units import base_unit, factor, is_none, money, normalize_unit, q, to_decimal
 from bakekit.workspace import Area, read_operation, write_operation
@@ -88,13 +88,13 @@ class Inventory(Area):
         quantity = q(count * package_quantity)
         lot_cost = None if price is None else money(price / package_quantity)
         total = None if price is None else money(count * price)
-        item = fifo.Item("ingredient", int(ingredient.id), str(ingredient.slug),
+        item = stock.Item("ingredient", int(ingredient.id), str(ingredient.slug),
                          None if ingredient.g_per_ml is None else Decimal(ingredient.g_per_ml))
-        lot_id = fifo.new_lot(ws, item, quantity=quantity, unit=row.package_unit,
+        lot_id = stock.new_lot(ws, item, quantity=quantity, unit=row.package_unit,
                               unit_cost=lot_cost, acquired_on=on, reason="purchase",
                               product_id=row.id, purchase_id=purchase_id, location=location,
                               ledger_cost=total)
-        if price is not None and (row.price_on is None or fifo._as_date(row.price_on) <= on):
+        if price is not None and (row.price_on is None or to_date(row.price_on) <= on):
             products = tables.products
             ws.execute(update(products).where(products.c.id == row.id)
                        .values(price=price, price_on=on))
@@ -106,11 +106,11 @@ class Inventory(Area):
             total_cost=None if total is None else float(total),
         )
 
-    def _plan(self, item: str, quantity: Any, unit: str, *, lock: bool) -> fifo.Plan:
+    def _plan(self, item: str, quantity: Any, unit: str, *, lock: bool) -> stock.Allocation:
         amount = to_decimal(quantity, "quantity", positive=True)
         unit = normalize_unit(unit)
-        resolved = fifo.resolve_any(self._ws, item)
-        return fifo.take(self._ws, resolved, amount, unit, lock=lock)
+        resolved = stock.resolve_any(self._ws, item)
+        return stock.take(self._ws, resolved, amount, unit, lock=lock)
 
     @write_operation
     def consume(self, ingredient: str, quantity: float | str, unit: str, *,
@@ -139,7 +139,7 @@ class Inventory(Area):
                 f"short {float(plan.shortfall):g} {plan.unit}", plan.to_availability(),
                 consumption=plan.to_consumption())
         refuse_takes_before([plan], day, field="on", value=on, what="a consumption")
-        fifo.write_take(self._ws, plan, reason=reason, posted_on=day)
+        stock.write_take(self._ws, plan, reason=reason, posted_on=day)
         return plan.to_consumption()
 
     @read_operation
@@ -165,13 +165,11 @@ class Inventory(Area):
         counted = to_decimal(quantity, "quantity", non_negative=True)
         day = today() if on is None else check_date(on, "on")
         lots = tables.lots
-        query = select(lots).where(lots.c.id == lot_id)
-        if ws.connection.dialect.name == "postgresql":
-            query = query.with_for_update()
-        lot = ws.execute(query).first()
+        lot = ws.execute(for_update(select(lots).where(lots.c.id == lot_id),
+                                    ws.connection)).first()
         if lot is None:
             raise NotFoundError("lot", lot_id)
-        item = self._lot_item(lot)
+        item = stock.lot_item(ws, lot)
         counted_in_lot = q(counted * factor(unit, lot.unit, g_per_ml=item.g_per_ml,
                                             item=item.slug))
         if is_none(counted_in_lot):  # the boundary rule: a count below the resolution is none
@@ -180,7 +178,7 @@ class Inventory(Area):
         diff = counted_in_lot - before
         unit_cost = None if lot.unit_cost is None else Decimal(lot.unit_cost)
         cost = None if unit_cost is None else money(diff * unit_cost)
-        acquired = fifo._as_date(lot.acquired_on)
+        acquired = to_date(lot.acquired_on)
         if acquired > day:
             raise ValidationError(
                 f"on: {day.isoformat()} is before lot {lot_id} was acquired "
@@ -192,22 +190,12 @@ class Inventory(Area):
             held = ws.scalar(select(func.sum(m.c.cost)).where(m.c.lot_id == lot_id))
             cost = -money(Decimal(str(held or 0)))
         if diff != 0:
-            ws.execute(update(lots).where(lots.c.id == lot_id).values(remaining=counted_in_lot))
-            fifo.ledger(ws, [(lot_id, diff, cost)], reason=reason, posted_on=day)
+            stock.set_remaining(ws, {lot_id: counted_in_lot})
+            stock.ledger(ws, [(lot_id, diff, cost)], reason=reason, posted_on=day)
         return Adjustment(lot_id=lot_id, item=item.slug, before=float(before),
                           after=float(counted_in_lot), difference=float(diff),
                           unit=normalize_unit(lot.unit),
                           cost=None if cost is None else float(cost))
-
-    def _lot_item(self, lot: Any) -> fifo.Item:
-        kind = lot.kind
-        item_id = lot.ingredient_id or lot.finished_unit_id or lot.finished_good_id
-        t = {"ingredient": tables.ingredients, "finished_unit": tables.finished_units,
-             "finished_good": tables.finished_goods}[kind]
-        row = self._ws.execute(select(t).where(t.c.id == item_id)).one()
-        density = getattr(row, "g_per_ml", None)
-        return fifo.Item(kind, int(row.id), str(row.slug),
-                         None if density is None else Decimal(density))
 
     # -- reads ------------------------------------------------------------------------------
     @read_operation

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import aliased
 
-from bakekit import frames
+from bakekit import frames, stock
 from bakekit.areas._common import (
     check_key,
     check_text,
@@ -31,7 +31,6 @@ from bakekit.errors import (
     ValidationError,
 )
 from bakekit.results import Saved
-from bakekit.stock import fifo
 from bakekit.units import base_unit, count_unit, factor, normalize_unit
 from bakekit.workspace import Area, read_operation, write_operation
 
@@ -506,13 +505,13 @@ class Recipes(Area):
         needs = expand(ws, {self._recipe_id(recipe): amount})
         rows = []
         for need in needs.itertuples(index=False):
-            item = fifo.Item("ingredient", int(need.ingredient_id), str(need.item),
+            item = stock.Item("ingredient", int(need.ingredient_id), str(need.item),
                              need.g_per_ml)
             row: dict[str, Any] = {"item": need.item, "quantity": float(need.quantity),
                                    "unit": need.unit, "cost": None, "costed_quantity": 0.0,
                                    "note": None}
             try:
-                plan = fifo.take(ws, item, need.quantity, need.unit, lock=False)
+                plan = stock.take(ws, item, need.quantity, need.unit, lock=False)
             except UnitConversionError as exc:
                 row["note"] = f"cannot cost: {exc}"
                 rows.append(row)

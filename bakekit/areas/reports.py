@@ -14,11 +14,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Float, String, and_, case, cast, func, or_, select
 
-from bakekit import frames
+from bakekit import frames, stock
 from bakekit.areas._common import check_date, lookup_id, today
 from bakekit.db import tables
 from bakekit.errors import UnitConversionError, ValidationError
-from bakekit.stock import fifo
 from bakekit.units import factor, normalize_unit
 from bakekit.workspace import Area, read_operation
 
@@ -267,7 +266,7 @@ class Reports(Area):
         event_id = lookup_id(ws, "events", "name", event, "event")
         events = ws.events
         needs = events._needs(event_id).ingredients
-        plans = fifo.take_many(ws, needs) if needs else []
+        plans = stock.take_many(ws, needs) if needs else []
         stock_cost: dict[tuple[int, str], float] = defaultdict(float)
         for (item, _, unit), plan in zip(needs, plans, strict=True):
             stock_cost[(item.id, unit)] += float(plan.total_cost)
@@ -307,7 +306,7 @@ class Reports(Area):
                      "total_cost": total_stock + total_buy, "note": note})
         return frames.build(rows, frames.EVENT_COST)
 
-    def _package_weights(self, event_id: int, needs: list[tuple[fifo.Item, Decimal, str]]
+    def _package_weights(self, event_id: int, needs: list[tuple[stock.Item, Decimal, str]]
                          ) -> tuple[list[tuple[str, int, float]],
                                     dict[tuple[str, int, str], float]]:
         """The event's packages (slug, recipients, quantity) and how much of each needed

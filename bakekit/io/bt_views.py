@@ -20,10 +20,10 @@ import pandas as pd
 from sqlalchemy import Float, bindparam, cast, select, update
 
 from bakekit.db import tables
+from bakekit.db.dialect import to_date
 from bakekit.errors import ValidationError
 from bakekit.io._sync import Checker, Problems, Tally, fill_lot_costs, loads_checked, num, same
 from bakekit.io.external import external_key, remember, remembered
-from bakekit.stock import fifo
 from bakekit.units import factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -423,7 +423,7 @@ def _lots_by_day(ws: Workspace) -> dict[tuple[int, dt.date], list[Any]]:
                                lots.c.unit, lots.c.unit_cost, lots.c.quantity)
                         .where(lots.c.purchase_id.is_(None), lots.c.product_id.isnot(None))
                         .order_by(lots.c.acquired_on, lots.c.id)):
-        out[(int(r.product_id), fifo._as_date(r.acquired_on))].append(r)
+        out[(int(r.product_id), to_date(r.acquired_on))].append(r)
     return out
 
 
@@ -462,7 +462,7 @@ def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
     by_id = {int(r.id): r for r in every}
     by_day: dict[tuple[int, dt.date], list[Any]] = defaultdict(list)
     for r in every:
-        by_day[(int(r.product_id), fifo._as_date(r.purchased_on))].append(r)
+        by_day[(int(r.product_id), to_date(r.purchased_on))].append(r)
     loose_lots = _lots_by_day(ws)
     taken: set[int] = set()
     suppliers = {r.name for r in ws.execute(select(tables.suppliers.c.name))}
@@ -647,7 +647,7 @@ def review_inventory(ws: Workspace, family: str, rows: list[dict[str, Any]],
         if lot is None:
             pool = [x for x in by_product.get(int(product["id"]), [])
                     if int(x.id) not in taken
-                    and (on is None or fifo._as_date(x.acquired_on) == on)]
+                    and (on is None or to_date(x.acquired_on) == on)]
             if family == "bt_mobile":
                 pool = [x for x in pool if Decimal(x.remaining) > 0]  # the open package
             elif counted is not None:

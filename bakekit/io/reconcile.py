@@ -20,14 +20,14 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import Float, bindparam, cast, select, update
 from tqdm.auto import tqdm
 
-from bakekit import frames
+from bakekit import frames, stock
 from bakekit.db import tables
+from bakekit.db.dialect import to_date
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.errors import NotFoundError, ValidationError
 from bakekit.io import bt_views
 from bakekit.io._sync import Checker, Problems, Tally, fill_lot_costs, insert_ids, num
 from bakekit.results import ImportReport, Reconciliation
-from bakekit.stock import fifo
 from bakekit.units import factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -413,7 +413,7 @@ def _purchases(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
     have: dict[tuple, list[Any]] = defaultdict(list)
     for r in ws.execute(select(pur.c.id, pur.c.product_id, pur.c.purchased_on, pur.c.packages,
                                pur.c.unit_cost)):
-        have[(int(r.product_id), fifo._as_date(r.purchased_on), num(r.packages))].append(r)
+        have[(int(r.product_id), to_date(r.purchased_on), num(r.packages))].append(r)
     problems = Problems()
     out = []
     for n, rec in enumerate(_bar(_records(data), "purchases")):
@@ -528,13 +528,13 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
             "unit_cost": None if cost is None else money(cost / pq), "location": location,
             "created_at": now})
         totals.append(None if cost is None else money(packages * cost))
-        newer = prod.price_on is None or fifo._as_date(prod.price_on) <= on
+        newer = prod.price_on is None or to_date(prod.price_on) <= on
         if cost is not None and newer and (prod.id not in latest or latest[prod.id][0] <= on):
             latest[prod.id] = (on, cost)
     for lot, pid in zip(lot_rows, insert_ids(ws, pur, purchase_rows), strict=True):
         lot["purchase_id"] = pid
     lot_ids = insert_ids(ws, lots, lot_rows)
-    fifo.ledger(ws, [(lid, lot["quantity"], total) for lid, lot, total in
+    stock.ledger(ws, [(lid, lot["quantity"], total) for lid, lot, total in
                      zip(lot_ids, lot_rows, totals, strict=True)], reason="purchase",
                 posted_on=[lot["acquired_on"] for lot in lot_rows])
     for lid in lot_ids:

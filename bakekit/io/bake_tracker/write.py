@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, insert, select
 
+from bakekit import stock
 from bakekit.db import tables
+from bakekit.db.dialect import to_date
 from bakekit.db.models.base import new_uuid, to_utc, utcnow
 from bakekit.io._sync import (
     Tally,
@@ -21,7 +23,6 @@ from bakekit.io._sync import (
     upsert,
 )
 from bakekit.io.external import remember
-from bakekit.stock import fifo
 from bakekit.units import money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -214,7 +215,7 @@ class Write(State):
             lot_ids = insert_ids(ws, lots, new_lots)
             lot_keys += [(r["file_id"], r["file_uuid"], lot_id)
                          for r, lot_id in zip(new_items, lot_ids, strict=True)]
-            fifo.ledger(ws, [(lot_id, v["quantity"], None if v["unit_cost"] is None
+            stock.ledger(ws, [(lot_id, v["quantity"], None if v["unit_cost"] is None
                               else money(v["quantity"] * v["unit_cost"]))
                              for lot_id, v in zip(lot_ids, new_lots, strict=True)],
                         reason="import", posted_on=[v["acquired_on"] for v in new_lots])
@@ -477,7 +478,7 @@ def _run_key(kind: str, fu: int | None, fg: int | None, at: Any, quantity: Any) 
 
 
 def _day(value: Any) -> Any:
-    return fifo._as_date(value)
+    return to_date(value)
 
 
 def _dedupe(wanted: list[tuple[Any, dict[str, Any]]], tally: Tally, entity: str
