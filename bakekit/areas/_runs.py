@@ -29,8 +29,6 @@ from bakekit.units import money, q
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.workspace import Workspace
 
-#: what a run of each kind makes
-RUN_OUTPUT = {"production": "finished_unit", "assembly": "finished_good"}
 #: the unit finished-unit and finished-good lots are kept in
 EACH = "each"
 
@@ -194,7 +192,7 @@ def _made_lots(ws: Workspace, run_id: int, kind: str) -> list[Any]:
     made = list(ws.execute(for_update(
         select(lots.c.id, lots.c.quantity, lots.c.remaining, lots.c.unit,
                n_moves.label("moves"), cost.label("cost"))
-        .where(lots.c.run_id == run_id, lots.c.kind == RUN_OUTPUT[kind]), ws.connection,
+        .where(lots.c.run_id == run_id, lots.c.kind == stock.RUN_OUTPUT[kind]), ws.connection,
         of=lots)))
     for lot in made:
         if Decimal(lot.remaining) != Decimal(lot.quantity) or int(lot.moves) != 1:
@@ -240,7 +238,7 @@ def reverse_run(ws: Workspace, run_id: Any, *, kind: str, on: Any = None) -> Rev
                               field="on", value=on)
     made = _made_lots(ws, run_id, kind)
     taken = _taken_lots(ws, run_id, kind, {int(lot.id) for lot in made})
-    output = stock.KINDS[RUN_OUTPUT[kind]]
+    output = stock.KINDS[stock.RUN_OUTPUT[kind]]
     item = str(ws.scalar(select(output.table.c.slug)
                          .where(output.table.c.id == getattr(run, output.column))))
     rows: list[stock.LedgerRow] = []

@@ -12,7 +12,16 @@ Areas and io use the names exported here.
 
 from bakekit.stock.availability import availability_rows, available
 from bakekit.stock.fifo import Allocation, Take, shortfall, take, take_many, write_take
-from bakekit.stock.items import KINDS, Item, Kind, item_of_row, lot_item, resolve_any, resolve_item
+from bakekit.stock.items import (
+    KINDS,
+    RUN_OUTPUT,
+    Item,
+    Kind,
+    item_of_row,
+    lot_item,
+    resolve_any,
+    resolve_item,
+)
 from bakekit.stock.lots import (
     LedgerRow,
     NewLot,
@@ -26,8 +35,9 @@ from bakekit.stock.lots import (
 from bakekit.stock.queries import lots_as_of, lots_with_items, movements_frame
 
 __all__ = [
-    "KINDS", "Allocation", "Item", "Kind", "LedgerRow", "NewLot", "Take", "availability_rows",
-    "available", "create_lots", "fill_costs", "insert_lots", "item_of_row", "ledger",
-    "lot_item", "lots_as_of", "lots_with_items", "movements_frame", "new_lot", "resolve_any",
-    "resolve_item", "set_remaining", "shortfall", "take", "take_many", "write_take",
+    "KINDS", "RUN_OUTPUT", "Allocation", "Item", "Kind", "LedgerRow", "NewLot", "Take",
+    "availability_rows", "available", "create_lots", "fill_costs", "insert_lots",
+    "item_of_row", "ledger", "lot_item", "lots_as_of", "lots_with_items", "movements_frame",
+    "new_lot", "resolve_any", "resolve_item", "set_remaining", "shortfall", "take",
+    "take_many", "write_take",
 ]

@@ -36,6 +36,9 @@ KINDS: dict[str, Kind] = {
                           "finished good"),
 }
 
+#: what a run of each kind makes (its lot's kind)
+RUN_OUTPUT = {"production": "finished_unit", "assembly": "finished_good"}
+
 
 @dataclass(frozen=True)
 class Item:
