@@ -4,6 +4,7 @@ kind of run (``record_run`` and ``reverse_run``)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -128,8 +129,7 @@ def record_run(ws: Workspace, request: RunRequest) -> RecordedRun:
     known = not any(t.unit_cost is None for a in allocations for t in a.takes)
     total = known_cost if known else None
     per_unit = money(known_cost / request.quantity) if known else None
-    runs = tables.runs
-    run_id = int(ws.execute(insert(runs).returning(runs.c.id), {
+    run_id = int(ws.execute(_insert_run(), {
         "uuid": new_uuid(), "kind": request.kind, request.output.column: request.output.id,
         "quantity": request.quantity, "total_cost": total, "per_unit_cost": per_unit,
         "produced_at": request.produced_at, "created_at": utcnow(), **request.columns,
@@ -140,6 +140,12 @@ def record_run(ws: Workspace, request: RunRequest) -> RecordedRun:
                               run_id=run_id, made=made)
     assert lot_id is not None
     return RecordedRun(run_id, lot_id, allocations, known_cost, total, per_unit)
+
+
+@functools.cache
+def _insert_run() -> Any:
+    """INSERT INTO runs ... RETURNING id, built once (keeps its SQLAlchemy cache key)."""
+    return insert(tables.runs).returning(tables.runs.c.id)
 
 
 def refuse_takes_before(allocations: Sequence[stock.Allocation], day: dt.date, *, field: str,

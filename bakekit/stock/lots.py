@@ -5,12 +5,13 @@ many lots). Nothing else in bakekit writes the ``lots`` table."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Table, bindparam, insert, update
 
 from bakekit.db import tables
 from bakekit.db.dialect import to_date
@@ -64,13 +65,31 @@ class NewLot:
         return (lot_id, self.quantity, cost)
 
 
-def _insert_returning(ws: Workspace, table: Any, params: list[dict[str, Any]]) -> list[int]:
+@functools.cache
+def _insert_statement(table: Table, *, many: bool) -> Any:
+    """INSERT ... RETURNING id (and uuid, for many rows), built once: a prebuilt statement
+    keeps its SQLAlchemy cache key, so repeated writes skip building and keying it."""
+    return insert(table).returning(table.c.id, table.c.uuid) if many else insert(
+        table).returning(table.c.id)
+
+
+@functools.cache
+def _update_statement(column: str) -> Any:
+    """UPDATE lots SET <column> = :value WHERE id = :lot (built once), for executemany."""
+    lots = tables.lots
+    stmt = update(lots).where(lots.c.id == bindparam("lot"))
+    if column == "unit_cost":  # a cost is only ever filled in, never replaced
+        stmt = stmt.where(lots.c.unit_cost.is_(None))
+    return stmt.values({column: bindparam("value")})
+
+
+def _insert_returning(ws: Workspace, table: Table, params: list[dict[str, Any]]) -> list[int]:
     """Insert rows (each with a fresh ``uuid``) in one statement; their ids, in order."""
     if len(params) == 1:
-        return [int(ws.execute(insert(table).returning(table.c.id), params[0]).scalar_one())]
+        return [int(ws.execute(_insert_statement(table, many=False), params[0]).scalar_one())]
     # batched multi-row INSERT ... RETURNING; rows are matched back by their uuid, so no
     # row-by-row fallback is needed to keep the parameters' order
-    result = ws.execute(insert(table).returning(table.c.id, table.c.uuid), params)
+    result = ws.execute(_insert_statement(table, many=True), params)
     by_uuid = {u: i for i, u in result}
     return [int(by_uuid[p["uuid"]]) for p in params]
 
@@ -134,11 +153,8 @@ def set_remaining(ws: Workspace, remaining: Mapping[int, Decimal]) -> None:
     """
     if not remaining:
         return
-    lots = tables.lots
-    ws.execute(
-        update(lots).where(lots.c.id == bindparam("lot")).values(remaining=bindparam("left")),
-        [{"lot": lot_id, "left": left} for lot_id, left in remaining.items()],
-    )
+    ws.execute(_update_statement("remaining"),
+               [{"lot": lot_id, "value": left} for lot_id, left in remaining.items()])
 
 
 def fill_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
@@ -149,10 +165,8 @@ def fill_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
     """
     if not costs:
         return
-    lots = tables.lots
-    ws.execute(update(lots).where(lots.c.id == bindparam("b_lot"), lots.c.unit_cost.is_(None))
-               .values(unit_cost=bindparam("b_cost")),
-               [{"b_lot": lot_id, "b_cost": unit_cost} for lot_id, unit_cost in costs])
+    ws.execute(_update_statement("unit_cost"),
+               [{"lot": lot_id, "value": unit_cost} for lot_id, unit_cost in costs])
 
 
 def ledger(ws: Workspace, rows: Sequence[LedgerRow], *, reason: str,
