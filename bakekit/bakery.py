@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from bakekit.db import tables
+from bakekit.db.dialect import is_postgresql
 from bakekit.db.engine import create_bakery_engine, mask_url, migrate, resolve_url
 from bakekit.db.reading import read_identity
 from bakekit.errors import BakekitError, DatabaseError
@@ -99,7 +100,7 @@ def _ensure_identity(engine: Engine) -> str:
                 return found
             from sqlalchemy.dialects import postgresql, sqlite
 
-            dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+            dialect: Any = postgresql if is_postgresql(conn) else sqlite
             t = tables.bakery_identity
             conn.execute(dialect.insert(t).values(id=1)
                          .on_conflict_do_nothing(index_elements=["id"]))

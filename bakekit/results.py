@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, overload
 
 import pandas as pd
 
@@ -14,6 +16,37 @@ def _html(title: str, values: dict[str, object], frame: pd.DataFrame | None) -> 
     if frame is not None and not frame.empty:
         body += frame.to_html(index=False)
     return body
+
+
+class LazyFrame:
+    """A result's frame built when first read: set it to the frame, or to a function that
+    builds it (a write's frames are often never looked at, and building one costs more
+    than a statement). Reading it always gives the frame, built once.
+
+    >>> made.consumed.columns[:2].tolist()  # doctest: +SKIP
+    ['item', 'lot_id']
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name, self._slot = name, f"_{name}_frame"
+
+    @overload
+    def __get__(self, obj: None, owner: Any = None) -> LazyFrame: ...
+    @overload
+    def __get__(self, obj: object, owner: Any = None) -> pd.DataFrame: ...
+    def __get__(self, obj: object | None, owner: Any = None) -> pd.DataFrame | LazyFrame:
+        if obj is None:
+            return self
+        value = obj.__dict__[self._slot]
+        if not isinstance(value, pd.DataFrame):
+            value = value()
+            obj.__dict__[self._slot] = value
+        return value
+
+    def __set__(self, obj: object, value: pd.DataFrame | Callable[[], pd.DataFrame]) -> None:
+        if value is self:
+            raise TypeError(f"{type(obj).__name__}() missing the argument {self._name!r}")
+        obj.__dict__[self._slot] = value
 
 
 @dataclass(frozen=True)
@@ -111,14 +144,15 @@ class ProductionResult:
     per_unit_cost: float | None
     lot_id: int
     #: per lot consumed: item, lot_id, purchased_on, quantity, unit, unit_cost, cost
-    consumed: pd.DataFrame = field(repr=False)
+    #: (built when first read)
+    consumed: LazyFrame = field(default=LazyFrame("consumed"), repr=False)
     #: what the priced part of the inputs cost (equals total_cost when all are priced)
     known_cost: float = 0.0
     #: items made whose cost is unknown (all of them when an input has no price)
     uncosted_quantity: float = 0.0
 
     def _repr_html_(self) -> str:
-        values = {k: v for k, v in self.__dict__.items() if k != "consumed"}
+        values = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
         return _html(f"Production run {self.run_id}", values, self.consumed)
 
 
@@ -133,14 +167,15 @@ class AssemblyResult:
     total_cost: float | None
     per_unit_cost: float | None
     lot_id: int
-    consumed: pd.DataFrame = field(repr=False)
+    #: per lot consumed, as for ProductionResult, plus kind (built when first read)
+    consumed: LazyFrame = field(default=LazyFrame("consumed"), repr=False)
     #: what the priced part of the components cost (equals total_cost when all are priced)
     known_cost: float = 0.0
     #: goods made whose cost is unknown (all of them when a component has no price)
     uncosted_quantity: float = 0.0
 
     def _repr_html_(self) -> str:
-        values = {k: v for k, v in self.__dict__.items() if k != "consumed"}
+        values = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
         return _html(f"Assembly run {self.run_id}", values, self.consumed)
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import insert, select
 
-from bakekit import fifo
+from bakekit import stock
 from bakekit.db import tables
 from bakekit.errors import (
     InsufficientStockError,
@@ -30,9 +30,9 @@ def seed_unit(ws, slug: str, lots=(), *, items_per_batch: int = 24) -> int:
     unit_id = ws.execute(insert(units).returning(units.c.id),
                          {"slug": slug, "name": slug, "recipe_id": recipe_id,
                           "items_per_batch": items_per_batch, "item_unit": "each"}).scalar_one()
-    item = fifo.Item("finished_unit", int(unit_id), slug)
+    item = stock.Item("finished_unit", int(unit_id), slug)
     for on, quantity, cost in lots:
-        fifo.new_lot(ws, item, quantity=Decimal(quantity), unit="each",
+        stock.new_lot(ws, item, quantity=Decimal(quantity), unit="each",
                      unit_cost=Decimal(str(cost)), acquired_on=dt.date.fromisoformat(on),
                      reason="production")
     return int(recipe_id)

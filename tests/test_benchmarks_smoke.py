@@ -13,7 +13,7 @@ from benchmarks.common import CaseResult, Context
 
 pytest.importorskip("psutil", reason="the bench extra (pip install -e '.[bench]') is missing")
 
-POSTGRESQL_CASES = {"lots_postgres"}
+POSTGRESQL_CASES = {"lots_postgres", "production_postgres"}
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("bakekit.errors", "bakekit.units", "bakekit.checks", "bakekit.results",
               "bakekit.frames", "bakekit.buying", "bakekit.db")),
     ("operations", ("bakekit.operations", "bakekit.recording", "bakekit.db.reading")),
-    ("stock", ("bakekit.stock", "bakekit.fifo", "bakekit.costing")),
+    ("stock", ("bakekit.stock", "bakekit.costing")),
     ("areas", ("bakekit.areas",)),
     # the IO area attaches beside the other areas but wraps the io package
     ("io", ("bakekit.io", "bakekit.areas.io")),
@@ -30,17 +30,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("cli", ("bakekit.cli",)),
 ]
 
-#: (importer, imported) edges that break the map on main today and that the other issue-15
-#: branches remove (15a: areas, stock and io import bakekit.operations and the workspace
-#: Protocol instead of bakekit.workspace, plan reads the recording log; 15b: fifo becomes
-#: bakekit/stock and stops looking rows up through areas, areas._runs stops importing
-#: areas.inventory). workspace -> bakery is a type-only import (under TYPE_CHECKING) that
-#: still counts. The integrator empties this list as those branches merge; an entry that
-#: no longer occurs fails the test, so the list only shrinks.
-KNOWN_UNTIL_MERGED: set[tuple[str, str]] = {
-    ("bakekit.areas._runs", "bakekit.areas.inventory"),  # a cycle: inventory imports _runs
-    ("bakekit.fifo", "bakekit.areas._common"),
-}
 
 
 def _modules() -> dict[str, Path]:
@@ -149,15 +138,13 @@ def test_every_module_is_in_a_layer():
 
 def test_imports_go_down_the_layers():
     edges = imports()
-    bad = sorted(upward(edges) - KNOWN_UNTIL_MERGED)
+    bad = sorted(upward(edges))
     assert not bad, ("imports that go up the layers of docs/contributing.md (importer -> "
                      f"imported): {bad}")
-    gone = sorted(KNOWN_UNTIL_MERGED - edges)
-    assert not gone, f"no longer imported: remove from KNOWN_UNTIL_MERGED: {gone}"
 
 
 def test_no_import_cycle():
-    remaining = cycles(imports() - KNOWN_UNTIL_MERGED)
+    remaining = cycles(imports())
     assert not remaining, f"modules that import each other: {remaining}"
 
 

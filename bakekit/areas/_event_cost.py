@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Float, cast, func, select
 
-from bakekit import fifo
+from bakekit import stock
 from bakekit.areas._needs import _ceil
 from bakekit.areas.assembly import component_rows
 from bakekit.areas.recipes import component_graph, scale
@@ -31,7 +31,7 @@ _Packaging = dict[str, dict[tuple[int, str], Decimal]]
 
 
 def package_weights(ws: Workspace, event_id: int,
-                    needs: list[tuple[fifo.Item, Decimal, str]]
+                    needs: list[tuple[stock.Item, Decimal, str]]
                     ) -> tuple[list[tuple[str, int, float]], Weights]:
     """The event's packages (slug, recipients, quantity) and how much of each needed
     ingredient (id, unit) each package accounts for, in a fixed few statements."""
@@ -97,7 +97,7 @@ class _Weigher:
     """Adds an amount of an ingredient to a package's weight, in the first unit the event
     needs it in that the amount converts to."""
 
-    def __init__(self, needs: list[tuple[fifo.Item, Decimal, str]]):
+    def __init__(self, needs: list[tuple[stock.Item, Decimal, str]]):
         self.item_of = {item.id: item for item, _, _ in needs}
         self.by_item: dict[int, list[str]] = defaultdict(list)
         for item, _, unit in needs:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import func, select
 
-from bakekit import fifo
+from bakekit import stock
 from bakekit.areas.assembly import component_rows
 from bakekit.areas.recipes import expand
 from bakekit.db import tables
@@ -33,7 +33,7 @@ class _Needs:
     goods: dict[str, Decimal] = field(default_factory=dict)
     units: list[tuple[str, Decimal, str, str]] = field(default_factory=list)
     batches: list[tuple[int, str, Decimal]] = field(default_factory=list)
-    ingredients: list[tuple[fifo.Item, Decimal, str]] = field(default_factory=list)
+    ingredients: list[tuple[stock.Item, Decimal, str]] = field(default_factory=list)
 
 
 def _ceil(value: Decimal) -> Decimal:
@@ -99,14 +99,14 @@ def _expand_goods(direct: list[Any],
 #: a good's finished units (id -> (slug, quantity)) and its packaging
 #: ((ingredient id, unit) -> (item, quantity))
 _Contents = tuple[dict[int, tuple[str, Decimal]],
-                  dict[tuple[int, str], tuple[fifo.Item, Decimal]]]
+                  dict[tuple[int, str], tuple[stock.Item, Decimal]]]
 
 
 def _contents(goods: dict[int, tuple[str, Decimal]],
               children: dict[int, list[Any]]) -> _Contents:
     """The finished units and the packaging the goods hold, summed over the goods."""
     units: dict[int, tuple[str, Decimal]] = {}
-    packaging: dict[tuple[int, str], tuple[fifo.Item, Decimal]] = {}
+    packaging: dict[tuple[int, str], tuple[stock.Item, Decimal]] = {}
     for good_id, (_, amount) in goods.items():
         for row in children.get(good_id, ()):
             per = Decimal(str(row.quantity))
@@ -117,7 +117,7 @@ def _contents(goods: dict[int, tuple[str, Decimal]],
             elif row.component_kind == "ingredient":
                 unit = normalize_unit(row.unit) if isinstance(row.unit, str) else EACH
                 density = row.g_per_ml
-                item = fifo.Item(
+                item = stock.Item(
                     "ingredient", component, str(row.item),
                     None if density is None or pd.isna(density) else Decimal(str(density)))
                 before = packaging.get((component, unit), (item, Decimal(0)))[1]
@@ -152,15 +152,15 @@ def _units_and_batches(ws: Workspace, units: dict[int, tuple[str, Decimal]],
 
 
 def _ingredients(ws: Workspace, batches: dict[int, Decimal],
-                 packaging: dict[tuple[int, str], tuple[fifo.Item, Decimal]]
-                 ) -> list[tuple[fifo.Item, Decimal, str]]:
+                 packaging: dict[tuple[int, str], tuple[stock.Item, Decimal]]
+                 ) -> list[tuple[stock.Item, Decimal, str]]:
     """The whole batches' ingredients plus the packaging, one entry per ingredient and unit
     (packaging joins the recipe entry whose unit it converts to)."""
     merged: list[list[Any]] = []
     if batches:
         for row in expand(ws, dict(batches)).itertuples(index=False):
             density = row.g_per_ml
-            item = fifo.Item("ingredient", int(row.ingredient_id), str(row.item),
+            item = stock.Item("ingredient", int(row.ingredient_id), str(row.item),
                              None if density is None or pd.isna(density)
                              else Decimal(str(density)))
             merged.append([item, Decimal(str(row.quantity)), normalize_unit(row.unit)])

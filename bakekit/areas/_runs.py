@@ -1,57 +1,178 @@
-"""Production and assembly runs share one table; this module reverses either kind of run."""
+"""Production and assembly runs share one table; this module records and reverses either
+kind of run (``record_run`` and ``reverse_run``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, insert, select, update
 
-from bakekit import fifo, frames
+from bakekit import frames, stock
 from bakekit.checks import as_date, check_date, today
 from bakekit.db import tables
-from bakekit.errors import NotFoundError, ValidationError
-from bakekit.results import Reversal
-from bakekit.units import q
+from bakekit.db.dialect import for_update
+from bakekit.db.models.base import new_uuid, utcnow
+from bakekit.errors import (
+    InsufficientStockError,
+    NotFoundError,
+    UnitConversionError,
+    ValidationError,
+)
+from bakekit.results import Availability, Reversal
+from bakekit.units import money, q
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
 
-def refuse_takes_before(plans: Sequence[fifo.Plan], day: dt.date, *, field: str,
+#: the unit finished-unit and finished-good lots are kept in
+EACH = "each"
+
+Need = tuple[stock.Item, Decimal, str]
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """A checked run, ready to record: what it consumes and makes, and its own columns."""
+
+    kind: str
+    output: stock.Item
+    #: what the run makes (the good units: they carry the whole cost)
+    quantity: Decimal
+    #: what it consumes, in a stable order (the order in which PostgreSQL locks lots)
+    needs: list[Need]
+    produced_at: dt.datetime
+    #: ``produced_at`` as given, for error messages
+    given_at: Any
+    #: the message of InsufficientStockError, from the Availability of the needs and the
+    #: allocations that came short (none when the walk stopped on a unit conversion)
+    short_message: Callable[[Availability, Sequence[stock.Allocation]], str]
+    #: the run row's own columns (recipe, batches, yields, event, notes, snapshot)
+    columns: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    """What ``record_run`` wrote: the run, its lot, its costs and what it consumed."""
+
+    run_id: int
+    lot_id: int
+    allocations: list[stock.Allocation]
+    known_cost: Decimal
+    #: None when anything consumed has no known price (the cost is unknown, never 0)
+    total_cost: Decimal | None
+    per_unit_cost: Decimal | None
+
+    def consumed(self) -> pd.DataFrame:
+        """The RUN_CONSUMED frame: one row per lot taken."""
+        return self._consumed(with_kind=False)
+
+    def consumed_with_kind(self) -> pd.DataFrame:
+        """The RUN_CONSUMED frame and the items' kinds as an extra column (assembly)."""
+        return self._consumed(with_kind=True)
+
+    def _consumed(self, *, with_kind: bool) -> pd.DataFrame:
+        rows = [{"item": a.item.slug, "kind": a.item.kind, "lot_id": t.lot_id,
+                 "purchased_on": t.acquired_on, "quantity": t.quantity, "unit": t.unit,
+                 "unit_cost": t.unit_cost, "cost": t.cost}
+                for a in self.allocations for t in a.takes]
+        frame = frames.build(rows, frames.RUN_CONSUMED)
+        if with_kind:
+            frame["kind"] = pd.Series([r["kind"] for r in rows], dtype=object)
+        return frame
+
+
+def availability(ws: Workspace, needs: Sequence[Need]) -> Availability:
+    """The Availability of ``needs``: a row per need, ok when nothing is short."""
+    rows = stock.availability_rows(ws, needs)
+    return Availability(ok=all(r["shortfall"] <= 0 for r in rows),
+                        frame=frames.build(rows, frames.AVAILABILITY))
+
+
+def _allocate(ws: Workspace, request: RunRequest) -> list[stock.Allocation]:
+    """Take every need FIFO (locking the lots); InsufficientStockError when short."""
+    try:
+        allocations = stock.take_many(ws, request.needs, lock=True)
+    except UnitConversionError:
+        found = availability(ws, request.needs)
+        if not found.ok:  # lots in a unit that doesn't convert: short, say so
+            raise InsufficientStockError(request.short_message(found, []), found) from None
+        raise
+    short = [a for a in allocations if a.shortfall > 0]
+    if short:  # e.g. one ingredient in two units that don't convert
+        found = availability(ws, request.needs)
+        raise InsufficientStockError(request.short_message(found, short), found)
+    return allocations
+
+
+def record_run(ws: Workspace, request: RunRequest) -> RecordedRun:
+    """Record a production or assembly run in one unit of work: take its needs FIFO, write
+    the run row (with its costs), the lot updates, its new lot and every ledger row, in
+    five statements however many lots (six when a take empties a costed lot).
+
+    >>> done = record_run(ws, request)  # doctest: +SKIP
+    >>> done.consumed().columns[:3].tolist()  # doctest: +SKIP
+    ['item', 'lot_id', 'purchased_on']
+    """
+    allocations = _allocate(ws, request)
+    day = request.produced_at.date()
+    refuse_takes_before(allocations, day, field="produced_at", value=request.given_at,
+                        what=f"a{'n' if request.kind == 'assembly' else ''} {request.kind} run")
+    known_cost = money(sum((a.total_cost for a in allocations), Decimal(0)))
+    # made from anything without a price: the cost is unknown (never 0) until the price
+    # arrives (costing.reprice_from_lots)
+    known = not any(t.unit_cost is None for a in allocations for t in a.takes)
+    total = known_cost if known else None
+    per_unit = money(known_cost / request.quantity) if known else None
+    run_id = int(ws.execute(_insert_run(), {
+        "uuid": new_uuid(), "kind": request.kind, request.output.column: request.output.id,
+        "quantity": request.quantity, "total_cost": total, "per_unit_cost": per_unit,
+        "produced_at": request.produced_at, "created_at": utcnow(), **request.columns,
+    }).scalar_one())
+    made = stock.NewLot(request.output, request.quantity, EACH, per_unit, day, request.kind,
+                        run_id=run_id, ledger_cost=total)
+    lot_id = stock.write_take(ws, allocations, reason=request.kind, posted_on=day,
+                              run_id=run_id, made=made)
+    assert lot_id is not None
+    return RecordedRun(run_id, lot_id, allocations, known_cost, total, per_unit)
+
+
+@functools.cache
+def _insert_run() -> Any:
+    """INSERT INTO runs ... RETURNING id, built once (keeps its SQLAlchemy cache key)."""
+    return insert(tables.runs).returning(tables.runs.c.id)
+
+
+def refuse_takes_before(allocations: Sequence[stock.Allocation], day: dt.date, *, field: str,
                         value: Any, what: str) -> None:
     """Refuse a write dated ``day`` that would take stock from a lot acquired after it: the
     ledger would hold stock leaving before it arrived (negative stock as of a past date)."""
-    for plan in plans:
-        for take in plan.takes:
+    for allocation in allocations:
+        for take in allocation.takes:
             if take.acquired_on > day:
                 raise ValidationError(
                     f"{field}: {day.isoformat()} is before lot {take.lot_id} of "
-                    f"{plan.item.slug} was acquired ({take.acquired_on.isoformat()}); {what} "
-                    "cannot be dated before the stock it takes", field=field, value=value)
+                    f"{allocation.item.slug} was acquired ({take.acquired_on.isoformat()}); "
+                    f"{what} cannot be dated before the stock it takes", field=field,
+                    value=value)
 
 
 def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def reverse_run(ws: Workspace, run_id: Any, *, kind: str, on: Any = None) -> Reversal:
-    """Reverse a run of ``kind``: restore what it consumed, empty the lot it made. The
-    reversal's ledger rows are dated ``on`` (default today, or the run's own date if that
-    is later); ``on`` before the run's date is refused.
-
-    Refused when the run is of another kind, already reversed, or its lot was used.
-    """
+def _run_to_reverse(ws: Workspace, run_id: Any, kind: str) -> Any:
+    """The run row, locked; refused when of another kind, reversed or imported."""
     if isinstance(run_id, bool) or not isinstance(run_id, int):
         raise ValidationError(f"run_id: {run_id!r} must be an integer run id", field="run_id",
                               value=run_id)
-    runs, lots, m = tables.runs, tables.lots, tables.movements
-    query = select(runs).where(runs.c.id == run_id)
-    if ws.connection.dialect.name == "postgresql":
-        query = query.with_for_update()
-    run = ws.execute(query).first()
+    runs = tables.runs
+    run = ws.execute(for_update(select(runs).where(runs.c.id == run_id), ws.connection)).first()
     if run is None:
         raise NotFoundError(f"{kind} run", run_id)
     if run.kind != kind:
@@ -64,21 +185,21 @@ def reverse_run(ws: Workspace, run_id: Any, *, kind: str, on: Any = None) -> Rev
         raise ValidationError(f"run_id: run {run_id} was imported as history and consumed no "
                               "stock here; there is nothing to reverse", field="run_id",
                               value=run_id)
-    run_day = as_date(run.produced_at)
-    day = max(today(), run_day) if on is None else check_date(on, "on")
-    if day < run_day:
-        raise ValidationError(f"on: {day.isoformat()} is before run {run_id} was made "
-                              f"({run_day.isoformat()}); a reversal cannot be dated earlier",
-                              field="on", value=on)
-    made_kind = "finished_good" if kind == "assembly" else "finished_unit"
+    return run
+
+
+def _made_lots(ws: Workspace, run_id: int, kind: str) -> list[Any]:
+    """The lots the run made, locked, with the cost of their first ledger row; refused
+    when one was used since."""
+    lots, m = tables.lots, tables.movements
     n_moves = (select(func.count()).select_from(m).where(m.c.lot_id == lots.c.id)
                .scalar_subquery())
-    made_query = (select(lots.c.id, lots.c.quantity, lots.c.remaining, lots.c.unit,
-                         n_moves.label("moves"))
-                  .where(lots.c.run_id == run_id, lots.c.kind == made_kind))
-    if ws.connection.dialect.name == "postgresql":
-        made_query = made_query.with_for_update(of=lots)
-    made = list(ws.execute(made_query))
+    cost = select(func.sum(m.c.cost)).where(m.c.lot_id == lots.c.id).scalar_subquery()
+    made = list(ws.execute(for_update(
+        select(lots.c.id, lots.c.quantity, lots.c.remaining, lots.c.unit,
+               n_moves.label("moves"), cost.label("cost"))
+        .where(lots.c.run_id == run_id, lots.c.kind == stock.RUN_OUTPUT[kind]), ws.connection,
+        of=lots)))
     for lot in made:
         if Decimal(lot.remaining) != Decimal(lot.quantity) or int(lot.moves) != 1:
             raise ValidationError(
@@ -86,57 +207,65 @@ def reverse_run(ws: Workspace, run_id: Any, *, kind: str, on: Any = None) -> Rev
                 f"({float(lot.quantity) - float(lot.remaining):g} of "
                 f"{float(lot.quantity):g} {lot.unit} gone, or adjusted)",
                 field="run_id", value=run_id)
-    made_ids = {int(lot.id) for lot in made}
-    from bakekit.areas.inventory import lots_with_items
+    return made
 
-    joined, slug = lots_with_items()
-    taken = list(ws.execute(
+
+def _taken_lots(ws: Workspace, run_id: int, kind: str, made_ids: set[int]) -> list[Any]:
+    """What the run took, per lot (summed), with the lot's item, kind, unit and remaining."""
+    m, lots = tables.movements, tables.lots
+    joined, slug = stock.lots_with_items()
+    taken = ws.execute(
         select(m.c.lot_id, func.sum(m.c.quantity).label("quantity"),
                func.sum(m.c.cost).label("cost"), func.count(m.c.cost).label("costed"),
                slug.label("item"), lots.c.kind, lots.c.unit, lots.c.remaining)
         .select_from(m.join(joined, lots.c.id == m.c.lot_id))
         .where(m.c.run_id == run_id, m.c.reason == kind, m.c.quantity < 0)
         .group_by(m.c.lot_id, slug, lots.c.kind, lots.c.unit, lots.c.remaining)
-        .order_by(m.c.lot_id)
-    ))
-    taken = [t for t in taken if int(t.lot_id) not in made_ids]
-    restored = []
-    if taken:
-        ws.execute(
-            update(lots).where(lots.c.id == bindparam("lot")).values(remaining=bindparam("left")),
-            [{"lot": int(t.lot_id), "left": q(_decimal(t.remaining) - _decimal(t.quantity))}
-             for t in taken],
-        )
-    ledger_rows: list[tuple[int, Decimal, Decimal | None]] = [
-        (int(t.lot_id), -_decimal(t.quantity),
-         None if int(t.costed) == 0 else -_decimal(t.cost))
-        for t in taken
-    ]
-    for t, row in zip(taken, ledger_rows, strict=True):
-        restored.append({"lot_id": row[0], "item": t.item, "kind": t.kind,
-                         "quantity": float(row[1]), "unit": t.unit,
-                         "cost": None if row[2] is None else float(row[2])})
-    if made:
-        made_cost = list(ws.execute(
-            select(m.c.lot_id, m.c.cost).where(m.c.lot_id.in_(sorted(made_ids)))))
-        cost_of = {int(r.lot_id): r.cost for r in made_cost}
-        ws.execute(update(lots).where(lots.c.id.in_(sorted(made_ids))).values(remaining=0))
-        for lot in made:
-            cost = cost_of.get(int(lot.id))
-            ledger_rows.append((int(lot.id), -Decimal(lot.quantity),
-                                None if cost is None else -_decimal(cost)))
-            restored.append({"lot_id": int(lot.id), "item": None, "kind": made_kind,
-                             "quantity": -float(lot.quantity), "unit": lot.unit,
-                             "cost": None if cost is None else -float(cost)})
-    fifo.ledger(ws, ledger_rows, reason="reversal", posted_on=day, run_id=run_id)
-    from bakekit.db.models.base import utcnow
+        .order_by(m.c.lot_id))
+    return [t for t in taken if int(t.lot_id) not in made_ids]
 
+
+def reverse_run(ws: Workspace, run_id: Any, *, kind: str, on: Any = None) -> Reversal:
+    """Reverse a run of ``kind``: restore what it consumed, empty the lot it made. The
+    reversal's ledger rows are dated ``on`` (default today, or the run's own date if that
+    is later); ``on`` before the run's date is refused.
+
+    Refused when the run is of another kind, already reversed, or its lot was used.
+
+    >>> reverse_run(ws, 1, kind="production").item  # doctest: +SKIP
+    'chocolate-chip-cookie'
+    """
+    run = _run_to_reverse(ws, run_id, kind)
+    run_day = as_date(run.produced_at)
+    day = max(today(), run_day) if on is None else check_date(on, "on")
+    if day < run_day:
+        raise ValidationError(f"on: {day.isoformat()} is before run {run_id} was made "
+                              f"({run_day.isoformat()}); a reversal cannot be dated earlier",
+                              field="on", value=on)
+    made = _made_lots(ws, run_id, kind)
+    taken = _taken_lots(ws, run_id, kind, {int(lot.id) for lot in made})
+    output = stock.KINDS[stock.RUN_OUTPUT[kind]]
+    item = str(ws.scalar(select(output.table.c.slug)
+                         .where(output.table.c.id == getattr(run, output.column))))
+    rows: list[stock.LedgerRow] = []
+    restored: list[dict[str, Any]] = []
+    for t in taken:
+        cost = None if int(t.costed) == 0 else -_decimal(t.cost)
+        rows.append((int(t.lot_id), -_decimal(t.quantity), cost))
+        restored.append({"lot_id": int(t.lot_id), "item": t.item, "kind": t.kind,
+                         "quantity": -float(t.quantity), "unit": t.unit,
+                         "cost": None if cost is None else float(cost)})
+    for lot in made:
+        cost = None if lot.cost is None else -_decimal(lot.cost)
+        rows.append((int(lot.id), -Decimal(lot.quantity), cost))
+        restored.append({"lot_id": int(lot.id), "item": item, "kind": output.name,
+                         "quantity": -float(lot.quantity), "unit": lot.unit,
+                         "cost": None if cost is None else float(cost)})
+    stock.set_remaining(ws, {
+        **{int(t.lot_id): q(_decimal(t.remaining) - _decimal(t.quantity)) for t in taken},
+        **{int(lot.id): Decimal(0) for lot in made}})
+    stock.ledger(ws, rows, reason="reversal", posted_on=day, run_id=run_id)
+    runs = tables.runs
     ws.execute(update(runs).where(runs.c.id == run_id).values(reversed_at=utcnow()))
-    item_table = tables.finished_goods if kind == "assembly" else tables.finished_units
-    item_id = run.finished_good_id if kind == "assembly" else run.finished_unit_id
-    item = ws.scalar(select(item_table.c.slug).where(item_table.c.id == item_id))
-    for entry in restored:
-        if entry["item"] is None:
-            entry["item"] = item
-    return Reversal(run_id=run_id, item=str(item),
+    return Reversal(run_id=run_id, item=item,
                     restored=frames.validate(pd.DataFrame(restored), frames.RESTORED))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import select
 
-from bakekit import buying, fifo
+from bakekit import buying, stock
 from bakekit.areas._needs import _ceil
 from bakekit.db import tables
 from bakekit.errors import UnitConversionError
@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 TOLERANCE = Decimal(1).scaleb(-QUANTITY_PLACES)
 
 
-def _sizes(item: fifo.Item, unit: str,
+def _sizes(item: stock.Item, unit: str,
            candidates: list[Any]) -> tuple[list[tuple[Any, Decimal]], str]:
     """The products whose package unit converts to ``unit``, with their package size in it
     (rounded to the places quantities keep), and a note naming those that do not."""
@@ -43,7 +43,7 @@ def _sizes(item: fifo.Item, unit: str,
     return convertible, note
 
 
-def _buy(item: fifo.Item, unit: str, shortfall: Decimal, candidates: list[Any],
+def _buy(item: stock.Item, unit: str, shortfall: Decimal, candidates: list[Any],
          prefer: str) -> tuple[list[dict[str, Any]], str]:
     """The shopping rows of one item (product, packages, cost, ...) and a note."""
     nothing = {"product": None, "packages": None, "estimated_cost": None,
@@ -92,11 +92,11 @@ def _buy(item: fifo.Item, unit: str, shortfall: Decimal, candidates: list[Any],
     return rows, "; ".join(notes)
 
 
-def shopping_rows(ws: Workspace, needs: list[tuple[fifo.Item, Decimal, str]],
+def shopping_rows(ws: Workspace, needs: list[tuple[stock.Item, Decimal, str]],
                   prefer: str) -> list[dict[str, Any]]:
     """The shopping list's rows: per needed item and unit, what is on hand, the shortfall,
     and one row per product bought (``events.shopping_list`` documents the columns)."""
-    stock = fifo.available(ws, needs)
+    on_hand = stock.available(ws, needs)
     p = tables.products
     products: dict[int, list[Any]] = defaultdict(list)
     for row in ws.execute(
@@ -106,7 +106,7 @@ def shopping_rows(ws: Workspace, needs: list[tuple[fifo.Item, Decimal, str]],
             .order_by(p.c.slug)):
         products[int(row.ingredient_id)].append(row)
     rows: list[dict[str, Any]] = []
-    for (item, needed, unit), have in zip(needs, stock.itertuples(index=False),
+    for (item, needed, unit), have in zip(needs, on_hand.itertuples(index=False),
                                           strict=True):
         shortfall = max(q(needed - Decimal(str(have.available))), Decimal(0))
         base = {"item": item.slug, "needed": float(needed), "on_hand": have.available,

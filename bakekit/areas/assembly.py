@@ -11,26 +11,24 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import Float, case, cast, delete, func, insert, select, update
 
-from bakekit import fifo, frames
+from bakekit import frames, stock
 from bakekit.areas._common import entries, lookup_id, lookup_row, refuse_duplicate
-from bakekit.areas._runs import refuse_takes_before, reverse_run
+from bakekit.areas._runs import EACH, RunRequest, availability, record_run, reverse_run
 from bakekit.checks import check_datetime, check_key, check_text, positive
 from bakekit.db import tables
+from bakekit.db.models.base import utcnow
 from bakekit.errors import (
-    InsufficientStockError,
     NotFoundError,
     RecipeCycleError,
     ValidationError,
 )
 from bakekit.operations import Area, read_operation, write_operation
 from bakekit.results import AssemblyResult, Availability, Reversal, Saved
-from bakekit.units import COUNT, dimension, exact_factor, money, normalize_unit, q
+from bakekit.units import COUNT, dimension, exact_factor, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
 
-#: the unit finished-unit and finished-good lots are kept in
-EACH = "each"
 
 
 
@@ -60,8 +58,11 @@ def component_rows(ws: Workspace) -> pd.DataFrame:
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
-def _decimal(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
+def _short_message(amount: Decimal, good: stock.Item, availability: Availability) -> str:
+    """Why ``amount`` of ``good`` cannot be assembled: each short component."""
+    short = availability.frame[availability.frame["shortfall"] > 0]
+    detail = ", ".join(f"{r.item} short {r.shortfall:g} {r.unit}" for r in short.itertuples())
+    return f"cannot assemble {float(amount):g} {good.slug}: {detail}"
 
 
 class Assembly(Area):
@@ -119,11 +120,11 @@ class Assembly(Area):
             })
         return rows
 
-    def _component_item(self, name: str) -> fifo.Item:
+    def _component_item(self, name: str) -> stock.Item:
         ws = self._ws
         for kind in ("finished_unit", "finished_good"):
             try:
-                return fifo.resolve_item(ws, kind, name)
+                return stock.resolve_item(ws, kind, name)
             except NotFoundError:
                 continue
         try:
@@ -135,7 +136,7 @@ class Assembly(Area):
             raise ValidationError(
                 f"component: ingredient {name!r} is not packaging (is_packaging=False); only "
                 f"packaging ingredients go into finished goods", field="component", value=name)
-        return fifo.Item("ingredient", int(row.id), str(row.slug),
+        return stock.Item("ingredient", int(row.id), str(row.slug),
                          None if row.g_per_ml is None else Decimal(row.g_per_ml))
 
     def _refuse_cycle(self, good_id: int, slug: str, rows: Sequence[dict[str, Any]]) -> None:
@@ -239,7 +240,7 @@ class Assembly(Area):
         return frames.validate(out, frames.FINISHED_GOOD_COMPONENTS)
 
     # -- stock and assembly -----------------------------------------------------------------
-    def _needs(self, good: fifo.Item, quantity: Decimal) -> list[tuple[fifo.Item, Decimal, str]]:
+    def _needs(self, good: stock.Item, quantity: Decimal) -> list[tuple[stock.Item, Decimal, str]]:
         """What assembling ``quantity`` of ``good`` consumes, per component (stable order)."""
         c, fu, fg, i = (tables.finished_good_components, tables.finished_units,
                         tables.finished_goods, tables.ingredients)
@@ -252,14 +253,14 @@ class Assembly(Area):
                          .outerjoin(i, i.c.id == c.c.ingredient_id))
             .where(c.c.finished_good_id == good.id)
         )
-        needs: list[tuple[fifo.Item, Decimal, str]] = []
+        needs: list[tuple[stock.Item, Decimal, str]] = []
         for r in self._ws.execute(stmt):
             if r.finished_unit_id is not None:
-                item = fifo.Item("finished_unit", int(r.finished_unit_id), str(r.slug))
+                item = stock.Item("finished_unit", int(r.finished_unit_id), str(r.slug))
             elif r.component_good_id is not None:
-                item = fifo.Item("finished_good", int(r.component_good_id), str(r.slug))
+                item = stock.Item("finished_good", int(r.component_good_id), str(r.slug))
             else:
-                item = fifo.Item("ingredient", int(r.ingredient_id), str(r.slug),
+                item = stock.Item("ingredient", int(r.ingredient_id), str(r.slug),
                                  None if r.g_per_ml is None else Decimal(r.g_per_ml))
             unit = normalize_unit(r.unit) if r.unit else EACH
             needs.append((item, q(Decimal(r.quantity) * quantity), unit))
@@ -267,10 +268,6 @@ class Assembly(Area):
         kinds = {"finished_unit": 0, "finished_good": 1, "ingredient": 2}
         needs.sort(key=lambda n: (kinds[n[0].kind], n[0].id))
         return needs
-
-    def _availability(self, needs: list[tuple[fifo.Item, Decimal, str]]) -> Availability:
-        frame = fifo.available(self._ws, needs)
-        return Availability(ok=bool((frame["shortfall"] <= 0).all()), frame=frame)
 
     @read_operation
     def check(self, finished_good: str, *, quantity: float | int | str) -> Availability:
@@ -280,9 +277,9 @@ class Assembly(Area):
         >>> ws.assembly.check("cookie-box", quantity=2).ok
         True
         """
-        good = fifo.resolve_item(self._ws, "finished_good", finished_good)
+        good = stock.resolve_item(self._ws, "finished_good", finished_good)
         amount = positive(quantity, "quantity")
-        return self._availability(self._needs(good, amount))
+        return availability(self._ws, self._needs(good, amount))
 
     @write_operation
     def record(self, finished_good: str, *, quantity: float | int | str,
@@ -299,62 +296,30 @@ class Assembly(Area):
         2.0
         """
         ws = self._ws
-        good = fifo.resolve_item(ws, "finished_good", finished_good)
+        good = stock.resolve_item(ws, "finished_good", finished_good)
         amount = positive(quantity, "quantity")
         check_text(notes, "notes")
         event_id = None if event is None else lookup_id(ws, "events", "name", event, "event")
-        from bakekit.db.models.base import new_uuid, utcnow
-
         at = utcnow() if produced_at is None else check_datetime(produced_at, "produced_at")
         needs = self._needs(good, amount)
-        plans = fifo.take_many(ws, needs, lock=True)
-        if any(p.shortfall > 0 for p in plans):
-            availability = self._availability(needs)
-            short = availability.frame[availability.frame["shortfall"] > 0]
-            detail = ", ".join(f"{r.item} short {r.shortfall:g} {r.unit}"
-                               for r in short.itertuples())
-            raise InsufficientStockError(
-                f"cannot assemble {float(amount):g} {good.slug}: {detail}", availability)
-        refuse_takes_before(plans, at.date(), field="produced_at", value=produced_at,
-                            what="an assembly run")
-        known_total = money(sum((p.total_cost for p in plans), Decimal(0)))
-        # made from anything without a price: the cost is unknown (never 0) until the
-        # price arrives (costing.reprice_from_lots)
-        known = not any(t.unit_cost is None for p in plans for t in p.takes)
-        total = known_total if known else None
-        per_unit = money(known_total / amount) if known else None
         snapshot = json.dumps({
             "finished_good": good.slug, "quantity": str(amount),
             "components": [{"kind": item.kind, "item": item.slug, "quantity": str(need),
                             "unit": unit} for item, need, unit in needs],
         })
-        runs = tables.runs
-        run_id = int(ws.execute(insert(runs).returning(runs.c.id), {
-            "uuid": new_uuid(), "kind": "assembly", "finished_good_id": good.id,
-            "expected_quantity": amount, "quantity": amount, "loss": Decimal(0),
-            "total_cost": total, "per_unit_cost": per_unit, "event_id": event_id,
-            "produced_at": at, "notes": notes, "snapshot": snapshot, "created_at": utcnow(),
-        }).scalar_one())
-        fifo.write_take(ws, plans, reason="assembly", posted_on=at.date(), run_id=run_id)
-        consumed = []
-        for plan in plans:
-            for t in plan.takes:
-                consumed.append({
-                    "item": plan.item.slug, "kind": plan.item.kind, "lot_id": t.lot_id,
-                    "purchased_on": t.acquired_on, "quantity": float(t.quantity),
-                    "unit": t.unit,
-                    "unit_cost": None if t.unit_cost is None else float(t.unit_cost),
-                    "cost": None if t.cost is None else float(t.cost),
-                })
-        lot_id = fifo.new_lot(ws, good, quantity=amount, unit=EACH, unit_cost=per_unit,
-                              acquired_on=at.date(), reason="assembly", run_id=run_id,
-                              ledger_cost=total)
+        done = record_run(ws, RunRequest(
+            kind="assembly", output=good, quantity=amount, needs=needs, produced_at=at,
+            given_at=produced_at,
+            short_message=lambda found, _: _short_message(amount, good, found),
+            columns={"expected_quantity": amount, "loss": Decimal(0), "event_id": event_id,
+                     "notes": notes, "snapshot": snapshot}))
         return AssemblyResult(
-            run_id=run_id, item=good.slug, quantity=float(amount),
-            total_cost=None if total is None else float(total),
-            per_unit_cost=None if per_unit is None else float(per_unit), lot_id=lot_id,
-            consumed=frames.validate(pd.DataFrame(consumed), frames.RUN_CONSUMED),
-            known_cost=float(known_total), uncosted_quantity=0.0 if known else float(amount),
+            run_id=done.run_id, item=good.slug, quantity=float(amount),
+            total_cost=None if done.total_cost is None else float(done.total_cost),
+            per_unit_cost=None if done.per_unit_cost is None else float(done.per_unit_cost),
+            lot_id=done.lot_id, consumed=done.consumed_with_kind,
+            known_cost=float(done.known_cost),
+            uncosted_quantity=0.0 if done.total_cost is not None else float(amount),
         )
 
     @write_operation

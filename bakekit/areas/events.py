@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Float, and_, cast, delete, func, insert, literal, or_, select, update
 
-from bakekit import fifo, frames
+from bakekit import frames, stock
 from bakekit.areas._common import entries, lookup_id, refuse_duplicate
 from bakekit.areas._needs import EACH, event_needs
 from bakekit.areas._shopping import shopping_rows
@@ -211,10 +211,10 @@ class Events(Area):
             created = False
         return Saved("target", f"{event}/{item}", int(found), created=created)
 
-    def _target_item(self, item: object) -> fifo.Item:
+    def _target_item(self, item: object) -> stock.Item:
         for kind in ("finished_unit", "finished_good"):
             try:
-                return fifo.resolve_item(self._ws, kind, item)
+                return stock.resolve_item(self._ws, kind, item)
             except NotFoundError:
                 continue
         raise NotFoundError("finished unit or finished good", item)

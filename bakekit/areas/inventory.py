@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -20,16 +19,17 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.sql import ColumnElement, FromClause
 
-from bakekit import fifo, frames
+from bakekit import frames, stock
 from bakekit.areas._common import lookup_row
 from bakekit.areas._runs import refuse_takes_before
 from bakekit.checks import as_date, check_date, check_key, check_text, today
 from bakekit.db import tables
+from bakekit.db.dialect import for_update
 from bakekit.errors import InsufficientStockError, NotFoundError, ValidationError
 from bakekit.operations import Area, read_operation, write_operation
 from bakekit.results import Adjustment, Consumption, Receipt
+from bakekit.stock.queries import lots_as_of, lots_with_items, movements_frame
 from bakekit.units import base_unit, factor, is_none, money, normalize_unit, q, to_decimal
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,53 +37,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: tolerance of the ledger audit: quantities and costs are kept to 6 and 10 places
 AUDIT_TOLERANCE = 1e-6
-
-
-def lots_with_items() -> tuple[FromClause, ColumnElement[str]]:
-    """``lots`` outer-joined to the three item tables, and the item slug expression."""
-    lots, i, fu, fg = (tables.lots, tables.ingredients, tables.finished_units,
-                       tables.finished_goods)
-    joined = (lots.outerjoin(i, i.c.id == lots.c.ingredient_id)
-              .outerjoin(fu, fu.c.id == lots.c.finished_unit_id)
-              .outerjoin(fg, fg.c.id == lots.c.finished_good_id))
-    return joined, func.coalesce(i.c.slug, fu.c.slug, fg.c.slug)
-
-
-def lots_as_of(as_of: Any) -> tuple[FromClause, ColumnElement[str], ColumnElement[Any]]:
-    """``lots_with_items()`` and each lot's remaining quantity: as it is now, or (``as_of``
-    a date) at the end of that day, summed from its ledger rows posted on or before it."""
-    lots = tables.lots
-    joined, slug = lots_with_items()
-    if as_of is None:
-        return joined, slug, lots.c.remaining
-    m = tables.movements
-    sums = (select(m.c.lot_id, func.sum(m.c.quantity).label("held"))
-            .where(m.c.posted_on <= as_of).group_by(m.c.lot_id).subquery())
-    return joined.join(sums, sums.c.lot_id == lots.c.id), slug, sums.c.held
-
-
-def movements_frame(ws: Workspace, ids: Sequence[int] | None = None,
-                    item: str | None = None) -> pd.DataFrame:
-    """The ledger as a frame (all rows, or those with the given ids), oldest first."""
-    m, lots = tables.movements, tables.lots
-    joined, slug = lots_with_items()
-    stmt = (
-        select(m.c.id.label("movement_id"), m.c.lot_id, slug.label("item"), lots.c.kind,
-               m.c.reason, cast(m.c.quantity, Float).label("quantity"), lots.c.unit,
-               cast(m.c.cost, Float).label("cost"), m.c.run_id, m.c.posted_on, m.c.created_at)
-        .select_from(m.join(joined, lots.c.id == m.c.lot_id))
-        .order_by(m.c.id)
-    )
-    if ids is not None:
-        if not ids:
-            return frames.validate(pd.DataFrame(), frames.MOVEMENTS)
-        stmt = stmt.where(m.c.id >= min(ids))
-    if item is not None:
-        stmt = stmt.where(slug == item)
-    frame = ws.frame(stmt)
-    if ids is not None:
-        frame = frame[frame["movement_id"].isin(set(ids))]
-    return frames.validate(frame, frames.MOVEMENTS)
 
 
 #: the lot's item, one id column per kind of item (exactly one is set)
@@ -169,9 +122,9 @@ class Inventory(Area):
         quantity = q(count * package_quantity)
         lot_cost = None if price is None else money(price / package_quantity)
         total = None if price is None else money(count * price)
-        item = fifo.Item("ingredient", int(ingredient.id), str(ingredient.slug),
+        item = stock.Item("ingredient", int(ingredient.id), str(ingredient.slug),
                          None if ingredient.g_per_ml is None else Decimal(ingredient.g_per_ml))
-        lot_id = fifo.new_lot(ws, item, quantity=quantity, unit=row.package_unit,
+        lot_id = stock.new_lot(ws, item, quantity=quantity, unit=row.package_unit,
                               unit_cost=lot_cost, acquired_on=on, reason="purchase",
                               product_id=row.id, purchase_id=purchase_id, location=location,
                               ledger_cost=total)
@@ -187,11 +140,11 @@ class Inventory(Area):
             total_cost=None if total is None else float(total),
         )
 
-    def _plan(self, item: str, quantity: Any, unit: str, *, lock: bool) -> fifo.Plan:
+    def _plan(self, item: str, quantity: Any, unit: str, *, lock: bool) -> stock.Allocation:
         amount = to_decimal(quantity, "quantity", positive=True)
         unit = normalize_unit(unit)
-        resolved = fifo.resolve_any(self._ws, item)
-        return fifo.take(self._ws, resolved, amount, unit, lock=lock)
+        resolved = stock.resolve_any(self._ws, item)
+        return stock.take(self._ws, resolved, amount, unit, lock=lock)
 
     @write_operation
     def consume(self, ingredient: str, quantity: float | str, unit: str, *,
@@ -220,7 +173,7 @@ class Inventory(Area):
                 f"short {float(plan.shortfall):g} {plan.unit}", plan.to_availability(),
                 consumption=plan.to_consumption())
         refuse_takes_before([plan], day, field="on", value=on, what="a consumption")
-        fifo.write_take(self._ws, plan, reason=reason, posted_on=day)
+        stock.write_take(self._ws, plan, reason=reason, posted_on=day)
         return plan.to_consumption()
 
     @read_operation
@@ -246,13 +199,11 @@ class Inventory(Area):
         counted = to_decimal(quantity, "quantity", non_negative=True)
         day = today() if on is None else check_date(on, "on")
         lots = tables.lots
-        query = select(lots).where(lots.c.id == lot_id)
-        if ws.connection.dialect.name == "postgresql":
-            query = query.with_for_update()
-        lot = ws.execute(query).first()
+        lot = ws.execute(for_update(select(lots).where(lots.c.id == lot_id),
+                                    ws.connection)).first()
         if lot is None:
             raise NotFoundError("lot", lot_id)
-        item = self._lot_item(lot)
+        item = stock.lot_item(ws, lot)
         counted_in_lot = q(counted * factor(unit, lot.unit, g_per_ml=item.g_per_ml,
                                             item=item.slug))
         if is_none(counted_in_lot):  # the boundary rule: a count below the resolution is none
@@ -273,22 +224,12 @@ class Inventory(Area):
             held = ws.scalar(select(func.sum(m.c.cost)).where(m.c.lot_id == lot_id))
             cost = -money(Decimal(str(held or 0)))
         if diff != 0:
-            ws.execute(update(lots).where(lots.c.id == lot_id).values(remaining=counted_in_lot))
-            fifo.ledger(ws, [(lot_id, diff, cost)], reason=reason, posted_on=day)
+            stock.set_remaining(ws, {lot_id: counted_in_lot})
+            stock.ledger(ws, [(lot_id, diff, cost)], reason=reason, posted_on=day)
         return Adjustment(lot_id=lot_id, item=item.slug, before=float(before),
                           after=float(counted_in_lot), difference=float(diff),
                           unit=normalize_unit(lot.unit),
                           cost=None if cost is None else float(cost))
-
-    def _lot_item(self, lot: Any) -> fifo.Item:
-        kind = lot.kind
-        item_id = lot.ingredient_id or lot.finished_unit_id or lot.finished_good_id
-        t = {"ingredient": tables.ingredients, "finished_unit": tables.finished_units,
-             "finished_good": tables.finished_goods}[kind]
-        row = self._ws.execute(select(t).where(t.c.id == item_id)).one()
-        density = getattr(row, "g_per_ml", None)
-        return fifo.Item(kind, int(row.id), str(row.slug),
-                         None if density is None else Decimal(density))
 
     # -- reads ------------------------------------------------------------------------------
     @read_operation

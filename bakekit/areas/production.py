@@ -2,55 +2,70 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Float, case, cast, func, insert, select, update
+from sqlalchemy import Float, bindparam, case, cast, func, select
 
-from bakekit import fifo, frames
+from bakekit import frames, stock
 from bakekit.areas._common import lookup_row
-from bakekit.areas._runs import refuse_takes_before, reverse_run
+from bakekit.areas._runs import RunRequest, availability, record_run, reverse_run
 from bakekit.areas.recipes import expand_rows
 from bakekit.checks import check_datetime, check_text, positive
 from bakekit.db import tables
-from bakekit.errors import InsufficientStockError
+from bakekit.db.models.base import utcnow
+from bakekit.errors import NotFoundError, ValidationError
 from bakekit.operations import Area, read_operation, write_operation
 from bakekit.results import Availability, ProductionResult, Reversal
-from bakekit.units import each_per, money, plain, q
+from bakekit.units import each_per, plain, q
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.operations import Workspace
+    pass
 
-def _needs(rows: list[dict[str, Any]]) -> list[tuple[fifo.Item, Decimal, str]]:
+def _needs(rows: list[dict[str, Any]]) -> list[tuple[stock.Item, Decimal, str]]:
     """(item, quantity, unit) needs from ``expand_rows``."""
-    return [(fifo.Item("ingredient", int(r["ingredient_id"]), str(r["item"]), r["g_per_ml"]),
+    return [(stock.Item("ingredient", int(r["ingredient_id"]), str(r["item"]), r["g_per_ml"]),
              Decimal(r["quantity"]), str(r["unit"])) for r in rows]
 
 
-def _availability(ws: Workspace, needs: list[tuple[fifo.Item, Decimal, str]]) -> Availability:
-    rows = fifo.availability_rows(ws, needs)
-    return Availability(ok=all(r["shortfall"] <= 0 for r in rows),
-                        frame=frames.build(rows, frames.AVAILABILITY))
-
-
-def _shortfall(ws: Workspace, needs: list[tuple[fifo.Item, Decimal, str]]) -> Availability | None:
-    """The Availability if anything is short, else None (no frame is built when all is
-    there: the write path only needs to know)."""
-    rows = fifo.availability_rows(ws, needs)
-    if all(r["shortfall"] <= 0 for r in rows):
-        return None
-    return Availability(ok=False, frame=frames.build(rows, frames.AVAILABILITY))
-
-
-def _short_message(what: str, availability: Availability) -> str:
-    short = availability.frame[availability.frame["shortfall"] > 0]
+def _short_message(what: str, availability: Availability,
+                   short: Sequence[stock.Allocation]) -> str:
+    """Why ``what`` cannot be made: each short ingredient (need, have, short)."""
+    frame = availability.frame[availability.frame["shortfall"] > 0]
+    if frame.empty and short:  # e.g. one ingredient in two units that don't convert
+        a = short[0]
+        return (f"not enough stock for {what}: {a.item.slug} short {float(a.shortfall):g} "
+                f"{a.unit}")
     parts = [f"{r.item} (need {r.needed:g} {r.unit}, have {r.available:g}, short "
              f"{r.shortfall:g}{'; ' + r.note if isinstance(r.note, str) and r.note else ''})"
-             for r in short.itertuples()]
+             for r in frame.itertuples()]
     return f"not enough stock for {what}: " + "; ".join(parts)
+
+
+def _snapshot(unit_row: Any, amount: Decimal, expected: Decimal,
+              expanded: list[dict[str, Any]]) -> str:
+    """The run's recipe as made (JSON): so history survives later edits of the recipe."""
+    return json.dumps({
+        "recipe": unit_row.recipe_slug, "finished_unit": unit_row.slug,
+        "items_per_batch": plain(Decimal(unit_row.items_per_batch)),
+        "item_unit": unit_row.item_unit,
+        "batches": str(amount), "expected_quantity": str(expected),
+        "ingredients": [{"item": str(e["item"]), "quantity": plain(Decimal(e["quantity"])),
+                         "unit": str(e["unit"])} for e in expanded],
+    })
+
+
+@functools.cache
+def _unit_with_recipe() -> Any:
+    """A finished unit by slug, with its recipe's slug (built once)."""
+    fu, r = tables.finished_units, tables.recipes
+    return (select(fu, r.c.slug.label("recipe_slug"))
+            .outerjoin(r, r.c.id == fu.c.recipe_id).where(fu.c.slug == bindparam("slug")))
 
 
 class Production(Area):
@@ -66,8 +81,18 @@ class Production(Area):
 
     area_name = "production"
 
-    def _finished_unit(self, finished_unit: str) -> Any:
-        return lookup_row(self._ws, "finished_units", "slug", finished_unit, "finished unit")
+    def _finished_unit(self, finished_unit: str, *, with_recipe: bool = False) -> Any:
+        """The finished unit's row (``with_recipe``: and its recipe's slug, one statement)."""
+        if not with_recipe:
+            return lookup_row(self._ws, "finished_units", "slug", finished_unit,
+                              "finished unit")
+        if not isinstance(finished_unit, str):
+            raise ValidationError(f"finished unit: {finished_unit!r} must be a slug (text)",
+                                  field="finished unit", value=finished_unit)
+        row = self._ws.execute(_unit_with_recipe(), {"slug": finished_unit}).first()
+        if row is None:
+            raise NotFoundError("finished unit", finished_unit)
+        return row
 
     # -- reads ------------------------------------------------------------------------------
     @read_operation
@@ -81,7 +106,7 @@ class Production(Area):
         amount = positive(batches, "batches")
         row = self._finished_unit(finished_unit)
         needs = expand_rows(self._ws, {int(row.recipe_id): amount})
-        return _availability(self._ws, _needs(needs))
+        return availability(self._ws, _needs(needs))
 
     @read_operation
     def history(self) -> pd.DataFrame:
@@ -163,11 +188,9 @@ class Production(Area):
         >>> made.quantity, made.per_unit_cost > 0
         (46.0, True)
         """
-        from bakekit.db.models.base import new_uuid, utcnow
-
         ws = self._ws
         amount = positive(batches, "batches")
-        unit_row = self._finished_unit(finished_unit)
+        unit_row = self._finished_unit(finished_unit, with_recipe=True)
         # items are counted one by one: a yield declared in dozens is twelve items a dozen
         per_item = each_per(unit_row.item_unit)
         expected = q(Fraction(amount * Decimal(unit_row.items_per_batch)) * per_item)
@@ -178,76 +201,28 @@ class Production(Area):
         event_id = None
         if event is not None:
             event_id = int(lookup_row(ws, "events", "name", event, "event").id)
-        recipe_id = int(unit_row.recipe_id)
-        expanded = expand_rows(ws, {recipe_id: amount})
-        needs = _needs(expanded)
-        short = _shortfall(ws, needs)
-        if short is not None:
-            availability = short
-            raise InsufficientStockError(
-                _short_message(f"{amount:g} batch(es) of {finished_unit!r}", availability),
-                availability)
-        r = tables.recipes
-        recipe_slug = ws.scalar(select(r.c.slug).where(r.c.id == recipe_id))
-        snapshot = json.dumps({
-            "recipe": recipe_slug, "finished_unit": unit_row.slug,
-            "items_per_batch": plain(Decimal(unit_row.items_per_batch)),
-            "item_unit": unit_row.item_unit,
-            "batches": str(amount), "expected_quantity": str(expected),
-            "ingredients": [{"item": str(e["item"]), "quantity": plain(Decimal(e["quantity"])),
-                             "unit": str(e["unit"])} for e in expanded],
-        })
-        runs = tables.runs
-        run_id = int(ws.scalar(insert(runs).returning(runs.c.id), {
-            "uuid": new_uuid(), "kind": "production", "finished_unit_id": unit_row.id,
-            "recipe_id": recipe_id, "batches": amount, "expected_quantity": expected,
-            "quantity": made, "loss": expected - made, "event_id": event_id,
-            "produced_at": when, "notes": notes, "snapshot": snapshot, "imported": False,
-            "created_at": utcnow(),
-        }))
-        consumed: list[dict[str, Any]] = []
-        plans: list[fifo.Plan] = []
-        total = Decimal(0)
-        # lots are locked (PostgreSQL FOR UPDATE) ingredient by ingredient in a stable order,
-        # by ingredient id, whatever the recipe's order: two runs never wait on each other
-        ordered = sorted(needs, key=lambda need: need[0].id)
-        for (item, _, _), plan in zip(ordered, fifo.take_many(ws, ordered, lock=True),
-                                      strict=True):
-            if plan.shortfall > 0:  # e.g. one ingredient in two units that don't convert
-                raise InsufficientStockError(
-                    f"not enough stock for {amount:g} batch(es) of {finished_unit!r}: "
-                    f"{item.slug} short {float(plan.shortfall):g} {plan.unit}",
-                    _availability(ws, needs))
-            plans.append(plan)
-            total += plan.total_cost
-            consumed.extend(
-                {"item": item.slug, "lot_id": t.lot_id, "purchased_on": t.acquired_on,
-                 "quantity": float(t.quantity), "unit": t.unit,
-                 "unit_cost": None if t.unit_cost is None else float(t.unit_cost),
-                 "cost": None if t.cost is None else float(t.cost)} for t in plan.takes)
-        refuse_takes_before(plans, when.date(), field="produced_at", value=produced_at,
-                            what="a production run")
-        fifo.write_take(ws, plans, reason="production", posted_on=when.date(),
-                        run_id=run_id)
-        # a run made from stock without a price has no known cost (never 0): its run and
-        # its lot stay uncosted until the price arrives (costing.reprice_from_lots)
-        known = not any(t.unit_cost is None for p in plans for t in p.takes)
-        total_cost = money(total) if known else None
-        per_unit = money(total / made) if known else None
-        output = fifo.Item("finished_unit", int(unit_row.id), str(unit_row.slug))
-        lot_id = fifo.new_lot(ws, output, quantity=made, unit="each", unit_cost=per_unit,
-                              acquired_on=when.date(), reason="production", run_id=run_id,
-                              ledger_cost=total_cost)
-        ws.execute(update(runs).where(runs.c.id == run_id)
-                   .values(total_cost=total_cost, per_unit_cost=per_unit))
+        expanded = expand_rows(ws, {int(unit_row.recipe_id): amount})
+        what = f"{amount:g} batch(es) of {finished_unit!r}"
+        done = record_run(ws, RunRequest(
+            kind="production", output=stock.item_of_row("finished_unit", unit_row),
+            quantity=made, produced_at=when, given_at=produced_at,
+            # lots are locked (PostgreSQL FOR UPDATE) ingredient by ingredient in a stable
+            # order, by ingredient id, whatever the recipe's order: two runs never wait on
+            # each other
+            needs=sorted(_needs(expanded), key=lambda need: need[0].id),
+            short_message=lambda found, short: _short_message(what, found, short),
+            columns={"recipe_id": int(unit_row.recipe_id), "batches": amount,
+                     "expected_quantity": expected, "loss": expected - made,
+                     "event_id": event_id, "notes": notes, "imported": False,
+                     "snapshot": _snapshot(unit_row, amount, expected, expanded)}))
         return ProductionResult(
-            run_id=run_id, item=str(unit_row.slug), batches=float(amount),
+            run_id=done.run_id, item=str(unit_row.slug), batches=float(amount),
             expected_quantity=float(expected), quantity=float(made),
             loss=float(expected - made),
-            total_cost=None if total_cost is None else float(total_cost),
-            per_unit_cost=None if per_unit is None else float(per_unit), lot_id=lot_id,
-            consumed=frames.build(consumed, frames.RUN_CONSUMED),
-            known_cost=float(money(total)), uncosted_quantity=0.0 if known else float(made))
+            total_cost=None if done.total_cost is None else float(done.total_cost),
+            per_unit_cost=None if done.per_unit_cost is None else float(done.per_unit_cost),
+            lot_id=done.lot_id, consumed=done.consumed, known_cost=float(done.known_cost),
+            uncosted_quantity=0.0 if done.total_cost is not None else float(made))
 
     @write_operation
     def reverse(self, run_id: int, *, on: Any = None) -> Reversal:

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import aliased
 
-from bakekit import fifo, frames
+from bakekit import frames, stock
 from bakekit.areas._common import (
     entries,
     known_fields,
@@ -503,13 +503,13 @@ class Recipes(Area):
         needs = expand(ws, {self._recipe_id(recipe): amount})
         rows = []
         for need in needs.itertuples(index=False):
-            item = fifo.Item("ingredient", int(need.ingredient_id), str(need.item),
+            item = stock.Item("ingredient", int(need.ingredient_id), str(need.item),
                              need.g_per_ml)
             row: dict[str, Any] = {"item": need.item, "quantity": float(need.quantity),
                                    "unit": need.unit, "cost": None, "costed_quantity": 0.0,
                                    "note": None}
             try:
-                plan = fifo.take(ws, item, need.quantity, need.unit, lock=False)
+                plan = stock.take(ws, item, need.quantity, need.unit, lock=False)
             except UnitConversionError as exc:
                 row["note"] = f"cannot cost: {exc}"
                 rows.append(row)

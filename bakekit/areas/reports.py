@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Float, String, and_, case, cast, func, or_, select
 
-from bakekit import fifo, frames
+from bakekit import frames, stock
 from bakekit.areas._common import lookup_id
 from bakekit.areas._event_cost import package_weights
 from bakekit.areas._needs import event_needs
@@ -270,7 +270,7 @@ class Reports(Area):
         event_id = lookup_id(ws, "events", "name", event, "event")
         events = Events(ws)
         needs = event_needs(ws, event_id).ingredients
-        plans = fifo.take_many(ws, needs) if needs else []
+        plans = stock.take_many(ws, needs) if needs else []
         stock_cost: dict[tuple[int, str], float] = defaultdict(float)
         for (item, _, unit), plan in zip(needs, plans, strict=True):
             stock_cost[(item.id, unit)] += float(plan.total_cost)

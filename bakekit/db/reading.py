@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Enum, Executable, Float, Integer, String, sel
 from sqlalchemy.exc import DBAPIError
 
 from bakekit.db import tables
+from bakekit.db.dialect import is_postgresql
 
 
 def frame(conn: Connection, statement: Executable, params: Any = None, *,
@@ -35,7 +36,7 @@ def frame(conn: Connection, statement: Executable, params: Any = None, *,
     0       1
     1       2
     """
-    if bulk and conn.dialect.name == "postgresql":
+    if bulk and is_postgresql(conn):
         copied = _copy_frame(conn, statement, params)
         if copied is not None:
             return copied

@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import Float, bindparam, cast, select, update
 from tqdm.auto import tqdm
 
-from bakekit import fifo, frames
+from bakekit import frames, stock
 from bakekit.areas.inventory import Inventory
 from bakekit.checks import as_date
 from bakekit.db import tables
@@ -535,7 +535,7 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
     for lot, pid in zip(lot_rows, insert_ids(ws, pur, purchase_rows), strict=True):
         lot["purchase_id"] = pid
     lot_ids = insert_ids(ws, lots, lot_rows)
-    fifo.ledger(ws, [(lid, lot["quantity"], total) for lid, lot, total in
+    stock.ledger(ws, [(lid, lot["quantity"], total) for lid, lot, total in
                      zip(lot_ids, lot_rows, totals, strict=True)], reason="purchase",
                 posted_on=[lot["acquired_on"] for lot in lot_rows])
     for lid in lot_ids:

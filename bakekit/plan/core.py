@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bakekit import frames
+from bakekit.checks import as_datetime
 from bakekit.db import tables
 from bakekit.db.models.base import utcnow
 from bakekit.db.reading import read_identity
@@ -426,9 +427,7 @@ def _applied_at(ws: Workspace, plan_id: str) -> dt.datetime | None:
     workspace itself."""
     t = tables.applied_plans
     when = ws.scalar(select(t.c.applied_at).where(t.c.plan_id == plan_id))
-    if isinstance(when, str):
-        when = dt.datetime.fromisoformat(when)
-    return when  # type: ignore[no-any-return]
+    return None if when is None else as_datetime(when)
 
 
 def _already_applied(plan: Plan, bakery: BakeryLike, when: Any) -> PlanAlreadyAppliedError:

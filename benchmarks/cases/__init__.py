@@ -11,6 +11,7 @@ CASES = (
     "fifo_scaling",
     "production",
     "what_if",
+    "production_postgres",
     "shopping_list",
     "import_bake_tracker",
     "reconcile",

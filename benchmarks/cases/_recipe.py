@@ -13,13 +13,20 @@ INGREDIENTS = [f"ing-{k:02d}" for k in range(12)]
 LOT_GRAMS = 1000
 
 
-def recipe_database(ctx: Context, *, lots_per_ingredient: int) -> str:
-    """The SQLite URL of the recipe bakery (built once per run)."""
+def recipe_database(ctx: Context, *, lots_per_ingredient: int,
+                    postgresql: bool = False) -> str:
+    """The URL of the recipe bakery: a SQLite file built once per run, or (``postgresql``)
+    the run's PostgreSQL database, emptied and built again for this case."""
     name = f"recipe-{lots_per_ingredient}"
-    if name in ctx._built:
+    if postgresql:
+        # empties every table (the server database is shared by the PostgreSQL cases)
+        url = ctx.database(name, postgresql=True, n_lots=0, n_ingredients=0)
+    elif name in ctx._built:
         return ctx._built[name]
+    else:
+        url = str(ctx.workdir / f"{name}.db")
     rng = random.Random(ctx.seed)
-    bakery = bakekit.open(str(ctx.workdir / f"{name}.db"))
+    bakery = bakekit.open(url)
     try:
         with bakery.session() as ws:
             for slug in INGREDIENTS:
@@ -38,5 +45,6 @@ def recipe_database(ctx: Context, *, lots_per_ingredient: int) -> str:
             ws.commit()
     finally:
         bakery.dispose()
-    ctx._built[name] = bakery.url
+    if not postgresql:
+        ctx._built[name] = bakery.url
     return bakery.url

@@ -39,4 +39,5 @@ def run(ctx: Context) -> CaseResult:
     return CaseResult("production.record in what_if() vs in session() rolled back (SQLite)",
                       t_dry / calls * 1000, t_session / calls * 1000, "ms/call", 1.15, GOAL,
                       len(plans), "each call its own workspace; the what-if side includes "
-                      "building its Plan at the end of the block")
+                      "building its Plan at the end of the block; both warm (one round of "
+                      "each before timing, one bakery for both), best of alternating rounds")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, insert, select
 
-from bakekit import fifo
+from bakekit import stock
 from bakekit.checks import as_date, as_datetime
 from bakekit.db import tables
 from bakekit.db.models.base import new_uuid, utcnow
@@ -214,7 +214,7 @@ class Write(State):
             lot_ids = insert_ids(ws, lots, new_lots)
             lot_keys += [(r["file_id"], r["file_uuid"], lot_id)
                          for r, lot_id in zip(new_items, lot_ids, strict=True)]
-            fifo.ledger(ws, [(lot_id, v["quantity"], None if v["unit_cost"] is None
+            stock.ledger(ws, [(lot_id, v["quantity"], None if v["unit_cost"] is None
                               else money(v["quantity"] * v["unit_cost"]))
                              for lot_id, v in zip(lot_ids, new_lots, strict=True)],
                         reason="import", posted_on=[v["acquired_on"] for v in new_lots])

@@ -1,30 +1,29 @@
-"""The FIFO engine: one implementation for ingredient, finished-unit and finished-good lots.
+"""The FIFO walk: one implementation for ingredient, finished-unit and finished-good lots.
 
 ``take`` works out what a consumption would take, oldest lot first (date, then id),
-converting units through the item's density; ``write_take`` writes it (lot updates and
-ledger rows, set-based); ``available`` sums stock for many items in one statement.
-``new_lot`` creates a lot with its first ledger row. Nothing else writes lots.
+converting units through the item's density, as an ``Allocation``; ``write_take`` writes
+it (lot updates and ledger rows, set-based, through ``stock.lots``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from sqlalchemy import bindparam, case, func, insert, literal, select, tuple_, union_all, update
+from sqlalchemy import bindparam, case, func, literal, select, tuple_, union_all
 
 from bakekit import frames
 from bakekit.checks import as_date
 from bakekit.db import tables
-from bakekit.errors import NotFoundError, UnitConversionError
+from bakekit.db.dialect import locks_rows
 from bakekit.results import Availability, Consumption
+from bakekit.stock.items import KINDS, Item
+from bakekit.stock.lots import LedgerRow, NewLot, insert_lots, ledger, set_remaining
 from bakekit.units import QUANTITY_RESOLUTION, exact_factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,31 +36,6 @@ _RESOLUTION = Fraction(QUANTITY_RESOLUTION)
 PAGE_SIZE = 64
 #: lots read per item by the first (all-items) statement: most needs are met by a few lots
 FIRST_PAGE_SIZE = 8
-
-_ITEM_COLUMN = {
-    "ingredient": "ingredient_id",
-    "finished_unit": "finished_unit_id",
-    "finished_good": "finished_good_id",
-}
-_ITEM_TABLE = {
-    "ingredient": "ingredients",
-    "finished_unit": "finished_units",
-    "finished_good": "finished_goods",
-}
-
-
-@dataclass(frozen=True)
-class Item:
-    """Something lots can hold: its kind, id, slug and (ingredients) density."""
-
-    kind: str
-    id: int
-    slug: str
-    g_per_ml: Decimal | None = None
-
-    @property
-    def column(self) -> str:
-        return _ITEM_COLUMN[self.kind]
 
 
 @dataclass(frozen=True)
@@ -84,7 +58,7 @@ class Take:
 
 
 @dataclass(frozen=True)
-class Plan:
+class Allocation:
     """What a consumption of ``requested`` ``unit`` of ``item`` takes, and what is short."""
 
     item: Item
@@ -134,25 +108,6 @@ class Plan:
         )
 
 
-def resolve_item(ws: Workspace, kind: str, slug: object) -> Item:
-    """Look up an item by kind and slug."""
-    from bakekit.areas._common import lookup_row
-
-    row = lookup_row(ws, _ITEM_TABLE[kind], "slug", slug, kind.replace("_", " "))
-    density = row.g_per_ml if kind == "ingredient" else None
-    return Item(kind, int(row.id), str(row.slug), None if density is None else Decimal(density))
-
-
-def resolve_any(ws: Workspace, slug: object) -> Item:
-    """Look up an item of any kind by slug: ingredient, then finished unit, then good."""
-    for kind in _ITEM_TABLE:
-        try:
-            return resolve_item(ws, kind, slug)
-        except NotFoundError:
-            continue
-    raise NotFoundError("item", slug)
-
-
 @functools.lru_cache(maxsize=32)
 def _page_statement(column: str, *, keyset: bool, lock: bool) -> Any:
     """The FIFO page SELECT for one kind of item (built once; values are bound per call)."""
@@ -176,7 +131,7 @@ def _lot_page(ws: Workspace, item: Item, after: tuple[dt.date, int] | None,
               *, lock: bool) -> list[Any]:
     conn = ws.connection
     stmt = _page_statement(item.column, keyset=after is not None,
-                           lock=lock and conn.dialect.name == "postgresql")
+                           lock=lock and locks_rows(conn))
     params: dict[str, Any] = {"item": item.id}
     if after is not None:
         params["after_on"], params["after_id"] = after
@@ -194,7 +149,7 @@ def _first_pages_statement(columns: tuple[str, ...], *, lock: bool) -> Any:
                  .order_by(lots.c.acquired_on, lots.c.id).limit(FIRST_PAGE_SIZE).subquery())
         firsts.append(select(first.c.id))
     item_of = case(*((lots.c[col].isnot(None), literal(kind))
-                     for kind, col in _ITEM_COLUMN.items()))
+                     for kind, col in ((k, v.column) for k, v in KINDS.items())))
     key = func.coalesce(lots.c.ingredient_id, lots.c.finished_unit_id, lots.c.finished_good_id)
     stmt = (select(lots.c.id, lots.c.acquired_on, lots.c.remaining, lots.c.unit,
                    lots.c.unit_cost, item_of.label("item_kind"), key.label("item_id"))
@@ -209,7 +164,7 @@ def _first_pages(ws: Workspace, items: Sequence[Item], *, lock: bool) -> dict[It
     lock the rows, item by item in a stable order)."""
     conn = ws.connection
     stmt = _first_pages_statement(tuple(item.column for item in items),
-                                  lock=lock and conn.dialect.name == "postgresql")
+                                  lock=lock and locks_rows(conn))
     pages: dict[Item, list[Any]] = {item: [] for item in items}
     by_key = {(item.kind, item.id): item for item in items}
     for row in conn.execute(stmt, {f"item{n}": item.id for n, item in enumerate(items)}):
@@ -218,7 +173,7 @@ def _first_pages(ws: Workspace, items: Sequence[Item], *, lock: bool) -> dict[It
 
 
 def take_many(ws: Workspace, needs: Sequence[tuple[Item, Decimal, str]], *,
-              lock: bool = False) -> list[Plan]:
+              lock: bool = False) -> list[Allocation]:
     """Work out FIFO consumptions of several items without writing: the first page of lots
     of every item in one statement, further pages (rare) item by item. ``lock`` takes row
     locks on PostgreSQL. One plan per need, in the needs' order.
@@ -236,7 +191,7 @@ def take_many(ws: Workspace, needs: Sequence[tuple[Item, Decimal, str]], *,
 
 
 def take(ws: Workspace, item: Item, quantity: Decimal, unit: str, *,
-         lock: bool = False) -> Plan:
+         lock: bool = False) -> Allocation:
     """Work out a FIFO consumption without writing. ``lock`` takes row locks (PostgreSQL)."""
     return take_many(ws, [(item, quantity, unit)], lock=lock)[0]
 
@@ -260,7 +215,7 @@ def shortfall(needed: Decimal | Fraction, available: Decimal | Fraction,
 
 
 def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[Any],
-          taken: dict[int, Decimal], *, lock: bool) -> Plan:
+          taken: dict[int, Decimal], *, lock: bool) -> Allocation:
     """Take from lots oldest first, page after page, until the need is met or stock ends;
     ``taken`` holds what earlier plans of the same call took from each lot (updated).
 
@@ -307,10 +262,10 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
         page = _lot_page(ws, item, (as_date(page[-1].acquired_on), int(page[-1].id)),
                          lock=lock)
     short = shortfall(need, _ZERO, scale)
-    return Plan(item, quantity, unit, tuple(takes), q(short))
+    return Allocation(item, quantity, unit, tuple(takes), q(short))
 
 
-def _cost_emptied(ws: Workspace, plans: list[Plan]) -> list[Plan]:
+def _cost_emptied(ws: Workspace, plans: list[Allocation]) -> list[Allocation]:
     """Give every take that empties a costed lot the value the ledger still holds for the
     lot (what was paid, less what earlier takes cost): one statement for all such lots."""
     emptied = {t.lot_id for p in plans for t in p.takes if t.empties and t.unit_cost is not None}
@@ -334,124 +289,26 @@ def _cost_emptied(ws: Workspace, plans: list[Plan]) -> list[Plan]:
     return out
 
 
-def write_take(ws: Workspace, plan: Plan | Sequence[Plan], *, reason: str,
-               posted_on: dt.date, run_id: int | None = None) -> list[int]:
+def write_take(ws: Workspace, allocation: Allocation | Sequence[Allocation], *,
+               reason: str, posted_on: dt.date, run_id: int | None = None,
+               made: NewLot | None = None) -> int | None:
     """Write planned consumptions: lot updates and ledger rows (dated ``posted_on``), one
-    statement each however many items and lots (set-based). Returns the ledger ids, in the
-    plans' order."""
-    plans = [plan] if isinstance(plan, Plan) else list(plan)
-    takes = [t for p in plans for t in p.takes]
-    if not takes:
-        return []
-    lots = tables.lots
-    ws.execute(
-        update(lots).where(lots.c.id == bindparam("lot")).values(remaining=bindparam("left")),
-        [{"lot": t.lot_id, "left": Decimal(0) if t.empties else t.remaining - t.quantity}
-         for t in takes],
-    )
-    return ledger(ws, [(t.lot_id, -t.quantity, None if t.cost is None else -t.cost)
-                       for t in takes], reason=reason, posted_on=posted_on, run_id=run_id)
+    statement each however many items and lots (set-based). ``made``: a lot the takes make
+    (a run's output), inserted first and given its first ledger row in the same ledger
+    statement, after the takes' rows. Returns the made lot's id (None without one).
 
-
-def ledger(ws: Workspace, rows: Sequence[tuple[int, Decimal, Decimal | None]], *, reason: str,
-           posted_on: dt.date | Sequence[dt.date], run_id: int | None = None) -> list[int]:
-    """Insert ledger rows (lot id, signed quantity, signed cost) dated ``posted_on`` (one
-    business date for all, or one per row); returns their ids in order."""
-    if not rows:
-        return []
-    movements = tables.movements
-    from bakekit.db.models.base import new_uuid, utcnow
-
-    now = utcnow()
-    dates = ([posted_on] * len(rows) if isinstance(posted_on, dt.date)
-             else [as_date(d) for d in posted_on])
-    if len(dates) != len(rows):
-        raise ValueError(f"ledger: {len(dates)} posted_on dates for {len(rows)} rows")
-    params = [
-        {"uuid": new_uuid(), "lot_id": lot_id, "run_id": run_id, "reason": reason,
-         "quantity": qty, "cost": cost, "posted_on": as_date(day), "created_at": now}
-        for (lot_id, qty, cost), day in zip(rows, dates, strict=True)
-    ]
-    if len(params) == 1:
-        ids = [ws.execute(insert(movements).returning(movements.c.id), params[0]).scalar_one()]
-    else:
-        # batched multi-row INSERT ... RETURNING; rows are matched back by their uuid, so
-        # no row-by-row fallback is needed to keep the parameters' order
-        result = ws.execute(insert(movements).returning(movements.c.id, movements.c.uuid),
-                            params)
-        by_uuid = {u: i for i, u in result}
-        ids = [by_uuid[p["uuid"]] for p in params]
-    ws.recording.note_movements(ids)
-    return ids
-
-
-def new_lot(ws: Workspace, item: Item, *, quantity: Decimal, unit: str,
-            unit_cost: Decimal | None, acquired_on: dt.date, reason: str,
-            product_id: int | None = None, purchase_id: int | None = None,
-            run_id: int | None = None, location: str | None = None,
-            ledger_cost: Decimal | None = None) -> int:
-    """Create a lot and its first ledger row (dated ``acquired_on``); returns the lot id."""
-    from bakekit.db.models.base import new_uuid, utcnow
-
-    lots = tables.lots
-    values = {
-        "uuid": new_uuid(), "kind": item.kind, item.column: item.id, "product_id": product_id,
-        "purchase_id": purchase_id, "run_id": run_id, "acquired_on": acquired_on,
-        "quantity": quantity, "remaining": quantity, "unit": normalize_unit(unit),
-        "unit_cost": unit_cost, "location": location, "created_at": utcnow(),
-    }
-    lot_id = int(ws.execute(insert(lots).returning(lots.c.id), values).scalar_one())
-    cost = ledger_cost
-    if cost is None and unit_cost is not None:
-        cost = money(quantity * unit_cost)
-    ledger(ws, [(lot_id, quantity, cost)], reason=reason, posted_on=acquired_on, run_id=run_id)
-    ws.recording.note_created_lot(lot_id)
+    >>> write_take(ws, take(ws, item, Decimal(2), "cup"), reason="test bake",
+    ...            posted_on=dt.date(2025, 12, 2))  # doctest: +SKIP
+    """
+    allocations = [allocation] if isinstance(allocation, Allocation) else list(allocation)
+    takes = [t for a in allocations for t in a.takes]
+    set_remaining(ws, {t.lot_id: Decimal(0) if t.empties else t.remaining - t.quantity
+                       for t in takes})
+    rows: list[LedgerRow] = [(t.lot_id, -t.quantity, None if t.cost is None else -t.cost)
+                             for t in takes]
+    lot_id = None
+    if made is not None:
+        lot_id = insert_lots(ws, [made])[0]
+        rows.append(made.first_row(lot_id))
+    ledger(ws, rows, reason=reason, posted_on=posted_on, run_id=run_id)
     return lot_id
-
-
-def availability_rows(ws: Workspace,
-                      needs: Iterable[tuple[Item, Decimal, str]]) -> list[dict[str, Any]]:
-    """Stock against needs for many items, in one statement per kind of lot: a row per need
-    (item, needed, available, shortfall, unit, kind, note). An item whose lots cannot be
-    converted to the needed unit counts as 0 available, with the reason in ``note``."""
-    needs = list(needs)
-    lots = tables.lots
-    stock: dict[tuple[str, int], list[tuple[str, Decimal]]] = defaultdict(list)
-    by_kind: dict[str, set[int]] = defaultdict(set)
-    for item, _, _ in needs:
-        by_kind[item.kind].add(item.id)
-    for kind, ids in by_kind.items():
-        column = lots.c[_ITEM_COLUMN[kind]]
-        stmt = (
-            select(column, lots.c.unit, func.sum(lots.c.remaining))
-            .where(column.in_(sorted(ids)), lots.c.remaining > 0)
-            .group_by(column, lots.c.unit)
-        )
-        for item_id, lot_unit, total in ws.execute(stmt):
-            stock[(kind, int(item_id))].append((lot_unit, Decimal(str(total))))
-    rows = []
-    for item, needed, unit in needs:
-        unit = normalize_unit(unit)
-        have = Fraction(0)
-        scale = Fraction(1)
-        note = ""
-        for lot_unit, total in stock.get((item.kind, item.id), []):
-            try:
-                f = exact_factor(lot_unit, unit, g_per_ml=item.g_per_ml, item=item.slug)
-            except UnitConversionError as exc:
-                note = str(exc)
-                continue
-            have += Fraction(total) * f
-            scale = max(scale, f)
-        short = shortfall(needed, have, scale)
-        rows.append({"item": item.slug, "needed": float(needed), "available": float(q(have)),
-                     "shortfall": float(q(short)), "unit": unit,
-                     "kind": item.kind, "note": note})
-    return rows
-
-
-def available(ws: Workspace, needs: Iterable[tuple[Item, Decimal, str]]) -> pd.DataFrame:
-    """The Availability frame of ``availability_rows``: item, needed, available, shortfall,
-    unit (the needs' units), kind, note."""
-    return frames.build(availability_rows(ws, needs), frames.AVAILABILITY)
-

@@ -1,0 +1,195 @@
+"""Every write of a lot: create lots (with their first ledger rows), set what remains,
+fill costs, and the ledger rows themselves; all set-based (one statement per job however
+many lots). Nothing else in bakekit writes the ``lots`` table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Table, bindparam, insert, update
+
+from bakekit.checks import as_date
+from bakekit.db import tables
+from bakekit.db.models.base import new_uuid, utcnow
+from bakekit.stock.items import KINDS, Item
+from bakekit.units import money, normalize_unit
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.operations import Workspace
+
+#: a ledger row: (lot id, signed quantity in the lot's unit, signed cost or None)
+LedgerRow = tuple[int, Decimal, Decimal | None]
+
+
+@dataclass(frozen=True)
+class NewLot:
+    """A lot to create and its first ledger row (``reason``, dated ``acquired_on``, cost
+    ``ledger_cost`` or quantity x unit cost).
+
+    >>> NewLot(item, Decimal(24), "each", None, day, "production")  # doctest: +SKIP
+    """
+
+    item: Item
+    quantity: Decimal
+    unit: str
+    unit_cost: Decimal | None
+    acquired_on: dt.date
+    reason: str
+    product_id: int | None = None
+    purchase_id: int | None = None
+    run_id: int | None = None
+    location: str | None = None
+    ledger_cost: Decimal | None = None
+
+    def values(self, now: dt.datetime) -> dict[str, Any]:
+        """The lot's row (all columns, so that many lots go in one INSERT)."""
+        ids: dict[str, int | None] = dict.fromkeys(k.column for k in KINDS.values())
+        ids[self.item.column] = self.item.id
+        return {"uuid": new_uuid(), "kind": self.item.kind, **ids,
+                "product_id": self.product_id, "purchase_id": self.purchase_id,
+                "run_id": self.run_id, "acquired_on": self.acquired_on,
+                "quantity": self.quantity, "remaining": self.quantity,
+                "unit": normalize_unit(self.unit), "unit_cost": self.unit_cost,
+                "location": self.location, "created_at": now}
+
+    def first_row(self, lot_id: int) -> LedgerRow:
+        """The lot's first ledger row: its quantity at its cost."""
+        cost = self.ledger_cost
+        if cost is None and self.unit_cost is not None:
+            cost = money(self.quantity * self.unit_cost)
+        return (lot_id, self.quantity, cost)
+
+
+@functools.cache
+def _insert_statement(table: Table, *, many: bool) -> Any:
+    """INSERT ... RETURNING id (and uuid, for many rows), built once: a prebuilt statement
+    keeps its SQLAlchemy cache key, so repeated writes skip building and keying it."""
+    return insert(table).returning(table.c.id, table.c.uuid) if many else insert(
+        table).returning(table.c.id)
+
+
+@functools.cache
+def _update_statement(column: str) -> Any:
+    """UPDATE lots SET <column> = :value WHERE id = :lot (built once), for executemany."""
+    lots = tables.lots
+    stmt = update(lots).where(lots.c.id == bindparam("lot"))
+    if column == "unit_cost":  # a cost is only ever filled in, never replaced
+        stmt = stmt.where(lots.c.unit_cost.is_(None))
+    return stmt.values({column: bindparam("value")})
+
+
+def _insert_returning(ws: Workspace, table: Table, params: list[dict[str, Any]]) -> list[int]:
+    """Insert rows (each with a fresh ``uuid``) in one statement; their ids, in order."""
+    if len(params) == 1:
+        return [int(ws.execute(_insert_statement(table, many=False), params[0]).scalar_one())]
+    # batched multi-row INSERT ... RETURNING; rows are matched back by their uuid, so no
+    # row-by-row fallback is needed to keep the parameters' order
+    result = ws.execute(_insert_statement(table, many=True), params)
+    by_uuid = {u: i for i, u in result}
+    return [int(by_uuid[p["uuid"]]) for p in params]
+
+
+def insert_lots(ws: Workspace, lots: Sequence[NewLot]) -> list[int]:
+    """Insert lots WITHOUT their ledger rows (the caller writes those in its own ledger
+    statement, e.g. a run's takes and its new lot together); their ids, in order.
+
+    >>> insert_lots(ws, [new])  # doctest: +SKIP
+    [12]
+    """
+    if not lots:
+        return []
+    now = utcnow()
+    ids = _insert_returning(ws, tables.lots, [lot.values(now) for lot in lots])
+    for lot_id in ids:
+        ws.recording.note_created_lot(lot_id)
+    return ids
+
+
+def create_lots(ws: Workspace, lots: Sequence[NewLot], *, run_id: int | None = None
+                ) -> list[int]:
+    """Create lots and their first ledger rows: one INSERT for the lots and one per
+    ledger reason; returns the lot ids in order. The set-based path for imports.
+
+    >>> create_lots(ws, [NewLot(item, Decimal(5), "lb", Decimal("3.6"),
+    ...                          dt.date(2025, 11, 1), "purchase")])  # doctest: +SKIP
+    [12]
+    """
+    ids = insert_lots(ws, lots)
+    reasons = dict.fromkeys(lot.reason for lot in lots)
+    for reason in reasons:
+        mine = [(lot, lot_id) for lot, lot_id in zip(lots, ids, strict=True)
+                if lot.reason == reason]
+        ledger(ws, [lot.first_row(lot_id) for lot, lot_id in mine], reason=reason,
+               posted_on=[lot.acquired_on for lot, _ in mine],
+               run_id=run_id if run_id is not None else mine[0][0].run_id)
+    return ids
+
+
+def new_lot(ws: Workspace, item: Item, *, quantity: Decimal, unit: str,
+            unit_cost: Decimal | None, acquired_on: dt.date, reason: str,
+            product_id: int | None = None, purchase_id: int | None = None,
+            run_id: int | None = None, location: str | None = None,
+            ledger_cost: Decimal | None = None) -> int:
+    """Create a lot and its first ledger row (dated ``acquired_on``); returns the lot id.
+
+    >>> new_lot(ws, item, quantity=Decimal(5), unit="lb", unit_cost=None,
+    ...         acquired_on=dt.date(2025, 11, 1), reason="purchase")  # doctest: +SKIP
+    12
+    """
+    return create_lots(ws, [NewLot(item, quantity, unit, unit_cost, acquired_on, reason,
+                                   product_id, purchase_id, run_id, location, ledger_cost)])[0]
+
+
+def set_remaining(ws: Workspace, remaining: Mapping[int, Decimal]) -> None:
+    """Set what remains of lots (lot id -> quantity in the lot's unit), one statement:
+    takes, restores, counts and emptied lots all go through here.
+
+    >>> set_remaining(ws, {1: Decimal("2.5")})  # doctest: +SKIP
+    """
+    if not remaining:
+        return
+    ws.execute(_update_statement("remaining"),
+               [{"lot": lot_id, "value": left} for lot_id, left in remaining.items()])
+
+
+def fill_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
+    """Give uncosted lots their cost per lot unit, one statement; lots that already have
+    a cost are left alone. (Flowing the cost downstream is ``costing``'s job.)
+
+    >>> fill_costs(ws, [(7, Decimal("3.6"))])  # doctest: +SKIP
+    """
+    if not costs:
+        return
+    ws.execute(_update_statement("unit_cost"),
+               [{"lot": lot_id, "value": unit_cost} for lot_id, unit_cost in costs])
+
+
+def ledger(ws: Workspace, rows: Sequence[LedgerRow], *, reason: str,
+           posted_on: dt.date | Sequence[dt.date], run_id: int | None = None) -> list[int]:
+    """Insert ledger rows (lot id, signed quantity, signed cost) dated ``posted_on`` (one
+    business date for all, or one per row); returns their ids in order.
+
+    >>> ledger(ws, [(1, Decimal(-2), Decimal("-7.2"))], reason="spoiled",
+    ...        posted_on=dt.date(2025, 11, 3))  # doctest: +SKIP
+    [40]
+    """
+    if not rows:
+        return []
+    now = utcnow()
+    dates = ([posted_on] * len(rows) if isinstance(posted_on, dt.date)
+             else [as_date(d) for d in posted_on])
+    if len(dates) != len(rows):
+        raise ValueError(f"ledger: {len(dates)} posted_on dates for {len(rows)} rows")
+    params = [
+        {"uuid": new_uuid(), "lot_id": lot_id, "run_id": run_id, "reason": reason,
+         "quantity": qty, "cost": cost, "posted_on": as_date(day), "created_at": now}
+        for (lot_id, qty, cost), day in zip(rows, dates, strict=True)
+    ]
+    ids = _insert_returning(ws, tables.movements, params)
+    ws.recording.note_movements(ids)
+    return ids
