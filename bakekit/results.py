@@ -23,7 +23,8 @@ class LazyFrame:
     builds it (a write's frames are often never looked at, and building one costs more
     than a statement). Reading it always gives the frame, built once.
 
-    >>> made.consumed.columns[:2].tolist()  # doctest: +SKIP
+    >>> made = ws.production.record("chocolate-chip-cookie", batches=1)
+    >>> made.consumed.columns[:2].tolist()
     ['item', 'lot_id']
     """
 

@@ -115,9 +115,17 @@ def record_run(ws: Workspace, request: RunRequest) -> RecordedRun:
     the run row (with its costs), the lot updates, its new lot and every ledger row, in
     five statements however many lots (six when a take empties a costed lot).
 
-    >>> done = record_run(ws, request)  # doctest: +SKIP
-    >>> done.consumed().columns[:3].tolist()  # doctest: +SKIP
-    ['item', 'lot_id', 'purchased_on']
+    >>> import datetime as dt
+    >>> from decimal import Decimal
+    >>> from bakekit import stock
+    >>> from bakekit.areas._runs import RunRequest, record_run
+    >>> flour, cookie = (stock.resolve_any(ws, slug) for slug in ("flour-ap", "sugar-cookie"))
+    >>> request = RunRequest("production", cookie, Decimal(12), [(flour, Decimal(2), "cup")],
+    ...     dt.datetime(2025, 12, 2, 9), None, lambda found, short: "not enough flour",
+    ...     columns={"expected_quantity": Decimal(12)})
+    >>> record_run(ws, request).consumed()[["item", "lot_id", "quantity", "unit"]]
+           item  lot_id  quantity unit
+    0  flour-ap       1   0.53125   lb
     """
     allocations = _allocate(ws, request)
     day = request.produced_at.date()
@@ -232,7 +240,8 @@ def reverse_run(ws: Workspace, run_id: Any, *, kind: str, on: Any = None) -> Rev
 
     Refused when the run is of another kind, already reversed, or its lot was used.
 
-    >>> reverse_run(ws, 1, kind="production").item  # doctest: +SKIP
+    >>> from bakekit.areas._runs import reverse_run
+    >>> reverse_run(ws, 1, kind="production").item
     'chocolate-chip-cookie'
     """
     run = _run_to_reverse(ws, run_id, kind)

@@ -297,8 +297,13 @@ def write_take(ws: Workspace, allocation: Allocation | Sequence[Allocation], *,
     (a run's output), inserted first and given its first ledger row in the same ledger
     statement, after the takes' rows. Returns the made lot's id (None without one).
 
-    >>> write_take(ws, take(ws, item, Decimal(2), "cup"), reason="test bake",
-    ...            posted_on=dt.date(2025, 12, 2))  # doctest: +SKIP
+    >>> import datetime as dt
+    >>> from decimal import Decimal
+    >>> from bakekit import stock
+    >>> taken = stock.take(ws, stock.resolve_item(ws, "ingredient", "flour-ap"), Decimal(2), "cup")
+    >>> stock.write_take(ws, taken, reason="test bake", posted_on=dt.date(2025, 12, 2))
+    >>> ws.inventory.lots("flour-ap")["remaining"].tolist()  # 2 cups = 0.53125 lb from lot 1
+    [8.87109375, 25.0]
     """
     allocations = [allocation] if isinstance(allocation, Allocation) else list(allocation)
     takes = [t for a in allocations for t in a.takes]

@@ -62,8 +62,12 @@ class Item:
 def item_of_row(kind: str, row: Any) -> Item:
     """The Item of a row of its kind's table (id, slug and, for ingredients, g_per_ml).
 
-    >>> item_of_row("finished_unit", row).kind  # doctest: +SKIP
-    'finished_unit'
+    >>> from sqlalchemy import select
+    >>> from bakekit import stock
+    >>> from bakekit.db import tables
+    >>> row = ws.execute(select(tables.finished_units).where(tables.finished_units.c.id == 3)).one()
+    >>> stock.item_of_row("finished_unit", row)
+    Item(kind='finished_unit', id=3, slug='sugar-cookie', g_per_ml=None)
     """
     density = getattr(row, "g_per_ml", None)
     return Item(kind, int(row.id), str(row.slug), None if density is None else Decimal(density))
@@ -72,8 +76,10 @@ def item_of_row(kind: str, row: Any) -> Item:
 def resolve_item(ws: Workspace, kind: str, slug: object) -> Item:
     """Look up an item by kind and slug (NotFoundError names the kind and the slug).
 
-    >>> resolve_item(ws, "ingredient", "flour-ap").kind  # doctest: +SKIP
-    'ingredient'
+    >>> from bakekit import stock
+    >>> flour = stock.resolve_item(ws, "ingredient", "flour-ap")
+    >>> flour.kind, flour.id, flour.slug
+    ('ingredient', 1, 'flour-ap')
     """
     k = KINDS[kind]
     if not isinstance(slug, str):
@@ -88,7 +94,8 @@ def resolve_item(ws: Workspace, kind: str, slug: object) -> Item:
 def resolve_any(ws: Workspace, slug: object) -> Item:
     """Look up an item of any kind by slug: ingredient, then finished unit, then good.
 
-    >>> resolve_any(ws, "sugar-cookie").kind  # doctest: +SKIP
+    >>> from bakekit import stock
+    >>> stock.resolve_any(ws, "sugar-cookie").kind
     'finished_unit'
     """
     for kind in KINDS:
@@ -102,7 +109,11 @@ def resolve_any(ws: Workspace, slug: object) -> Item:
 def lot_item(ws: Workspace, lot: Any) -> Item:
     """The Item a lot row holds (one statement).
 
-    >>> lot_item(ws, lot).slug  # doctest: +SKIP
+    >>> from sqlalchemy import select
+    >>> from bakekit import stock
+    >>> from bakekit.db import tables
+    >>> lot = ws.execute(select(tables.lots).where(tables.lots.c.id == 1)).one()
+    >>> stock.lot_item(ws, lot).slug
     'flour-ap'
     """
     k = KINDS[lot.kind]

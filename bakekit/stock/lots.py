@@ -31,7 +31,13 @@ class NewLot:
     """A lot to create and its first ledger row (``reason``, dated ``acquired_on``, cost
     ``ledger_cost`` or quantity x unit cost).
 
-    >>> NewLot(item, Decimal(24), "each", None, day, "production")  # doctest: +SKIP
+    >>> import datetime as dt
+    >>> from decimal import Decimal
+    >>> from bakekit import stock
+    >>> flour = stock.resolve_item(ws, "ingredient", "flour-ap")
+    >>> stock.NewLot(flour, Decimal(5), "lb", Decimal("0.48"), dt.date(2025, 11, 1),
+    ...              "purchase").first_row(99)
+    (99, Decimal('5'), Decimal('2.4000000000'))
     """
 
     item: Item
@@ -98,8 +104,13 @@ def insert_lots(ws: Workspace, lots: Sequence[NewLot]) -> list[int]:
     """Insert lots WITHOUT their ledger rows (the caller writes those in its own ledger
     statement, e.g. a run's takes and its new lot together); their ids, in order.
 
-    >>> insert_lots(ws, [new])  # doctest: +SKIP
-    [12]
+    >>> import datetime as dt
+    >>> from decimal import Decimal
+    >>> from bakekit import stock
+    >>> flour = stock.resolve_item(ws, "ingredient", "flour-ap")
+    >>> stock.insert_lots(ws, [stock.NewLot(flour, Decimal(5), "lb", None,
+    ...                                     dt.date(2025, 11, 1), "purchase")])
+    [19]
     """
     if not lots:
         return []
@@ -115,9 +126,13 @@ def create_lots(ws: Workspace, lots: Sequence[NewLot], *, run_id: int | None = N
     """Create lots and their first ledger rows: one INSERT for the lots and one per
     ledger reason; returns the lot ids in order. The set-based path for imports.
 
-    >>> create_lots(ws, [NewLot(item, Decimal(5), "lb", Decimal("3.6"),
-    ...                          dt.date(2025, 11, 1), "purchase")])  # doctest: +SKIP
-    [12]
+    >>> import datetime as dt
+    >>> from decimal import Decimal
+    >>> from bakekit import stock
+    >>> flour = stock.resolve_item(ws, "ingredient", "flour-ap")
+    >>> stock.create_lots(ws, [stock.NewLot(flour, Decimal(5), "lb", Decimal("3.6"),
+    ...                                     dt.date(2025, 11, 1), "purchase")])
+    [19]
     """
     ids = insert_lots(ws, lots)
     reasons = dict.fromkeys(lot.reason for lot in lots)
@@ -137,9 +152,13 @@ def new_lot(ws: Workspace, item: Item, *, quantity: Decimal, unit: str,
             ledger_cost: Decimal | None = None) -> int:
     """Create a lot and its first ledger row (dated ``acquired_on``); returns the lot id.
 
-    >>> new_lot(ws, item, quantity=Decimal(5), unit="lb", unit_cost=None,
-    ...         acquired_on=dt.date(2025, 11, 1), reason="purchase")  # doctest: +SKIP
-    12
+    >>> import datetime as dt
+    >>> from decimal import Decimal
+    >>> from bakekit import stock
+    >>> flour = stock.resolve_item(ws, "ingredient", "flour-ap")
+    >>> stock.new_lot(ws, flour, quantity=Decimal(5), unit="lb", unit_cost=None,
+    ...               acquired_on=dt.date(2025, 11, 1), reason="purchase")
+    19
     """
     return create_lots(ws, [NewLot(item, quantity, unit, unit_cost, acquired_on, reason,
                                    product_id, purchase_id, run_id, location, ledger_cost)])[0]
@@ -149,7 +168,11 @@ def set_remaining(ws: Workspace, remaining: Mapping[int, Decimal]) -> None:
     """Set what remains of lots (lot id -> quantity in the lot's unit), one statement:
     takes, restores, counts and emptied lots all go through here.
 
-    >>> set_remaining(ws, {1: Decimal("2.5")})  # doctest: +SKIP
+    >>> from decimal import Decimal
+    >>> from bakekit import stock
+    >>> stock.set_remaining(ws, {1: Decimal("2.5")})
+    >>> ws.inventory.lots("flour-ap")["remaining"].tolist()
+    [2.5, 25.0]
     """
     if not remaining:
         return
@@ -161,7 +184,12 @@ def fill_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
     """Give uncosted lots their cost per lot unit, one statement; lots that already have
     a cost are left alone. (Flowing the cost downstream is ``costing``'s job.)
 
-    >>> fill_costs(ws, [(7, Decimal("3.6"))])  # doctest: +SKIP
+    >>> from decimal import Decimal
+    >>> from bakekit import stock
+    >>> bought = ws.inventory.purchase("ka-flour-5lb", unit_cost=None, purchased_on="2025-11-01")
+    >>> stock.fill_costs(ws, [(bought.lot_id, Decimal("3.6")), (1, Decimal(9))])
+    >>> ws.inventory.lots("flour-ap")["unit_cost"].tolist()  # lot 1 keeps its cost
+    [1.298, 0.4796, 3.6]
     """
     if not costs:
         return
@@ -174,9 +202,12 @@ def ledger(ws: Workspace, rows: Sequence[LedgerRow], *, reason: str,
     """Insert ledger rows (lot id, signed quantity, signed cost) dated ``posted_on`` (one
     business date for all, or one per row); returns their ids in order.
 
-    >>> ledger(ws, [(1, Decimal(-2), Decimal("-7.2"))], reason="spoiled",
-    ...        posted_on=dt.date(2025, 11, 3))  # doctest: +SKIP
-    [40]
+    >>> import datetime as dt
+    >>> from decimal import Decimal
+    >>> from bakekit import stock
+    >>> stock.ledger(ws, [(1, Decimal(-2), Decimal("-2.6"))], reason="spoiled",
+    ...              posted_on=dt.date(2025, 11, 3))
+    [28]
     """
     if not rows:
         return []
