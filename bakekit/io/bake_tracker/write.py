@@ -71,29 +71,37 @@ class Write(State):
 
     def _write_ingredients(self) -> None:
         t_cols = ("name", "category", "density", "g_per_ml", "is_packaging", "notes")
-        statuses: dict[Any, str] = {}
+        current = self.db["ingredients"]
+        self.ingredient_ids = {s: int(r.id) for s, r in current.items()}
+        parent_of = {r["slug"]: r["parent"] for r in self.rows["ingredients"] if r["parent"]}
+        inserted_parent: dict[str, int | None] = {}
         for entity in ("ingredients", "materials"):  # one slug space (duplicates refused)
             wanted = [(r["slug"], {"slug": r["slug"], **{k: r[k] for k in t_cols}})
                       for r in self.rows[entity]]
-            upsert(self.ws, "ingredients", _dedupe(wanted, self.tally, entity),
-                   self.db["ingredients"], self.tally, entity, statuses=statuses)
-        if "created" in statuses.values():  # the new rows, for their ids and parents
-            self.db["ingredients"] = existing(self.ws, "ingredients", ["slug"])
-        self.ingredient_ids = {s: int(r.id) for s, r in self.db["ingredients"].items()}
+            # new rows go in with their parent, one INSERT per level of the hierarchy
+            for level in _parents_first(_dedupe(wanted, self.tally, entity), current,
+                                        parent_of):
+                for slug, values in level:
+                    if slug not in current:
+                        values["parent_id"] = self.ingredient_ids.get(parent_of.get(slug, ""))
+                        inserted_parent[slug] = values["parent_id"]
+                self.ingredient_ids |= upsert(self.ws, "ingredients", level, current,
+                                              self.tally, entity, compare=("slug", *t_cols))
         remember(self.ws, "ingredients", [(r["file_id"], None, self.ingredient_ids[r["slug"]])
                                           for r in self.rows["ingredients"] if r["file_id"]])
-        # parents, once every slug has an id
-        parents = [(r["slug"], r["parent"]) for r in self.rows["ingredients"] if r["parent"]]
+        # parents that differ from what is stored (rows there before; a cycle's rows)
+        def stored(slug: str) -> int | None:
+            return current[slug].parent_id if slug in current else inserted_parent.get(slug)
+
         changes = [{"b_id": self.ingredient_ids[s], "b_parent_id": self.ingredient_ids[p]}
-                   for s, p in parents
-                   if self.db["ingredients"][s].parent_id != self.ingredient_ids[p]]
+                   for s, p in parent_of.items() if stored(s) != self.ingredient_ids[p]]
         if changes:
             from sqlalchemy import bindparam, update
 
             t = tables.ingredients
             self.ws.execute(update(t).where(t.c.id == bindparam("b_id"))
                             .values(parent_id=bindparam("b_parent_id")), changes)
-            if any(self.db["ingredients"][s].parent_id is not None for s, _ in parents):
+            if any(s in current and current[s].parent_id is not None for s in parent_of):
                 self.tally.reason("ingredients", "parents changed")
 
     def _write_products(self) -> None:
@@ -478,6 +486,25 @@ def _run_key(kind: str, fu: int | None, fg: int | None, at: Any, quantity: Any) 
 
 def _day(value: Any) -> Any:
     return fifo._as_date(value)
+
+
+def _parents_first(wanted: list[tuple[Any, dict[str, Any]]], current: dict[Any, Any],
+                   parent_of: dict[str, str]) -> list[list[tuple[Any, dict[str, Any]]]]:
+    """The rows in batches, each new row in a batch after its parent's (a row already
+    stored, or without a parent, goes in the first); rows in a parent cycle go last."""
+    placed = set(current)
+
+    def ready(key: Any) -> bool:
+        parent = parent_of.get(key)
+        return key in current or parent is None or parent in placed
+
+    left, batches = wanted, []
+    while left:
+        batch = [w for w in left if ready(w[0])] or left
+        placed.update(k for k, _ in batch)
+        left = [w for w in left if w[0] not in placed]
+        batches.append(batch)
+    return batches
 
 
 def _dedupe(wanted: list[tuple[Any, dict[str, Any]]], tally: Tally, entity: str
