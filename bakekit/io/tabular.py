@@ -3,6 +3,7 @@ columns, its rows as plain records, and the review frame made from them."""
 
 from __future__ import annotations
 
+import math
 import os
 import zipfile
 from pathlib import Path
@@ -83,15 +84,27 @@ def require_columns(data: pd.DataFrame, kind: str,
 
 def _review(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
     """The review frame: every column of its kind even when there are no rows (or a column
-    no row has), missing values None in every text column."""
-    frame = pd.DataFrame(rows)
-    for col in columns:
-        if col not in frame:
-            frame[col] = None
-    for col in frame.columns:
-        if frame[col].dtype == object or isinstance(frame[col].dtype, pd.StringDtype):
-            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
-    return frame
+    no row has), missing values None in every text column.
+
+    Built column by column: text columns go straight in as objects, the
+    others get pandas' own inference; the same frame as ``pd.DataFrame(rows)`` with text
+    made object/None, without pandas turning text into its string dtype and back.
+    """
+    given = list(dict.fromkeys(k for r in rows for k in r))
+    data: dict[str, pd.Series] = {}
+    for col in given + [c for c in columns if c not in given]:
+        # a row without the column: NaN, as pandas reads records; a column no row has: None
+        missing = math.nan if col in given else None
+        values = [r.get(col, missing) for r in rows]
+        if pd.api.types.infer_dtype(values, skipna=True) == "string":
+            data[col] = pd.Series([v if isinstance(v, str) else None for v in values],
+                                  dtype=object)
+            continue
+        series = pd.Series(values)
+        if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
+            series = series.astype(object).where(series.notna(), None)
+        data[col] = series
+    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
 
 
 def _given(value: Any) -> Any:
