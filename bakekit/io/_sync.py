@@ -227,9 +227,10 @@ class Tally:
                version: str | None) -> ImportReport:
         rows = [{"entity": name, **c, "reasons": "; ".join(self.reasons.get(name, []))}
                 for name, c in self.counts.items()]
-        frame = frames.validate(pd.DataFrame(rows), frames.IMPORT_REPORT)
-        if "reasons" in frame:
-            frame["reasons"] = frame["reasons"].fillna("").astype(str)
+        frame = frames.build(rows, frames.IMPORT_REPORT)  # plain counts: built in place
+        if rows:
+            frame["reasons"] = pd.Series([r["reasons"] for r in rows], dtype=str,
+                                         index=frame.index)
         return ImportReport(frame=frame,
                             unknown_fields={k: tuple(sorted(v)) for k, v in unknown.items()
                                             if v},

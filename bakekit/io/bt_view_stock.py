@@ -303,8 +303,10 @@ def remember_rows(ws: Workspace, frame: pd.DataFrame, entity: str, column: str) 
     """Remember the bake-tracker ids and uuids of the matched rows of a review."""
     if "external_id" not in frame or column not in frame:
         return
-    done = frame[frame["status"].isin(["new", "changed", "unchanged"])
-                 & frame[column].notna()]
-    remember(ws, entity, [(None if pd.isna(r.external_id) else r.external_id,
-                           None if pd.isna(r.external_uuid) else r.external_uuid,
-                           int(getattr(r, column))) for r in done.itertuples()])
+    matched = frame["status"].isin(["new", "changed", "unchanged"]) & frame[column].notna()
+    done = {name: frame[name][matched].tolist() for name in ("external_id", "external_uuid",
+                                                              column)}
+    remember(ws, entity, [(None if pd.isna(ext) else ext, None if pd.isna(uuid) else uuid,
+                           int(local)) for ext, uuid, local in
+                          zip(done["external_id"], done["external_uuid"], done[column],
+                              strict=True)])
