@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -59,115 +60,154 @@ def _record_product(m: Any, rec: dict[str, Any], family: str
     return found, how, ""
 
 
-def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
-                     header: dict[str, Any]) -> list[dict[str, Any]]:
-    """Review rows of a purchases view or bt_mobile purchases (kind "purchases")."""
-    m = _Matcher(ws)
+@dataclass
+class _Stock:
+    """What a purchases review matches records against: the purchases there (by id, uuid,
+    product and day), lots without a purchase (by product and day), supplier names, and
+    the purchases and lots already matched by an earlier record."""
+
+    by_id: dict[int, Any]
+    by_uuid: dict[Any, Any]
+    by_day: dict[tuple[int, dt.date], list[Any]]
+    loose_lots: dict[tuple[int, dt.date], list[Any]]
+    suppliers: set[str]
+    taken: set[int] = field(default_factory=set)
+
+
+def _stock(ws: Workspace) -> _Stock:
     pur = tables.purchases
     every = ws.execute(select(pur.c.id, pur.c.uuid, pur.c.product_id, pur.c.purchased_on,
                               pur.c.packages, cast(pur.c.unit_cost, Float).label("cost"))
                        .order_by(pur.c.id)).all()
-    by_uuid = {r.uuid: r for r in every}
-    by_id = {int(r.id): r for r in every}
     by_day: dict[tuple[int, dt.date], list[Any]] = defaultdict(list)
     for r in every:
         by_day[(int(r.product_id), fifo._as_date(r.purchased_on))].append(r)
-    loose_lots = _lots_by_day(ws)
-    taken: set[int] = set()
-    suppliers = {r.name for r in ws.execute(select(tables.suppliers.c.name))}
+    return _Stock(by_id={int(r.id): r for r in every}, by_uuid={r.uuid: r for r in every},
+                  by_day=by_day, loose_lots=_lots_by_day(ws),
+                  suppliers={r.name for r in ws.execute(select(tables.suppliers.c.name))})
+
+
+def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
+                     header: dict[str, Any]) -> list[dict[str, Any]]:
+    """Review rows of a purchases view or bt_mobile purchases (kind "purchases")."""
+    m = _Matcher(ws)
+    stock = _stock(ws)
     supplier = header.get("supplier") if family == "bt_mobile" else None
     problems = Problems()
     out = []
     for n, rec in enumerate(rows):
-        c = Checker(problems, "purchases", n)
-        price = _price(rec.get("unit_price"), c, "unit_price")
-        packages = c.number(rec, "quantity_purchased", positive=True) or Decimal(1)
-        on = c.date(rec, "purchase_date" if family == "view" else "scanned_at",
-                    required=True)
-        row: dict[str, Any] = {"row": n, "packages": packages, "unit_cost": price,
-                               "purchased_on": on, "notes": c.text(rec, "notes"),
-                               "external_id": external_key(rec.get("id")) if family == "view"
-                               else None,
-                               "external_uuid": rec.get("uuid") if family == "view" else None}
-        if not c.ok:
+        row, ok = _read_purchase(rec, n, family, problems)
+        if not ok:
             out.append({**row, "status": "invalid", "message": _invalid(problems, n)})
             continue
-        assert on is not None
         product, how, message = _record_product(m, rec, family)
         if product is None:
             out.append({**row, "status": how, "message": message})
             continue
         row["product"] = product["slug"]
+        suffix = ""
         if supplier is not None:
-            if supplier in suppliers:
+            if supplier in stock.suppliers:
                 row["supplier"] = supplier
             else:
-                row["message_note"] = f"supplier {supplier!r} unknown: left out"
-        local = m.memory["purchases"].find(row["external_id"], row["external_uuid"])
-        target = by_id.get(local) if local is not None else None
-        if target is None and row["external_uuid"] in by_uuid:
-            target = by_uuid[row["external_uuid"]]
-        if target is None:
-            same_day = [x for x in by_day.get((int(product["id"]), on), [])
-                        if int(x.id) not in taken]
-            fits = [x for x in same_day if Decimal(str(x.packages)) == packages] or same_day
-            if fits:
-                target = next((x for x in fits if x.cost is None), fits[0])
-        note = row.pop("message_note", None)
-        suffix = f"; {note}" if note else ""
+                suffix = f"; supplier {supplier!r} unknown: left out"
+        target = _purchase_for(m, stock, row, product)
         if target is not None:
-            taken.add(int(target.id))
-            row["purchase_id"] = int(target.id)
-            row["old_unit_cost"] = target.cost
-            if price is None:
-                out.append({**row, "status": "unchanged",
-                            "message": f"matched by {how}; no price in the record{suffix}"})
-            elif target.cost is None:
-                out.append({**row, "status": "changed", "message": f"matched by {how}: price "
-                            f"None -> {show(price)}; costs its uncosted lots{suffix}"})
-            elif Decimal(str(target.cost)) == price:
-                out.append({**row, "status": "unchanged",
-                            "message": f"matched by {how}{suffix}"})
-            else:
-                out.append({**row, "status": "conflict", "message": (
-                    f"matched by {how}, which has price {show(target.cost)}, the record "
-                    f"says {show(price)}{suffix}")})
+            stock.taken.add(int(target.id))
+            out.append(_judge_purchase(row, target, how, suffix))
             continue
-        lots = [x for x in loose_lots.get((int(product["id"]), on), [])
-                if int(x.id) not in taken]
+        lots = [x for x in stock.loose_lots.get((int(product["id"]), row["purchased_on"]), [])
+                if int(x.id) not in stock.taken]
         if lots and family == "view":
-            uncosted = [x for x in lots if x.unit_cost is None]
-            size = Decimal(str(product["package_quantity"]))
-            if price is None:
-                out.append({**row, "status": "unchanged", "message": (
-                    f"matched {len(lots)} lot(s) of that day by {how}; no price in the "
-                    f"record{suffix}")})
-            elif uncosted:
-                mine = _packages_worth(uncosted, packages, size)
-                taken.update(int(x.id) for x in mine)
-                row["lot_ids"] = ",".join(str(int(x.id)) for x in mine)
-                out.append({**row, "status": "changed", "message": (
-                    f"matched {len(mine)} uncosted lot(s) of that day by {how}: price "
-                    f"None -> {show(price)}{suffix}")})
-            elif any(money(price / size) == Decimal(str(x.unit_cost)) for x in lots):
-                taken.update(int(x.id) for x in _packages_worth(
-                    [x for x in lots if money(price / size) == Decimal(str(x.unit_cost))],
-                    packages, size))
-                out.append({**row, "status": "unchanged",
-                            "message": f"matched lot(s) of that day by {how}{suffix}"})
-            else:
-                out.append({**row, "status": "conflict", "message": (
-                    f"the lots of {product['slug']!r} on {on} cost "
-                    + ", ".join(show(Decimal(str(x.unit_cost)) * size) for x in lots)
-                    + f" a package, the record says {show(price)}{suffix}")})
-            continue
-        if family == "view":
+            out.append(_judge_lots(row, lots, product, stock.taken, how, suffix))
+        elif family == "view":
             out.append({**row, "status": "missing", "message": (
-                f"no purchase or lot of {product['slug']!r} on {on}: import the purchases "
-                "or inventory first (a view changes records, it does not add stock)")})
+                f"no purchase or lot of {product['slug']!r} on {row['purchased_on']}: import "
+                "the purchases or inventory first (a view changes records, it does not add "
+                "stock)")})
         else:
             out.append({**row, "status": "new", "message": f"new purchase ({how}){suffix}"})
     return out
+
+
+def _read_purchase(rec: dict[str, Any], n: int, family: str, problems: Problems
+                   ) -> tuple[dict[str, Any], bool]:
+    """A purchase record's values, and whether they passed their checks (the problems
+    go to ``problems``)."""
+    c = Checker(problems, "purchases", n)
+    price = _price(rec.get("unit_price"), c, "unit_price")
+    packages = c.number(rec, "quantity_purchased", positive=True) or Decimal(1)
+    on = c.date(rec, "purchase_date" if family == "view" else "scanned_at", required=True)
+    row: dict[str, Any] = {"row": n, "packages": packages, "unit_cost": price,
+                           "purchased_on": on, "notes": c.text(rec, "notes"),
+                           "external_id": external_key(rec.get("id")) if family == "view"
+                           else None,
+                           "external_uuid": rec.get("uuid") if family == "view" else None}
+    return row, c.ok
+
+
+def _purchase_for(m: _Matcher, stock: _Stock, row: dict[str, Any], product: dict[str, Any]
+                  ) -> Any:
+    """The purchase a record means: by remembered id or uuid, by its own uuid, else one of
+    the product's purchases that day (the same count first, an uncosted one first)."""
+    local = m.memory["purchases"].find(row["external_id"], row["external_uuid"])
+    target = stock.by_id.get(local) if local is not None else None
+    if target is None and row["external_uuid"] in stock.by_uuid:
+        target = stock.by_uuid[row["external_uuid"]]
+    if target is None:
+        same_day = [x for x in stock.by_day.get((int(product["id"]), row["purchased_on"]), [])
+                    if int(x.id) not in stock.taken]
+        fits = [x for x in same_day if Decimal(str(x.packages)) == row["packages"]] or same_day
+        if fits:
+            target = next((x for x in fits if x.cost is None), fits[0])
+    return target
+
+
+def _judge_purchase(row: dict[str, Any], target: Any, how: str, suffix: str
+                    ) -> dict[str, Any]:
+    """A record matched to a purchase: its price fills an unpriced one, equals it, or
+    conflicts with it."""
+    price = row["unit_cost"]
+    row = {**row, "purchase_id": int(target.id), "old_unit_cost": target.cost}
+    if price is None:
+        return {**row, "status": "unchanged",
+                "message": f"matched by {how}; no price in the record{suffix}"}
+    if target.cost is None:
+        return {**row, "status": "changed", "message": f"matched by {how}: price "
+                f"None -> {show(price)}; costs its uncosted lots{suffix}"}
+    if Decimal(str(target.cost)) == price:
+        return {**row, "status": "unchanged", "message": f"matched by {how}{suffix}"}
+    return {**row, "status": "conflict", "message": (
+        f"matched by {how}, which has price {show(target.cost)}, the record "
+        f"says {show(price)}{suffix}")}
+
+
+def _judge_lots(row: dict[str, Any], lots: list[Any], product: dict[str, Any],
+                taken: set[int], how: str, suffix: str) -> dict[str, Any]:
+    """A view record matched to lots of its product and day that have no purchase: its
+    price costs as many uncosted lots as its packages fill, equals theirs, or conflicts."""
+    price, packages = row["unit_cost"], row["packages"]
+    uncosted = [x for x in lots if x.unit_cost is None]
+    size = Decimal(str(product["package_quantity"]))
+    if price is None:
+        return {**row, "status": "unchanged", "message": (
+            f"matched {len(lots)} lot(s) of that day by {how}; no price in the "
+            f"record{suffix}")}
+    if uncosted:
+        mine = _packages_worth(uncosted, packages, size)
+        taken.update(int(x.id) for x in mine)
+        return {**row, "lot_ids": ",".join(str(int(x.id)) for x in mine), "status": "changed",
+                "message": (f"matched {len(mine)} uncosted lot(s) of that day by {how}: "
+                            f"price None -> {show(price)}{suffix}")}
+    same = [x for x in lots if money(price / size) == Decimal(str(x.unit_cost))]
+    if same:
+        taken.update(int(x.id) for x in _packages_worth(same, packages, size))
+        return {**row, "status": "unchanged",
+                "message": f"matched lot(s) of that day by {how}{suffix}"}
+    return {**row, "status": "conflict", "message": (
+        f"the lots of {product['slug']!r} on {row['purchased_on']} cost "
+        + ", ".join(show(Decimal(str(x.unit_cost)) * size) for x in lots)
+        + f" a package, the record says {show(price)}{suffix}")}
 
 
 def _packages_worth(lots: list[Any], packages: Decimal, size: Decimal) -> list[Any]:
