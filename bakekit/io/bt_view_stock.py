@@ -270,19 +270,10 @@ def review_inventory(ws: Workspace, family: str, rows: list[dict[str, Any]],
     problems = Problems()
     out = []
     for n, rec in enumerate(rows):
-        c = Checker(problems, "inventory_count", n)
-        if family == "view":
-            counted = c.number(rec, "quantity", required=True, non_negative=True)
-            on = c.date(rec, "purchase_date")
-        else:
-            pct = c.number(rec, "remaining_percentage", required=True, non_negative=True)
-            if pct is not None and pct > 100:
-                c.fail("remaining_percentage", rec.get("remaining_percentage"),
-                       "is more than 100 (percent of one package)")
-            counted, on = None, None
+        count = _read_count(rec, n, family, problems)
         row: dict[str, Any] = {"row": n, "external_id": external_key(rec.get("id")),
                                "external_uuid": rec.get("uuid") if family == "view" else None}
-        if not c.ok:
+        if count is None:
             out.append({**row, "status": "invalid", "message": _invalid(problems, n)})
             continue
         product, how, message = _record_product(m, rec, family)
@@ -290,53 +281,87 @@ def review_inventory(ws: Workspace, family: str, rows: list[dict[str, Any]],
             out.append({**row, "status": how, "item": None, "message": message})
             continue
         row["item"] = product["slug"]
-        unit = normalize_unit(product["package_unit"])
         local = m.memory["lots"].find(row["external_id"], row["external_uuid"])
         lot = by_id.get(local) if local is not None else None
         if lot is None:
             pool = [x for x in by_product.get(int(product["id"]), [])
                     if int(x.id) not in taken
-                    and (on is None or fifo._as_date(x.acquired_on) == on)]
+                    and (count.on is None or fifo._as_date(x.acquired_on) == count.on)]
             if family == "bt_mobile":
                 pool = [x for x in pool if Decimal(x.remaining) > 0]  # the open package
-            elif counted is not None:
-                pool = sorted(pool, key=lambda x: Decimal(x.remaining) != counted)
+            elif count.counted is not None:
+                pool = sorted(pool, key=lambda x: Decimal(x.remaining) != count.counted)
             lot = pool[0] if pool else None
         if lot is None:
             out.append({**row, "status": "missing", "message": (
-                f"no lot of {product['slug']!r}" + (f" bought on {on}" if on else
-                                                     " with stock")
+                f"no lot of {product['slug']!r}" + (f" bought on {count.on}" if count.on
+                                                     else " with stock")
                 + ": import the inventory first")})
             continue
         taken.add(int(lot.id))
-        size = Decimal(str(product["package_quantity"])) * factor(
-            product["package_unit"], lot.unit,
-            g_per_ml=None if product["g_per_ml"] is None else Decimal(product["g_per_ml"]),
-            item=product["ingredient"])
-        remaining = Decimal(lot.remaining)
-        if family == "bt_mobile":
-            full = max(-(-remaining // size) - 1, Decimal(0))  # packages besides the open one
-            counted = q(full * size + size * pct / 100)  # type: ignore[operator]
-            unit = lot.unit
-        assert counted is not None
-        counted_in_lot = q(counted * factor(unit, lot.unit, item=product["ingredient"]))
-        variance = counted_in_lot - remaining
-        value = None if lot.unit_cost is None else float(money(variance
-                                                               * Decimal(lot.unit_cost)))
-        row.update(lot_id=int(lot.id), counted=float(counted), unit=unit,
-                   on_hand=float(remaining), variance=float(variance), variance_value=value)
-        if variance == 0:
-            out.append({**row, "status": "unchanged", "message": f"matched by {how}: count "
-                        "equals stock"})
-        elif family == "view" and editable and "quantity" not in editable:
-            out.append({**row, "status": "unchanged", "message": (
-                f"matched by {how}; quantity differs but is not an editable field of this "
-                "view: nothing changes")})
-        else:
-            out.append({**row, "status": "changed", "message": (
-                f"matched by {how}: lot {int(lot.id)} {show(remaining)} -> "
-                f"{show(counted_in_lot)} {lot.unit}")})
+        out.append(_judge_count(row, count, lot, product, how,
+                                frozen=family == "view" and bool(editable)
+                                and "quantity" not in (editable or set())))
     return out
+
+
+@dataclass(frozen=True)
+class _Count:
+    """A checked count record: the quantity counted (an inventory view) or the percent
+    left of the open package (bt_mobile), and the purchase date it names, if any."""
+
+    counted: Decimal | None
+    percent: Decimal | None
+    on: dt.date | None
+
+
+def _read_count(rec: dict[str, Any], n: int, family: str, problems: Problems
+                ) -> _Count | None:
+    """A count record's values; None where a check failed (the problems go to
+    ``problems``)."""
+    c = Checker(problems, "inventory_count", n)
+    if family == "view":
+        counted = c.number(rec, "quantity", required=True, non_negative=True)
+        return _Count(counted, None, c.date(rec, "purchase_date")) if c.ok else None
+    pct = c.number(rec, "remaining_percentage", required=True, non_negative=True)
+    if pct is not None and pct > 100:
+        c.fail("remaining_percentage", rec.get("remaining_percentage"),
+               "is more than 100 (percent of one package)")
+    return _Count(None, pct, None) if c.ok else None
+
+
+def _judge_count(row: dict[str, Any], count: _Count, lot: Any, product: dict[str, Any],
+                 how: str, *, frozen: bool) -> dict[str, Any]:
+    """A count matched to its lot: unchanged, or the lot's new remaining quantity (a
+    bt_mobile percent is the open package's; the full packages besides it stay). A view
+    whose quantity is not editable (``frozen``) changes nothing."""
+    unit = normalize_unit(product["package_unit"])
+    size = Decimal(str(product["package_quantity"])) * factor(
+        product["package_unit"], lot.unit,
+        g_per_ml=None if product["g_per_ml"] is None else Decimal(product["g_per_ml"]),
+        item=product["ingredient"])
+    remaining = Decimal(lot.remaining)
+    counted = count.counted
+    if count.percent is not None:
+        full = max(-(-remaining // size) - 1, Decimal(0))  # packages besides the open one
+        counted = q(full * size + size * count.percent / 100)
+        unit = lot.unit
+    assert counted is not None
+    counted_in_lot = q(counted * factor(unit, lot.unit, item=product["ingredient"]))
+    variance = counted_in_lot - remaining
+    value = None if lot.unit_cost is None else float(money(variance * Decimal(lot.unit_cost)))
+    row = {**row, "lot_id": int(lot.id), "counted": float(counted), "unit": unit,
+           "on_hand": float(remaining), "variance": float(variance), "variance_value": value}
+    if variance == 0:
+        return {**row, "status": "unchanged", "message": f"matched by {how}: count "
+                "equals stock"}
+    if frozen:
+        return {**row, "status": "unchanged", "message": (
+            f"matched by {how}; quantity differs but is not an editable field of this "
+            "view: nothing changes")}
+    return {**row, "status": "changed", "message": (
+        f"matched by {how}: lot {int(lot.id)} {show(remaining)} -> "
+        f"{show(counted_in_lot)} {lot.unit}")}
 
 
 def remember_rows(ws: Workspace, frame: pd.DataFrame, entity: str, column: str) -> None:
