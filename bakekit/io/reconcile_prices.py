@@ -60,6 +60,8 @@ def _uncosted_by_product(ws: Workspace) -> dict[int, int]:
 
 
 def review_prices(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
+    """Review a price list: each row checked, scored against every product (fuzzy name,
+    brand and ingredient; a differing size costs ``SIZE_PENALTY``), then judged."""
     cols = {k: _column(data, v) for k, v in _PRICE_COLUMNS.items()}
     problems = Problems()
     if cols["price"] is None or (cols["product_name"] is None and cols["brand"] is None):
@@ -68,35 +70,17 @@ def review_prices(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
                               value=list(data.columns))
     products = _products(ws)
     uncosted = _uncosted_by_product(ws)
-    records = _records(data)
-
-    def get(rec: dict, key: str) -> Any:
-        return rec.get(cols[key]) if cols[key] else None
-
-    names_in = [str(get(rec, "product_name") or get(rec, "brand") or "") for rec in records]
-    brands_in = [str(get(rec, "brand") or "") for rec in records]
-    ingredients_in = [str(get(rec, "ingredient_name") or "") for rec in records]
-    if len(products) and records:
-        def scores_of(queries: list[str], choices: list[str]) -> np.ndarray:
-            return process.cdist(queries, choices, scorer=fuzz.token_set_ratio,
-                                 processor=str.lower, workers=1)
-
-        # brand, name and ingredient weighted; a size that differs costs SIZE_PENALTY
-        all_scores = (0.5 * scores_of(names_in, products["name"].fillna("").tolist())
-                      + 0.3 * scores_of(brands_in, products["brand"].fillna("").tolist())
-                      + 0.2 * scores_of(ingredients_in, products["ingredient"].tolist()))
-    else:
-        all_scores = np.zeros((len(records), len(products)))
+    records = [{k: rec.get(c) if c else None for k, c in cols.items()}
+               for rec in _records(data)]
+    all_scores = _scores(records, products)
     rows = []
     for n, rec in enumerate(_bar(records, "prices")):
         c = Checker(problems, "prices", n)
-        price = c.number({"price": get(rec, "price")}, "price", required=True,
-                         non_negative=True)
-        size = c.number({"package_qty": get(rec, "package_qty")}, "package_qty", positive=True)
-        unit = c.unit({"package_unit": get(rec, "package_unit")}, "package_unit",
-                      required=False)
-        row: dict[str, Any] = {"row": n, "product_name": get(rec, "product_name"),
-                               "brand": get(rec, "brand"), "price": price,
+        price = c.number(rec, "price", required=True, non_negative=True)
+        size = c.number(rec, "package_qty", positive=True)
+        unit = c.unit(rec, "package_unit", required=False)
+        row: dict[str, Any] = {"row": n, "product_name": rec["product_name"],
+                               "brand": rec["brand"], "price": price,
                                "package_qty": size, "package_unit": unit}
         if not c.ok:
             bad = [p for p in problems.rows if p["row"] == n]
@@ -104,52 +88,75 @@ def review_prices(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
                 bt_views.problem_text(p) for p in bad)})
             continue
         scores = all_scores[n] if len(products) else np.array([])
-        fits = np.ones(len(scores), dtype=bool)
-        if len(products) and size is not None and unit is not None:
-            fits = np.array([_same_size(size, unit, pq, pu) for pq, pu in
-                             zip(products["package_quantity"], products["package_unit"],
-                                 strict=True)])
-            scores = np.where(fits, scores, scores - SIZE_PENALTY)
-        if not len(scores) or scores.max() < MATCH_THRESHOLD:
-            best = int(scores.argmax()) if len(scores) else None
-            closest = "" if best is None else (
-                f" (closest: {products['slug'][best]!r} at score "
-                f"{float(scores[best]):.0f}, below {MATCH_THRESHOLD:.0f}: not a match)")
-            rows.append({**row, "status": "missing", "match": None, "score": None,
-                         "message": "no product matches by brand, name and size" + closest})
-            continue
-        order = np.argsort(-scores)
-        best = int(order[0])
-        product = products.iloc[best]
-        row.update(match=product["slug"], score=round(float(scores[best]), 1),
-                   product_id=int(product["id"]), old_price=product["price"],
-                   uncosted_lots=uncosted.get(int(product["id"]), 0))
-        if len(order) > 1 and scores[best] - scores[int(order[1])] < CONFLICT_MARGIN:
-            other = products["slug"][int(order[1])]
-            rows.append({**row, "status": "conflict", "message":
-                         f"matches {product['slug']!r} and {other!r} equally well"})
-            continue
-        if not fits[best]:
-            rows.append({**row, "status": "conflict", "message":
-                         f"best match {product['slug']!r} is sold as "
-                         f"{num(product['package_quantity'])} {product['package_unit']}, "
-                         f"the list says {num(size)} {unit}: check the size"})
-            continue
-        assert price is not None  # required: a row without one is invalid above
-        old = product["price"]
-        if old is not None and not pd.isna(old) and Decimal(str(old)) == price:
-            status = "changed" if row["uncosted_lots"] else "unchanged"
-        else:
-            status = "new" if old is None or pd.isna(old) else "changed"
-        message = f"price {bt_views.show(None if old != old else old)} -> {num(money(price))}"
-        if row["uncosted_lots"]:
-            message += f"; costs {row['uncosted_lots']} uncosted lot(s)"
-        rows.append({**row, "status": status, "message": message})
+        rows.append(_judge_price(row, scores, products, uncosted))
     _same_product_twice(rows)
     frame = _review(rows, REVIEW_COLUMNS)
     frame["price"] = frame["price"].map(lambda v: None if v is None else float(v))
     frame["package_qty"] = frame["package_qty"].map(lambda v: None if v is None else float(v))
     return frame
+
+
+def _scores(records: list[dict[str, Any]], products: pd.DataFrame) -> np.ndarray:
+    """Every row's score against every product: brand, name and ingredient weighted."""
+    if not len(products) or not records:
+        return np.zeros((len(records), len(products)))
+    names_in = [str(r["product_name"] or r["brand"] or "") for r in records]
+    brands_in = [str(r["brand"] or "") for r in records]
+    ingredients_in = [str(r["ingredient_name"] or "") for r in records]
+
+    def scores_of(queries: list[str], choices: list[str]) -> np.ndarray:
+        return process.cdist(queries, choices, scorer=fuzz.token_set_ratio,
+                             processor=str.lower, workers=1)
+
+    return (0.5 * scores_of(names_in, products["name"].fillna("").tolist())
+            + 0.3 * scores_of(brands_in, products["brand"].fillna("").tolist())
+            + 0.2 * scores_of(ingredients_in, products["ingredient"].tolist()))
+
+
+def _judge_price(row: dict[str, Any], scores: np.ndarray, products: pd.DataFrame,
+                 uncosted: dict[int, int]) -> dict[str, Any]:
+    """A checked price row against its scores: missing (nothing scores enough), conflict
+    (two products alike, or the best one's size differs), else new, changed or unchanged
+    (a price equal to the product's is still a change where it costs uncosted lots)."""
+    price, size, unit = row["price"], row["package_qty"], row["package_unit"]
+    fits = np.ones(len(scores), dtype=bool)
+    if len(products) and size is not None and unit is not None:
+        fits = np.array([_same_size(size, unit, pq, pu) for pq, pu in
+                         zip(products["package_quantity"], products["package_unit"],
+                             strict=True)])
+        scores = np.where(fits, scores, scores - SIZE_PENALTY)
+    if not len(scores) or scores.max() < MATCH_THRESHOLD:
+        best = int(scores.argmax()) if len(scores) else None
+        closest = "" if best is None else (
+            f" (closest: {products['slug'][best]!r} at score "
+            f"{float(scores[best]):.0f}, below {MATCH_THRESHOLD:.0f}: not a match)")
+        return {**row, "status": "missing", "match": None, "score": None,
+                "message": "no product matches by brand, name and size" + closest}
+    order = np.argsort(-scores)
+    best = int(order[0])
+    product = products.iloc[best]
+    row = {**row, "match": product["slug"], "score": round(float(scores[best]), 1),
+           "product_id": int(product["id"]), "old_price": product["price"],
+           "uncosted_lots": uncosted.get(int(product["id"]), 0)}
+    if len(order) > 1 and scores[best] - scores[int(order[1])] < CONFLICT_MARGIN:
+        other = products["slug"][int(order[1])]
+        return {**row, "status": "conflict", "message":
+                f"matches {product['slug']!r} and {other!r} equally well"}
+    if not fits[best]:
+        return {**row, "status": "conflict", "message":
+                f"best match {product['slug']!r} is sold as "
+                f"{num(product['package_quantity'])} {product['package_unit']}, "
+                f"the list says {num(size)} {unit}: check the size"}
+    assert price is not None  # required: a row without one is invalid
+    old = product["price"]
+    if old is not None and not pd.isna(old) and Decimal(str(old)) == price:
+        status = "changed" if row["uncosted_lots"] else "unchanged"
+    else:
+        status = "new" if old is None or pd.isna(old) else "changed"
+    message = f"price {bt_views.show(None if old != old else old)} -> {num(money(price))}"
+    if row["uncosted_lots"]:
+        message += f"; costs {row['uncosted_lots']} uncosted lot(s)"
+    return {**row, "status": status, "message": message}
 
 
 def _same_product_twice(rows: list[dict[str, Any]]) -> None:
