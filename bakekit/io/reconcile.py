@@ -174,17 +174,8 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
     p, s, i = tables.products, tables.suppliers, tables.ingredients
     pur, lots = tables.purchases, tables.lots
     if not changed.empty:
-        cost_of: dict[int, Decimal] = {int(r.purchase_id): Decimal(str(r.unit_cost))
-                                       for r in changed.itertuples()}
-        ws.execute(update(pur).where(pur.c.id == bindparam("b_id"))
-                   .values(unit_cost=bindparam("b_cost")),
-                   [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
-        rows = ws.execute(select(lots.c.id, lots.c.purchase_id, p.c.package_quantity)
-                          .join(p, p.c.id == lots.c.product_id)
-                          .where(lots.c.purchase_id.in_(list(cost_of)),
-                                 lots.c.unit_cost.is_(None))).all()
-        fill_lot_costs(ws, [(int(r.id), money(cost_of[int(r.purchase_id)]
-                                              / Decimal(r.package_quantity))) for r in rows])
+        _price_purchases(ws, dict(zip(changed["purchase_id"].astype(int).tolist(),
+                                      changed["unit_cost"].tolist(), strict=True)))
         tally.add("purchases", "updated", len(changed))
     if new.empty:
         return
@@ -240,6 +231,22 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
                    [{"b_id": k, "b_price": v[1], "b_on": v[0]} for k, v in latest.items()])
     tally.add("purchases", "created", len(new))
     del i
+
+
+def _price_purchases(ws: Workspace, prices: dict[int, Any]) -> None:
+    """Give unpriced purchases their package price, and their uncosted lots the cost per
+    lot unit it means (the cost then flows downstream)."""
+    p, pur, lots = tables.products, tables.purchases, tables.lots
+    cost_of = {k: Decimal(str(v)) for k, v in prices.items()}
+    ws.execute(update(pur).where(pur.c.id == bindparam("b_id"))
+               .values(unit_cost=bindparam("b_cost")),
+               [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
+    rows = ws.execute(select(lots.c.id, lots.c.purchase_id, p.c.package_quantity)
+                      .join(p, p.c.id == lots.c.product_id)
+                      .where(lots.c.purchase_id.in_(list(cost_of)),
+                             lots.c.unit_cost.is_(None))).all()
+    fill_lot_costs(ws, [(int(r.id), money(cost_of[int(r.purchase_id)]
+                                          / Decimal(r.package_quantity))) for r in rows])
 
 
 # -- inventory counts ---------------------------------------------------------------------------
