@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import bindparam, insert, select, update
 
 from bakekit import frames
+from bakekit.costing import reprice_from_lots
 from bakekit.db import tables
 from bakekit.db.models.base import to_utc
 from bakekit.errors import BakekitError, ImportValidationError, ValidationError
@@ -366,8 +367,6 @@ def fill_lot_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
     """
     if not costs:
         return
-    from bakekit.costing import reprice_from_lots
-
     lots = tables.lots
     params = [{"b_lot": lot_id, "b_cost": unit_cost} for lot_id, unit_cost in costs]
     ws.execute(update(lots).where(lots.c.id == bindparam("b_lot"), lots.c.unit_cost.is_(None))

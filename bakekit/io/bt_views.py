@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, select, update
 
 from bakekit.db import tables
 from bakekit.errors import ValidationError
-from bakekit.io._sync import Checker, Problems, Tally, loads_checked, num, same
+from bakekit.io._sync import Checker, Problems, Tally, insert_ids, loads_checked, num, same, slugify
 from bakekit.io.external import external_key, remember, remembered
 from bakekit.units import normalize_unit
 
@@ -361,8 +361,6 @@ def show(value: Any) -> str:
 
 def apply_products(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
     """Write a products view: changed editable fields, new products; remember ids."""
-    from bakekit.io._sync import insert_ids, slugify
-
     p, i = tables.products, tables.ingredients
     tally.add("products", "read", len(frame))
     tally.add("products", "unchanged", int((frame["status"] == "unchanged").sum()))

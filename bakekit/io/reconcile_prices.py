@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
-from sqlalchemy import Float, bindparam, cast, select, update
+from sqlalchemy import Float, bindparam, cast, func, select, update
 
 from bakekit.db import tables
 from bakekit.errors import ValidationError
@@ -51,8 +51,6 @@ def _products(ws: Workspace) -> pd.DataFrame:
 
 def _uncosted_by_product(ws: Workspace) -> dict[int, int]:
     lots = tables.lots
-    from sqlalchemy import func
-
     rows = ws.execute(select(lots.c.product_id, func.count())
                       .where(lots.c.unit_cost.is_(None), lots.c.product_id.isnot(None))
                       .group_by(lots.c.product_id)).all()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from bakekit import fifo
 from bakekit.db import tables
@@ -97,8 +97,6 @@ class Write(State):
         changes = [{"b_id": self.ingredient_ids[s], "b_parent_id": self.ingredient_ids[p]}
                    for s, p in parent_of.items() if stored(s) != self.ingredient_ids[p]]
         if changes:
-            from sqlalchemy import bindparam, update
-
             t = tables.ingredients
             self.ws.execute(update(t).where(t.c.id == bindparam("b_id"))
                             .values(parent_id=bindparam("b_parent_id")), changes)
