@@ -37,6 +37,8 @@ class State:
     #: the keys each entity may be referred to by (file and database), per entity
     known: dict[str, set[str]]
     recipe_names: dict[str, str]
+    #: whether a lot of a purchase is still uncosted after the lots are written
+    uncosted_purchase_lots: bool
     #: local ids by key (write phase)
     supplier_ids: dict[str, int]
     ingredient_ids: dict[str, int]

@@ -222,6 +222,11 @@ class Write(State):
         lot_keys += self._insert_lots(new_lots, new_items)
         fill_lot_costs(ws, fills)
         remember(ws, "lots", lot_keys)
+        filled = {lot_id for lot_id, _ in fills}
+        self.uncosted_purchase_lots = any(
+            lot.unit_cost is None and lot.purchase_id is not None and int(lot.id) not in filled
+            for lot in lot_rows) or any(
+            v["unit_cost"] is None and v["purchase_id"] is not None for v in new_lots)
 
     def _item_cost(self, r: dict[str, Any], purchases: _Purchases, prod: Any
                    ) -> tuple[int | None, Decimal | None]:
@@ -254,9 +259,10 @@ class Write(State):
 
     def _fill_priced_purchases(self, purchase_of: dict[tuple[int, Any], tuple[int, Any]]
                                ) -> None:
-        """Purchases whose price arrived now: fill their uncosted lots too."""
+        """Purchases whose price arrived now: fill their uncosted lots too (where a lot of a
+        purchase is still uncosted: none is, after an import whose lots all got a cost)."""
         priced = [(pid, cost) for pid, cost in purchase_of.values() if cost is not None]
-        if not priced:
+        if not priced or not self.uncosted_purchase_lots:
             return
         lots = tables.lots
         uncosted = self.ws.execute(select(lots.c.id, lots.c.purchase_id, lots.c.product_id)
