@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,18 @@ class Repriced:
     movements: int = 0
     runs: int = 0
     lots: int = 0
+
+
+#: exact products of stored numbers (each far below 30 digits); anything inexact traps
+_EXACT = Context(prec=60, traps=[Inexact])
+
+
+def _times(a: Decimal, b: Decimal) -> Decimal | Fraction:
+    """``a * b`` exactly: in Decimal (cheap), or as a Fraction where Decimal would round."""
+    try:
+        return _EXACT.multiply(a, b)
+    except Inexact:  # pragma: no cover  (needs more than 60 digits)
+        return Fraction(a) * Fraction(b)
 
 
 def _dec(value: object) -> Decimal:
@@ -110,7 +122,7 @@ def _ledger_costs(ws: Workspace, rows: Sequence[Any], run_total: dict[int, Decim
                 and r.reason in RUN_REASONS and quantity > 0 and made_by in run_total):
             costs[int(r.id)] = run_total[made_by]  # the run's total, exactly
         else:
-            costs[int(r.id)] = money(Fraction(quantity) * Fraction(_dec(r.unit_cost)))
+            costs[int(r.id)] = money(_times(quantity, _dec(r.unit_cost)))
         if quantity < 0:
             last_take[int(r.lot_id)] = int(r.id)
         if _dec(r.remaining) == 0:
