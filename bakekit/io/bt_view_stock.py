@@ -90,7 +90,7 @@ def _stock(ws: Workspace) -> _Stock:
 def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
                      header: dict[str, Any]) -> list[dict[str, Any]]:
     """Review rows of a purchases view or bt_mobile purchases (kind "purchases")."""
-    m = _Matcher(ws)
+    m = _Matcher(ws, also=("purchases",))
     stock = _stock(ws)
     supplier = header.get("supplier") if family == "bt_mobile" else None
     problems = Problems()
@@ -255,7 +255,7 @@ def review_inventory(ws: Workspace, family: str, rows: list[dict[str, Any]],
                      editable: set[str] | None = None) -> list[dict[str, Any]]:
     """Review rows of an inventory view or bt_mobile inventory updates, one lot each
     (kind "inventory_count")."""
-    m = _Matcher(ws)
+    m = _Matcher(ws, also=("lots",))
     lots = tables.lots
     every = ws.execute(select(lots.c.id, lots.c.product_id, lots.c.acquired_on,
                               lots.c.quantity, lots.c.remaining, lots.c.unit,

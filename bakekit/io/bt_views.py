@@ -208,10 +208,12 @@ def _size(rec: dict[str, Any]) -> tuple[Decimal | None, str | None]:
 class _Matcher:
     """Finds the local product a record means: remembered id/uuid, then natural key."""
 
-    def __init__(self, ws: Workspace):
+    def __init__(self, ws: Workspace, also: tuple[str, ...] = ()):
+        """``also``: the entities besides products whose remembered keys the review reads
+        (``"purchases"``, ``"lots"``); only those are loaded."""
         self.catalog = _catalog(ws)
         self.by_id = {int(c["id"]): c for c in self.catalog}
-        self.memory = remembered(ws, ("products", "purchases", "lots", "ingredients"))
+        self.memory = remembered(ws, ("products", *also))
         self.by_ingredient: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.by_code: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for c in self.catalog:
