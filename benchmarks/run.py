@@ -120,9 +120,10 @@ MISS_REASONS = {
                            "(json.load ~1 ms). Tuned: ingredients go in with their parent, one "
                            "INSERT a hierarchy level (no 398-row UPDATE, no re-read), no "
                            "late-price SELECT when nothing is uncosted, report frame built "
-                           "directly. CPU-time ratio 5.7-5.9x -> 4.6-4.7x in the same runs; "
-                           "3x needs the per-row checks and SQLAlchemy's executemany out of the "
-                           "path (not done).",
+                           "directly. Same harness, old code vs new, alternating, best of 25: "
+                           "4.5-4.6x -> 3.9-4.05x wall (CPU 4.9-5.1x -> 4.3x); this runner "
+                           "3.1-3.4x. 3x needs the per-row checks and SQLAlchemy's executemany "
+                           "out of the path (not done).",
     "reconcile_view": "at 156 records the whole merge-back is ~25-30 ms against ~2 ms of three "
                       "executemany UPDATEs. Profile (cProfile): the review frame (9 -> 2 ms: "
                       "built column by column instead of pd.DataFrame(records) and a where per "
@@ -130,9 +131,10 @@ MISS_REASONS = {
                       "~10 ms of per-record Python), two frame validations (~2 ms), the report "
                       "frame (2.6 -> 0.4 ms), remembering ids (itertuples gone), flowing costs "
                       "downstream (reprice: exact Decimal instead of Fraction) and ~12 "
-                      "statements (~5 ms). CPU-time ratio 16.8-18.4x -> 13.3-15.8x in the same "
-                      "runs; 3x (~6 ms) is below the fixed cost of a review plus an apply "
-                      "through the workspace (not reached).",
+                      "statements (~5 ms). Old code vs new, alternating, best of 25: "
+                      "15.1-15.3x -> 11.7-12.2x (this runner 17-18x -> 12.6-13.5x); 3x (~6 ms) "
+                      "is below the fixed cost of a review plus an apply through the "
+                      "workspace (not reached).",
 }
 
 
