@@ -9,14 +9,15 @@ the runs that consumed them -> the lots those runs made -> ...), never one per r
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, select, update
 
+from bakekit import stock
 from bakekit.db import tables
 from bakekit.units import money
 
@@ -25,7 +26,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: the ledger reasons of a run's own rows (what it consumed, what it made)
 RUN_REASONS = ("production", "assembly")
-_MADE_KIND = {"production": "finished_unit", "assembly": "finished_good"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,18 @@ class Repriced:
     movements: int = 0
     runs: int = 0
     lots: int = 0
+
+
+#: exact products of stored numbers (each far below 30 digits); anything inexact traps
+_EXACT = Context(prec=60, traps=[Inexact])
+
+
+def _times(a: Decimal, b: Decimal) -> Decimal | Fraction:
+    """``a * b`` exactly: in Decimal (cheap), or as a Fraction where Decimal would round."""
+    try:
+        return _EXACT.multiply(a, b)
+    except Inexact:  # pragma: no cover  (needs more than 60 digits)
+        return Fraction(a) * Fraction(b)
 
 
 def _dec(value: object) -> Decimal:
@@ -57,80 +69,110 @@ def reprice_from_lots(ws: Workspace, lot_ids: Iterable[int]) -> Repriced:
     Repriced(movements=0, runs=0, lots=0)
     """
     level = sorted({int(i) for i in lot_ids})
-    lots, m, runs = tables.lots, tables.movements, tables.runs
+    m = tables.movements
     run_total: dict[int, Decimal] = {}
     counted = {"movements": 0, "runs": 0, "lots": 0}
     while level:
-        rows = ws.execute(
-            select(m.c.id, m.c.lot_id, m.c.quantity, m.c.reason, m.c.run_id, lots.c.unit_cost,
-                   lots.c.remaining, lots.c.run_id.label("made_by"))
-            .join(lots, lots.c.id == m.c.lot_id)
-            .where(m.c.lot_id.in_(level), m.c.cost.is_(None), lots.c.unit_cost.isnot(None))
-            .order_by(m.c.lot_id, m.c.id)).all()
+        rows = ws.execute(_UNCOSTED_ROWS, {"b_lots": level}).all()
         if not rows:
             break
-        costs: dict[int, Decimal] = {}
-        last_take: dict[int, int] = {}
-        emptied: set[int] = set()
-        for r in rows:
-            quantity = _dec(r.quantity)
-            made_by = None if r.made_by is None else int(r.made_by)
-            if (made_by is not None and r.run_id is not None and int(r.run_id) == made_by
-                    and r.reason in RUN_REASONS and quantity > 0 and made_by in run_total):
-                costs[int(r.id)] = run_total[made_by]  # the run's total, exactly
-            else:
-                costs[int(r.id)] = money(Fraction(quantity) * Fraction(_dec(r.unit_cost)))
-            if quantity < 0:
-                last_take[int(r.lot_id)] = int(r.id)
-            if _dec(r.remaining) == 0:
-                emptied.add(int(r.lot_id))
-        emptied &= set(last_take)
-        if emptied:  # an empty lot holds no value: its last take carries what is left
-            known = {int(lot_id): _dec(total) for lot_id, total in ws.execute(
-                select(m.c.lot_id, func.sum(m.c.cost))
-                .where(m.c.lot_id.in_(sorted(emptied)), m.c.cost.isnot(None))
-                .group_by(m.c.lot_id)) if total is not None}
-            held: dict[int, Decimal] = defaultdict(Decimal)
-            for r in rows:
-                if int(r.lot_id) in emptied and int(r.id) != last_take[int(r.lot_id)]:
-                    held[int(r.lot_id)] += costs[int(r.id)]
-            for lot_id in emptied:
-                costs[last_take[lot_id]] = -(known.get(lot_id, Decimal(0)) + held[lot_id])
+        costs = _ledger_costs(ws, rows, run_total)
         ws.execute(update(m).where(m.c.id == bindparam("b_id")).values(cost=bindparam("b_cost")),
                    [{"b_id": k, "b_cost": v} for k, v in costs.items()])
         counted["movements"] += len(costs)
         consumers = sorted({int(r.run_id) for r in rows if r.run_id is not None
                             and r.reason in RUN_REASONS and _dec(r.quantity) < 0})
-        if not consumers:
-            break
-        # the runs whose every input is now costed: their total is what their inputs cost
-        inputs = (select(m.c.run_id, func.count().label("takes"),
-                         func.count(m.c.cost).label("costed"), func.sum(m.c.cost).label("cost"),
-                         runs.c.quantity, runs.c.kind)
-                  .join(runs, runs.c.id == m.c.run_id)
-                  .where(m.c.run_id.in_(consumers), m.c.reason == runs.c.kind, m.c.quantity < 0,
-                         runs.c.total_cost.is_(None))
-                  .group_by(m.c.run_id, runs.c.quantity, runs.c.kind))
-        done = {int(r.run_id): (money(-_dec(r.cost)), _dec(r.quantity), str(r.kind))
-                for r in ws.execute(inputs) if int(r.takes) == int(r.costed)}
+        done = _costed_runs(ws, consumers) if consumers else {}
         if not done:
             break
-        per_unit = {run_id: money(Fraction(total) / Fraction(made)) if made else Decimal(0)
-                    for run_id, (total, made, _) in done.items()}
-        ws.execute(update(runs).where(runs.c.id == bindparam("b_id"))
-                   .values(total_cost=bindparam("b_total"), per_unit_cost=bindparam("b_unit")),
-                   [{"b_id": k, "b_total": v[0], "b_unit": per_unit[k]} for k, v in done.items()])
+        made = _cost_runs_and_outputs(ws, done)
         counted["runs"] += len(done)
-        made_lots = ws.execute(
-            select(lots.c.id, lots.c.run_id, lots.c.kind)
-            .where(lots.c.run_id.in_(sorted(done)), lots.c.unit_cost.is_(None))).all()
-        made_lots = [r for r in made_lots if r.kind == _MADE_KIND[done[int(r.run_id)][2]]]
-        if made_lots:
-            ws.execute(update(lots).where(lots.c.id == bindparam("b_id"))
-                       .values(unit_cost=bindparam("b_cost")),
-                       [{"b_id": int(r.id), "b_cost": per_unit[int(r.run_id)]}
-                        for r in made_lots])
-        counted["lots"] += len(made_lots)
+        counted["lots"] += len(made)
         run_total.update({k: v[0] for k, v in done.items()})
-        level = sorted(int(r.id) for r in made_lots)
+        level = made
     return Repriced(**counted)
+
+
+def _uncosted_rows() -> Any:
+    lots, m = tables.lots, tables.movements
+    return (select(m.c.id, m.c.lot_id, m.c.quantity, m.c.reason, m.c.run_id, lots.c.unit_cost,
+                   lots.c.remaining, lots.c.run_id.label("made_by"))
+            .join(lots, lots.c.id == m.c.lot_id)
+            .where(m.c.lot_id.in_(bindparam("b_lots", expanding=True)), m.c.cost.is_(None),
+                   lots.c.unit_cost.isnot(None))
+            .order_by(m.c.lot_id, m.c.id))
+
+
+#: the uncosted ledger rows of costed lots (one level of a reprice), built once
+_UNCOSTED_ROWS = _uncosted_rows()
+
+
+def _ledger_costs(ws: Workspace, rows: Sequence[Any], run_total: dict[int, Decimal]
+                  ) -> dict[int, Decimal]:
+    """The cost of each uncosted ledger row of a level: quantity x the lot's unit cost; a
+    lot's creation row by a run just costed gets the run's total, exactly; an emptied lot's
+    last take gets what is left of its value, so its rows sum to zero."""
+    costs: dict[int, Decimal] = {}
+    last_take: dict[int, int] = {}
+    emptied: set[int] = set()
+    for r in rows:
+        quantity = _dec(r.quantity)
+        made_by = None if r.made_by is None else int(r.made_by)
+        if (made_by is not None and r.run_id is not None and int(r.run_id) == made_by
+                and r.reason in RUN_REASONS and quantity > 0 and made_by in run_total):
+            costs[int(r.id)] = run_total[made_by]  # the run's total, exactly
+        else:
+            costs[int(r.id)] = money(_times(quantity, _dec(r.unit_cost)))
+        if quantity < 0:
+            last_take[int(r.lot_id)] = int(r.id)
+        if _dec(r.remaining) == 0:
+            emptied.add(int(r.lot_id))
+    emptied &= set(last_take)
+    if not emptied:
+        return costs
+    m = tables.movements
+    known = {int(lot_id): _dec(total) for lot_id, total in ws.execute(
+        select(m.c.lot_id, func.sum(m.c.cost))
+        .where(m.c.lot_id.in_(sorted(emptied)), m.c.cost.isnot(None))
+        .group_by(m.c.lot_id)) if total is not None}
+    held: dict[int, Decimal] = defaultdict(Decimal)
+    for r in rows:
+        if int(r.lot_id) in emptied and int(r.id) != last_take[int(r.lot_id)]:
+            held[int(r.lot_id)] += costs[int(r.id)]
+    for lot_id in emptied:  # an empty lot holds no value: its last take carries what is left
+        costs[last_take[lot_id]] = -(known.get(lot_id, Decimal(0)) + held[lot_id])
+    return costs
+
+
+def _costed_runs(ws: Workspace, consumers: list[int]) -> dict[int, tuple[Decimal, Decimal, str]]:
+    """The runs among ``consumers`` whose every input is now costed: run id -> (total, items
+    made, kind); their total is what their inputs cost."""
+    m, runs = tables.movements, tables.runs
+    inputs = (select(m.c.run_id, func.count().label("takes"),
+                     func.count(m.c.cost).label("costed"), func.sum(m.c.cost).label("cost"),
+                     runs.c.quantity, runs.c.kind)
+              .join(runs, runs.c.id == m.c.run_id)
+              .where(m.c.run_id.in_(consumers), m.c.reason == runs.c.kind, m.c.quantity < 0,
+                     runs.c.total_cost.is_(None))
+              .group_by(m.c.run_id, runs.c.quantity, runs.c.kind))
+    return {int(r.run_id): (money(-_dec(r.cost)), _dec(r.quantity), str(r.kind))
+            for r in ws.execute(inputs) if int(r.takes) == int(r.costed)}
+
+
+def _cost_runs_and_outputs(ws: Workspace, done: dict[int, tuple[Decimal, Decimal, str]]
+                           ) -> list[int]:
+    """Give the runs their total and per-unit cost, and the lots they made that unit cost;
+    returns those lots' ids (the next level)."""
+    lots, runs = tables.lots, tables.runs
+    per_unit = {run_id: money(Fraction(total) / Fraction(made)) if made else Decimal(0)
+                for run_id, (total, made, _) in done.items()}
+    ws.execute(update(runs).where(runs.c.id == bindparam("b_id"))
+               .values(total_cost=bindparam("b_total"), per_unit_cost=bindparam("b_unit")),
+               [{"b_id": k, "b_total": v[0], "b_unit": per_unit[k]} for k, v in done.items()])
+    made_lots = ws.execute(
+        select(lots.c.id, lots.c.run_id, lots.c.kind)
+        .where(lots.c.run_id.in_(sorted(done)), lots.c.unit_cost.is_(None))).all()
+    made_lots = [r for r in made_lots if r.kind == stock.RUN_OUTPUT[done[int(r.run_id)][2]]]
+    if made_lots:
+        stock.fill_costs(ws, [(int(r.id), per_unit[int(r.run_id)]) for r in made_lots])
+    return sorted(int(r.id) for r in made_lots)

@@ -14,12 +14,12 @@ from bakekit.areas.assembly import Assembly
 from bakekit.areas.catalog import Catalog
 from bakekit.areas.events import Events
 from bakekit.areas.inventory import Inventory, movements_frame
+from bakekit.areas.io import IO
 from bakekit.areas.production import Production
 from bakekit.areas.recipes import Recipes
 from bakekit.areas.reports import Reports
 from bakekit.db import reading
 from bakekit.errors import BakekitError, DryRunError, WorkspaceClosedError
-from bakekit.io import IO
 from bakekit.operations import WRITE_METHODS, Area, BakeryLike, Rows, translate
 from bakekit.plan import Plan
 from bakekit.recording import OperationLog

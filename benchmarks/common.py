@@ -136,7 +136,9 @@ def machine() -> str:
 @contextmanager
 def sqlite_baseline(path: Path, source: Path) -> Iterator[sqlite3.Connection]:
     """A hand-written baseline's start: ``json.load`` the input file, then a plain sqlite3
-    connection to ``path`` with foreign keys on and the write lock taken (BEGIN IMMEDIATE).
+    connection to ``path`` with foreign keys on, bakekit's durability for a WAL database
+    (``synchronous = NORMAL``: a commit does not wait for fsync) and the write lock taken
+    (BEGIN IMMEDIATE).
     The caller commits or rolls back; the connection is closed at exit."""
     import json
 
@@ -145,6 +147,7 @@ def sqlite_baseline(path: Path, source: Path) -> Iterator[sqlite3.Connection]:
     con = sqlite3.connect(path, isolation_level=None)
     try:
         con.execute("PRAGMA foreign_keys = ON")
+        con.execute("PRAGMA synchronous = NORMAL")
         con.execute("BEGIN IMMEDIATE")
         yield con
     finally:

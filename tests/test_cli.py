@@ -110,7 +110,7 @@ def test_a_failed_import_removes_the_database_it_created(tmp_path):
 
 
 def test_ctrl_c_says_nothing_was_written_and_exits_130(tmp_path, monkeypatch):
-    from bakekit.io import IO
+    from bakekit.areas.io import IO
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

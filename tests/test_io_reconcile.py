@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from bakekit.db import tables
 from bakekit.errors import ValidationError
-from bakekit.io.reconcile import PROGRESS_MIN_ROWS, REQUIRED_COLUMNS, REVIEW_COLUMNS, _bar
+from bakekit.io.reconcile import REQUIRED_COLUMNS, REVIEW_COLUMNS
+from bakekit.io.tabular import PROGRESS_MIN_ROWS, _bar
 from tests.support.atomic import assert_atomic, snapshot
 from tests.support.data import BAKE_TRACKER_DATA, _imported, _prices_frame
 
@@ -230,6 +231,6 @@ def test_progress_bar_only_for_long_inputs_and_tqdm_disable_is_respected(monkeyp
             monkeypatch.delenv("TQDM_DISABLE")
         else:
             monkeypatch.setenv("TQDM_DISABLE", unset)
-        with mock.patch("bakekit.io.reconcile.tqdm") as fake:
+        with mock.patch("bakekit.io.tabular.tqdm") as fake:
             _bar(long, "x")
         assert fake.call_args.kwargs["disable"] is None  # none where stderr is no terminal

@@ -11,6 +11,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 import bakekit
+from bakekit.areas.io import IO
 from bakekit.db.engine import head_revision
 from bakekit.errors import (
     BakekitError,
@@ -19,7 +20,6 @@ from bakekit.errors import (
     SchemaVersionError,
     WorkspaceClosedError,
 )
-from bakekit.io import IO
 from bakekit.workspace import Workspace, area
 from tests.support.atomic import counting, snapshot
 from tests.support.backends import table_names

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import bindparam, insert, select, update
 
-from bakekit import frames
+from bakekit import frames, stock
 from bakekit.checks import as_datetime
+from bakekit.costing import reprice_from_lots
 from bakekit.db import tables
 from bakekit.errors import BakekitError, ImportValidationError, ValidationError
 from bakekit.results import ImportReport
@@ -114,6 +115,9 @@ class Checker:
 
     def text(self, rec: dict, key: str, *, required: bool = False,
              alternatives: Sequence[str] = ()) -> str | None:
+        value = rec.get(key)
+        if type(value) is str and (stripped := value.strip()):
+            return stripped  # the common case, in one step (a file has thousands)
         for k in (key, *alternatives):
             value = rec.get(k)
             if value is None or (isinstance(value, str) and not value.strip()):
@@ -216,9 +220,10 @@ class Tally:
                version: str | None) -> ImportReport:
         rows = [{"entity": name, **c, "reasons": "; ".join(self.reasons.get(name, []))}
                 for name, c in self.counts.items()]
-        frame = frames.validate(pd.DataFrame(rows), frames.IMPORT_REPORT)
-        if "reasons" in frame:
-            frame["reasons"] = frame["reasons"].fillna("").astype(str)
+        frame = frames.build(rows, frames.IMPORT_REPORT)  # plain counts: built in place
+        if rows:
+            frame["reasons"] = pd.Series([r["reasons"] for r in rows], dtype=str,
+                                         index=frame.index)
         return ImportReport(frame=frame,
                             unknown_fields={k: tuple(sorted(v)) for k, v in unknown.items()
                                             if v},
@@ -353,10 +358,5 @@ def fill_lot_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
     """
     if not costs:
         return
-    from bakekit.costing import reprice_from_lots
-
-    lots = tables.lots
-    params = [{"b_lot": lot_id, "b_cost": unit_cost} for lot_id, unit_cost in costs]
-    ws.execute(update(lots).where(lots.c.id == bindparam("b_lot"), lots.c.unit_cost.is_(None))
-               .values(unit_cost=bindparam("b_cost")), params)
+    stock.fill_costs(ws, costs)
     reprice_from_lots(ws, [lot_id for lot_id, _ in costs])

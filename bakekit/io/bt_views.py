@@ -10,21 +10,19 @@ ignored).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Float, bindparam, cast, select, update
+from sqlalchemy import bindparam, select, update
 
-from bakekit.checks import as_date
 from bakekit.db import tables
 from bakekit.errors import ValidationError
-from bakekit.io._sync import Checker, Problems, Tally, fill_lot_costs, loads_checked, num, same
+from bakekit.io._sync import Checker, Problems, Tally, insert_ids, loads_checked, num, same, slugify
 from bakekit.io.external import external_key, remember, remembered
-from bakekit.units import factor, money, normalize_unit, q
+from bakekit.units import normalize_unit
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
@@ -210,10 +208,12 @@ def _size(rec: dict[str, Any]) -> tuple[Decimal | None, str | None]:
 class _Matcher:
     """Finds the local product a record means: remembered id/uuid, then natural key."""
 
-    def __init__(self, ws: Workspace):
+    def __init__(self, ws: Workspace, also: tuple[str, ...] = ()):
+        """``also``: the entities besides products whose remembered keys the review reads
+        (``"purchases"``, ``"lots"``); only those are loaded."""
         self.catalog = _catalog(ws)
         self.by_id = {int(c["id"]): c for c in self.catalog}
-        self.memory = remembered(ws, ("products", "purchases", "lots", "ingredients"))
+        self.memory = remembered(ws, ("products", *also))
         self.by_ingredient: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.by_code: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for c in self.catalog:
@@ -363,8 +363,6 @@ def show(value: Any) -> str:
 
 def apply_products(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
     """Write a products view: changed editable fields, new products; remember ids."""
-    from bakekit.io._sync import insert_ids, slugify
-
     p, i = tables.products, tables.ingredients
     tally.add("products", "read", len(frame))
     tally.add("products", "unchanged", int((frame["status"] == "unchanged").sum()))
@@ -411,294 +409,6 @@ def apply_products(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
             ingredient_keys.append((r.ingredient_id, None, ingredients[r.ingredient]))
     remember(ws, "products", keys)
     remember(ws, "ingredients", ingredient_keys)
-
-
-# -- purchases view and bt_mobile purchases --------------------------------------------------
-def _lots_by_day(ws: Workspace) -> dict[tuple[int, dt.date], list[Any]]:
-    """Ingredient lots without a purchase, by product and day (what a view's purchase
-    record may describe when the purchase itself was never imported)."""
-    lots = tables.lots
-    out: dict[tuple[int, dt.date], list[Any]] = defaultdict(list)
-    for r in ws.execute(select(lots.c.id, lots.c.product_id, lots.c.acquired_on,
-                               lots.c.unit, lots.c.unit_cost, lots.c.quantity)
-                        .where(lots.c.purchase_id.is_(None), lots.c.product_id.isnot(None))
-                        .order_by(lots.c.acquired_on, lots.c.id)):
-        out[(int(r.product_id), as_date(r.acquired_on))].append(r)
-    return out
-
-
-def _record_product(m: Any, rec: dict[str, Any], family: str
-                    ) -> tuple[dict[str, Any] | None, str, str]:
-    """The product a view or bt_mobile record names: ``(product, how it matched, "")``, or
-    ``(None, status, message)`` with status ``missing`` or ``conflict``. bt_mobile records
-    match by UPC/GTIN; view records by remembered id, then natural key."""
-    if family == "bt_mobile":
-        code = normalise_code(rec.get("upc"))
-        hits = m.by_code.get(code or "", [])
-        if not hits:
-            return None, "missing", (f"no product has UPC/GTIN {rec.get('upc')!r} (read as "
-                                     f"{code}): add the code to a product (reconcile a "
-                                     "products view) first")
-        if len(hits) > 1:
-            return None, "conflict", (f"UPC/GTIN {rec.get('upc')!r} is on several products: "
-                                      + ", ".join(h["slug"] for h in hits))
-        return hits[0], "UPC/GTIN", ""
-    found, how, candidates = m.product(rec, id_field="product_id", uuid_field=None)
-    if found is None:
-        status, message = _missing_product(rec, candidates)
-        return None, status, message
-    return found, how, ""
-
-
-def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
-                     header: dict[str, Any]) -> list[dict[str, Any]]:
-    """Review rows of a purchases view or bt_mobile purchases (kind "purchases")."""
-    m = _Matcher(ws)
-    pur = tables.purchases
-    every = ws.execute(select(pur.c.id, pur.c.uuid, pur.c.product_id, pur.c.purchased_on,
-                              pur.c.packages, cast(pur.c.unit_cost, Float).label("cost"))
-                       .order_by(pur.c.id)).all()
-    by_uuid = {r.uuid: r for r in every}
-    by_id = {int(r.id): r for r in every}
-    by_day: dict[tuple[int, dt.date], list[Any]] = defaultdict(list)
-    for r in every:
-        by_day[(int(r.product_id), as_date(r.purchased_on))].append(r)
-    loose_lots = _lots_by_day(ws)
-    taken: set[int] = set()
-    suppliers = {r.name for r in ws.execute(select(tables.suppliers.c.name))}
-    supplier = header.get("supplier") if family == "bt_mobile" else None
-    problems = Problems()
-    out = []
-    for n, rec in enumerate(rows):
-        c = Checker(problems, "purchases", n)
-        price = _price(rec.get("unit_price"), c, "unit_price")
-        packages = c.number(rec, "quantity_purchased", positive=True) or Decimal(1)
-        on = c.date(rec, "purchase_date" if family == "view" else "scanned_at",
-                    required=True)
-        row: dict[str, Any] = {"row": n, "packages": packages, "unit_cost": price,
-                               "purchased_on": on, "notes": c.text(rec, "notes"),
-                               "external_id": external_key(rec.get("id")) if family == "view"
-                               else None,
-                               "external_uuid": rec.get("uuid") if family == "view" else None}
-        if not c.ok:
-            out.append({**row, "status": "invalid", "message": _invalid(problems, n)})
-            continue
-        assert on is not None
-        product, how, message = _record_product(m, rec, family)
-        if product is None:
-            out.append({**row, "status": how, "message": message})
-            continue
-        row["product"] = product["slug"]
-        if supplier is not None:
-            if supplier in suppliers:
-                row["supplier"] = supplier
-            else:
-                row["message_note"] = f"supplier {supplier!r} unknown: left out"
-        local = m.memory["purchases"].find(row["external_id"], row["external_uuid"])
-        target = by_id.get(local) if local is not None else None
-        if target is None and row["external_uuid"] in by_uuid:
-            target = by_uuid[row["external_uuid"]]
-        if target is None:
-            same_day = [x for x in by_day.get((int(product["id"]), on), [])
-                        if int(x.id) not in taken]
-            fits = [x for x in same_day if Decimal(str(x.packages)) == packages] or same_day
-            if fits:
-                target = next((x for x in fits if x.cost is None), fits[0])
-        note = row.pop("message_note", None)
-        suffix = f"; {note}" if note else ""
-        if target is not None:
-            taken.add(int(target.id))
-            row["purchase_id"] = int(target.id)
-            row["old_unit_cost"] = target.cost
-            if price is None:
-                out.append({**row, "status": "unchanged",
-                            "message": f"matched by {how}; no price in the record{suffix}"})
-            elif target.cost is None:
-                out.append({**row, "status": "changed", "message": f"matched by {how}: price "
-                            f"None -> {show(price)}; costs its uncosted lots{suffix}"})
-            elif Decimal(str(target.cost)) == price:
-                out.append({**row, "status": "unchanged",
-                            "message": f"matched by {how}{suffix}"})
-            else:
-                out.append({**row, "status": "conflict", "message": (
-                    f"matched by {how}, which has price {show(target.cost)}, the record "
-                    f"says {show(price)}{suffix}")})
-            continue
-        lots = [x for x in loose_lots.get((int(product["id"]), on), [])
-                if int(x.id) not in taken]
-        if lots and family == "view":
-            uncosted = [x for x in lots if x.unit_cost is None]
-            size = Decimal(str(product["package_quantity"]))
-            if price is None:
-                out.append({**row, "status": "unchanged", "message": (
-                    f"matched {len(lots)} lot(s) of that day by {how}; no price in the "
-                    f"record{suffix}")})
-            elif uncosted:
-                mine = _packages_worth(uncosted, packages, size)
-                taken.update(int(x.id) for x in mine)
-                row["lot_ids"] = ",".join(str(int(x.id)) for x in mine)
-                out.append({**row, "status": "changed", "message": (
-                    f"matched {len(mine)} uncosted lot(s) of that day by {how}: price "
-                    f"None -> {show(price)}{suffix}")})
-            elif any(money(price / size) == Decimal(str(x.unit_cost)) for x in lots):
-                taken.update(int(x.id) for x in _packages_worth(
-                    [x for x in lots if money(price / size) == Decimal(str(x.unit_cost))],
-                    packages, size))
-                out.append({**row, "status": "unchanged",
-                            "message": f"matched lot(s) of that day by {how}{suffix}"})
-            else:
-                out.append({**row, "status": "conflict", "message": (
-                    f"the lots of {product['slug']!r} on {on} cost "
-                    + ", ".join(show(Decimal(str(x.unit_cost)) * size) for x in lots)
-                    + f" a package, the record says {show(price)}{suffix}")})
-            continue
-        if family == "view":
-            out.append({**row, "status": "missing", "message": (
-                f"no purchase or lot of {product['slug']!r} on {on}: import the purchases "
-                "or inventory first (a view changes records, it does not add stock)")})
-        else:
-            out.append({**row, "status": "new", "message": f"new purchase ({how}){suffix}"})
-    return out
-
-
-def _packages_worth(lots: list[Any], packages: Decimal, size: Decimal) -> list[Any]:
-    """The first lots that hold ``packages`` packages (a part-used package counts as one),
-    at least one: a purchase record describes its own lots, not its neighbours'."""
-    mine: list[Any] = []
-    held = Decimal(0)
-    for x in lots:
-        if mine and held >= packages:
-            break
-        mine.append(x)
-        held += max(-(-Decimal(x.quantity) // size), Decimal(1))
-    return mine
-
-
-def fill_view_lots(ws: Workspace, frame: pd.DataFrame) -> int:
-    """Cost the uncosted lots a priced purchases view describes (rows with lot ids and no
-    purchase), through the one fill path (``fill_lot_costs``); returns how many."""
-    rows = frame[(frame["status"] == "changed") & frame["purchase_id"].isna()
-                 & frame["lot_ids"].notna()] if "lot_ids" in frame else frame.iloc[0:0]
-    if rows.empty:
-        return 0
-    wanted: dict[int, Decimal] = {}
-    for r in rows.itertuples():
-        for lot_id in str(r.lot_ids).split(","):
-            wanted[int(lot_id)] = Decimal(str(r.unit_cost))
-    lots, p, i = tables.lots, tables.products, tables.ingredients
-    found = ws.execute(select(lots.c.id, lots.c.unit, p.c.package_quantity, p.c.package_unit,
-                              i.c.g_per_ml, i.c.slug)
-                       .join(p, p.c.id == lots.c.product_id)
-                       .join(i, i.c.id == lots.c.ingredient_id)
-                       .where(lots.c.id.in_(list(wanted)), lots.c.unit_cost.is_(None))).all()
-    costs = []
-    for r in found:
-        density = None if r.g_per_ml is None else Decimal(r.g_per_ml)
-        size = Decimal(r.package_quantity) * factor(r.package_unit, r.unit, g_per_ml=density,
-                                                   item=r.slug)
-        costs.append((int(r.id), money(wanted[int(r.id)] / size)))
-    fill_lot_costs(ws, costs)
-    return len(costs)
-
-
-# -- inventory view and bt_mobile inventory updates ------------------------------------------
-def review_inventory(ws: Workspace, family: str, rows: list[dict[str, Any]],
-                     editable: set[str] | None = None) -> list[dict[str, Any]]:
-    """Review rows of an inventory view or bt_mobile inventory updates, one lot each
-    (kind "inventory_count")."""
-    m = _Matcher(ws)
-    lots = tables.lots
-    every = ws.execute(select(lots.c.id, lots.c.product_id, lots.c.acquired_on,
-                              lots.c.quantity, lots.c.remaining, lots.c.unit,
-                              lots.c.unit_cost)
-                       .where(lots.c.kind == "ingredient", lots.c.product_id.isnot(None))
-                       .order_by(lots.c.acquired_on, lots.c.id)).all()
-    by_id = {int(r.id): r for r in every}
-    by_product: dict[int, list[Any]] = defaultdict(list)
-    for r in every:
-        by_product[int(r.product_id)].append(r)
-    taken: set[int] = set()
-    problems = Problems()
-    out = []
-    for n, rec in enumerate(rows):
-        c = Checker(problems, "inventory_count", n)
-        if family == "view":
-            counted = c.number(rec, "quantity", required=True, non_negative=True)
-            on = c.date(rec, "purchase_date")
-        else:
-            pct = c.number(rec, "remaining_percentage", required=True, non_negative=True)
-            if pct is not None and pct > 100:
-                c.fail("remaining_percentage", rec.get("remaining_percentage"),
-                       "is more than 100 (percent of one package)")
-            counted, on = None, None
-        row: dict[str, Any] = {"row": n, "external_id": external_key(rec.get("id")),
-                               "external_uuid": rec.get("uuid") if family == "view" else None}
-        if not c.ok:
-            out.append({**row, "status": "invalid", "message": _invalid(problems, n)})
-            continue
-        product, how, message = _record_product(m, rec, family)
-        if product is None:
-            out.append({**row, "status": how, "item": None, "message": message})
-            continue
-        row["item"] = product["slug"]
-        unit = normalize_unit(product["package_unit"])
-        local = m.memory["lots"].find(row["external_id"], row["external_uuid"])
-        lot = by_id.get(local) if local is not None else None
-        if lot is None:
-            pool = [x for x in by_product.get(int(product["id"]), [])
-                    if int(x.id) not in taken
-                    and (on is None or as_date(x.acquired_on) == on)]
-            if family == "bt_mobile":
-                pool = [x for x in pool if Decimal(x.remaining) > 0]  # the open package
-            elif counted is not None:
-                pool = sorted(pool, key=lambda x: Decimal(x.remaining) != counted)
-            lot = pool[0] if pool else None
-        if lot is None:
-            out.append({**row, "status": "missing", "message": (
-                f"no lot of {product['slug']!r}" + (f" bought on {on}" if on else
-                                                     " with stock")
-                + ": import the inventory first")})
-            continue
-        taken.add(int(lot.id))
-        size = Decimal(str(product["package_quantity"])) * factor(
-            product["package_unit"], lot.unit,
-            g_per_ml=None if product["g_per_ml"] is None else Decimal(product["g_per_ml"]),
-            item=product["ingredient"])
-        remaining = Decimal(lot.remaining)
-        if family == "bt_mobile":
-            full = max(-(-remaining // size) - 1, Decimal(0))  # packages besides the open one
-            counted = q(full * size + size * pct / 100)  # type: ignore[operator]
-            unit = lot.unit
-        assert counted is not None
-        counted_in_lot = q(counted * factor(unit, lot.unit, item=product["ingredient"]))
-        variance = counted_in_lot - remaining
-        value = None if lot.unit_cost is None else float(money(variance
-                                                               * Decimal(lot.unit_cost)))
-        row.update(lot_id=int(lot.id), counted=float(counted), unit=unit,
-                   on_hand=float(remaining), variance=float(variance), variance_value=value)
-        if variance == 0:
-            out.append({**row, "status": "unchanged", "message": f"matched by {how}: count "
-                        "equals stock"})
-        elif family == "view" and editable and "quantity" not in editable:
-            out.append({**row, "status": "unchanged", "message": (
-                f"matched by {how}; quantity differs but is not an editable field of this "
-                "view: nothing changes")})
-        else:
-            out.append({**row, "status": "changed", "message": (
-                f"matched by {how}: lot {int(lot.id)} {show(remaining)} -> "
-                f"{show(counted_in_lot)} {lot.unit}")})
-    return out
-
-
-def remember_rows(ws: Workspace, frame: pd.DataFrame, entity: str, column: str) -> None:
-    """Remember the bake-tracker ids and uuids of the matched rows of a review."""
-    if "external_id" not in frame or column not in frame:
-        return
-    done = frame[frame["status"].isin(["new", "changed", "unchanged"])
-                 & frame[column].notna()]
-    remember(ws, entity, [(None if pd.isna(r.external_id) else r.external_id,
-                           None if pd.isna(r.external_uuid) else r.external_uuid,
-                           int(getattr(r, column))) for r in done.itertuples()])
 
 
 def load_view(data: dict[str, Any], source: Any) -> tuple[str, str, list[dict[str, Any]],

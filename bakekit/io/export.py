@@ -162,9 +162,9 @@ def export(ws: Workspace, path: str | Path) -> dict[str, int]:
     return {name: len(rows) for name, rows in tables.items()}
 
 
-def load(ws: Workspace, path: str | Path) -> ImportReport:
-    """Read a bakekit JSON file into an empty database (see IO.load)."""
-    problems = Problems()
+def _read_document(path: str | Path, problems: Problems) -> dict[str, Any]:
+    """The JSON document of a bakekit file, checked for keys given twice, format and
+    version (ImportValidationError, naming each problem, otherwise)."""
     try:
         document, twice = loads_checked(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
@@ -182,6 +182,49 @@ def load(ws: Workspace, path: str | Path) -> ImportReport:
         problems.add("file", None, "version", document.get("version"),
                      f"unsupported version (this bakekit reads {READS_VERSIONS})")
     problems.raise_if_any(f"load of {path}")
+    return document  # type: ignore[no-any-return]
+
+
+def _row_values(t: Any, rec: dict[str, Any], n: int, fks: dict[str, Any],
+                ids: dict[str, dict[Any, int]], by_uuid: dict[str, dict[Any, Any]],
+                problems: Problems) -> dict[str, Any]:
+    """One file row's column values for ``t``: references (``fks``: column -> table)
+    through the ids of the rows loaded so far (a self-reference is set after the insert),
+    other values converted."""
+    self_ref = [c for c, target in fks.items() if target is t]
+    poly = POLYMORPHIC.get(t.name)
+    values = {}
+    for c in t.columns:
+        if c.name == "id":
+            continue
+        value = rec.get(c.name)
+        if t.name == "movements" and c.name == "posted_on" and value is None:
+            value = _posted_on(rec, by_uuid)  # a file written before posted_on
+        if c.name in self_ref:
+            value = None
+        elif c.name in fks and value is not None:
+            found = ids.get(fks[c.name].name, {}).get(value)
+            if found is None:
+                problems.add(t.name, n, c.name, value, "refers to nothing in the file")
+            value = found
+        elif poly and c.name == poly[1]:
+            found = ids.get(str(rec.get(poly[0])), {}).get(value)
+            if found is None:
+                problems.add(t.name, n, c.name, value, "refers to nothing in the file")
+            value = found
+        else:
+            try:
+                value = _in(value, c)
+            except (ValueError, TypeError, ArithmeticError) as exc:
+                problems.add(t.name, n, c.name, value, str(exc))
+        values[c.name] = value
+    return values
+
+
+def load(ws: Workspace, path: str | Path) -> ImportReport:
+    """Read a bakekit JSON file into an empty database (see IO.load)."""
+    problems = Problems()
+    document = _read_document(path, problems)
     for t in _tables():
         if ws.execute(select(t.c.id).limit(1)).first() is not None:
             raise ValidationError(f"load: the database is not empty (table {t.name} has rows);"
@@ -194,40 +237,13 @@ def load(ws: Workspace, path: str | Path) -> ImportReport:
                for name in ("runs", "lots")}
     for t in _tables():
         rows = data.get(t.name, [])
-        poly = POLYMORPHIC.get(t.name)
         tally.add(t.name, "read", len(rows))
         if not rows:
             continue
         fks = _fks(t)
         self_ref = [c for c, target in fks.items() if target is t]
-        params = []
-        for n, rec in enumerate(rows, start=1):
-            values = {}
-            for c in t.columns:
-                if c.name == "id":
-                    continue
-                value = rec.get(c.name)
-                if t.name == "movements" and c.name == "posted_on" and value is None:
-                    value = _posted_on(rec, by_uuid)  # a file written before posted_on
-                if c.name in self_ref:
-                    value = None
-                elif c.name in fks and value is not None:
-                    found = ids.get(fks[c.name].name, {}).get(value)
-                    if found is None:
-                        problems.add(t.name, n, c.name, value, "refers to nothing in the file")
-                    value = found
-                elif poly and c.name == poly[1]:
-                    found = ids.get(str(rec.get(poly[0])), {}).get(value)
-                    if found is None:
-                        problems.add(t.name, n, c.name, value, "refers to nothing in the file")
-                    value = found
-                else:
-                    try:
-                        value = _in(value, c)
-                    except (ValueError, TypeError, ArithmeticError) as exc:
-                        problems.add(t.name, n, c.name, value, str(exc))
-                values[c.name] = value
-            params.append(values)
+        params = [_row_values(t, rec, n, fks, ids, by_uuid, problems)
+                  for n, rec in enumerate(rows, start=1)]
         problems.raise_if_any(f"load of {path}")
         key = NATURAL_KEYS.get(t.name)
         if not key:  # nothing refers to these rows: no ids needed

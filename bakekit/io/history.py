@@ -12,7 +12,7 @@ import pandas as pd
 
 from bakekit.io._sync import Checker, Problems, Tally, existing
 from bakekit.io.bake_tracker import write_runs
-from bakekit.io.reconcile import _records, read_source, require_columns
+from bakekit.io.tabular import _records, read_source, require_columns
 from bakekit.results import ImportReport
 from bakekit.units import each_per, q
 

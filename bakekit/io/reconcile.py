@@ -7,18 +7,12 @@ missing / conflict / invalid); ``apply`` writes the new and changed rows set-bas
 from __future__ import annotations
 
 import datetime as dt
-import os
-import zipfile
 from collections import defaultdict
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz, process
-from sqlalchemy import Float, bindparam, cast, select, update
-from tqdm.auto import tqdm
+from sqlalchemy import bindparam, select, update
 
 from bakekit import frames, stock
 from bakekit.areas.inventory import Inventory
@@ -26,8 +20,9 @@ from bakekit.checks import as_date
 from bakekit.db import tables
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.errors import NotFoundError, ValidationError
-from bakekit.io import bt_views
+from bakekit.io import bt_view_stock, bt_views, reconcile_prices
 from bakekit.io._sync import Checker, Problems, Tally, fill_lot_costs, insert_ids, num
+from bakekit.io.tabular import _bar, _given, _records, _review, read_source, require_columns
 from bakekit.results import ImportReport, Reconciliation
 from bakekit.units import factor, money, normalize_unit, q
 
@@ -35,19 +30,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
 
 KINDS = ("prices", "purchases", "inventory_count", "products")
-#: a fuzzy match below this score (0-100) is not a match
-MATCH_THRESHOLD = 70.0
-#: two candidates closer than this are a conflict (the user must choose)
-CONFLICT_MARGIN = 1.0
-#: score taken off a candidate whose package size differs from the row's
-SIZE_PENALTY = 10.0
-#: inputs at least this long show a progress bar
-PROGRESS_MIN_ROWS = 2000
 
 #: the review frame's columns per kind (also when the input has no rows)
 REVIEW_COLUMNS = {
-    "prices": ("row", "status", "message", "product_name", "brand", "price", "package_qty",
-               "package_unit", "match", "score", "product_id", "old_price", "uncosted_lots"),
+    "prices": reconcile_prices.REVIEW_COLUMNS,
     "purchases": ("row", "status", "message", "product", "packages", "unit_cost",
                   "purchased_on", "supplier", "location", "notes", "purchase_id",
                   "old_unit_cost", "lot_ids", "external_id", "external_uuid"),
@@ -63,118 +49,6 @@ REQUIRED_COLUMNS = {
                         "counted": ("counted", "quantity", "count"), "unit": ("unit",)},
 }
 
-_PRICE_COLUMNS = {"product_name": ("product_name", "product", "name"),
-                  "brand": ("brand",), "package_qty": ("package_qty", "package_quantity"),
-                  "package_unit": ("package_unit", "unit"),
-                  "ingredient_name": ("ingredient_name", "ingredient"),
-                  "price": ("unit_price", "price"), "supplier": ("supplier_name", "supplier")}
-
-
-def read_source(source: Any) -> pd.DataFrame:
-    """A DataFrame from a DataFrame, or a CSV, JSON or Excel path (all columns as given).
-
-    A file pandas cannot read as a table (broken CSV, empty file, bytes that are not
-    UTF-8, JSON that is not a list of records) is a ValidationError naming the path.
-
-    >>> read_source(pd.DataFrame({"item": ["flour"]}))["item"].tolist()
-    ['flour']
-    """
-    if isinstance(source, pd.DataFrame):
-        return source.reset_index(drop=True).copy()
-    path = Path(source)
-    suffix = path.suffix.lower()
-    if not path.exists():
-        raise ValidationError(f"source: {str(path)!r} does not exist", field="source",
-                              value=str(path))
-    readers = {".csv": ("CSV", lambda: pd.read_csv(path, dtype=object, keep_default_na=True)),
-               ".json": ("JSON", lambda: pd.read_json(path, dtype=False)),
-               ".xlsx": ("Excel", lambda: pd.read_excel(path, dtype=object)),
-               ".xlsm": ("Excel", lambda: pd.read_excel(path, dtype=object)),
-               ".xls": ("Excel", lambda: pd.read_excel(path, dtype=object))}
-    if suffix not in readers:
-        raise ValidationError(f"source: {str(path)!r} is not .csv, .json or .xlsx",
-                              field="source", value=str(path))
-    what, read = readers[suffix]
-    try:
-        frame = read()
-    except pd.errors.EmptyDataError as exc:
-        raise ValidationError(f"source: {str(path)!r} is empty (no header, no rows)",
-                              field="source", value=str(path)) from exc
-    except UnicodeDecodeError as exc:
-        raise ValidationError(f"source: {str(path)!r} is not UTF-8 text ({exc.reason} at byte "
-                              f"{exc.start})", field="source", value=str(path)) from exc
-    except (ValueError, TypeError, OSError, zipfile.BadZipFile, RecursionError) as exc:
-        # pandas' ParserError is a ValueError, as is JSON that is not a table
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise ValidationError(f"source: {str(path)!r} cannot be read as a {what} table: "
-                              f"{reason}", field="source", value=str(path)) from exc
-    if not isinstance(frame, pd.DataFrame):  # pragma: no cover  (read_json typ="frame")
-        raise ValidationError(f"source: {str(path)!r} is not a table", field="source",
-                              value=str(path))
-    return frame
-
-
-def require_columns(data: pd.DataFrame, kind: str,
-                    required: dict[str, tuple[str, ...]]) -> None:
-    """Refuse a source that lacks a required column; ``required`` maps each to the column
-    names accepted for it (the first is its own name).
-
-    >>> require_columns(pd.DataFrame(columns=["item", "quantity", "unit"]), "inventory_count",
-    ...                 {"item": ("item",), "counted": ("counted", "quantity")})
-    """
-    have = {str(c) for c in data.columns}
-    missing = []
-    for names in required.values():
-        if not have.intersection(names):
-            missing.append(names[0] + (f" (or {', '.join(names[1:])})" if names[1:] else ""))
-    if missing:
-        found = ", ".join(str(c) for c in data.columns) or "no columns"
-        raise ValidationError(f"{kind}: missing column(s) {'; '.join(missing)}; expected "
-                              f"{', '.join(required)}; found {found}", field="columns",
-                              value=[str(c) for c in data.columns])
-
-
-def _review(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
-    """The review frame: every column of its kind even when there are no rows (or a column
-    no row has), missing values None in every text column."""
-    frame = pd.DataFrame(rows)
-    for col in columns:
-        if col not in frame:
-            frame[col] = None
-    for col in frame.columns:
-        if frame[col].dtype == object or isinstance(frame[col].dtype, pd.StringDtype):
-            frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
-    return frame
-
-
-def _given(value: Any) -> Any:
-    """A review cell's value, or None where it is empty (None, NaN, NA)."""
-    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    clean = frame.astype(object).where(frame.notna(), None)
-    return clean.to_dict("records")  # type: ignore[return-value]
-
-
-def _column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
-    lower = {str(c).strip().lower(): c for c in frame.columns}
-    for n in names:
-        if n in lower:
-            return str(lower[n])
-    return None
-
-
-def _bar(rows: list, what: str) -> Any:
-    """A progress bar over long inputs only, never forced on: ``disable=None`` shows none
-    where stderr is not a terminal (CI, benchmarks), and TQDM_DISABLE set (read here, at
-    each call: tqdm itself reads it once, at import, and an explicit argument beats it)
-    turns it off everywhere."""
-    if len(rows) < PROGRESS_MIN_ROWS:
-        return rows
-    flag = os.environ.get("TQDM_DISABLE", "").strip().lower()
-    return tqdm(rows, desc=what, leave=False,
-                disable=None if flag in ("", "0", "false", "no") else True)
 
 
 def reconcile(ws: Workspace, area: Any, source: Any, kind: str | None = None
@@ -199,7 +73,7 @@ def reconcile(ws: Workspace, area: Any, source: Any, kind: str | None = None
                               f"(view_type 'products'); {str(source)!r} is not one",
                               field="kind", value=kind)
     table_ = read_source(source)
-    frame = {"prices": _prices, "purchases": _purchases,
+    frame = {"prices": reconcile_prices.review_prices, "purchases": _purchases,
              "inventory_count": _counts}[kind](ws, table_)
     frame = frames.validate(frame, frames.RECONCILIATION)
     return Reconciliation(kind=kind, frame=frame, _area=area)
@@ -212,9 +86,9 @@ def _reconcile_bt_file(ws: Workspace, area: Any, data: dict[str, Any], kind: str
     if kind == "products":
         out = bt_views.review_products(ws, rows, editable)
     elif kind == "purchases":
-        out = bt_views.review_purchases(ws, family, rows, header)
+        out = bt_view_stock.review_purchases(ws, family, rows, header)
     else:
-        out = bt_views.review_inventory(ws, family, rows, editable)
+        out = bt_view_stock.review_inventory(ws, family, rows, editable)
     frame = _review(out, REVIEW_COLUMNS[kind])
     for col in ("packages", "unit_cost", "package_quantity", "counted"):
         if col in frame:
@@ -223,184 +97,6 @@ def _reconcile_bt_file(ws: Workspace, area: Any, data: dict[str, Any], kind: str
     return Reconciliation(kind=kind, frame=frame, _area=area,
                           unknown_fields=tuple(bt_views.unused_fields(family, type_, rows)),
                           source_format=f"{family} {type_}")
-
-
-# -- prices ---------------------------------------------------------------------------------------
-def _products(ws: Workspace) -> pd.DataFrame:
-    p, i = tables.products, tables.ingredients
-    return ws.frame(select(p.c.id, p.c.slug, p.c.brand, p.c.name, i.c.name.label("ingredient"),
-                           cast(p.c.package_quantity, Float).label("package_quantity"),
-                           p.c.package_unit, cast(p.c.price, Float).label("price"))
-                    .join(i, i.c.id == p.c.ingredient_id).order_by(p.c.id))
-
-
-def _uncosted_by_product(ws: Workspace) -> dict[int, int]:
-    lots = tables.lots
-    from sqlalchemy import func
-
-    rows = ws.execute(select(lots.c.product_id, func.count())
-                      .where(lots.c.unit_cost.is_(None), lots.c.product_id.isnot(None))
-                      .group_by(lots.c.product_id)).all()
-    return {int(r[0]): int(r[1]) for r in rows}
-
-
-def _prices(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
-    cols = {k: _column(data, v) for k, v in _PRICE_COLUMNS.items()}
-    problems = Problems()
-    if cols["price"] is None or (cols["product_name"] is None and cols["brand"] is None):
-        raise ValidationError("prices: the source needs a price column (unit_price or price) "
-                              "and product_name or brand", field="columns",
-                              value=list(data.columns))
-    products = _products(ws)
-    uncosted = _uncosted_by_product(ws)
-    records = _records(data)
-
-    def get(rec: dict, key: str) -> Any:
-        return rec.get(cols[key]) if cols[key] else None
-
-    names_in = [str(get(rec, "product_name") or get(rec, "brand") or "") for rec in records]
-    brands_in = [str(get(rec, "brand") or "") for rec in records]
-    ingredients_in = [str(get(rec, "ingredient_name") or "") for rec in records]
-    if len(products) and records:
-        def scores_of(queries: list[str], choices: list[str]) -> np.ndarray:
-            return process.cdist(queries, choices, scorer=fuzz.token_set_ratio,
-                                 processor=str.lower, workers=1)
-
-        # brand, name and ingredient weighted; a size that differs costs SIZE_PENALTY
-        all_scores = (0.5 * scores_of(names_in, products["name"].fillna("").tolist())
-                      + 0.3 * scores_of(brands_in, products["brand"].fillna("").tolist())
-                      + 0.2 * scores_of(ingredients_in, products["ingredient"].tolist()))
-    else:
-        all_scores = np.zeros((len(records), len(products)))
-    rows = []
-    for n, rec in enumerate(_bar(records, "prices")):
-        c = Checker(problems, "prices", n)
-        price = c.number({"price": get(rec, "price")}, "price", required=True,
-                         non_negative=True)
-        size = c.number({"package_qty": get(rec, "package_qty")}, "package_qty", positive=True)
-        unit = c.unit({"package_unit": get(rec, "package_unit")}, "package_unit",
-                      required=False)
-        row: dict[str, Any] = {"row": n, "product_name": get(rec, "product_name"),
-                               "brand": get(rec, "brand"), "price": price,
-                               "package_qty": size, "package_unit": unit}
-        if not c.ok:
-            bad = [p for p in problems.rows if p["row"] == n]
-            rows.append({**row, "status": "invalid", "price": None, "message": "; ".join(
-                bt_views.problem_text(p) for p in bad)})
-            continue
-        scores = all_scores[n] if len(products) else np.array([])
-        fits = np.ones(len(scores), dtype=bool)
-        if len(products) and size is not None and unit is not None:
-            fits = np.array([_same_size(size, unit, pq, pu) for pq, pu in
-                             zip(products["package_quantity"], products["package_unit"],
-                                 strict=True)])
-            scores = np.where(fits, scores, scores - SIZE_PENALTY)
-        if not len(scores) or scores.max() < MATCH_THRESHOLD:
-            best = int(scores.argmax()) if len(scores) else None
-            closest = "" if best is None else (
-                f" (closest: {products['slug'][best]!r} at score "
-                f"{float(scores[best]):.0f}, below {MATCH_THRESHOLD:.0f}: not a match)")
-            rows.append({**row, "status": "missing", "match": None, "score": None,
-                         "message": "no product matches by brand, name and size" + closest})
-            continue
-        order = np.argsort(-scores)
-        best = int(order[0])
-        product = products.iloc[best]
-        row.update(match=product["slug"], score=round(float(scores[best]), 1),
-                   product_id=int(product["id"]), old_price=product["price"],
-                   uncosted_lots=uncosted.get(int(product["id"]), 0))
-        if len(order) > 1 and scores[best] - scores[int(order[1])] < CONFLICT_MARGIN:
-            other = products["slug"][int(order[1])]
-            rows.append({**row, "status": "conflict", "message":
-                         f"matches {product['slug']!r} and {other!r} equally well"})
-            continue
-        if not fits[best]:
-            rows.append({**row, "status": "conflict", "message":
-                         f"best match {product['slug']!r} is sold as "
-                         f"{num(product['package_quantity'])} {product['package_unit']}, "
-                         f"the list says {num(size)} {unit}: check the size"})
-            continue
-        assert price is not None  # required: a row without one is invalid above
-        old = product["price"]
-        if old is not None and not pd.isna(old) and Decimal(str(old)) == price:
-            status = "changed" if row["uncosted_lots"] else "unchanged"
-        else:
-            status = "new" if old is None or pd.isna(old) else "changed"
-        message = f"price {bt_views.show(None if old != old else old)} -> {num(money(price))}"
-        if row["uncosted_lots"]:
-            message += f"; costs {row['uncosted_lots']} uncosted lot(s)"
-        rows.append({**row, "status": status, "message": message})
-    _same_product_twice(rows)
-    frame = _review(rows, REVIEW_COLUMNS["prices"])
-    frame["price"] = frame["price"].map(lambda v: None if v is None else float(v))
-    frame["package_qty"] = frame["package_qty"].map(lambda v: None if v is None else float(v))
-    return frame
-
-
-def _same_product_twice(rows: list[dict[str, Any]]) -> None:
-    """Rows matching one product: the same price again is unchanged, another is a conflict."""
-    by_product: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        if row["status"] in ("new", "changed", "unchanged"):
-            by_product[row["match"]].append(row)
-    for group in by_product.values():
-        if len(group) < 2:
-            continue
-        prices = {r["price"] for r in group}
-        firsts = ", ".join(str(r["row"]) for r in group)
-        for r in group[1:] if len(prices) == 1 else group:
-            if len(prices) == 1:
-                r["status"], r["message"] = "unchanged", f"same product and price as row " \
-                                                         f"{group[0]['row']}"
-            else:
-                r["status"] = "conflict"
-                r["message"] = f"rows {firsts} match {r['match']!r} with different prices"
-
-
-def _same_size(size: Decimal, unit: str, pq: float, pu: str) -> bool:
-    try:
-        return abs(float(size * factor(unit, pu)) - float(pq)) <= 0.02 * float(pq)
-    except Exception:  # noqa: BLE001
-        return False
-
-
-def apply_prices(ws: Workspace, frame: pd.DataFrame, on: dt.date, tally: Tally) -> None:
-    todo = frame[frame["status"].isin(["new", "changed"])]
-    tally.add("prices", "read", len(frame))
-    tally.add("prices", "unchanged", int((frame["status"] == "unchanged").sum()))
-    tally.add("prices", "skipped", int((~frame["status"].isin(
-        ["new", "changed", "unchanged"])).sum()))
-    if todo.empty:
-        return
-    p = tables.products
-    latest: dict[int, Decimal] = {}
-    for r in todo.itertuples():
-        latest[int(r.product_id)] = Decimal(str(r.price))
-    ws.execute(update(p).where(p.c.id == bindparam("b_id"))
-               .values(price=bindparam("b_price"), price_on=bindparam("b_on")),
-               [{"b_id": k, "b_price": v, "b_on": on} for k, v in latest.items()])
-    tally.add("prices", "created", int((todo["status"] == "new").sum()))
-    tally.add("prices", "updated", int((todo["status"] == "changed").sum()))
-    fill_product_lots(ws, latest)
-
-
-def fill_product_lots(ws: Workspace, prices: dict[int, Decimal]) -> int:
-    """Cost the uncosted lots of products from a package price; returns how many."""
-    lots, p, i = tables.lots, tables.products, tables.ingredients
-    rows = ws.execute(select(lots.c.id, lots.c.unit, lots.c.product_id, p.c.package_quantity,
-                             p.c.package_unit, i.c.g_per_ml, i.c.slug)
-                      .join(p, p.c.id == lots.c.product_id)
-                      .join(i, i.c.id == lots.c.ingredient_id)
-                      .where(lots.c.unit_cost.is_(None),
-                             lots.c.product_id.in_(list(prices)))).all()
-    costs = []
-    for r in rows:
-        density = None if r.g_per_ml is None else Decimal(r.g_per_ml)
-        in_lot_units = Decimal(r.package_quantity) * factor(r.package_unit, r.unit,
-                                                           g_per_ml=density, item=r.slug)
-        costs.append((int(r.id), money(prices[int(r.product_id)] / in_lot_units)))
-    fill_lot_costs(ws, costs)
-    return len(costs)
 
 
 # -- purchases -----------------------------------------------------------------------------------
@@ -471,26 +167,17 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
         ["new", "changed", "unchanged"])).sum()))
     new = frame[frame["status"] == "new"]
     changed = frame[(frame["status"] == "changed") & frame["purchase_id"].notna()]
-    filled = bt_views.fill_view_lots(ws, frame)
+    filled = bt_view_stock.fill_view_lots(ws, frame)
     if filled:
         tally.add("purchases", "updated", int(((frame["status"] == "changed")
                                                & frame["purchase_id"].isna()).sum()))
         tally.reason("purchases", f"{filled} uncosted lot(s) priced")
-    bt_views.remember_rows(ws, frame, "purchases", "purchase_id")
+    bt_view_stock.remember_rows(ws, frame, "purchases", "purchase_id")
     p, s, i = tables.products, tables.suppliers, tables.ingredients
-    pur, lots = tables.purchases, tables.lots
+    pur = tables.purchases
     if not changed.empty:
-        cost_of: dict[int, Decimal] = {int(r.purchase_id): Decimal(str(r.unit_cost))
-                                       for r in changed.itertuples()}
-        ws.execute(update(pur).where(pur.c.id == bindparam("b_id"))
-                   .values(unit_cost=bindparam("b_cost")),
-                   [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
-        rows = ws.execute(select(lots.c.id, lots.c.purchase_id, p.c.package_quantity)
-                          .join(p, p.c.id == lots.c.product_id)
-                          .where(lots.c.purchase_id.in_(list(cost_of)),
-                                 lots.c.unit_cost.is_(None))).all()
-        fill_lot_costs(ws, [(int(r.id), money(cost_of[int(r.purchase_id)]
-                                              / Decimal(r.package_quantity))) for r in rows])
+        _price_purchases(ws, dict(zip(changed["purchase_id"].astype(int).tolist(),
+                                      changed["unit_cost"].tolist(), strict=True)))
         tally.add("purchases", "updated", len(changed))
     if new.empty:
         return
@@ -534,18 +221,29 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
             latest[prod.id] = (on, cost)
     for lot, pid in zip(lot_rows, insert_ids(ws, pur, purchase_rows), strict=True):
         lot["purchase_id"] = pid
-    lot_ids = insert_ids(ws, lots, lot_rows)
-    stock.ledger(ws, [(lid, lot["quantity"], total) for lid, lot, total in
-                     zip(lot_ids, lot_rows, totals, strict=True)], reason="purchase",
-                posted_on=[lot["acquired_on"] for lot in lot_rows])
-    for lid in lot_ids:
-        ws.recording.note_created_lot(lid)
+    stock.create_lot_rows(ws, lot_rows, reason="purchase", costs=totals)
     if latest:
         ws.execute(update(p).where(p.c.id == bindparam("b_id"))
                    .values(price=bindparam("b_price"), price_on=bindparam("b_on")),
                    [{"b_id": k, "b_price": v[1], "b_on": v[0]} for k, v in latest.items()])
     tally.add("purchases", "created", len(new))
     del i
+
+
+def _price_purchases(ws: Workspace, prices: dict[int, Any]) -> None:
+    """Give unpriced purchases their package price, and their uncosted lots the cost per
+    lot unit it means (the cost then flows downstream)."""
+    p, pur, lots = tables.products, tables.purchases, tables.lots
+    cost_of = {k: Decimal(str(v)) for k, v in prices.items()}
+    ws.execute(update(pur).where(pur.c.id == bindparam("b_id"))
+               .values(unit_cost=bindparam("b_cost")),
+               [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
+    rows = ws.execute(select(lots.c.id, lots.c.purchase_id, p.c.package_quantity)
+                      .join(p, p.c.id == lots.c.product_id)
+                      .where(lots.c.purchase_id.in_(list(cost_of)),
+                             lots.c.unit_cost.is_(None))).all()
+    fill_lot_costs(ws, [(int(r.id), money(cost_of[int(r.purchase_id)]
+                                          / Decimal(r.package_quantity))) for r in rows])
 
 
 # -- inventory counts ---------------------------------------------------------------------------
@@ -659,7 +357,7 @@ def apply_counts(ws: Workspace, frame: pd.DataFrame, tally: Tally, reason: str) 
     tally.add("inventory_count", "unchanged", int((frame["status"] == "unchanged").sum()))
     tally.add("inventory_count", "skipped", int((~frame["status"].isin(
         ["changed", "unchanged"])).sum()))
-    bt_views.remember_rows(ws, frame, "lots", "lot_id")
+    bt_view_stock.remember_rows(ws, frame, "lots", "lot_id")
     todo = frame[frame["status"] == "changed"]
     if "lot_id" in todo:
         for r in todo[todo["lot_id"].notna()].itertuples():
@@ -693,7 +391,7 @@ def apply(ws: Workspace, recon: Reconciliation, *, on: dt.date | None = None,
     tally = Tally()
     frame = recon.frame
     if recon.kind == "prices":
-        apply_prices(ws, frame, on or dt.date.today(), tally)
+        reconcile_prices.apply_prices(ws, frame, on or dt.date.today(), tally)
     elif recon.kind == "purchases":
         apply_purchases(ws, frame, tally)
     elif recon.kind == "products":

@@ -147,9 +147,9 @@ def _write_methods() -> dict[tuple[str, str], Callable[..., Any]]:
     from bakekit.areas.catalog import Catalog
     from bakekit.areas.events import Events
     from bakekit.areas.inventory import Inventory
+    from bakekit.areas.io import IO
     from bakekit.areas.production import Production
     from bakekit.areas.recipes import Recipes
-    from bakekit.io import IO
     from bakekit.operations import WRITE_METHODS
 
     registered = {id(fn) for fn in WRITE_METHODS.values()}

@@ -25,6 +25,7 @@ from bakekit.stock.items import (
 from bakekit.stock.lots import (
     LedgerRow,
     NewLot,
+    create_lot_rows,
     create_lots,
     fill_costs,
     insert_lots,
@@ -36,7 +37,7 @@ from bakekit.stock.queries import lots_as_of, lots_with_items, movements_frame
 
 __all__ = [
     "KINDS", "RUN_OUTPUT", "Allocation", "Item", "Kind", "LedgerRow", "NewLot", "Take",
-    "availability_rows", "available", "create_lots", "fill_costs", "insert_lots",
+    "availability_rows", "available", "create_lot_rows", "create_lots", "fill_costs", "insert_lots",
     "item_of_row", "ledger", "lot_item", "lots_as_of", "lots_with_items", "movements_frame",
     "new_lot", "resolve_any", "resolve_item", "set_remaining", "shortfall", "take",
     "take_many", "write_take",

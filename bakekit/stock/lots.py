@@ -145,6 +145,37 @@ def create_lots(ws: Workspace, lots: Sequence[NewLot], *, run_id: int | None = N
     return ids
 
 
+def create_lot_rows(ws: Workspace, rows: Sequence[dict[str, Any]], *, reason: str,
+                    costs: Sequence[Decimal | None] | None = None) -> list[int]:
+    """Create lots from complete rows (an importer's, each with its own ``uuid``) and their
+    first ledger rows: one INSERT each, however many lots; the lot ids, in order. A first
+    row's cost is ``costs[i]`` when given, else quantity x unit cost (None if unpriced).
+
+    >>> import datetime as dt
+    >>> from decimal import Decimal
+    >>> from bakekit import stock
+    >>> from bakekit.db.models.base import new_uuid
+    >>> row = {"uuid": new_uuid(), "kind": "ingredient", "ingredient_id": 1,
+    ...        "acquired_on": dt.date(2025, 11, 1), "quantity": Decimal(5),
+    ...        "remaining": Decimal(5), "unit": "lb", "unit_cost": None}
+    >>> stock.create_lot_rows(ws, [row], reason="import")
+    [19]
+    """
+    if not rows:
+        return []
+    rows = list(rows)
+    ids = _insert_returning(ws, tables.lots, rows)
+    if costs is None:
+        costs = [None if r.get("unit_cost") is None else money(r["quantity"] * r["unit_cost"])
+                 for r in rows]
+    ledger(ws, [(lot_id, r["quantity"], cost)
+                for lot_id, r, cost in zip(ids, rows, costs, strict=True)],
+           reason=reason, posted_on=[r["acquired_on"] for r in rows])
+    for lot_id in ids:
+        ws.recording.note_created_lot(lot_id)
+    return ids
+
+
 def new_lot(ws: Workspace, item: Item, *, quantity: Decimal, unit: str,
             unit_cost: Decimal | None, acquired_on: dt.date, reason: str,
             product_id: int | None = None, purchase_id: int | None = None,

@@ -154,5 +154,6 @@ def run(ctx: Context) -> CaseResult:
                       written,
                       f"baseline: json.load of the view + one executemany UPDATE each of the "
                       f"same {written:,} rows our apply wrote (purchases' and lots' unit "
-                      f"cost, ledger cost), one transaction; both sides roll back so each "
+                      f"cost, ledger cost), one transaction; both warm (one engine, "
+                      f"statements compiled in a warm-up round), both roll back so each "
                       f"round starts alike")

@@ -14,7 +14,7 @@ from bakekit.io._sync import (
     slugify,
 )
 from bakekit.io.external import external_key
-from bakekit.units import money, normalize_unit
+from bakekit.units import money, normalize_unit, parse_density
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -92,8 +92,6 @@ class Parse(State):
             "density": self._density(c, rec), "is_packaging": c.flag(rec, "is_packaging"),
             "notes": c.text(rec, "description", alternatives=("notes",)), "_row": i}
         if out["density"]:
-            from bakekit.units import parse_density
-
             try:
                 out["g_per_ml"] = parse_density(out["density"])
             except Exception as exc:  # noqa: BLE001

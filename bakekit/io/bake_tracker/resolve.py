@@ -142,11 +142,26 @@ class Resolve(State):
                               "components form a cycle: " + " -> ".join(names))
 
     def resolve(self) -> None:
-        """Check every reference against the file and the database; record what is unknown."""
-        p = self.problems
+        """Check every reference against the file and the database; record what is unknown.
+
+        Phases, each leaving its known keys in ``self.known`` for the next: the catalog
+        (ingredients, materials, products), bake-tracker ids, stock (purchases, inventory),
+        recipes and finished units, goods and packages, events and runs.
+        """
         self.duplicates()
+        self.known = {}
+        self._resolve_catalog()
+        self._resolve_ids()
+        self._resolve_stock()
+        self._resolve_recipes()
+        self._resolve_goods()
+        self._resolve_events()
+
+    def _resolve_catalog(self) -> None:
+        p = self.problems
         ing_slugs = self._known("ingredients", {r["slug"] for r in self.rows["ingredients"]}
                                 | {r["slug"] for r in self.rows["materials"]})
+        self.known["ingredients"] = ing_slugs
         for r in self.rows["ingredients"]:
             if r["parent"] and r["parent"] not in ing_slugs:
                 p.add("ingredients", r["_row"], "parent_slug", r["parent"],
@@ -178,7 +193,8 @@ class Resolve(State):
         for entity in ("products", "material_products"):
             for r in self.rows[entity]:
                 self.candidates[r["slug"]] = r
-        self._resolve_ids()
+
+    def _resolve_stock(self) -> None:
         for entity in ("purchases", "inventory_items"):
             for r in self.rows[entity]:
                 r["product"] = self._match_product(entity, r)
@@ -188,22 +204,48 @@ class Resolve(State):
             if r["product"]:
                 purchases_by[(r["product"], r["purchased_on"])].append(r)
         self.file_purchases = purchases_by
-        # recipes and what refers to them
-        recipe_names = {row.name: s for s, row in self.db["recipes"].items()}
-        recipe_names.update({r["name"]: r["slug"] for r in self.rows["recipes"]})
-        recipe_slugs = self._known("recipes", {r["slug"] for r in self.rows["recipes"]})
 
-        def recipe_of(entity: str, row: int, slug: str | None, name: str | None) -> str | None:
-            if slug is not None:
-                if slug in recipe_slugs:
-                    return slug
-                p.add(entity, row, "recipe_slug", slug, "unknown recipe")
-                return None
-            if name in recipe_names:
-                return recipe_names[name]
-            p.add(entity, row, "recipe_name", name, "unknown recipe")
+    def _recipe_of(self, entity: str, row: int, slug: str | None, name: str | None
+                   ) -> str | None:
+        """The recipe a row names by slug, else by name; None (a problem) if unknown."""
+        if slug is not None:
+            if slug in self.known["recipes"]:
+                return slug
+            self.problems.add(entity, row, "recipe_slug", slug, "unknown recipe")
             return None
+        if name in self.recipe_names:
+            return self.recipe_names[name]
+        self.problems.add(entity, row, "recipe_name", name, "unknown recipe")
+        return None
 
+    def _resolve_recipes(self) -> None:
+        self.recipe_names = {row.name: s for s, row in self.db["recipes"].items()}
+        self.recipe_names.update({r["name"]: r["slug"] for r in self.rows["recipes"]})
+        self.known["recipes"] = self._known("recipes", {r["slug"] for r in self.rows["recipes"]})
+        self._resolve_recipe_lines()
+        self.cycles()
+        units = self.rows["finished_units"] + self.rows.get("_embedded_finished_units", [])
+        self.rows["_all_finished_units"] = units
+        for fu in units:
+            fu["recipe"] = self._recipe_of(fu["_entity"], fu["_row"], fu["recipe_slug"],
+                                           fu["recipe_name"])
+        # finished units per recipe (file, then database)
+        self.units_of = defaultdict(list)
+        recipe_by_id = {row.id: s for s, row in self.db["recipes"].items()}
+        for s, row in self.db["finished_units"].items():
+            self.units_of[recipe_by_id.get(row.recipe_id, "")].append(s)
+        for fu in units:
+            if fu["recipe"] and fu["slug"] not in self.units_of[fu["recipe"]]:
+                self.units_of[fu["recipe"]].append(fu["slug"])
+        self.known["finished_units"] = self._known("finished_units",
+                                                   {fu["slug"] for fu in units})
+        self.items_per_batch = {s: Decimal(row.items_per_batch)
+                                for s, row in self.db["finished_units"].items()}
+        self.items_per_batch.update({fu["slug"]: fu["items_per_batch"] for fu in units})
+
+    def _resolve_recipe_lines(self) -> None:
+        """A recipe's ingredients (by slug, or by display name) and its components."""
+        p, ing_slugs = self.problems, self.known["ingredients"]
         names: dict[str, str] = {}
         for s_, row in self.db["ingredients"].items():
             names.setdefault(_low(row.name), s_)
@@ -223,30 +265,17 @@ class Resolve(State):
                     p.add("recipes", r["_row"], "ingredients.ingredient_slug",
                           ing["ingredient"], "unknown ingredient")
             for comp in r["components"]:
-                comp["recipe"] = recipe_of("recipes", r["_row"], comp["slug"], comp["name"])
+                comp["recipe"] = self._recipe_of("recipes", r["_row"], comp["slug"],
+                                                 comp["name"])
                 if comp["recipe"] == r["slug"]:
                     p.add("recipes", r["_row"], "components", r["name"],
                           "a recipe cannot contain itself")
-        self.cycles()
-        units = self.rows["finished_units"] + self.rows.get("_embedded_finished_units", [])
-        self.rows["_all_finished_units"] = units
-        for fu in units:
-            fu["recipe"] = recipe_of(fu["_entity"], fu["_row"], fu["recipe_slug"],
-                                     fu["recipe_name"])
-        # finished units per recipe (file, then database)
-        self.units_of = defaultdict(list)
-        recipe_by_id = {row.id: s for s, row in self.db["recipes"].items()}
-        for s, row in self.db["finished_units"].items():
-            self.units_of[recipe_by_id.get(row.recipe_id, "")].append(s)
-        for fu in units:
-            if fu["recipe"] and fu["slug"] not in self.units_of[fu["recipe"]]:
-                self.units_of[fu["recipe"]].append(fu["slug"])
-        unit_slugs = self._known("finished_units", {fu["slug"] for fu in units})
-        self.items_per_batch = {s: Decimal(row.items_per_batch)
-                                for s, row in self.db["finished_units"].items()}
-        self.items_per_batch.update({fu["slug"]: fu["items_per_batch"] for fu in units})
+
+    def _resolve_goods(self) -> None:
+        p, unit_slugs = self.problems, self.known["finished_units"]
         good_slugs = self._known("finished_goods", {r["slug"] for r in
                                                     self.rows["finished_goods"]})
+        self.known["finished_goods"] = good_slugs
         for r in self.rows["compositions"]:
             if r["good"] not in good_slugs:
                 p.add("compositions", r["_row"], "finished_good_slug", r["good"],
@@ -254,7 +283,7 @@ class Resolve(State):
             for key, known, fld in (("unit_slug", unit_slugs, "finished_unit_slug"),
                                     ("component_good", good_slugs,
                                      "finished_good_component_slug"),
-                                    ("material", ing_slugs, "material_slug")):
+                                    ("material", self.known["ingredients"], "material_slug")):
                 if r[key] and r[key] not in known:
                     p.add("compositions", r["_row"], fld, r[key], "unknown reference")
         package_names = {row.name: s for s, row in self.db["packages"].items()}
@@ -272,6 +301,10 @@ class Resolve(State):
             if r["good"] not in good_slugs:
                 p.add("package_finished_goods", r["_row"], "finished_good_slug", r["good"],
                       "unknown finished good")
+
+    def _resolve_events(self) -> None:
+        p, good_slugs = self.problems, self.known["finished_goods"]
+        unit_slugs = self.known["finished_units"]
         events = self._known("events", {r["name"] for r in self.rows["events"]})
         recipients = self._known("recipients", {r["name"] for r in self.rows["recipients"]})
         for r in self.rows["event_recipient_packages"]:
@@ -285,7 +318,8 @@ class Resolve(State):
             if r["event"] not in events:
                 p.add("event_production_targets", r["_row"], "event_name", r["event"],
                       "unknown event")
-            r["unit"] = self._unit_for("event_production_targets", r, recipe_of, unit_slugs)
+            r["unit"] = self._unit_for("event_production_targets", r, self._recipe_of,
+                                       unit_slugs)
             if r["unit"] and r["quantity"] is None:
                 r["quantity"] = r["batches"] * self.items_per_batch[r["unit"]]
         for r in self.rows["event_assembly_targets"]:
@@ -297,7 +331,7 @@ class Resolve(State):
                       "unknown finished good")
         for entity in ("production_records", "production_runs"):
             for r in self.rows[entity]:
-                r["unit"] = self._unit_for(entity, r, recipe_of, unit_slugs)
+                r["unit"] = self._unit_for(entity, r, self._recipe_of, unit_slugs)
                 if r["event"] and r["event"] not in events:
                     p.add(entity, r["_row"], "event_name", r["event"], "unknown event")
         for r in self.rows["assembly_runs"]:

@@ -34,6 +34,11 @@ class State:
     file_purchases_by_id: dict[str, dict[str, Any]]
     units_of: dict[str, list[str]]
     items_per_batch: dict[str, Decimal]
+    #: the keys each entity may be referred to by (file and database), per entity
+    known: dict[str, set[str]]
+    recipe_names: dict[str, str]
+    #: whether a lot of a purchase is still uncosted after the lots are written
+    uncosted_purchase_lots: bool
     #: local ids by key (write phase)
     supplier_ids: dict[str, int]
     ingredient_ids: dict[str, int]

@@ -4,10 +4,11 @@ INSERT of what is new, one UPDATE of what differs; lots get their first ledger r
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from bakekit import stock
 from bakekit.checks import as_date, as_datetime
@@ -17,7 +18,6 @@ from bakekit.io._sync import (
     Tally,
     existing,
     fill_lot_costs,
-    insert_ids,
     num,
     upsert,
 )
@@ -71,29 +71,35 @@ class Write(State):
 
     def _write_ingredients(self) -> None:
         t_cols = ("name", "category", "density", "g_per_ml", "is_packaging", "notes")
-        statuses: dict[Any, str] = {}
+        current = self.db["ingredients"]
+        self.ingredient_ids = {s: int(r.id) for s, r in current.items()}
+        parent_of = {r["slug"]: r["parent"] for r in self.rows["ingredients"] if r["parent"]}
+        inserted_parent: dict[str, int | None] = {}
         for entity in ("ingredients", "materials"):  # one slug space (duplicates refused)
             wanted = [(r["slug"], {"slug": r["slug"], **{k: r[k] for k in t_cols}})
                       for r in self.rows[entity]]
-            upsert(self.ws, "ingredients", _dedupe(wanted, self.tally, entity),
-                   self.db["ingredients"], self.tally, entity, statuses=statuses)
-        if "created" in statuses.values():  # the new rows, for their ids and parents
-            self.db["ingredients"] = existing(self.ws, "ingredients", ["slug"])
-        self.ingredient_ids = {s: int(r.id) for s, r in self.db["ingredients"].items()}
+            # new rows go in with their parent, one INSERT per level of the hierarchy
+            for level in _parents_first(_dedupe(wanted, self.tally, entity), current,
+                                        parent_of):
+                for slug, values in level:
+                    if slug not in current:
+                        values["parent_id"] = self.ingredient_ids.get(parent_of.get(slug, ""))
+                        inserted_parent[slug] = values["parent_id"]
+                self.ingredient_ids |= upsert(self.ws, "ingredients", level, current,
+                                              self.tally, entity, compare=("slug", *t_cols))
         remember(self.ws, "ingredients", [(r["file_id"], None, self.ingredient_ids[r["slug"]])
                                           for r in self.rows["ingredients"] if r["file_id"]])
-        # parents, once every slug has an id
-        parents = [(r["slug"], r["parent"]) for r in self.rows["ingredients"] if r["parent"]]
-        changes = [{"b_id": self.ingredient_ids[s], "b_parent_id": self.ingredient_ids[p]}
-                   for s, p in parents
-                   if self.db["ingredients"][s].parent_id != self.ingredient_ids[p]]
-        if changes:
-            from sqlalchemy import bindparam, update
+        # parents that differ from what is stored (rows there before; a cycle's rows)
+        def stored(slug: str) -> int | None:
+            return current[slug].parent_id if slug in current else inserted_parent.get(slug)
 
+        changes = [{"b_id": self.ingredient_ids[s], "b_parent_id": self.ingredient_ids[p]}
+                   for s, p in parent_of.items() if stored(s) != self.ingredient_ids[p]]
+        if changes:
             t = tables.ingredients
             self.ws.execute(update(t).where(t.c.id == bindparam("b_id"))
                             .values(parent_id=bindparam("b_parent_id")), changes)
-            if any(self.db["ingredients"][s].parent_id is not None for s, _ in parents):
+            if any(s in current and current[s].parent_id is not None for s in parent_of):
                 self.tally.reason("ingredients", "parents changed")
 
     def _write_products(self) -> None:
@@ -127,6 +133,12 @@ class Write(State):
             for r in self.rows["products"] if r.get("file_id") or r.get("file_uuid")])
 
     def _write_purchases_and_lots(self) -> None:
+        purchases = self._write_purchases()
+        self._write_lots(purchases)
+        self._fill_priced_purchases(purchases.of_day)
+
+    def _write_purchases(self) -> _Purchases:
+        """Upsert the file's purchases (matched by uuid, else product, day and count)."""
         ws = self.ws
         products = self.product_rows
         pt = tables.purchases
@@ -162,8 +174,12 @@ class Write(State):
                 ids[key], values["unit_cost"])
         remember(ws, "purchases", [(r["file_id"], r["uuid"], ids[r["_key"]])
                                    for r in self.rows["purchases"]])
-        local_cost = {int(row.id): row.unit_cost for row in every}
-        # lots from inventory items
+        return _Purchases(ids, purchase_of, {int(row.id): row.unit_cost for row in every})
+
+    def _write_lots(self, purchases: _Purchases) -> None:
+        """Lots from inventory items: an item matching a lot there (product, day, quantity,
+        location) gives it a missing cost; the others become new lots with a ledger row."""
+        ws = self.ws
         lots = tables.lots
         lot_rows = ws.execute(select(lots).where(lots.c.product_id.isnot(None))).all()
         by_key: dict[tuple, list[Any]] = defaultdict(list)
@@ -175,17 +191,9 @@ class Write(State):
         lot_keys: list[tuple[Any, Any, int]] = []
         fills: list[tuple[int, Decimal]] = []
         for r in self.rows["inventory_items"]:
-            prod = products[r["product"]]
-            unit = normalize_unit(prod.package_unit)
+            prod = self.product_rows[r["product"]]
             qty = q(r["quantity"])
-            purchase_id, package_cost = self._purchase_of_item(r, ids, local_cost, purchase_of,
-                                                               prod.id)
-            if r["unit_cost"] is not None:
-                lot_cost = r["unit_cost"]
-            elif package_cost is not None:
-                lot_cost = money(Decimal(package_cost) / Decimal(prod.package_quantity))
-            else:
-                lot_cost = None
+            purchase_id, lot_cost = self._item_cost(r, purchases, prod)
             lot_key = (prod.id, r["acquired_on"], num(qty), r["location"])
             if by_key.get(lot_key):
                 lot = by_key[lot_key].pop(0)
@@ -205,35 +213,60 @@ class Write(State):
                 "uuid": new_uuid(), "kind": "ingredient", "ingredient_id": prod.ingredient_id,
                 "finished_unit_id": None, "finished_good_id": None, "product_id": prod.id,
                 "purchase_id": purchase_id, "run_id": None, "acquired_on": r["acquired_on"],
-                "quantity": qty, "remaining": qty, "unit": unit, "unit_cost": lot_cost,
-                "location": r["location"], "created_at": utcnow()})
+                "quantity": qty, "remaining": qty, "unit": normalize_unit(prod.package_unit),
+                "unit_cost": lot_cost, "location": r["location"], "created_at": utcnow()})
             if lot_cost is None:
                 self.uncosted_lots += 1
                 self.tally.reason("inventory_items", "no price known: uncosted lot")
-        if new_lots:
-            lot_ids = insert_ids(ws, lots, new_lots)
-            lot_keys += [(r["file_id"], r["file_uuid"], lot_id)
-                         for r, lot_id in zip(new_items, lot_ids, strict=True)]
-            stock.ledger(ws, [(lot_id, v["quantity"], None if v["unit_cost"] is None
-                              else money(v["quantity"] * v["unit_cost"]))
-                             for lot_id, v in zip(lot_ids, new_lots, strict=True)],
-                        reason="import", posted_on=[v["acquired_on"] for v in new_lots])
-            for lot_id in lot_ids:
-                ws.recording.note_created_lot(lot_id)
-            self.tally.add("inventory_items", "created", len(new_lots))
+        lot_keys += self._insert_lots(new_lots, new_items)
         fill_lot_costs(ws, fills)
         remember(ws, "lots", lot_keys)
-        # purchases whose price arrived now: fill their uncosted lots too
+        filled = {lot_id for lot_id, _ in fills}
+        self.uncosted_purchase_lots = any(
+            lot.unit_cost is None and lot.purchase_id is not None and int(lot.id) not in filled
+            for lot in lot_rows) or any(
+            v["unit_cost"] is None and v["purchase_id"] is not None for v in new_lots)
+
+    def _item_cost(self, r: dict[str, Any], purchases: _Purchases, prod: Any
+                   ) -> tuple[int | None, Decimal | None]:
+        """An inventory item's purchase and its lot's cost per unit: the item's own, else
+        its purchase's package price over the package size, else None (uncosted)."""
+        purchase_id, package_cost = self._purchase_of_item(r, purchases.ids, purchases.cost,
+                                                           purchases.of_day, prod.id)
+        if r["unit_cost"] is not None:
+            return purchase_id, r["unit_cost"]
+        if package_cost is not None:
+            return purchase_id, money(Decimal(package_cost) / Decimal(prod.package_quantity))
+        return purchase_id, None
+
+    def _insert_lots(self, new_lots: list[dict[str, Any]], new_items: list[dict[str, Any]]
+                     ) -> list[tuple[Any, Any, int]]:
+        """Insert the new lots and their first ledger rows; their (file id, uuid, lot id)."""
+        if not new_lots:
+            return []
+        ws = self.ws
+        lot_ids = stock.create_lot_rows(ws, new_lots, reason="import")
+        self.tally.add("inventory_items", "created", len(new_lots))
+        return [(r["file_id"], r["file_uuid"], lot_id)
+                for r, lot_id in zip(new_items, lot_ids, strict=True)]
+
+    def _fill_priced_purchases(self, purchase_of: dict[tuple[int, Any], tuple[int, Any]]
+                               ) -> None:
+        """Purchases whose price arrived now: fill their uncosted lots too (where a lot of a
+        purchase is still uncosted: none is, after an import whose lots all got a cost)."""
         priced = [(pid, cost) for pid, cost in purchase_of.values() if cost is not None]
-        if priced:
-            uncosted = ws.execute(select(lots.c.id, lots.c.purchase_id, lots.c.product_id)
-                                  .where(lots.c.unit_cost.is_(None),
-                                         lots.c.purchase_id.in_([p for p, _ in priced]))).all()
-            cost_of = dict(priced)
-            pkg = {int(r.id): Decimal(r.package_quantity) for r in products.values()}
-            fill_lot_costs(ws, [(int(x.id), money(Decimal(cost_of[x.purchase_id])
-                                                  / pkg[int(x.product_id)]))
-                                for x in uncosted])
+        if not priced or not self.uncosted_purchase_lots:
+            return
+        lots = tables.lots
+        uncosted = self.ws.execute(select(lots.c.id, lots.c.purchase_id, lots.c.product_id)
+                                   .where(lots.c.unit_cost.is_(None),
+                                          lots.c.purchase_id.in_([p for p, _ in priced]))
+                                   ).all()
+        cost_of = dict(priced)
+        pkg = {int(r.id): Decimal(r.package_quantity) for r in self.product_rows.values()}
+        fill_lot_costs(self.ws, [(int(x.id), money(Decimal(cost_of[x.purchase_id])
+                                                       / pkg[int(x.product_id)]))
+                                 for x in uncosted])
 
     def _purchase_of_item(self, r: dict[str, Any], ids: dict[Any, int],
                           local_cost: dict[int, Any], purchase_of: dict, product_id: int
@@ -477,6 +510,35 @@ def _run_key(kind: str, fu: int | None, fg: int | None, at: Any, quantity: Any) 
 
 def _day(value: Any) -> Any:
     return as_date(value)
+
+
+@dataclass(frozen=True)
+class _Purchases:
+    """What writing purchases leaves for their lots: local id by file key, (id, package
+    price) by product and day, and the package price of every purchase already there."""
+
+    ids: dict[Any, int]
+    of_day: dict[tuple[int, Any], tuple[int, Decimal | None]]
+    cost: dict[int, Any]
+
+
+def _parents_first(wanted: list[tuple[Any, dict[str, Any]]], current: dict[Any, Any],
+                   parent_of: dict[str, str]) -> list[list[tuple[Any, dict[str, Any]]]]:
+    """The rows in batches, each new row in a batch after its parent's (a row already
+    stored, or without a parent, goes in the first); rows in a parent cycle go last."""
+    placed = set(current)
+
+    def ready(key: Any) -> bool:
+        parent = parent_of.get(key)
+        return key in current or parent is None or parent in placed
+
+    left, batches = wanted, []
+    while left:
+        batch = [w for w in left if ready(w[0])] or left
+        placed.update(k for k, _ in batch)
+        left = [w for w in left if w[0] not in placed]
+        batches.append(batch)
+    return batches
 
 
 def _dedupe(wanted: list[tuple[Any, dict[str, Any]]], tally: Tally, entity: str

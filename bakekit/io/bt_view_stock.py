@@ -1,0 +1,377 @@
+"""Purchases and inventory views of bake-tracker and bt_mobile purchases and inventory
+updates: the records that describe stock, matched to purchases and lots."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import Float, cast, select
+
+from bakekit.checks import as_date
+from bakekit.db import tables
+from bakekit.io._sync import Checker, Problems, fill_lot_costs
+from bakekit.io.bt_views import _invalid, _Matcher, _missing_product, _price, normalise_code, show
+from bakekit.io.external import external_key, remember
+from bakekit.units import factor, money, normalize_unit, q
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.operations import Workspace
+
+
+# -- purchases view and bt_mobile purchases --------------------------------------------------
+def _lots_by_day(ws: Workspace) -> dict[tuple[int, dt.date], list[Any]]:
+    """Ingredient lots without a purchase, by product and day (what a view's purchase
+    record may describe when the purchase itself was never imported)."""
+    lots = tables.lots
+    out: dict[tuple[int, dt.date], list[Any]] = defaultdict(list)
+    for r in ws.execute(select(lots.c.id, lots.c.product_id, lots.c.acquired_on,
+                               lots.c.unit, lots.c.unit_cost, lots.c.quantity)
+                        .where(lots.c.purchase_id.is_(None), lots.c.product_id.isnot(None))
+                        .order_by(lots.c.acquired_on, lots.c.id)):
+        out[(int(r.product_id), as_date(r.acquired_on))].append(r)
+    return out
+
+
+def _record_product(m: Any, rec: dict[str, Any], family: str
+                    ) -> tuple[dict[str, Any] | None, str, str]:
+    """The product a view or bt_mobile record names: ``(product, how it matched, "")``, or
+    ``(None, status, message)`` with status ``missing`` or ``conflict``. bt_mobile records
+    match by UPC/GTIN; view records by remembered id, then natural key."""
+    if family == "bt_mobile":
+        code = normalise_code(rec.get("upc"))
+        hits = m.by_code.get(code or "", [])
+        if not hits:
+            return None, "missing", (f"no product has UPC/GTIN {rec.get('upc')!r} (read as "
+                                     f"{code}): add the code to a product (reconcile a "
+                                     "products view) first")
+        if len(hits) > 1:
+            return None, "conflict", (f"UPC/GTIN {rec.get('upc')!r} is on several products: "
+                                      + ", ".join(h["slug"] for h in hits))
+        return hits[0], "UPC/GTIN", ""
+    found, how, candidates = m.product(rec, id_field="product_id", uuid_field=None)
+    if found is None:
+        status, message = _missing_product(rec, candidates)
+        return None, status, message
+    return found, how, ""
+
+
+@dataclass
+class _Stock:
+    """What a purchases review matches records against: the purchases there (by id, uuid,
+    product and day), lots without a purchase (by product and day), supplier names, and
+    the purchases and lots already matched by an earlier record."""
+
+    by_id: dict[int, Any]
+    by_uuid: dict[Any, Any]
+    by_day: dict[tuple[int, dt.date], list[Any]]
+    loose_lots: dict[tuple[int, dt.date], list[Any]]
+    suppliers: set[str]
+    taken: set[int] = field(default_factory=set)
+
+
+def _stock(ws: Workspace) -> _Stock:
+    pur = tables.purchases
+    every = ws.execute(select(pur.c.id, pur.c.uuid, pur.c.product_id, pur.c.purchased_on,
+                              pur.c.packages, cast(pur.c.unit_cost, Float).label("cost"))
+                       .order_by(pur.c.id)).all()
+    by_day: dict[tuple[int, dt.date], list[Any]] = defaultdict(list)
+    for r in every:
+        by_day[(int(r.product_id), as_date(r.purchased_on))].append(r)
+    return _Stock(by_id={int(r.id): r for r in every}, by_uuid={r.uuid: r for r in every},
+                  by_day=by_day, loose_lots=_lots_by_day(ws),
+                  suppliers={r.name for r in ws.execute(select(tables.suppliers.c.name))})
+
+
+def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
+                     header: dict[str, Any]) -> list[dict[str, Any]]:
+    """Review rows of a purchases view or bt_mobile purchases (kind "purchases")."""
+    m = _Matcher(ws, also=("purchases",))
+    stock = _stock(ws)
+    supplier = header.get("supplier") if family == "bt_mobile" else None
+    problems = Problems()
+    out = []
+    for n, rec in enumerate(rows):
+        row, ok = _read_purchase(rec, n, family, problems)
+        if not ok:
+            out.append({**row, "status": "invalid", "message": _invalid(problems, n)})
+            continue
+        product, how, message = _record_product(m, rec, family)
+        if product is None:
+            out.append({**row, "status": how, "message": message})
+            continue
+        row["product"] = product["slug"]
+        suffix = ""
+        if supplier is not None:
+            if supplier in stock.suppliers:
+                row["supplier"] = supplier
+            else:
+                suffix = f"; supplier {supplier!r} unknown: left out"
+        target = _purchase_for(m, stock, row, product)
+        if target is not None:
+            stock.taken.add(int(target.id))
+            out.append(_judge_purchase(row, target, how, suffix))
+            continue
+        lots = [x for x in stock.loose_lots.get((int(product["id"]), row["purchased_on"]), [])
+                if int(x.id) not in stock.taken]
+        if lots and family == "view":
+            out.append(_judge_lots(row, lots, product, stock.taken, how, suffix))
+        elif family == "view":
+            out.append({**row, "status": "missing", "message": (
+                f"no purchase or lot of {product['slug']!r} on {row['purchased_on']}: import "
+                "the purchases or inventory first (a view changes records, it does not add "
+                "stock)")})
+        else:
+            out.append({**row, "status": "new", "message": f"new purchase ({how}){suffix}"})
+    return out
+
+
+def _read_purchase(rec: dict[str, Any], n: int, family: str, problems: Problems
+                   ) -> tuple[dict[str, Any], bool]:
+    """A purchase record's values, and whether they passed their checks (the problems
+    go to ``problems``)."""
+    c = Checker(problems, "purchases", n)
+    price = _price(rec.get("unit_price"), c, "unit_price")
+    packages = c.number(rec, "quantity_purchased", positive=True) or Decimal(1)
+    on = c.date(rec, "purchase_date" if family == "view" else "scanned_at", required=True)
+    row: dict[str, Any] = {"row": n, "packages": packages, "unit_cost": price,
+                           "purchased_on": on, "notes": c.text(rec, "notes"),
+                           "external_id": external_key(rec.get("id")) if family == "view"
+                           else None,
+                           "external_uuid": rec.get("uuid") if family == "view" else None}
+    return row, c.ok
+
+
+def _purchase_for(m: _Matcher, stock: _Stock, row: dict[str, Any], product: dict[str, Any]
+                  ) -> Any:
+    """The purchase a record means: by remembered id or uuid, by its own uuid, else one of
+    the product's purchases that day (the same count first, an uncosted one first)."""
+    local = m.memory["purchases"].find(row["external_id"], row["external_uuid"])
+    target = stock.by_id.get(local) if local is not None else None
+    if target is None and row["external_uuid"] in stock.by_uuid:
+        target = stock.by_uuid[row["external_uuid"]]
+    if target is None:
+        same_day = [x for x in stock.by_day.get((int(product["id"]), row["purchased_on"]), [])
+                    if int(x.id) not in stock.taken]
+        fits = [x for x in same_day if Decimal(str(x.packages)) == row["packages"]] or same_day
+        if fits:
+            target = next((x for x in fits if x.cost is None), fits[0])
+    return target
+
+
+def _judge_purchase(row: dict[str, Any], target: Any, how: str, suffix: str
+                    ) -> dict[str, Any]:
+    """A record matched to a purchase: its price fills an unpriced one, equals it, or
+    conflicts with it."""
+    price = row["unit_cost"]
+    row = {**row, "purchase_id": int(target.id), "old_unit_cost": target.cost}
+    if price is None:
+        return {**row, "status": "unchanged",
+                "message": f"matched by {how}; no price in the record{suffix}"}
+    if target.cost is None:
+        return {**row, "status": "changed", "message": f"matched by {how}: price "
+                f"None -> {show(price)}; costs its uncosted lots{suffix}"}
+    if Decimal(str(target.cost)) == price:
+        return {**row, "status": "unchanged", "message": f"matched by {how}{suffix}"}
+    return {**row, "status": "conflict", "message": (
+        f"matched by {how}, which has price {show(target.cost)}, the record "
+        f"says {show(price)}{suffix}")}
+
+
+def _judge_lots(row: dict[str, Any], lots: list[Any], product: dict[str, Any],
+                taken: set[int], how: str, suffix: str) -> dict[str, Any]:
+    """A view record matched to lots of its product and day that have no purchase: its
+    price costs as many uncosted lots as its packages fill, equals theirs, or conflicts."""
+    price, packages = row["unit_cost"], row["packages"]
+    uncosted = [x for x in lots if x.unit_cost is None]
+    size = Decimal(str(product["package_quantity"]))
+    if price is None:
+        return {**row, "status": "unchanged", "message": (
+            f"matched {len(lots)} lot(s) of that day by {how}; no price in the "
+            f"record{suffix}")}
+    if uncosted:
+        mine = _packages_worth(uncosted, packages, size)
+        taken.update(int(x.id) for x in mine)
+        return {**row, "lot_ids": ",".join(str(int(x.id)) for x in mine), "status": "changed",
+                "message": (f"matched {len(mine)} uncosted lot(s) of that day by {how}: "
+                            f"price None -> {show(price)}{suffix}")}
+    same = [x for x in lots if money(price / size) == Decimal(str(x.unit_cost))]
+    if same:
+        taken.update(int(x.id) for x in _packages_worth(same, packages, size))
+        return {**row, "status": "unchanged",
+                "message": f"matched lot(s) of that day by {how}{suffix}"}
+    return {**row, "status": "conflict", "message": (
+        f"the lots of {product['slug']!r} on {row['purchased_on']} cost "
+        + ", ".join(show(Decimal(str(x.unit_cost)) * size) for x in lots)
+        + f" a package, the record says {show(price)}{suffix}")}
+
+
+def _packages_worth(lots: list[Any], packages: Decimal, size: Decimal) -> list[Any]:
+    """The first lots that hold ``packages`` packages (a part-used package counts as one),
+    at least one: a purchase record describes its own lots, not its neighbours'."""
+    mine: list[Any] = []
+    held = Decimal(0)
+    for x in lots:
+        if mine and held >= packages:
+            break
+        mine.append(x)
+        held += max(-(-Decimal(x.quantity) // size), Decimal(1))
+    return mine
+
+
+def fill_view_lots(ws: Workspace, frame: pd.DataFrame) -> int:
+    """Cost the uncosted lots a priced purchases view describes (rows with lot ids and no
+    purchase), through the one fill path (``fill_lot_costs``); returns how many."""
+    rows = frame[(frame["status"] == "changed") & frame["purchase_id"].isna()
+                 & frame["lot_ids"].notna()] if "lot_ids" in frame else frame.iloc[0:0]
+    if rows.empty:
+        return 0
+    wanted: dict[int, Decimal] = {}
+    for r in rows.itertuples():
+        for lot_id in str(r.lot_ids).split(","):
+            wanted[int(lot_id)] = Decimal(str(r.unit_cost))
+    lots, p, i = tables.lots, tables.products, tables.ingredients
+    found = ws.execute(select(lots.c.id, lots.c.unit, p.c.package_quantity, p.c.package_unit,
+                              i.c.g_per_ml, i.c.slug)
+                       .join(p, p.c.id == lots.c.product_id)
+                       .join(i, i.c.id == lots.c.ingredient_id)
+                       .where(lots.c.id.in_(list(wanted)), lots.c.unit_cost.is_(None))).all()
+    costs = []
+    for r in found:
+        density = None if r.g_per_ml is None else Decimal(r.g_per_ml)
+        size = Decimal(r.package_quantity) * factor(r.package_unit, r.unit, g_per_ml=density,
+                                                   item=r.slug)
+        costs.append((int(r.id), money(wanted[int(r.id)] / size)))
+    fill_lot_costs(ws, costs)
+    return len(costs)
+
+
+# -- inventory view and bt_mobile inventory updates ------------------------------------------
+def review_inventory(ws: Workspace, family: str, rows: list[dict[str, Any]],
+                     editable: set[str] | None = None) -> list[dict[str, Any]]:
+    """Review rows of an inventory view or bt_mobile inventory updates, one lot each
+    (kind "inventory_count")."""
+    m = _Matcher(ws, also=("lots",))
+    lots = tables.lots
+    every = ws.execute(select(lots.c.id, lots.c.product_id, lots.c.acquired_on,
+                              lots.c.quantity, lots.c.remaining, lots.c.unit,
+                              lots.c.unit_cost)
+                       .where(lots.c.kind == "ingredient", lots.c.product_id.isnot(None))
+                       .order_by(lots.c.acquired_on, lots.c.id)).all()
+    by_id = {int(r.id): r for r in every}
+    by_product: dict[int, list[Any]] = defaultdict(list)
+    for r in every:
+        by_product[int(r.product_id)].append(r)
+    taken: set[int] = set()
+    problems = Problems()
+    out = []
+    for n, rec in enumerate(rows):
+        count = _read_count(rec, n, family, problems)
+        row: dict[str, Any] = {"row": n, "external_id": external_key(rec.get("id")),
+                               "external_uuid": rec.get("uuid") if family == "view" else None}
+        if count is None:
+            out.append({**row, "status": "invalid", "message": _invalid(problems, n)})
+            continue
+        product, how, message = _record_product(m, rec, family)
+        if product is None:
+            out.append({**row, "status": how, "item": None, "message": message})
+            continue
+        row["item"] = product["slug"]
+        local = m.memory["lots"].find(row["external_id"], row["external_uuid"])
+        lot = by_id.get(local) if local is not None else None
+        if lot is None:
+            pool = [x for x in by_product.get(int(product["id"]), [])
+                    if int(x.id) not in taken
+                    and (count.on is None or as_date(x.acquired_on) == count.on)]
+            if family == "bt_mobile":
+                pool = [x for x in pool if Decimal(x.remaining) > 0]  # the open package
+            elif count.counted is not None:
+                pool = sorted(pool, key=lambda x: Decimal(x.remaining) != count.counted)
+            lot = pool[0] if pool else None
+        if lot is None:
+            out.append({**row, "status": "missing", "message": (
+                f"no lot of {product['slug']!r}" + (f" bought on {count.on}" if count.on
+                                                     else " with stock")
+                + ": import the inventory first")})
+            continue
+        taken.add(int(lot.id))
+        out.append(_judge_count(row, count, lot, product, how,
+                                frozen=family == "view" and bool(editable)
+                                and "quantity" not in (editable or set())))
+    return out
+
+
+@dataclass(frozen=True)
+class _Count:
+    """A checked count record: the quantity counted (an inventory view) or the percent
+    left of the open package (bt_mobile), and the purchase date it names, if any."""
+
+    counted: Decimal | None
+    percent: Decimal | None
+    on: dt.date | None
+
+
+def _read_count(rec: dict[str, Any], n: int, family: str, problems: Problems
+                ) -> _Count | None:
+    """A count record's values; None where a check failed (the problems go to
+    ``problems``)."""
+    c = Checker(problems, "inventory_count", n)
+    if family == "view":
+        counted = c.number(rec, "quantity", required=True, non_negative=True)
+        return _Count(counted, None, c.date(rec, "purchase_date")) if c.ok else None
+    pct = c.number(rec, "remaining_percentage", required=True, non_negative=True)
+    if pct is not None and pct > 100:
+        c.fail("remaining_percentage", rec.get("remaining_percentage"),
+               "is more than 100 (percent of one package)")
+    return _Count(None, pct, None) if c.ok else None
+
+
+def _judge_count(row: dict[str, Any], count: _Count, lot: Any, product: dict[str, Any],
+                 how: str, *, frozen: bool) -> dict[str, Any]:
+    """A count matched to its lot: unchanged, or the lot's new remaining quantity (a
+    bt_mobile percent is the open package's; the full packages besides it stay). A view
+    whose quantity is not editable (``frozen``) changes nothing."""
+    unit = normalize_unit(product["package_unit"])
+    size = Decimal(str(product["package_quantity"])) * factor(
+        product["package_unit"], lot.unit,
+        g_per_ml=None if product["g_per_ml"] is None else Decimal(product["g_per_ml"]),
+        item=product["ingredient"])
+    remaining = Decimal(lot.remaining)
+    counted = count.counted
+    if count.percent is not None:
+        full = max(-(-remaining // size) - 1, Decimal(0))  # packages besides the open one
+        counted = q(full * size + size * count.percent / 100)
+        unit = lot.unit
+    assert counted is not None
+    counted_in_lot = q(counted * factor(unit, lot.unit, item=product["ingredient"]))
+    variance = counted_in_lot - remaining
+    value = None if lot.unit_cost is None else float(money(variance * Decimal(lot.unit_cost)))
+    row = {**row, "lot_id": int(lot.id), "counted": float(counted), "unit": unit,
+           "on_hand": float(remaining), "variance": float(variance), "variance_value": value}
+    if variance == 0:
+        return {**row, "status": "unchanged", "message": f"matched by {how}: count "
+                "equals stock"}
+    if frozen:
+        return {**row, "status": "unchanged", "message": (
+            f"matched by {how}; quantity differs but is not an editable field of this "
+            "view: nothing changes")}
+    return {**row, "status": "changed", "message": (
+        f"matched by {how}: lot {int(lot.id)} {show(remaining)} -> "
+        f"{show(counted_in_lot)} {lot.unit}")}
+
+
+def remember_rows(ws: Workspace, frame: pd.DataFrame, entity: str, column: str) -> None:
+    """Remember the bake-tracker ids and uuids of the matched rows of a review."""
+    if "external_id" not in frame or column not in frame:
+        return
+    matched = frame["status"].isin(["new", "changed", "unchanged"]) & frame[column].notna()
+    done = {name: frame[name][matched].tolist() for name in ("external_id", "external_uuid",
+                                                              column)}
+    remember(ws, entity, [(None if pd.isna(ext) else ext, None if pd.isna(uuid) else uuid,
+                           int(local)) for ext, uuid, local in
+                          zip(done["external_id"], done["external_uuid"], done[column],
+                              strict=True)])

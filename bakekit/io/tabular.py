@@ -1,0 +1,137 @@
+"""Tables a user gives to reconcile or import: reading a CSV, JSON or Excel source, its
+columns, its rows as plain records, and the review frame made from them."""
+
+from __future__ import annotations
+
+import math
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from bakekit.errors import ValidationError
+
+#: inputs at least this long show a progress bar
+PROGRESS_MIN_ROWS = 2000
+
+
+def read_source(source: Any) -> pd.DataFrame:
+    """A DataFrame from a DataFrame, or a CSV, JSON or Excel path (all columns as given).
+
+    A file pandas cannot read as a table (broken CSV, empty file, bytes that are not
+    UTF-8, JSON that is not a list of records) is a ValidationError naming the path.
+
+    >>> read_source(pd.DataFrame({"item": ["flour"]}))["item"].tolist()
+    ['flour']
+    """
+    if isinstance(source, pd.DataFrame):
+        return source.reset_index(drop=True).copy()
+    path = Path(source)
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise ValidationError(f"source: {str(path)!r} does not exist", field="source",
+                              value=str(path))
+    readers = {".csv": ("CSV", lambda: pd.read_csv(path, dtype=object, keep_default_na=True)),
+               ".json": ("JSON", lambda: pd.read_json(path, dtype=False)),
+               ".xlsx": ("Excel", lambda: pd.read_excel(path, dtype=object)),
+               ".xlsm": ("Excel", lambda: pd.read_excel(path, dtype=object)),
+               ".xls": ("Excel", lambda: pd.read_excel(path, dtype=object))}
+    if suffix not in readers:
+        raise ValidationError(f"source: {str(path)!r} is not .csv, .json or .xlsx",
+                              field="source", value=str(path))
+    what, read = readers[suffix]
+    try:
+        frame = read()
+    except pd.errors.EmptyDataError as exc:
+        raise ValidationError(f"source: {str(path)!r} is empty (no header, no rows)",
+                              field="source", value=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"source: {str(path)!r} is not UTF-8 text ({exc.reason} at byte "
+                              f"{exc.start})", field="source", value=str(path)) from exc
+    except (ValueError, TypeError, OSError, zipfile.BadZipFile, RecursionError) as exc:
+        # pandas' ParserError is a ValueError, as is JSON that is not a table
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise ValidationError(f"source: {str(path)!r} cannot be read as a {what} table: "
+                              f"{reason}", field="source", value=str(path)) from exc
+    if not isinstance(frame, pd.DataFrame):  # pragma: no cover  (read_json typ="frame")
+        raise ValidationError(f"source: {str(path)!r} is not a table", field="source",
+                              value=str(path))
+    return frame
+
+
+def require_columns(data: pd.DataFrame, kind: str,
+                    required: dict[str, tuple[str, ...]]) -> None:
+    """Refuse a source that lacks a required column; ``required`` maps each to the column
+    names accepted for it (the first is its own name).
+
+    >>> require_columns(pd.DataFrame(columns=["item", "quantity", "unit"]), "inventory_count",
+    ...                 {"item": ("item",), "counted": ("counted", "quantity")})
+    """
+    have = {str(c) for c in data.columns}
+    missing = []
+    for names in required.values():
+        if not have.intersection(names):
+            missing.append(names[0] + (f" (or {', '.join(names[1:])})" if names[1:] else ""))
+    if missing:
+        found = ", ".join(str(c) for c in data.columns) or "no columns"
+        raise ValidationError(f"{kind}: missing column(s) {'; '.join(missing)}; expected "
+                              f"{', '.join(required)}; found {found}", field="columns",
+                              value=[str(c) for c in data.columns])
+
+
+def _review(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+    """The review frame: every column of its kind even when there are no rows (or a column
+    no row has), missing values None in every text column.
+
+    Built column by column: text columns go straight in as objects, the
+    others get pandas' own inference; the same frame as ``pd.DataFrame(rows)`` with text
+    made object/None, without pandas turning text into its string dtype and back.
+    """
+    given = list(dict.fromkeys(k for r in rows for k in r))
+    data: dict[str, pd.Series] = {}
+    for col in given + [c for c in columns if c not in given]:
+        # a row without the column: NaN, as pandas reads records; a column no row has: None
+        missing = math.nan if col in given else None
+        values = [r.get(col, missing) for r in rows]
+        if pd.api.types.infer_dtype(values, skipna=True) == "string":
+            data[col] = pd.Series([v if isinstance(v, str) else None for v in values],
+                                  dtype=object)
+            continue
+        series = pd.Series(values)
+        if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
+            series = series.astype(object).where(series.notna(), None)
+        data[col] = series
+    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
+
+
+def _given(value: Any) -> Any:
+    """A review cell's value, or None where it is empty (None, NaN, NA)."""
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    clean = frame.astype(object).where(frame.notna(), None)
+    return clean.to_dict("records")  # type: ignore[return-value]
+
+
+def _column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    lower = {str(c).strip().lower(): c for c in frame.columns}
+    for n in names:
+        if n in lower:
+            return str(lower[n])
+    return None
+
+
+def _bar(rows: list, what: str) -> Any:
+    """A progress bar over long inputs only, never forced on: ``disable=None`` shows none
+    where stderr is not a terminal (CI, benchmarks), and TQDM_DISABLE set (read here, at
+    each call: tqdm itself reads it once, at import, and an explicit argument beats it)
+    turns it off everywhere."""
+    if len(rows) < PROGRESS_MIN_ROWS:
+        return rows
+    flag = os.environ.get("TQDM_DISABLE", "").strip().lower()
+    return tqdm(rows, desc=what, leave=False,
+                disable=None if flag in ("", "0", "false", "no") else True)
