@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
     Float,
@@ -60,11 +61,25 @@ def _name_items_and_products(ws: Workspace, frame: pd.DataFrame) -> pd.DataFrame
             named = frame[column].map(by_table[t.name])
             item = named if item is None else item.fillna(named)
     product = frame["product_id"].map(by_table[p.name])
-    frame = frame.drop(columns=[*(c.name for c in _ITEM_ID_COLUMNS), "product_id"])
+    for column in [*(c.name for c in _ITEM_ID_COLUMNS), "product_id"]:
+        del frame[column]  # in place: a million-row frame is not copied
     frame.insert(1, "item", pd.Series(index=frame.index, dtype="str") if item is None
                  else item.astype("str"))
     frame.insert(3, "product", product.astype("str"))
     return frame
+
+
+def _sort_in_place(frame: pd.DataFrame) -> None:
+    """Put a lots frame in FIFO order per item: by item, date, lot id (slugs sort alike
+    here and in SQL: UTF-8 bytes sort as code points). Column by column, so a million-row
+    frame never exists twice (peak memory: the frame and one column)."""
+    codes, _ = pd.factorize(frame["item"], sort=True)
+    order = np.lexsort((frame["lot_id"].to_numpy(dtype="int64", na_value=0),
+                        frame["purchased_on"].to_numpy(dtype="int64"), codes))
+    if (order[1:] > order[:-1]).all():
+        return  # already in order (e.g. one item's lots, oldest first)
+    for column in frame.columns:
+        frame[column] = frame[column].array.take(order)
 
 
 class Inventory(Area):
@@ -269,10 +284,7 @@ class Inventory(Area):
         if not frame.empty:
             frame["purchased_on"] = pd.to_datetime(frame["purchased_on"], format="%Y-%m-%d")
             frame["value"] = frame["remaining"] * frame["unit_cost"]
-            # FIFO order per item (slugs sort alike here and in SQL: UTF-8 bytes sort as
-            # code points)
-            frame = frame.sort_values(["item", "purchased_on", "lot_id"], kind="stable",
-                                      ignore_index=True)
+            _sort_in_place(frame)
         else:
             frame["value"] = []
         return frames.validate(frame, frames.LOTS)
