@@ -42,7 +42,7 @@ def pending() -> list[NotRun]:
     """Rows for the cases not written yet, saying whether their area exists."""
     import bakekit.areas.events as events
     import bakekit.areas.production as production
-    import bakekit.io as io
+    import bakekit.areas.io as io
     import bakekit.plan as plan
 
     built = {"production": hasattr(production.Production, "record"),
