@@ -41,8 +41,8 @@ PENDING = (
 def pending() -> list[NotRun]:
     """Rows for the cases not written yet, saying whether their area exists."""
     import bakekit.areas.events as events
-    import bakekit.areas.production as production
     import bakekit.areas.io as io
+    import bakekit.areas.production as production
     import bakekit.plan as plan
 
     built = {"production": hasattr(production.Production, "record"),
