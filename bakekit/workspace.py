@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from bakekit.areas.assembly import Assembly
 from bakekit.areas.catalog import Catalog
 from bakekit.areas.events import Events
-from bakekit.areas.inventory import Inventory, movements_frame
+from bakekit.areas.inventory import Inventory
 from bakekit.areas.io import IO
 from bakekit.areas.production import Production
 from bakekit.areas.recipes import Recipes
@@ -23,6 +23,7 @@ from bakekit.errors import BakekitError, DryRunError, WorkspaceClosedError
 from bakekit.operations import WRITE_METHODS, Area, BakeryLike, Rows, translate
 from bakekit.plan import Plan
 from bakekit.recording import OperationLog
+from bakekit.stock.queries import movements_frame
 
 __all__ = ["WRITE_METHODS", "Area", "Workspace", "area"]
 

@@ -23,6 +23,7 @@ from bakekit.checks import check_date, today
 from bakekit.db import tables
 from bakekit.errors import UnitConversionError, ValidationError
 from bakekit.operations import Area, read_operation
+from bakekit.stock.queries import lots_as_of, lots_with_items
 from bakekit.units import factor, normalize_unit
 
 #: upper bounds (days, inclusive) and labels of the ageing buckets; the last is open
@@ -157,7 +158,6 @@ class Reports(Area):
             raise ValidationError(f"start: {first} is after end {last}", field="start",
                                   value=start)
         m, lots, runs = tables.movements, tables.lots, tables.runs
-        from bakekit.areas.inventory import lots_with_items
 
         joined, slug = lots_with_items()
         i = tables.ingredients
@@ -220,7 +220,6 @@ class Reports(Area):
         """
         day = _to_date(as_of, "as_of")
         lots = tables.lots
-        from bakekit.areas.inventory import lots_as_of
 
         joined, slug, remaining = lots_as_of(day)
         stmt = (
