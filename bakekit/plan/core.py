@@ -48,6 +48,7 @@ from bakekit.plan.ledger import (
     _diff_frame,
     _ledger_rows,
     _number,
+    _preview_rows,
     _same_rows,
     _stock_after,
     _summary_rows,
@@ -106,12 +107,11 @@ class Plan:
     @classmethod
     def from_workspace(cls, ws: Workspace) -> Plan:
         """Record a what-if's operations and their ledger rows (called as its block ends,
-        three statements; the frames are built when first looked at)."""
+        one statement; the frames are built when first looked at)."""
         recorded = [_record(op) for op in ws.recording.operations]
-        changes = _ledger_rows(ws, ws.recording.operations)
-        here = read_identity(ws.connection)  # the database as this workspace sees it
-        return cls(ws.bakery, recorded, changes,
-                   _summary_rows(changes, _stock_after(ws, changes)), limits=False,
+        # the ledger rows, the stock they leave and the database as this workspace sees it
+        changes, after, here = _preview_rows(ws, ws.recording.operations)
+        return cls(ws.bakery, recorded, changes, _summary_rows(changes, after), limits=False,
                    database_id=here if here is not None else ws.bakery.database_id)
 
     @property
