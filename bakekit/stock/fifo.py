@@ -165,11 +165,11 @@ def _first_pages(ws: Workspace, items: Sequence[Item], *, lock: bool) -> dict[It
     conn = ws.connection
     stmt = _first_pages_statement(tuple(item.column for item in items),
                                   lock=lock and locks_rows(conn))
-    pages: dict[Item, list[Any]] = {item: [] for item in items}
-    by_key = {(item.kind, item.id): item for item in items}
-    for row in conn.execute(stmt, {f"item{n}": item.id for n, item in enumerate(items)}):
-        pages[by_key[(row.item_kind, int(row.item_id))]].append(row)
-    return pages
+    pages: dict[tuple[str, int], list[Any]] = {(item.kind, item.id): [] for item in items}
+    # all rows in one fetch; rows are grouped by position (item_kind, item_id: columns 5, 6)
+    for row in conn.execute(stmt, {f"item{n}": item.id for n, item in enumerate(items)}).all():
+        pages[(row[5], int(row[6]))].append(row)
+    return {item: pages[(item.kind, item.id)] for item in items}
 
 
 def take_many(ws: Workspace, needs: Sequence[tuple[Item, Decimal, str]], *,
