@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Mapping
 from decimal import Decimal
@@ -45,20 +46,41 @@ def _rows(ws: Workspace, stmt: Any) -> list[Any]:
     return list(ws.execute(stmt))
 
 
+@functools.cache
+def _component_graph_statement() -> Any:
+    """The SELECT of ``component_graph`` (built once: it keeps its SQLAlchemy cache key, and
+    the aliases are not rebuilt per call)."""
+    rc, parent, child = tables.recipe_components, aliased(tables.recipes), aliased(
+        tables.recipes)
+    return (
+        select(rc.c.recipe_id, parent.c.slug, rc.c.component_id, child.c.slug, rc.c.batches)
+        .join(parent, parent.c.id == rc.c.recipe_id)
+        .join(child, child.c.id == rc.c.component_id)
+        .order_by(rc.c.recipe_id, rc.c.id)
+    )
+
+
+@functools.cache
+def _lines_statement() -> Any:
+    """The ingredient lines of given recipes, with the ingredient's slug and density (built
+    once; the recipe ids are one expanding parameter)."""
+    ri, ing = tables.recipe_ingredients, tables.ingredients
+    return (
+        select(ri.c.recipe_id, ri.c.ingredient_id, ing.c.slug, ing.c.g_per_ml, ri.c.quantity,
+               ri.c.unit)
+        .join(ing, ing.c.id == ri.c.ingredient_id)
+        .where(ri.c.recipe_id.in_(bindparam("recipes", expanding=True)))
+        .order_by(ri.c.recipe_id, ri.c.position, ri.c.id)
+    )
+
+
 def component_graph(ws: Workspace) -> tuple[dict[int, list[tuple[int, Decimal]]],
                                             dict[int, str]]:
     """Every component edge (recipe -> [(component, batches)]) and the slugs they name.
 
     One SELECT: the edge table is small (one row per nested use of a recipe).
     """
-    rc, parent, child = tables.recipe_components, aliased(tables.recipes), aliased(
-        tables.recipes)
-    stmt = (
-        select(rc.c.recipe_id, parent.c.slug, rc.c.component_id, child.c.slug, rc.c.batches)
-        .join(parent, parent.c.id == rc.c.recipe_id)
-        .join(child, child.c.id == rc.c.component_id)
-        .order_by(rc.c.recipe_id, rc.c.id)
-    )
+    stmt = _component_graph_statement()
     edges: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     slugs: dict[int, str] = {}
     for recipe_id, recipe_slug, component_id, component_slug, batches in _rows(ws, stmt):
@@ -166,16 +188,8 @@ def expand_rows(ws: Workspace,
     scaled = scale(edges, slugs, {int(k): Decimal(v) for k, v in batches_by_recipe_id.items()})
     if not scaled:
         return []
-    ri, ing = tables.recipe_ingredients, tables.ingredients
-    stmt = (
-        select(ri.c.recipe_id, ri.c.ingredient_id, ing.c.slug, ing.c.g_per_ml, ri.c.quantity,
-               ri.c.unit)
-        .join(ing, ing.c.id == ri.c.ingredient_id)
-        .where(ri.c.recipe_id.in_(sorted(scaled)))
-        .order_by(ri.c.recipe_id, ri.c.position, ri.c.id)
-    )
     lines: dict[int, list[Any]] = defaultdict(list)
-    for row in ws.execute(stmt):
+    for row in ws.execute(_lines_statement(), {"recipes": sorted(scaled)}):
         lines[int(row.recipe_id)].append(row)
     # per ingredient: [unit, quantity] buckets, the first bucket in the first unit seen
     buckets: dict[int, list[list[Any]]] = {}

@@ -48,6 +48,7 @@ from bakekit.plan.ledger import (
     _diff_frame,
     _ledger_rows,
     _number,
+    _preview_rows,
     _same_rows,
     _stock_after,
     _summary_rows,
@@ -78,11 +79,14 @@ class Plan:
                  changes: list[dict[str, Any]], summary: list[dict[str, Any]], *,
                  plan_id: str | None = None, database_id: str | None = None,
                  database_label: str | None = None, made_at: str | None = None,
-                 limits: bool = True, _checked: bool = False):
+                 limits: bool = True, _checked: bool | str = False):
         self.bakery = bakery
         #: size bounds on arguments (True for plans read from files; a what-if's own
         #: record is checked for what it calls and holds, without them)
         self._limits = limits
+        #: whether the operations still need their check (a what-if's own record: checked
+        #: when the plan is saved; apply and preview_again check every operation anyway)
+        self._unchecked = _checked == "later"
         if not _checked:
             for index, op in enumerate(operations, start=1):  # every operation is checked
                 _check_operation(index, _raw(op), limits=limits)
@@ -98,21 +102,29 @@ class Plan:
             raise BakekitError("a new plan needs the bakery it is made on")
         self.database_id: str = (database_id if database_id is not None
                                  else bakery.database_id)  # type: ignore[union-attr]
-        self.database_label: str = (database_label if database_label is not None
-                                    else bakery.database_label)  # type: ignore[union-attr]
+        # (a what-if's plan takes its bakery's label when first asked: masking the URL
+        # is no work for the end of the block)
+        self._database_label = database_label
         #: when the plan was made (UTC, ISO text)
         self.made_at: str = made_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+    @property
+    def database_label(self) -> str:
+        """The label (URL, password masked) of the database the plan was made on."""
+        if self._database_label is None:
+            self._database_label = self._bound().database_label
+        return self._database_label
 
     @classmethod
     def from_workspace(cls, ws: Workspace) -> Plan:
         """Record a what-if's operations and their ledger rows (called as its block ends,
-        three statements; the frames are built when first looked at)."""
+        one statement; the frames are built when first looked at)."""
         recorded = [_record(op) for op in ws.recording.operations]
-        changes = _ledger_rows(ws, ws.recording.operations)
-        here = read_identity(ws.connection)  # the database as this workspace sees it
-        return cls(ws.bakery, recorded, changes,
-                   _summary_rows(changes, _stock_after(ws, changes)), limits=False,
-                   database_id=here if here is not None else ws.bakery.database_id)
+        # the ledger rows, the stock they leave and the database as this workspace sees it
+        changes, after, here = _preview_rows(ws, ws.recording.operations)
+        return cls(ws.bakery, recorded, changes, _summary_rows(changes, after), limits=False,
+                   database_id=here if here is not None else ws.bakery.database_id,
+                   _checked="later")
 
     @property
     def changes(self) -> pd.DataFrame:
@@ -343,6 +355,10 @@ class Plan:
         file harmless is that a plan replays only bakekit's own write operations, with
         recorded values, on the database it names, once.
         """
+        if self._unchecked:  # a file holds only what from_json will accept
+            for index, op in enumerate(self._operations, start=1):
+                _check_operation(index, _raw(op), limits=self._limits)
+            self._unchecked = False
         document = {
             "format": "bakekit-plan", "version": FORMAT_VERSION, "plan_id": self.plan_id,
             "made_at": self.made_at,

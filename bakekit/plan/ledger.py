@@ -10,8 +10,11 @@ from sqlalchemy import Float, bindparam, cast, func, literal, select, union_all
 
 from bakekit import frames
 from bakekit.db import tables
+from bakekit.db.reading import read_identity
 from bakekit.frames import validate
 from bakekit.plan.arguments import TOLERANCE
+from bakekit.stock.items import KINDS
+from bakekit.stock.queries import lots_with_items
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
@@ -21,8 +24,6 @@ if TYPE_CHECKING:  # pragma: no cover
 @functools.lru_cache(maxsize=1)
 def _ledger_statement() -> Any:
     """Ledger rows from a given id on, with their lot's item (built once)."""
-    from bakekit.areas.inventory import lots_with_items
-
     m, lots = tables.movements, tables.lots
     joined, slug = lots_with_items()
     return (select(m.c.id, m.c.lot_id, slug.label("item"), lots.c.kind, m.c.reason,
@@ -34,19 +35,68 @@ def _ledger_statement() -> Any:
             .where(m.c.id >= bindparam("first")))
 
 
+@functools.lru_cache(maxsize=1)
+def _preview_statement() -> Any:
+    """``_ledger_statement`` and, on each ledger row, what a preview must capture before
+    its transaction rolls back: the stock on hand of the row's item in its lot's unit
+    (``after``: lots with something left, as ``_stock_statement`` sums them; one scalar
+    subquery per kind of item, each able to use that kind's FIFO index) and the database's
+    identity (built once)."""
+    lots, ident = tables.lots, tables.bakery_identity
+    held = tables.lots.alias("held")
+    per_kind = [select(cast(func.sum(held.c.remaining), Float))
+                .where(held.c[column] == lots.c[column], held.c.unit == lots.c.unit,
+                       held.c.remaining > 0).scalar_subquery()
+                for column in _ITEM_COLUMNS.values()]
+    identity = select(ident.c.database_id).where(ident.c.id == 1).scalar_subquery()
+    return _ledger_statement().add_columns(func.coalesce(*per_kind).label("after"),
+                                           identity.label("database_id"))
+
+
+def _wanted(steps: list[_Operation]) -> list[int]:
+    return [i for op in steps for i in op.movement_ids]
+
+
 def _ledger_rows(ws: Workspace, steps: list[_Operation]) -> list[dict[str, Any]]:
     """The ledger rows each operation wrote (plain rows, one statement), with lots the plan
     itself created named by creation order (``new#1``...), others by id (``lot#12``)."""
-    created: dict[int, str] = {}
-    for op in steps:
-        for lot_id in op.created_lot_ids:
-            created[lot_id] = f"new#{len(created) + 1}"
-    all_ids = [i for op in steps for i in op.movement_ids]
+    all_ids = _wanted(steps)
     if not all_ids:
         return []
     wanted = set(all_ids)
     moves = {r.id: r for r in ws.execute(_ledger_statement(), {"first": min(all_ids)})
              if r.id in wanted}
+    return _comparable(steps, moves)
+
+
+def _preview_rows(ws: Workspace, steps: list[_Operation]
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str | None]:
+    """What a what-if captures as its block ends, in one statement: its ledger rows (as
+    ``_ledger_rows``), the stock on hand now of every item and unit they touch (as
+    ``_stock_after``) and the database's identity (None when ``bakery_identity`` has no
+    row; without ledger rows that one is read alone)."""
+    all_ids = _wanted(steps)
+    if not all_ids:
+        return [], [], read_identity(ws.connection)
+    wanted = set(all_ids)
+    moves = {r.id: r for r in ws.execute(_preview_statement(), {"first": min(all_ids)})
+             if r.id in wanted}
+    rows = _comparable(steps, moves)
+    after: dict[tuple[str, int, str], dict[str, Any]] = {}
+    here = None
+    for r in moves.values():
+        after.setdefault((r.kind, int(r.item_id), r.unit), {
+            "kind": r.kind, "item_id": int(r.item_id), "unit": r.unit, "after": r.after})
+        here = None if r.database_id is None else str(r.database_id)
+    return rows, list(after.values()), here
+
+
+def _comparable(steps: list[_Operation], moves: dict[int, Any]) -> list[dict[str, Any]]:
+    """The rows of ``_ledger_rows`` from the fetched ledger rows, by id."""
+    created: dict[int, str] = {}
+    for op in steps:
+        for lot_id in op.created_lot_ids:
+            created[lot_id] = f"new#{len(created) + 1}"
     rows = []
     for step, op in enumerate(steps, start=1):
         for position, movement_id in enumerate(op.movement_ids, start=1):
@@ -59,8 +109,8 @@ def _ledger_rows(ws: Workspace, steps: list[_Operation]) -> list[dict[str, Any]]
     return rows
 
 
-_ITEM_COLUMNS = {"ingredient": "ingredient_id", "finished_unit": "finished_unit_id",
-                 "finished_good": "finished_good_id"}
+#: the lots column naming each kind's item (the one kind map of bakekit.stock)
+_ITEM_COLUMNS = {kind: k.column for kind, k in KINDS.items()}
 
 
 @functools.lru_cache(maxsize=8)
