@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from bakekit.errors import ImportValidationError, ValidationError
-from tests.support.atomic import snapshot
+from tests.support.atomic import changed_rows, snapshot
 from tests.support.data import BAKE_TRACKER_DATA, _load, exporter_form
 
 
@@ -328,7 +328,8 @@ def test_catalogs_then_products_view_then_inventory_by_id_then_priced_purchases_
         again = ws.io.import_bake_tracker({"version": "4.2", "inventory_items": items})
         assert again.frame["created"].sum() == 0 and again.frame["updated"].sum() == 0
         ws.commit()
-    assert snapshot(bakery) == before
+    after = snapshot(bakery)
+    assert after == before, changed_rows(before, after)
 
 
 def test_full_export_then_its_priced_purchases_view(bakery, tmp_path):

@@ -94,6 +94,19 @@ def snapshot(bakery: bakekit.Bakery) -> dict[str, list[tuple[Any, ...]]]:
     return out
 
 
+def changed_rows(before: dict[str, list[tuple[Any, ...]]],
+                 after: dict[str, list[tuple[Any, ...]]]) -> dict[str, Any]:
+    """Per table that differs, the rows only before and the rows only after (for a
+    readable assertion message when a state must not have changed)."""
+    out: dict[str, Any] = {}
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name, []), after.get(name, [])
+        if old != new:
+            out[name] = {"only before": [r for r in old if r not in new],
+                         "only after": [r for r in new if r not in old]}
+    return out
+
+
 def assert_atomic(bakery: bakekit.Bakery, workflow: Callable[[bakekit.Workspace], Any],
                   *, minimum_statements: int = 1) -> int:
     """Fail the workflow (run in a session, then committed) after each of its statements in
