@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact, Rounded
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -215,6 +215,57 @@ def shortfall(needed: Decimal | Fraction, available: Decimal | Fraction,
     return short
 
 
+#: Decimal arithmetic that refuses to round: a step it cannot do exactly raises Inexact
+#: and the walk falls back to Fractions
+_EXACT = Context(prec=60, traps=[Inexact, Rounded])
+_RESOLUTION_D = QUANTITY_RESOLUTION
+_unit = functools.lru_cache(maxsize=256)(normalize_unit)
+
+TakeStep = tuple[Decimal, bool, Decimal, Decimal | None, Decimal | Fraction]
+
+
+def _take_same_unit(need: Decimal, remaining: Decimal,
+                    unit_cost: Decimal | None) -> TakeStep | None:
+    """One lot's take when the lot is in the requested unit, in exact Decimals: (taken in
+    the lot's unit, empties, taken in the requested unit, cost, need left); None when a
+    step would round (the caller then takes the Fraction path, which gives the same)."""
+    try:
+        rest = _EXACT.subtract(remaining, need)
+        if rest <= 0 or rest < _RESOLUTION_D:  # the remainder rule (factor 1)
+            short = _EXACT.subtract(need, remaining)
+            left: Decimal | Fraction = (short if short > 0 and short >= _RESOLUTION_D
+                                        else _ZERO)
+            cost = None if unit_cost is None else money(_EXACT.multiply(remaining, unit_cost))
+            return remaining, True, q(remaining), cost, left
+        cost = None if unit_cost is None else money(_EXACT.multiply(need, unit_cost))
+        return q(need), False, q(need), cost, _ZERO
+    except (Inexact, Rounded):
+        return None
+
+
+def _take_exact(need: Fraction, remaining: Decimal, unit_cost: Decimal | None, lot_unit: str,
+                unit: str, item: Item) -> tuple[Decimal, bool, Decimal, Decimal | None,
+                                                Fraction, Fraction]:
+    """One lot's take in exact Fractions, converting the lot's unit to the requested one:
+    as ``_take_same_unit`` and the factor used."""
+    f = exact_factor(lot_unit, unit, g_per_ml=item.g_per_ml, item=item.slug)
+    need_lot = need / f  # exact, in the lot's unit
+    exact_remaining = Fraction(remaining)
+    # the remainder rule: what would be left is none if it is below the resolution
+    # in the lot's unit or in the requested one, whichever is coarser
+    rest = exact_remaining - need_lot
+    if rest <= 0 or rest * (f if f < 1 else 1) < _RESOLUTION:
+        taken_lot, empties = remaining, True
+        exact_lot, taken_req = exact_remaining, exact_remaining * f
+        need = shortfall(need, taken_req, f)
+    else:
+        taken_lot, empties = q(need_lot), False
+        exact_lot, taken_req = need_lot, need
+        need = _ZERO
+    cost = None if unit_cost is None else money(exact_lot * Fraction(unit_cost))
+    return taken_lot, empties, q(taken_req), cost, need, f
+
+
 def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[Any],
           taken: dict[int, Decimal], *, lock: bool) -> Allocation:
     """Take from lots oldest first, page after page, until the need is met or stock ends;
@@ -223,7 +274,10 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
     The need is kept exactly (a Fraction in the requested unit); a take is stored rounded
     to the database's places in the lot's unit, and a take that would leave less than the
     resolution behind takes the whole lot."""
-    need = Fraction(quantity)
+    # the need stays a Decimal while every lot is in the requested unit (the common case):
+    # Decimal arithmetic that traps on any rounding is as exact as Fractions, and cheaper;
+    # the first lot in another unit (or an inexact step) turns it into a Fraction for good
+    need: Decimal | Fraction = quantity
     takes: list[Take] = []
     scale = Fraction(1)  # the largest factor of the lots seen (lot unit -> requested)
     first = True
@@ -232,29 +286,19 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
             remaining = Decimal(lot.remaining) - taken.get(int(lot.id), Decimal(0))
             if remaining <= 0:
                 continue
-            lot_unit = normalize_unit(lot.unit)
-            f = exact_factor(lot_unit, unit, g_per_ml=item.g_per_ml, item=item.slug)
-            scale = max(scale, f)
-            need_lot = need / f  # exact, in the lot's unit
-            exact_remaining = Fraction(remaining)
+            lot_unit = _unit(lot.unit)
             unit_cost = None if lot.unit_cost is None else Decimal(lot.unit_cost)
-            # the remainder rule: what would be left is none if it is below the resolution
-            # in the lot's unit or in the requested one, whichever is coarser
-            rest = exact_remaining - need_lot
-            if rest <= 0 or rest * (f if f < 1 else 1) < _RESOLUTION:
-                taken_lot, empties = remaining, True
-                exact_lot, taken_req = exact_remaining, exact_remaining * f
-                need = shortfall(need, taken_req, f)
+            done = (_take_same_unit(need, remaining, unit_cost)
+                    if lot_unit == unit and isinstance(need, Decimal) else None)
+            if done is not None:
+                taken_lot, empties, taken_req, cost, need = done
             else:
-                taken_lot, empties = q(need_lot), False
-                exact_lot, taken_req = need_lot, need
-                need = _ZERO
+                taken_lot, empties, taken_req, cost, need, f = _take_exact(
+                    Fraction(need), remaining, unit_cost, lot_unit, unit, item)
+                scale = max(scale, f)
             taken[int(lot.id)] = taken.get(int(lot.id), Decimal(0)) + taken_lot
-            takes.append(Take(
-                int(lot.id), as_date(lot.acquired_on), remaining, taken_lot, lot_unit,
-                q(taken_req), unit_cost,
-                None if unit_cost is None else money(exact_lot * Fraction(unit_cost)),
-                empties))
+            takes.append(Take(int(lot.id), as_date(lot.acquired_on), remaining, taken_lot,
+                              lot_unit, taken_req, unit_cost, cost, empties))
             if need <= 0:
                 break
         if need <= 0 or len(page) < (FIRST_PAGE_SIZE if first else PAGE_SIZE):
