@@ -24,6 +24,7 @@ from bakekit.db.dialect import locks_rows
 from bakekit.results import Availability, Consumption
 from bakekit.stock.items import KINDS, Item
 from bakekit.stock.lots import LedgerRow, NewLot, insert_lots, ledger, set_remaining
+from bakekit.stock.queries import has_stock
 from bakekit.units import QUANTITY_RESOLUTION, exact_factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -115,7 +116,7 @@ def _page_statement(column: str, *, keyset: bool, lock: bool) -> Any:
     lots = tables.lots
     stmt = (
         select(lots.c.id, lots.c.acquired_on, lots.c.remaining, lots.c.unit, lots.c.unit_cost)
-        .where(lots.c[column] == bindparam("item"), lots.c.remaining > 0)
+        .where(lots.c[column] == bindparam("item"), has_stock())
         .order_by(lots.c.acquired_on, lots.c.id)
         .limit(PAGE_SIZE)
     )
@@ -146,7 +147,7 @@ def _first_pages_statement(columns: tuple[str, ...], *, lock: bool) -> Any:
     firsts = []
     for n, column in enumerate(columns):
         first = (select(lots.c.id)
-                 .where(lots.c[column] == bindparam(f"item{n}"), lots.c.remaining > 0)
+                 .where(lots.c[column] == bindparam(f"item{n}"), has_stock())
                  .order_by(lots.c.acquired_on, lots.c.id).limit(FIRST_PAGE_SIZE).subquery())
         firsts.append(select(first.c.id))
     item_of = case(*((lots.c[col].isnot(None), literal(kind))
@@ -220,6 +221,8 @@ def shortfall(needed: Decimal | Fraction, available: Decimal | Fraction,
 _EXACT = Context(prec=60, traps=[Inexact, Rounded])
 _RESOLUTION_D = QUANTITY_RESOLUTION
 _unit = functools.lru_cache(maxsize=256)(normalize_unit)
+#: the shortfall of a need that was met (as ``q(shortfall(...))`` gives it)
+_NONE_SHORT = q(_ZERO)
 
 TakeStep = tuple[Decimal, bool, Decimal, Decimal | None, Decimal | Fraction]
 
@@ -238,7 +241,8 @@ def _take_same_unit(need: Decimal, remaining: Decimal,
             cost = None if unit_cost is None else money(_EXACT.multiply(remaining, unit_cost))
             return remaining, True, q(remaining), cost, left
         cost = None if unit_cost is None else money(_EXACT.multiply(need, unit_cost))
-        return q(need), False, q(need), cost, _ZERO
+        taken = q(need)
+        return taken, False, taken, cost, _ZERO
     except (Inexact, Rounded):
         return None
 
@@ -306,8 +310,8 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
         first = False
         page = _lot_page(ws, item, (as_date(page[-1].acquired_on), int(page[-1].id)),
                          lock=lock)
-    short = shortfall(need, _ZERO, scale)
-    return Allocation(item, quantity, unit, tuple(takes), q(short))
+    short = q(shortfall(need, _ZERO, scale)) if need > 0 else _NONE_SHORT
+    return Allocation(item, quantity, unit, tuple(takes), short)
 
 
 def _cost_emptied(ws: Workspace, plans: list[Allocation]) -> list[Allocation]:
