@@ -15,7 +15,17 @@ from decimal import Context, Decimal, Inexact, Rounded
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, case, func, literal, select, tuple_, union_all
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    tuple_,
+    union_all,
+)
 
 from bakekit import frames
 from bakekit.checks import as_date
@@ -110,6 +120,12 @@ class Allocation:
         )
 
 
+def _sql_int(value: int) -> Any:
+    """A constant written into the SQL, not bound: the first-pages statement binds only its
+    items (a bound parameter costs SQLAlchemy's binding on every call)."""
+    return literal_column(str(int(value)), Integer)
+
+
 @functools.lru_cache(maxsize=32)
 def _page_statement(column: str, *, keyset: bool, lock: bool) -> Any:
     """The FIFO page SELECT for one kind of item (built once; values are bound per call)."""
@@ -118,7 +134,7 @@ def _page_statement(column: str, *, keyset: bool, lock: bool) -> Any:
         select(lots.c.id, lots.c.acquired_on, lots.c.remaining, lots.c.unit, lots.c.unit_cost)
         .where(lots.c[column] == bindparam("item"), has_stock())
         .order_by(lots.c.acquired_on, lots.c.id)
-        .limit(PAGE_SIZE)
+        .limit(_sql_int(PAGE_SIZE)).offset(_sql_int(0))
     )
     if keyset:
         stmt = stmt.where(tuple_(lots.c.acquired_on, lots.c.id)
@@ -148,9 +164,10 @@ def _first_pages_statement(columns: tuple[str, ...], *, lock: bool) -> Any:
     for n, column in enumerate(columns):
         first = (select(lots.c.id)
                  .where(lots.c[column] == bindparam(f"item{n}"), has_stock())
-                 .order_by(lots.c.acquired_on, lots.c.id).limit(FIRST_PAGE_SIZE).subquery())
+                 .order_by(lots.c.acquired_on, lots.c.id)
+                 .limit(_sql_int(FIRST_PAGE_SIZE)).offset(_sql_int(0)).subquery())
         firsts.append(select(first.c.id))
-    item_of = case(*((lots.c[col].isnot(None), literal(kind))
+    item_of = case(*((lots.c[col].isnot(None), literal_column(f"'{kind}'", String))
                      for kind, col in ((k, v.column) for k, v in KINDS.items())))
     key = func.coalesce(lots.c.ingredient_id, lots.c.finished_unit_id, lots.c.finished_good_id)
     stmt = (select(lots.c.id, lots.c.acquired_on, lots.c.remaining, lots.c.unit,
