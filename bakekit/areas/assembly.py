@@ -380,7 +380,7 @@ class Assembly(Area):
                    cast(func.sum(lots.c.remaining * lots.c.unit_cost), Float).label("value"),
                    func.count().label("lots"))
             .select_from(lots.join(fg, fg.c.id == lots.c.finished_good_id))
-            .where(lots.c.kind == "finished_good", lots.c.remaining > 0)
+            .where(lots.c.kind == "finished_good", stock.has_stock())
             .group_by(fg.c.slug)
             .order_by(fg.c.slug)
         )

@@ -157,7 +157,7 @@ class Production(Area):
                    .label("costed"),
                    func.count(lots.c.id).label("lots"), func.min(lots.c.unit).label("unit"))
             .select_from(lots.join(fu, fu.c.id == lots.c.finished_unit_id))
-            .where(lots.c.kind == "finished_unit", lots.c.remaining > 0)
+            .where(lots.c.kind == "finished_unit", stock.has_stock())
             .group_by(fu.c.slug)
             .order_by(fu.c.slug)
         )

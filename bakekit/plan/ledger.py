@@ -14,7 +14,7 @@ from bakekit.db.reading import read_identity
 from bakekit.frames import validate
 from bakekit.plan.arguments import TOLERANCE
 from bakekit.stock.items import KINDS
-from bakekit.stock.queries import lots_with_items
+from bakekit.stock.queries import has_stock, lots_with_items
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
@@ -46,7 +46,7 @@ def _preview_statement() -> Any:
     held = tables.lots.alias("held")
     per_kind = [select(cast(func.sum(held.c.remaining), Float))
                 .where(held.c[column] == lots.c[column], held.c.unit == lots.c.unit,
-                       held.c.remaining > 0).scalar_subquery()
+                       has_stock(held)).scalar_subquery()
                 for column in _ITEM_COLUMNS.values()]
     identity = select(ident.c.database_id).where(ident.c.id == 1).scalar_subquery()
     return _ledger_statement().add_columns(func.coalesce(*per_kind).label("after"),
@@ -79,7 +79,7 @@ def _preview_rows(ws: Workspace, steps: list[_Operation]
     if not all_ids:
         return [], [], read_identity(ws.connection)
     wanted = set(all_ids)
-    moves = {r.id: r for r in ws.execute(_preview_statement(), {"first": min(all_ids)})
+    moves = {r.id: r for r in ws.execute(_preview_statement(), {"first": min(all_ids)}).all()
              if r.id in wanted}
     rows = _comparable(steps, moves)
     after: dict[tuple[str, int, str], dict[str, Any]] = {}
@@ -122,7 +122,7 @@ def _stock_statement(kinds: tuple[str, ...]) -> Any:
         select(literal(kind).label("kind"), lots.c[_ITEM_COLUMNS[kind]].label("item_id"),
                lots.c.unit, cast(func.sum(lots.c.remaining), Float).label("after"))
         .where(lots.c[_ITEM_COLUMNS[kind]].in_(bindparam(kind, expanding=True)),
-               lots.c.remaining > 0)
+               has_stock())
         .group_by(lots.c[_ITEM_COLUMNS[kind]], lots.c.unit)
         for kind in kinds
     ]

@@ -33,11 +33,12 @@ from bakekit.stock.lots import (
     new_lot,
     set_remaining,
 )
-from bakekit.stock.queries import lots_as_of, lots_with_items, movements_frame
+from bakekit.stock.queries import has_stock, lots_as_of, lots_with_items, movements_frame
 
 __all__ = [
     "KINDS", "RUN_OUTPUT", "Allocation", "Item", "Kind", "LedgerRow", "NewLot", "Take",
-    "availability_rows", "available", "create_lot_rows", "create_lots", "fill_costs", "insert_lots",
+    "availability_rows", "available", "create_lot_rows", "create_lots", "fill_costs", "has_stock",
+    "insert_lots",
     "item_of_row", "ledger", "lot_item", "lots_as_of", "lots_with_items", "movements_frame",
     "new_lot", "resolve_any", "resolve_item", "set_remaining", "shortfall", "take",
     "take_many", "write_take",

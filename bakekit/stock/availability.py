@@ -17,6 +17,7 @@ from bakekit.db import tables
 from bakekit.errors import UnitConversionError
 from bakekit.stock.fifo import shortfall
 from bakekit.stock.items import KINDS, Item
+from bakekit.stock.queries import has_stock
 from bakekit.units import exact_factor, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,7 +39,7 @@ def availability_rows(ws: Workspace,
         column = lots.c[KINDS[kind].column]
         stmt = (
             select(column, lots.c.unit, func.sum(lots.c.remaining))
-            .where(column.in_(sorted(ids)), lots.c.remaining > 0)
+            .where(column.in_(sorted(ids)), has_stock())
             .group_by(column, lots.c.unit)
         )
         for item_id, lot_unit, total in ws.execute(stmt):

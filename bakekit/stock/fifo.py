@@ -11,11 +11,21 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact, Rounded
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, case, func, literal, select, tuple_, union_all
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    tuple_,
+    union_all,
+)
 
 from bakekit import frames
 from bakekit.checks import as_date
@@ -24,6 +34,7 @@ from bakekit.db.dialect import locks_rows
 from bakekit.results import Availability, Consumption
 from bakekit.stock.items import KINDS, Item
 from bakekit.stock.lots import LedgerRow, NewLot, insert_lots, ledger, set_remaining
+from bakekit.stock.queries import has_stock
 from bakekit.units import QUANTITY_RESOLUTION, exact_factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -109,15 +120,21 @@ class Allocation:
         )
 
 
+def _sql_int(value: int) -> Any:
+    """A constant written into the SQL, not bound: the first-pages statement binds only its
+    items (a bound parameter costs SQLAlchemy's binding on every call)."""
+    return literal_column(str(int(value)), Integer)
+
+
 @functools.lru_cache(maxsize=32)
 def _page_statement(column: str, *, keyset: bool, lock: bool) -> Any:
     """The FIFO page SELECT for one kind of item (built once; values are bound per call)."""
     lots = tables.lots
     stmt = (
         select(lots.c.id, lots.c.acquired_on, lots.c.remaining, lots.c.unit, lots.c.unit_cost)
-        .where(lots.c[column] == bindparam("item"), lots.c.remaining > 0)
+        .where(lots.c[column] == bindparam("item"), has_stock())
         .order_by(lots.c.acquired_on, lots.c.id)
-        .limit(PAGE_SIZE)
+        .limit(_sql_int(PAGE_SIZE)).offset(_sql_int(0))
     )
     if keyset:
         stmt = stmt.where(tuple_(lots.c.acquired_on, lots.c.id)
@@ -146,10 +163,11 @@ def _first_pages_statement(columns: tuple[str, ...], *, lock: bool) -> Any:
     firsts = []
     for n, column in enumerate(columns):
         first = (select(lots.c.id)
-                 .where(lots.c[column] == bindparam(f"item{n}"), lots.c.remaining > 0)
-                 .order_by(lots.c.acquired_on, lots.c.id).limit(FIRST_PAGE_SIZE).subquery())
+                 .where(lots.c[column] == bindparam(f"item{n}"), has_stock())
+                 .order_by(lots.c.acquired_on, lots.c.id)
+                 .limit(_sql_int(FIRST_PAGE_SIZE)).offset(_sql_int(0)).subquery())
         firsts.append(select(first.c.id))
-    item_of = case(*((lots.c[col].isnot(None), literal(kind))
+    item_of = case(*((lots.c[col].isnot(None), literal_column(f"'{kind}'", String))
                      for kind, col in ((k, v.column) for k, v in KINDS.items())))
     key = func.coalesce(lots.c.ingredient_id, lots.c.finished_unit_id, lots.c.finished_good_id)
     stmt = (select(lots.c.id, lots.c.acquired_on, lots.c.remaining, lots.c.unit,
@@ -215,6 +233,60 @@ def shortfall(needed: Decimal | Fraction, available: Decimal | Fraction,
     return short
 
 
+#: Decimal arithmetic that refuses to round: a step it cannot do exactly raises Inexact
+#: and the walk falls back to Fractions
+_EXACT = Context(prec=60, traps=[Inexact, Rounded])
+_RESOLUTION_D = QUANTITY_RESOLUTION
+_unit = functools.lru_cache(maxsize=256)(normalize_unit)
+#: the shortfall of a need that was met (as ``q(shortfall(...))`` gives it)
+_NONE_SHORT = q(_ZERO)
+
+TakeStep = tuple[Decimal, bool, Decimal, Decimal | None, Decimal | Fraction]
+
+
+def _take_same_unit(need: Decimal, remaining: Decimal,
+                    unit_cost: Decimal | None) -> TakeStep | None:
+    """One lot's take when the lot is in the requested unit, in exact Decimals: (taken in
+    the lot's unit, empties, taken in the requested unit, cost, need left); None when a
+    step would round (the caller then takes the Fraction path, which gives the same)."""
+    try:
+        rest = _EXACT.subtract(remaining, need)
+        if rest <= 0 or rest < _RESOLUTION_D:  # the remainder rule (factor 1)
+            short = _EXACT.subtract(need, remaining)
+            left: Decimal | Fraction = (short if short > 0 and short >= _RESOLUTION_D
+                                        else _ZERO)
+            cost = None if unit_cost is None else money(_EXACT.multiply(remaining, unit_cost))
+            return remaining, True, q(remaining), cost, left
+        cost = None if unit_cost is None else money(_EXACT.multiply(need, unit_cost))
+        taken = q(need)
+        return taken, False, taken, cost, _ZERO
+    except (Inexact, Rounded):
+        return None
+
+
+def _take_exact(need: Fraction, remaining: Decimal, unit_cost: Decimal | None, lot_unit: str,
+                unit: str, item: Item) -> tuple[Decimal, bool, Decimal, Decimal | None,
+                                                Fraction, Fraction]:
+    """One lot's take in exact Fractions, converting the lot's unit to the requested one:
+    as ``_take_same_unit`` and the factor used."""
+    f = exact_factor(lot_unit, unit, g_per_ml=item.g_per_ml, item=item.slug)
+    need_lot = need / f  # exact, in the lot's unit
+    exact_remaining = Fraction(remaining)
+    # the remainder rule: what would be left is none if it is below the resolution
+    # in the lot's unit or in the requested one, whichever is coarser
+    rest = exact_remaining - need_lot
+    if rest <= 0 or rest * (f if f < 1 else 1) < _RESOLUTION:
+        taken_lot, empties = remaining, True
+        exact_lot, taken_req = exact_remaining, exact_remaining * f
+        need = shortfall(need, taken_req, f)
+    else:
+        taken_lot, empties = q(need_lot), False
+        exact_lot, taken_req = need_lot, need
+        need = _ZERO
+    cost = None if unit_cost is None else money(exact_lot * Fraction(unit_cost))
+    return taken_lot, empties, q(taken_req), cost, need, f
+
+
 def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[Any],
           taken: dict[int, Decimal], *, lock: bool) -> Allocation:
     """Take from lots oldest first, page after page, until the need is met or stock ends;
@@ -223,7 +295,10 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
     The need is kept exactly (a Fraction in the requested unit); a take is stored rounded
     to the database's places in the lot's unit, and a take that would leave less than the
     resolution behind takes the whole lot."""
-    need = Fraction(quantity)
+    # the need stays a Decimal while every lot is in the requested unit (the common case):
+    # Decimal arithmetic that traps on any rounding is as exact as Fractions, and cheaper;
+    # the first lot in another unit (or an inexact step) turns it into a Fraction for good
+    need: Decimal | Fraction = quantity
     takes: list[Take] = []
     scale = Fraction(1)  # the largest factor of the lots seen (lot unit -> requested)
     first = True
@@ -232,29 +307,19 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
             remaining = Decimal(lot.remaining) - taken.get(int(lot.id), Decimal(0))
             if remaining <= 0:
                 continue
-            lot_unit = normalize_unit(lot.unit)
-            f = exact_factor(lot_unit, unit, g_per_ml=item.g_per_ml, item=item.slug)
-            scale = max(scale, f)
-            need_lot = need / f  # exact, in the lot's unit
-            exact_remaining = Fraction(remaining)
+            lot_unit = _unit(lot.unit)
             unit_cost = None if lot.unit_cost is None else Decimal(lot.unit_cost)
-            # the remainder rule: what would be left is none if it is below the resolution
-            # in the lot's unit or in the requested one, whichever is coarser
-            rest = exact_remaining - need_lot
-            if rest <= 0 or rest * (f if f < 1 else 1) < _RESOLUTION:
-                taken_lot, empties = remaining, True
-                exact_lot, taken_req = exact_remaining, exact_remaining * f
-                need = shortfall(need, taken_req, f)
+            done = (_take_same_unit(need, remaining, unit_cost)
+                    if lot_unit == unit and isinstance(need, Decimal) else None)
+            if done is not None:
+                taken_lot, empties, taken_req, cost, need = done
             else:
-                taken_lot, empties = q(need_lot), False
-                exact_lot, taken_req = need_lot, need
-                need = _ZERO
+                taken_lot, empties, taken_req, cost, need, f = _take_exact(
+                    Fraction(need), remaining, unit_cost, lot_unit, unit, item)
+                scale = max(scale, f)
             taken[int(lot.id)] = taken.get(int(lot.id), Decimal(0)) + taken_lot
-            takes.append(Take(
-                int(lot.id), as_date(lot.acquired_on), remaining, taken_lot, lot_unit,
-                q(taken_req), unit_cost,
-                None if unit_cost is None else money(exact_lot * Fraction(unit_cost)),
-                empties))
+            takes.append(Take(int(lot.id), as_date(lot.acquired_on), remaining, taken_lot,
+                              lot_unit, taken_req, unit_cost, cost, empties))
             if need <= 0:
                 break
         if need <= 0 or len(page) < (FIRST_PAGE_SIZE if first else PAGE_SIZE):
@@ -262,8 +327,8 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
         first = False
         page = _lot_page(ws, item, (as_date(page[-1].acquired_on), int(page[-1].id)),
                          lock=lock)
-    short = shortfall(need, _ZERO, scale)
-    return Allocation(item, quantity, unit, tuple(takes), q(short))
+    short = q(shortfall(need, _ZERO, scale)) if need > 0 else _NONE_SHORT
+    return Allocation(item, quantity, unit, tuple(takes), short)
 
 
 def _cost_emptied(ws: Workspace, plans: list[Allocation]) -> list[Allocation]:

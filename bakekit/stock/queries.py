@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Float, cast, func, literal_column, select
 from sqlalchemy.sql import ColumnElement, FromClause
 
 from bakekit import frames
@@ -14,6 +14,19 @@ from bakekit.db import tables
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
+
+
+def has_stock(lots: Any = None) -> ColumnElement[bool]:
+    """``remaining > 0`` on ``lots`` (or an alias of it) with the 0 written into the SQL, not
+    bound: only then can SQLite (and PostgreSQL's generic plans) prove the condition of the
+    partial FIFO indexes (``WHERE remaining > 0``) and use them instead of scanning lots.
+
+    >>> from bakekit import stock
+    >>> str(stock.has_stock())
+    'lots.remaining > 0'
+    """
+    table = tables.lots if lots is None else lots
+    return table.c.remaining > literal_column("0")
 
 
 def lots_with_items() -> tuple[FromClause, ColumnElement[str]]:
