@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pandas as pd
 
+from tests.support.data import flour_and_boxes
+
 
 def _books(ws) -> dict[str, Decimal]:
     """bought (purchase rows), value on hand (lots at cost), consumed out of stock (rows
@@ -31,12 +33,7 @@ def _assert_balanced(ws) -> None:
 
 
 def _bakery_with_unpriced_flour(ws) -> None:
-    ws.catalog.add_ingredient("flour", "Flour")
-    ws.catalog.add_product("flour-10lb", "flour", brand="KA", name="Flour 10 lb",
-                           package_quantity=10, package_unit="lb")
-    ws.catalog.add_ingredient("box", "Box", is_packaging=True)
-    ws.catalog.add_product("box-10", "box", brand="B", name="Boxes", package_quantity=10,
-                           package_unit="each")
+    flour_and_boxes(ws)
     ws.inventory.purchase("flour-10lb", packages=1, unit_cost=None, purchased_on="2025-11-01")
     ws.inventory.purchase("box-10", packages=1, unit_cost="10.00", purchased_on="2025-11-01")
     ws.recipes.add("bread", "Bread", ingredients=[("flour", 2, "lb")],

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bakekit.db import tables
 from bakekit.errors import InsufficientStockError
 from bakekit.units import QUANTITY_PLACES, exact_factor, parse_density, to_places
+from tests.support.data import flour_and_boxes
 
 MASS = ["g", "kg", "mg", "oz", "lb"]
 VOLUME = ["ml", "l", "tsp", "tbsp", "cup", "fl oz", "pt", "qt", "gal"]
@@ -115,12 +116,7 @@ def _books(ws) -> tuple[Decimal, Decimal, Decimal, bool]:
 @given(steps=_steps)
 def test_a_late_price_keeps_the_books_balanced(bakery, steps):
     with bakery.session() as ws:
-        ws.catalog.add_ingredient("flour", "Flour")
-        ws.catalog.add_product("flour-10lb", "flour", brand="KA", name="Flour 10 lb",
-                               package_quantity=10, package_unit="lb")
-        ws.catalog.add_ingredient("box", "Box", is_packaging=True)
-        ws.catalog.add_product("box-10", "box", brand="B", name="Boxes", package_quantity=10,
-                               package_unit="each")
+        flour_and_boxes(ws)
         ws.inventory.purchase("box-10", packages=3, unit_cost="10.00",
                               purchased_on="2025-11-01")
         ws.recipes.add("rolls", "Rolls", ingredients=[("flour", "1.5", "lb")],

@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Float, bindparam, case, cast, func, select
@@ -24,8 +24,6 @@ from bakekit.operations import Area, read_operation, write_operation
 from bakekit.results import Availability, ProductionResult, Reversal
 from bakekit.units import each_per, plain, q
 
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 def _needs(rows: list[dict[str, Any]]) -> list[tuple[stock.Item, Decimal, str]]:
     """(item, quantity, unit) needs from ``expand_rows``."""

@@ -44,13 +44,12 @@ def info(url: UrlOption = None, fmt: FormatOption = None,
         else "default (no --url, no $BAKEKIT_URL)"
     bakery = open_read(url)
     counts = []
-    with bakery.engine.connect() as conn:
+    with bakery.session() as ws:  # read-only bakery: the workspace's one connection
         for name in sorted(metadata.tables):
             table = metadata.tables[name]
             counts.append({"table": name,
-                           "rows": int(conn.execute(select(func.count()).select_from(
-                               table)).scalar() or 0)})
-        conn.rollback()
+                           "rows": int(ws.scalar(select(func.count()).select_from(table))
+                                       or 0)})
     del full
     out.say(f"database: {bakery.database_label}")
     out.say(f"  chosen by: {source}")

@@ -37,6 +37,16 @@ def small_catalog(ws: bakekit.Workspace, *, packaging: bool = True) -> None:
                       package_unit="each")
 
 
+def flour_and_boxes(ws: bakekit.Workspace) -> None:
+    """The catalog of the late-price tests: flour in 10 lb bags, boxes (packaging) in tens."""
+    ws.catalog.add_ingredient("flour", "Flour")
+    ws.catalog.add_product("flour-10lb", "flour", brand="KA", name="Flour 10 lb",
+                           package_quantity=10, package_unit="lb")
+    ws.catalog.add_ingredient("box", "Box", is_packaging=True)
+    ws.catalog.add_product("box-10", "box", brand="B", name="Boxes", package_quantity=10,
+                           package_unit="each")
+
+
 def small_file() -> dict:
     """A tiny v4-style export touching every kind of section."""
     return {

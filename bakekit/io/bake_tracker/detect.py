@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bakekit.errors import ValidationError
 from bakekit.io import bt_views
@@ -14,10 +14,6 @@ from bakekit.io._sync import (
     Problems,
     loads_checked,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-
 from bakekit.io.bake_tracker.fields import CATALOGS, KNOWN, SUPPORTED_MAJOR_VERSIONS
 
 

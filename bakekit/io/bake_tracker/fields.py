@@ -3,12 +3,6 @@ the importer reads (every other field is listed in ``ImportReport.unknown_fields
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-
-
 SUPPORTED_MAJOR_VERSIONS = ("3", "4")
 
 #: file fields understood, per section (others are listed in ImportReport.unknown_fields)

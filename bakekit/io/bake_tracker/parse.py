@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bakekit.db.models.events import ASSIGNMENT_STATUSES
 from bakekit.io._sync import (
@@ -13,15 +13,11 @@ from bakekit.io._sync import (
     num,
     slugify,
 )
-from bakekit.io.external import external_key
-from bakekit.units import money, normalize_unit, parse_density
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-
 from bakekit.io.bake_tracker.detect import generation
 from bakekit.io.bake_tracker.fields import _STATUS_MAP, KNOWN, SECTIONS
 from bakekit.io.bake_tracker.state import State
+from bakekit.io.external import external_key
+from bakekit.units import money, normalize_unit, parse_density
 
 
 class Parse(State):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
@@ -15,14 +15,10 @@ from bakekit.io._sync import (
     existing,
     num,
 )
-from bakekit.io.external import remembered
-from bakekit.units import normalize_unit
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-
 from bakekit.io.bake_tracker.fields import _KEYED_SECTIONS
 from bakekit.io.bake_tracker.state import State
+from bakekit.io.external import remembered
+from bakekit.units import normalize_unit
 
 
 class Resolve(State):
