@@ -181,22 +181,19 @@ class Write(State):
         location) gives it a missing cost; the others become new lots with a ledger row."""
         ws = self.ws
         lots = tables.lots
-        lot_rows = ws.execute(select(lots).where(lots.c.product_id.isnot(None))).all()
-        by_key: dict[tuple, list[Any]] = defaultdict(list)
-        for lot in lot_rows:
-            by_key[(lot.product_id, _day(lot.acquired_on), num(lot.quantity),
-                    lot.location)].append(lot)
+        lot_rows = ws.execute(select(lots).where(lots.c.product_id.isnot(None))
+                              .order_by(lots.c.id)).all()
+        matched = self._match_lots(lot_rows)
         new_lots: list[dict[str, Any]] = []
         new_items: list[dict[str, Any]] = []
         lot_keys: list[tuple[Any, Any, int]] = []
         fills: list[tuple[int, Decimal]] = []
-        for r in self.rows["inventory_items"]:
+        for n, r in enumerate(self.rows["inventory_items"]):
             prod = self.product_rows[r["product"]]
             qty = q(r["quantity"])
             purchase_id, lot_cost = self._item_cost(r, purchases, prod)
-            lot_key = (prod.id, r["acquired_on"], num(qty), r["location"])
-            if by_key.get(lot_key):
-                lot = by_key[lot_key].pop(0)
+            lot = matched.get(n)
+            if lot is not None:
                 lot_keys.append((r["file_id"], r["file_uuid"], int(lot.id)))
                 if lot.unit_cost is None and lot_cost is not None:
                     fills.append((int(lot.id), lot_cost))
@@ -226,6 +223,40 @@ class Write(State):
             lot.unit_cost is None and lot.purchase_id is not None and int(lot.id) not in filled
             for lot in lot_rows) or any(
             v["unit_cost"] is None and v["purchase_id"] is not None for v in new_lots)
+
+    def _lot_key(self, r: dict[str, Any]) -> tuple[Any, ...]:
+        """An inventory item's natural key: (product id, day, quantity, location)."""
+        return (self.product_rows[r["product"]].id, r["acquired_on"], num(q(r["quantity"])),
+                r["location"])
+
+    def _match_lots(self, lot_rows: list[Any]) -> dict[int, Any]:
+        """The lot each inventory item (by its index) already is: among the lots of its
+        natural key, first the lot its bake-tracker uuid or id is remembered for, then the
+        oldest lot no other item claimed, so identical items keep their own lots on every
+        back end and every re-import."""
+        by_key: dict[tuple, list[Any]] = defaultdict(list)
+        for lot in lot_rows:  # in id order
+            by_key[(lot.product_id, _day(lot.acquired_on), num(lot.quantity),
+                    lot.location)].append(lot)
+        items = list(enumerate(self.rows["inventory_items"]))
+        keys = {n: self._lot_key(r) for n, r in items}
+        matched: dict[int, Any] = {}
+        claimed: set[int] = set()
+        memory = self.remembered["lots"]
+        for n, r in items:
+            known = memory.find(r["file_id"], r["file_uuid"])
+            lot = next((x for x in by_key.get(keys[n], []) if int(x.id) == known), None)
+            if lot is not None and known not in claimed:
+                matched[n] = lot
+                claimed.add(int(lot.id))
+        for n, _ in items:
+            if n not in matched:
+                lot = next((x for x in by_key.get(keys[n], []) if int(x.id) not in claimed),
+                           None)
+                if lot is not None:
+                    matched[n] = lot
+                    claimed.add(int(lot.id))
+        return matched
 
     def _item_cost(self, r: dict[str, Any], purchases: _Purchases, prod: Any
                    ) -> tuple[int | None, Decimal | None]:
