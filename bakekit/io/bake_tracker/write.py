@@ -4,6 +4,7 @@ INSERT of what is new, one UPDATE of what differs; lots get their first ledger r
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -229,7 +230,7 @@ class Write(State):
         return (self.product_rows[r["product"]].id, r["acquired_on"], num(q(r["quantity"])),
                 r["location"])
 
-    def _match_lots(self, lot_rows: list[Any]) -> dict[int, Any]:
+    def _match_lots(self, lot_rows: Sequence[Any]) -> dict[int, Any]:
         """The lot each inventory item (by its index) already is: among the lots of its
         natural key, first the lot its bake-tracker uuid or id is remembered for, then the
         oldest lot no other item claimed, so identical items keep their own lots on every
