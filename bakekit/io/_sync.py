@@ -253,9 +253,10 @@ def same(a: Any, b: Any) -> bool:
 
 def existing(ws: Workspace, table_name: str, key: Callable[[Any], Any] | Sequence[str]
              ) -> dict[Any, Any]:
-    """Every row of a table by its natural key (one SELECT)."""
+    """Every row of a table by its natural key (one SELECT; where a key is not unique the
+    newest row wins, on every back end)."""
     t = tables.by_name(table_name)
-    rows = ws.execute(select(t)).all()
+    rows = ws.execute(select(t).order_by(t.c.id)).all()
     if callable(key):
         return {key(r): r for r in rows}
     cols = list(key)

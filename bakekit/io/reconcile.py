@@ -109,7 +109,7 @@ def _purchases(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
     suppliers = {r.name: int(r.id) for r in ws.execute(select(s.c.id, s.c.name))}
     have: dict[tuple, list[Any]] = defaultdict(list)
     for r in ws.execute(select(pur.c.id, pur.c.product_id, pur.c.purchased_on, pur.c.packages,
-                               pur.c.unit_cost)):
+                               pur.c.unit_cost).order_by(pur.c.id)):  # oldest first, everywhere
         have[(int(r.product_id), as_date(r.purchased_on), num(r.packages))].append(r)
     problems = Problems()
     out = []
