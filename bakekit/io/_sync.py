@@ -29,6 +29,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 COUNTS = ("read", "created", "updated", "unchanged", "skipped")
 
+#: numbers this large are refused (as ``units.to_decimal`` does)
+_TOO_LARGE = Decimal("1e12")
+#: unit spellings already normalised (``normalize_unit``), spelling -> canonical name
+_UNITS: dict[str, str] = {}
+
 
 def slugify(text: str, sep: str = "-") -> str:
     """A lower-case slug of ASCII letters and digits.
@@ -118,6 +123,10 @@ class Checker:
         value = rec.get(key)
         if type(value) is str and (stripped := value.strip()):
             return stripped  # the common case, in one step (a file has thousands)
+        if value is None and not alternatives:  # the next most common: not given
+            if required:
+                self.fail(key, None, "is missing")
+            return None
         for k in (key, *alternatives):
             value = rec.get(k)
             if value is None or (isinstance(value, str) and not value.strip()):
@@ -132,6 +141,17 @@ class Checker:
 
     def number(self, rec: dict, key: str, *, required: bool = False, positive: bool = False,
                non_negative: bool = False, alternatives: Sequence[str] = ()) -> Decimal | None:
+        value: Any = rec.get(key)
+        kind = type(value)
+        if kind is int or (kind is float and math.isfinite(value)):  # JSON's numbers first
+            number = Decimal(value) if kind is int else Decimal(repr(value))
+            if -_TOO_LARGE < number < _TOO_LARGE and (number > 0 or not positive) and (
+                    number >= 0 or not non_negative):
+                return number  # else the general path below names what is wrong
+        elif value is None and not alternatives:
+            if required:
+                self.fail(key, None, "is missing")
+            return None
         for k in (key, *alternatives):
             value = rec.get(k)
             if value is None or (isinstance(value, str) and not value.strip()):
@@ -176,8 +196,14 @@ class Checker:
             if required:
                 self.fail(key, value, "is missing")
             return None
+        known = _UNITS.get(value) if type(value) is str else None
+        if known is not None:
+            return known
         try:
-            return normalize_unit(value, field=key)
+            known = normalize_unit(value, field=key)
+            if len(_UNITS) < 1024:  # spellings seen (a file repeats a few units)
+                _UNITS[value] = known
+            return known
         except BakekitError as exc:
             self.fail(key, value, str(exc).split(": ", 1)[-1])
             return None
