@@ -306,8 +306,28 @@ def insert_ids(ws: Workspace, t: Any, rows: Sequence[dict[str, Any]],
         return []
     cols = [t.c[c] for c in match]
     result = ws.execute(insert(t).returning(t.c.id, *cols), list(rows))
+    if len(match) == 1:  # the common case: one column (uuid, slug, name)
+        by_one = {key: int(new_id) for new_id, key in result.tuples()}
+        (column,) = match
+        return [by_one[row[column]] for row in rows]
     by_key = {tuple(r[1:]): int(r[0]) for r in result}
     return [by_key[tuple(row[c] for c in match)] for row in rows]
+
+
+def insert_shape(t: Any, rows: list[dict[str, Any]], keep: Sequence[str]
+                  ) -> list[dict[str, Any]]:
+    """The rows in one shape for executemany (every row the same columns), without the
+    columns that are None in every row and have no default (NULL either way): SQLAlchemy
+    processes every column of every row, so a column left out costs nothing."""
+    columns = set().union(*rows)
+    empty = [c for c in columns
+             if c not in keep and t.c[c].default is None and t.c[c].server_default is None
+             and all(row.get(c) is None for row in rows)]
+    width = len(columns)
+    if not empty and all(len(row) == width for row in rows):
+        return rows  # already one shape
+    wanted = columns.difference(empty)
+    return [{c: row.get(c) for c in wanted} for row in rows]
 
 
 def _match_columns(t: Any, columns: set[str]) -> tuple[str, ...]:
@@ -355,8 +375,9 @@ def upsert(ws: Workspace, table_name: str, wanted: Iterable[tuple[Any, dict[str,
             statuses[key] = status
     if inserts:
         columns = set().union(*(v.keys() for _, v in inserts))
-        rows = [{c: v.get(c) for c in columns} for _, v in inserts]  # one shape for executemany
-        new_ids = insert_ids(ws, t, rows, match or _match_columns(t, columns))
+        match = match or _match_columns(t, columns)
+        rows = insert_shape(t, [v for _, v in inserts], match)
+        new_ids = insert_ids(ws, t, rows, match)
         for (key, _), new_id in zip(inserts, new_ids, strict=True):
             ids[key] = int(new_id)
             if statuses is not None:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
@@ -19,6 +19,7 @@ from bakekit.io._sync import (
     Tally,
     existing,
     fill_lot_costs,
+    insert_shape,
     num,
     upsert,
 )
@@ -110,6 +111,7 @@ class Write(State):
                 prev = latest.get(r["product"])
                 if prev is None or prev[0] <= r["purchased_on"]:
                     latest[r["product"]] = (r["purchased_on"], r["unit_cost"])
+        written: dict[str, _Product] = {}
         for entity in ("products", "material_products"):
             wanted = []
             for r in self.rows[entity]:
@@ -125,9 +127,13 @@ class Write(State):
                 elif r.get("price") is not None:
                     values["price"] = r["price"]
                 wanted.append((r["slug"], values))
-            upsert(self.ws, "products", _dedupe(wanted, self.tally, entity),
-                   self.db["products"], self.tally, entity)
-        self.db["products"] = existing(self.ws, "products", ["slug"])
+            wanted = _dedupe(wanted, self.tally, entity)
+            ids = upsert(self.ws, "products", wanted, self.db["products"], self.tally, entity)
+            written.update((slug, _Product(ids[slug], v["ingredient_id"], v["supplier_id"],
+                                           v["package_quantity"], v["package_unit"]))
+                           for slug, v in wanted)
+        # what the purchases and lots need of each product, as written (no re-read)
+        self.db["products"] = {**self.db["products"], **written}
         self.product_rows = self.db["products"]
         remember(self.ws, "products", [
             (r["file_id"], r["file_uuid"], int(self.db["products"][r["slug"]].id))
@@ -207,23 +213,23 @@ class Write(State):
                 self.tally.reason("inventory_items", "quantity 0: no lot")
                 continue
             new_items.append(r)
-            new_lots.append({
+            new_lots.append({  # (no finished unit or good, no run: NULL, not sent)
                 "uuid": new_uuid(), "kind": "ingredient", "ingredient_id": prod.ingredient_id,
-                "finished_unit_id": None, "finished_good_id": None, "product_id": prod.id,
-                "purchase_id": purchase_id, "run_id": None, "acquired_on": r["acquired_on"],
+                "product_id": prod.id, "purchase_id": purchase_id, "acquired_on": r["acquired_on"],
                 "quantity": qty, "remaining": qty, "unit": normalize_unit(prod.package_unit),
                 "unit_cost": lot_cost, "location": r["location"], "created_at": utcnow()})
             if lot_cost is None:
                 self.uncosted_lots += 1
                 self.tally.reason("inventory_items", "no price known: uncosted lot")
-        lot_keys += self._insert_lots(new_lots, new_items)
+        lot_keys += self._insert_lots(insert_shape(tables.lots, new_lots, ("uuid",)),
+                                      new_items)
         fill_lot_costs(ws, fills)
         remember(ws, "lots", lot_keys)
         filled = {lot_id for lot_id, _ in fills}
         self.uncosted_purchase_lots = any(
             lot.unit_cost is None and lot.purchase_id is not None and int(lot.id) not in filled
             for lot in lot_rows) or any(
-            v["unit_cost"] is None and v["purchase_id"] is not None for v in new_lots)
+            v["unit_cost"] is None and v.get("purchase_id") is not None for v in new_lots)
 
     def _lot_key(self, r: dict[str, Any]) -> tuple[Any, ...]:
         """An inventory item's natural key: (product id, day, quantity, location)."""
@@ -542,6 +548,16 @@ def _run_key(kind: str, fu: int | None, fg: int | None, at: Any, quantity: Any) 
 
 def _day(value: Any) -> Any:
     return as_date(value)
+
+
+class _Product(NamedTuple):
+    """A product as the purchases and lots of an import need it (the row as written)."""
+
+    id: int
+    ingredient_id: int
+    supplier_id: int | None
+    package_quantity: Decimal
+    package_unit: str
 
 
 @dataclass(frozen=True)
