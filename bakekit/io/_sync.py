@@ -307,10 +307,10 @@ def insert_ids(ws: Workspace, t: Any, rows: Sequence[dict[str, Any]],
     cols = [t.c[c] for c in match]
     result = ws.execute(insert(t).returning(t.c.id, *cols), list(rows))
     if len(match) == 1:  # the common case: one column (uuid, slug, name)
-        by_one = {key: int(new_id) for new_id, key in result.tuples()}
+        by_one = {key: int(new_id) for new_id, key in result.tuples().all()}
         (column,) = match
         return [by_one[row[column]] for row in rows]
-    by_key = {tuple(r[1:]): int(r[0]) for r in result}
+    by_key = {tuple(r[1:]): int(r[0]) for r in result.all()}
     return [by_key[tuple(row[c] for c in match)] for row in rows]
 
 
