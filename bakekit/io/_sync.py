@@ -307,7 +307,7 @@ def insert_ids(ws: Workspace, t: Any, rows: Sequence[dict[str, Any]],
     cols = [t.c[c] for c in match]
     result = ws.execute(insert(t).returning(t.c.id, *cols), list(rows))
     if len(match) == 1:  # the common case: one column (uuid, slug, name)
-        by_one = {key: int(new_id) for new_id, key in result.tuples().all()}
+        by_one = {key: int(new_id) for new_id, key in result.all()}
         (column,) = match
         return [by_one[row[column]] for row in rows]
     by_key = {tuple(r[1:]): int(r[0]) for r in result.all()}

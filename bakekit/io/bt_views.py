@@ -174,12 +174,12 @@ def normalise_code(value: Any) -> str | None:
 def _catalog(ws: Workspace) -> list[dict[str, Any]]:
     p, i = tables.products, tables.ingredients
     rows = ws.execute(select(p.c.id, p.c.slug, p.c.brand, p.c.name, p.c.package_quantity,
-                             p.c.package_unit, p.c.upc, p.c.notes, p.c.preferred, p.c.price,
-                             p.c.price_on, i.c.slug.label("ingredient"),
+                             p.c.package_unit, p.c.upc, p.c.notes, p.c.preferred,
+                             i.c.slug.label("ingredient"),
                              i.c.g_per_ml).join(i, i.c.id == p.c.ingredient_id)
                       .order_by(p.c.id))
     keys = tuple(rows.keys())
-    return [dict(zip(keys, r, strict=True)) for r in rows.tuples().all()]
+    return [dict(zip(keys, r, strict=True)) for r in rows.all()]
 
 
 def _low(value: Any) -> str:

@@ -59,7 +59,7 @@ def remembered(ws: Workspace, entities: Iterable[str], source: str = BAKE_TRACKE
     if not wanted:
         return out
     for entity, external_id, uuid, local_id in ws.execute(
-            _remembered_statement(wanted, source)).tuples().all():
+            _remembered_statement(wanted, source)).all():
         if external_id is not None:
             out[entity].by_id[external_id] = int(local_id)
         if uuid is not None:
@@ -93,7 +93,7 @@ def remember(ws: Workspace, entity: str, keys: Iterable[tuple[Any, Any, int]],
     t = tables.external_ids
     have = {(ext, uuid): (row_id, int(local)) for row_id, ext, uuid, local in ws.execute(
         select(t.c.id, t.c.external_id, t.c.uuid, t.c.local_id)
-        .where(t.c.source == source, t.c.entity == entity)).tuples().all()}
+        .where(t.c.source == source, t.c.entity == entity)).all()}
     new = [{"source": source, "entity": entity, "external_id": k[0], "uuid": k[1],
             "local_id": local} for k, local in wanted.items() if k not in have]
     moved = [{"b_id": have[k][0], "b_local": local} for k, local in wanted.items()

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
@@ -29,7 +29,7 @@ from bakekit.units import money, normalize_unit, q
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
 
-from bakekit.io.bake_tracker.state import State
+from bakekit.io.bake_tracker.state import State, WrittenProduct
 
 
 class Write(State):
@@ -111,7 +111,7 @@ class Write(State):
                 prev = latest.get(r["product"])
                 if prev is None or prev[0] <= r["purchased_on"]:
                     latest[r["product"]] = (r["purchased_on"], r["unit_cost"])
-        written: dict[str, _Product] = {}
+        written: dict[str, WrittenProduct] = {}
         for entity in ("products", "material_products"):
             wanted = []
             for r in self.rows[entity]:
@@ -129,7 +129,7 @@ class Write(State):
                 wanted.append((r["slug"], values))
             wanted = _dedupe(wanted, self.tally, entity)
             ids = upsert(self.ws, "products", wanted, self.db["products"], self.tally, entity)
-            written.update((slug, _Product(ids[slug], v["ingredient_id"], v["supplier_id"],
+            written.update((slug, WrittenProduct(ids[slug], v["ingredient_id"], v["supplier_id"],
                                            v["package_quantity"], v["package_unit"]))
                            for slug, v in wanted)
         # what the purchases and lots need of each product, as written (no re-read)
@@ -195,6 +195,7 @@ class Write(State):
         new_items: list[dict[str, Any]] = []
         lot_keys: list[tuple[Any, Any, int]] = []
         fills: list[tuple[int, Decimal]] = []
+        now = utcnow()  # one time of writing for the lots of one import, as for the ledger
         for n, r in enumerate(self.rows["inventory_items"]):
             prod = self.product_rows[r["product"]]
             qty = q(r["quantity"])
@@ -217,7 +218,7 @@ class Write(State):
                 "uuid": new_uuid(), "kind": "ingredient", "ingredient_id": prod.ingredient_id,
                 "product_id": prod.id, "purchase_id": purchase_id, "acquired_on": r["acquired_on"],
                 "quantity": qty, "remaining": qty, "unit": normalize_unit(prod.package_unit),
-                "unit_cost": lot_cost, "location": r["location"], "created_at": utcnow()})
+                "unit_cost": lot_cost, "location": r["location"], "created_at": now})
             if lot_cost is None:
                 self.uncosted_lots += 1
                 self.tally.reason("inventory_items", "no price known: uncosted lot")
@@ -331,14 +332,18 @@ class Write(State):
                      statuses=statuses)
         recipe_ids = {s: int(r.id) for s, r in self.db["recipes"].items()} | ids
         ri, rc = tables.recipe_ingredients, tables.recipe_components
-        mine = [recipe_ids[r["slug"]] for r in self.rows["recipes"]]
+        # the lines of the recipes there before (a recipe created now has none yet)
+        mine = [recipe_ids[r["slug"]] for r in self.rows["recipes"]
+                if statuses.get(r["slug"]) != "created"]
         have_i: dict[int, list[tuple]] = defaultdict(list)
-        for x in ws.execute(select(ri).where(ri.c.recipe_id.in_(mine))
-                            .order_by(ri.c.recipe_id, ri.c.position, ri.c.id)):
-            have_i[x.recipe_id].append((x.ingredient_id, num(x.quantity), x.unit, x.notes))
         have_c: dict[int, set[tuple]] = defaultdict(set)
-        for x in ws.execute(select(rc).where(rc.c.recipe_id.in_(mine))):
-            have_c[x.recipe_id].add((x.component_id, num(x.batches)))
+        if mine:
+            for x in ws.execute(select(ri).where(ri.c.recipe_id.in_(mine))
+                                .order_by(ri.c.recipe_id, ri.c.position, ri.c.id)).all():
+                have_i[x.recipe_id].append((x.ingredient_id, num(x.quantity), x.unit,
+                                            x.notes))
+            for x in ws.execute(select(rc).where(rc.c.recipe_id.in_(mine))).all():
+                have_c[x.recipe_id].add((x.component_id, num(x.batches)))
         replace_i: list[int] = []
         replace_c: list[int] = []
         new_i: list[dict] = []
@@ -548,16 +553,6 @@ def _run_key(kind: str, fu: int | None, fg: int | None, at: Any, quantity: Any) 
 
 def _day(value: Any) -> Any:
     return as_date(value)
-
-
-class _Product(NamedTuple):
-    """A product as the purchases and lots of an import need it (the row as written)."""
-
-    id: int
-    ingredient_id: int
-    supplier_id: int | None
-    package_quantity: Decimal
-    package_unit: str
 
 
 @dataclass(frozen=True)
