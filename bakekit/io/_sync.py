@@ -318,7 +318,13 @@ def insert_shape(t: Any, rows: list[dict[str, Any]], keep: Sequence[str]
                   ) -> list[dict[str, Any]]:
     """The rows in one shape for executemany (every row the same columns), without the
     columns that are None in every row and have no default (NULL either way): SQLAlchemy
-    processes every column of every row, so a column left out costs nothing."""
+    processes every column of every row, so a column left out costs nothing.
+
+    >>> from bakekit.db import tables
+    >>> insert_shape(tables.suppliers, [{"name": "A", "city": None}, {"name": "B"}],
+    ...              keep=("name",))
+    [{'name': 'A'}, {'name': 'B'}]
+    """
     columns = set().union(*rows)
     empty = [c for c in columns
              if c not in keep and t.c[c].default is None and t.c[c].server_default is None

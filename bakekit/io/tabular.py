@@ -115,7 +115,16 @@ def review_frame(rows: list[dict[str, Any]], columns: tuple[str, ...],
     gives it, with the ``floats`` columns as floats (None stays missing), built straight
     from the rows: the schema's columns by ``frames.build`` (already in their dtypes),
     the others as plain arrays, one DataFrame made once (no per-column Series aligned
-    on an index, no second pass to validate)."""
+    on an index, no second pass to validate).
+
+    >>> from decimal import Decimal
+    >>> frame = review_frame([{"row": 0, "status": "new", "message": "new purchase",
+    ...                        "packages": Decimal(2)}], ("row", "status", "message",
+    ...                                                   "packages", "notes"),
+    ...                      floats=("packages",))
+    >>> frame.values.tolist()
+    [[0, 'new', 'new purchase', 2.0, None]]
+    """
     n = len(rows)
     head = frames.build(rows, frames.RECONCILIATION)
     index = head.index
