@@ -93,7 +93,7 @@ def remember(ws: Workspace, entity: str, keys: Iterable[tuple[Any, Any, int]],
     t = tables.external_ids
     have = {(ext, uuid): (row_id, int(local)) for row_id, ext, uuid, local in ws.execute(
         select(t.c.id, t.c.external_id, t.c.uuid, t.c.local_id)
-        .where(t.c.source == source, t.c.entity == entity)).all()}
+        .where(t.c.source == source, t.c.entity == entity).order_by(t.c.id)).all()}
     new = [{"source": source, "entity": entity, "external_id": k[0], "uuid": k[1],
             "local_id": local} for k, local in wanted.items() if k not in have]
     moved = [{"b_id": have[k][0], "b_local": local} for k, local in wanted.items()
