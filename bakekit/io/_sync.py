@@ -29,6 +29,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 COUNTS = ("read", "created", "updated", "unchanged", "skipped")
 
+#: numbers this large are refused (as ``units.to_decimal`` does)
+_TOO_LARGE = Decimal("1e12")
+#: unit spellings already normalised (``normalize_unit``), spelling -> canonical name
+_UNITS: dict[str, str] = {}
+
 
 def slugify(text: str, sep: str = "-") -> str:
     """A lower-case slug of ASCII letters and digits.
@@ -118,6 +123,10 @@ class Checker:
         value = rec.get(key)
         if type(value) is str and (stripped := value.strip()):
             return stripped  # the common case, in one step (a file has thousands)
+        if value is None and not alternatives:  # the next most common: not given
+            if required:
+                self.fail(key, None, "is missing")
+            return None
         for k in (key, *alternatives):
             value = rec.get(k)
             if value is None or (isinstance(value, str) and not value.strip()):
@@ -132,6 +141,17 @@ class Checker:
 
     def number(self, rec: dict, key: str, *, required: bool = False, positive: bool = False,
                non_negative: bool = False, alternatives: Sequence[str] = ()) -> Decimal | None:
+        value: Any = rec.get(key)
+        kind = type(value)
+        if kind is int or (kind is float and math.isfinite(value)):  # JSON's numbers first
+            number = Decimal(value) if kind is int else Decimal(repr(value))
+            if -_TOO_LARGE < number < _TOO_LARGE and (number > 0 or not positive) and (
+                    number >= 0 or not non_negative):
+                return number  # else the general path below names what is wrong
+        elif value is None and not alternatives:
+            if required:
+                self.fail(key, None, "is missing")
+            return None
         for k in (key, *alternatives):
             value = rec.get(k)
             if value is None or (isinstance(value, str) and not value.strip()):
@@ -176,8 +196,14 @@ class Checker:
             if required:
                 self.fail(key, value, "is missing")
             return None
+        known = _UNITS.get(value) if type(value) is str else None
+        if known is not None:
+            return known
         try:
-            return normalize_unit(value, field=key)
+            known = normalize_unit(value, field=key)
+            if len(_UNITS) < 1024:  # spellings seen (a file repeats a few units)
+                _UNITS[value] = known
+            return known
         except BakekitError as exc:
             self.fail(key, value, str(exc).split(": ", 1)[-1])
             return None
@@ -281,8 +307,34 @@ def insert_ids(ws: Workspace, t: Any, rows: Sequence[dict[str, Any]],
         return []
     cols = [t.c[c] for c in match]
     result = ws.execute(insert(t).returning(t.c.id, *cols), list(rows))
-    by_key = {tuple(r[1:]): int(r[0]) for r in result}
+    if len(match) == 1:  # the common case: one column (uuid, slug, name)
+        by_one = {key: int(new_id) for new_id, key in result.all()}
+        (column,) = match
+        return [by_one[row[column]] for row in rows]
+    by_key = {tuple(r[1:]): int(r[0]) for r in result.all()}
     return [by_key[tuple(row[c] for c in match)] for row in rows]
+
+
+def insert_shape(t: Any, rows: list[dict[str, Any]], keep: Sequence[str]
+                  ) -> list[dict[str, Any]]:
+    """The rows in one shape for executemany (every row the same columns), without the
+    columns that are None in every row and have no default (NULL either way): SQLAlchemy
+    processes every column of every row, so a column left out costs nothing.
+
+    >>> from bakekit.db import tables
+    >>> insert_shape(tables.suppliers, [{"name": "A", "city": None}, {"name": "B"}],
+    ...              keep=("name",))
+    [{'name': 'A'}, {'name': 'B'}]
+    """
+    columns = set().union(*rows)
+    empty = [c for c in columns
+             if c not in keep and t.c[c].default is None and t.c[c].server_default is None
+             and all(row.get(c) is None for row in rows)]
+    width = len(columns)
+    if not empty and all(len(row) == width for row in rows):
+        return rows  # already one shape
+    wanted = columns.difference(empty)
+    return [{c: row.get(c) for c in wanted} for row in rows]
 
 
 def _match_columns(t: Any, columns: set[str]) -> tuple[str, ...]:
@@ -330,8 +382,9 @@ def upsert(ws: Workspace, table_name: str, wanted: Iterable[tuple[Any, dict[str,
             statuses[key] = status
     if inserts:
         columns = set().union(*(v.keys() for _, v in inserts))
-        rows = [{c: v.get(c) for c in columns} for _, v in inserts]  # one shape for executemany
-        new_ids = insert_ids(ws, t, rows, match or _match_columns(t, columns))
+        match = match or _match_columns(t, columns)
+        rows = insert_shape(t, [v for _, v in inserts], match)
+        new_ids = insert_ids(ws, t, rows, match)
         for (key, _), new_id in zip(inserts, new_ids, strict=True):
             ids[key] = int(new_id)
             if statuses is not None:

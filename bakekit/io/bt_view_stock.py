@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Float, cast, select
 
@@ -32,7 +33,7 @@ def _lots_by_day(ws: Workspace) -> dict[tuple[int, dt.date], list[Any]]:
     for r in ws.execute(select(lots.c.id, lots.c.product_id, lots.c.acquired_on,
                                lots.c.unit, lots.c.unit_cost, lots.c.quantity)
                         .where(lots.c.purchase_id.is_(None), lots.c.product_id.isnot(None))
-                        .order_by(lots.c.acquired_on, lots.c.id)):
+                        .order_by(lots.c.acquired_on, lots.c.id)).all():
         out[(int(r.product_id), as_date(r.acquired_on))].append(r)
     return out
 
@@ -84,7 +85,7 @@ def _stock(ws: Workspace) -> _Stock:
         by_day[(int(r.product_id), as_date(r.purchased_on))].append(r)
     return _Stock(by_id={int(r.id): r for r in every}, by_uuid={r.uuid: r for r in every},
                   by_day=by_day, loose_lots=_lots_by_day(ws),
-                  suppliers={r.name for r in ws.execute(select(tables.suppliers.c.name))})
+                  suppliers=set(ws.execute(select(tables.suppliers.c.name)).scalars().all()))
 
 
 def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
@@ -226,10 +227,14 @@ def _packages_worth(lots: list[Any], packages: Decimal, size: Decimal) -> list[A
 def fill_view_lots(ws: Workspace, frame: pd.DataFrame) -> int:
     """Cost the uncosted lots a priced purchases view describes (rows with lot ids and no
     purchase), through the one fill path (``fill_lot_costs``); returns how many."""
-    rows = frame[(frame["status"] == "changed") & frame["purchase_id"].isna()
-                 & frame["lot_ids"].notna()] if "lot_ids" in frame else frame.iloc[0:0]
-    if rows.empty:
+    if "lot_ids" not in frame:
         return 0
+    wanted_rows = ((frame["status"].to_numpy(dtype=object) == "changed")
+                   & frame["purchase_id"].isna().to_numpy()
+                   & frame["lot_ids"].notna().to_numpy())
+    if not wanted_rows.any():
+        return 0
+    rows = frame[wanted_rows]
     wanted: dict[int, Decimal] = {}
     for r in rows.itertuples():
         for lot_id in str(r.lot_ids).split(","):
@@ -368,9 +373,10 @@ def remember_rows(ws: Workspace, frame: pd.DataFrame, entity: str, column: str) 
     """Remember the bake-tracker ids and uuids of the matched rows of a review."""
     if "external_id" not in frame or column not in frame:
         return
-    matched = frame["status"].isin(["new", "changed", "unchanged"]) & frame[column].notna()
-    done = {name: frame[name][matched].tolist() for name in ("external_id", "external_uuid",
-                                                              column)}
+    matched = (np.isin(frame["status"].to_numpy(dtype=object), ["new", "changed", "unchanged"])
+               & frame[column].notna().to_numpy())
+    done = {name: frame[name].to_numpy(dtype=object)[matched].tolist()
+            for name in ("external_id", "external_uuid", column)}
     remember(ws, entity, [(None if pd.isna(ext) else ext, None if pd.isna(uuid) else uuid,
                            int(local)) for ext, uuid, local in
                           zip(done["external_id"], done["external_uuid"], done[column],

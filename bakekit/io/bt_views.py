@@ -174,11 +174,12 @@ def normalise_code(value: Any) -> str | None:
 def _catalog(ws: Workspace) -> list[dict[str, Any]]:
     p, i = tables.products, tables.ingredients
     rows = ws.execute(select(p.c.id, p.c.slug, p.c.brand, p.c.name, p.c.package_quantity,
-                             p.c.package_unit, p.c.upc, p.c.notes, p.c.preferred, p.c.price,
-                             p.c.price_on, i.c.slug.label("ingredient"),
+                             p.c.package_unit, p.c.upc, p.c.notes, p.c.preferred,
+                             i.c.slug.label("ingredient"),
                              i.c.g_per_ml).join(i, i.c.id == p.c.ingredient_id)
-                      .order_by(p.c.id)).all()
-    return [dict(r._mapping) for r in rows]
+                      .order_by(p.c.id))
+    keys = tuple(rows.keys())
+    return [dict(zip(keys, r, strict=True)) for r in rows.all()]
 
 
 def _low(value: Any) -> str:
@@ -216,6 +217,12 @@ class _Matcher:
         self.memory = remembered(ws, ("products", *also))
         self.by_ingredient: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.by_code: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        #: each candidate's brand and name casefolded, package size and unit normalised:
+        #: worked out once per product, not once per record that looks at it
+        self._brand: dict[int, str] = {}
+        self._name: dict[int, str] = {}
+        self._size: dict[int, Decimal] = {}
+        self._unit: dict[int, str] = {}
         for c in self.catalog:
             self.by_ingredient[c["ingredient"]].append(c)
             code = normalise_code(c["upc"])
@@ -232,14 +239,25 @@ class _Matcher:
         size, unit = _size(rec)
         pool = self.by_ingredient.get(str(rec.get("ingredient_slug") or ""), [])
 
+        brand, product_name = _low(rec.get("brand")), _low(rec.get("product_name"))
+
         def fits(c: dict[str, Any], *, name: bool) -> bool:
-            if _low(c["brand"]) != _low(rec.get("brand")):
+            key = c["id"]
+            if key not in self._brand:
+                self._brand[key], self._name[key] = _low(c["brand"]), _low(c["name"])
+            if self._brand[key] != brand:
                 return False
-            if size is not None and Decimal(str(c["package_quantity"])) != size:
-                return False
-            if unit is not None and normalize_unit(c["package_unit"]) != unit:
-                return False
-            return not name or _low(c["name"]) == _low(rec.get("product_name"))
+            if size is not None:
+                if key not in self._size:
+                    self._size[key] = Decimal(str(c["package_quantity"]))
+                if self._size[key] != size:
+                    return False
+            if unit is not None:
+                if key not in self._unit:
+                    self._unit[key] = normalize_unit(c["package_unit"])
+                if self._unit[key] != unit:
+                    return False
+            return not name or self._name[key] == product_name
 
         exact = [c for c in pool if fits(c, name=True)]
         if len(exact) == 1:

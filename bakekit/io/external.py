@@ -7,11 +7,12 @@ it matched or created, so a later file that points at rows by bake-tracker's int
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 
 from bakekit.db import tables
 
@@ -53,24 +54,29 @@ class Remembered:
 def remembered(ws: Workspace, entities: Iterable[str], source: str = BAKE_TRACKER
                ) -> dict[str, Remembered]:
     """Every remembered key of ``entities`` (one SELECT), whose local rows still exist."""
-    wanted = list(entities)
+    wanted = tuple(dict.fromkeys(entities))
     out = {e: Remembered() for e in wanted}
-    t = tables.external_ids
-    rows = ws.execute(select(t.c.entity, t.c.external_id, t.c.uuid, t.c.local_id)
-                      .where(t.c.source == source, t.c.entity.in_(wanted))
-                      .order_by(t.c.id)).all()
-    alive: dict[str, set[int]] = {}
-    for e in {r.entity for r in rows}:
-        local = tables.by_name(e)
-        alive[e] = {int(x) for x in ws.execute(select(local.c.id)).scalars()}
-    for r in rows:
-        if int(r.local_id) not in alive.get(r.entity, set()):
-            continue
-        if r.external_id is not None:
-            out[r.entity].by_id[r.external_id] = int(r.local_id)
-        if r.uuid is not None:
-            out[r.entity].by_uuid[r.uuid] = int(r.local_id)
+    if not wanted:
+        return out
+    for entity, external_id, uuid, local_id in ws.execute(
+            _remembered_statement(wanted, source)).all():
+        if external_id is not None:
+            out[entity].by_id[external_id] = int(local_id)
+        if uuid is not None:
+            out[entity].by_uuid[uuid] = int(local_id)
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _remembered_statement(entities: tuple[str, ...], source: str) -> Any:
+    """The remembered keys of ``entities`` whose local rows still exist (each entity's
+    ``local_id IN (SELECT id FROM <its table>)``), in the order they were remembered: one
+    statement, built once per set of entities."""
+    t = tables.external_ids
+    alive = [and_(t.c.entity == e, t.c.local_id.in_(select(tables.by_name(e).c.id)))
+             for e in entities]
+    return (select(t.c.entity, t.c.external_id, t.c.uuid, t.c.local_id)
+            .where(t.c.source == source, or_(*alive)).order_by(t.c.id))
 
 
 def remember(ws: Workspace, entity: str, keys: Iterable[tuple[Any, Any, int]],
@@ -85,12 +91,13 @@ def remember(ws: Workspace, entity: str, keys: Iterable[tuple[Any, Any, int]],
     if not wanted:
         return 0
     t = tables.external_ids
-    have = {(r.external_id, r.uuid): r for r in ws.execute(
-        select(t).where(t.c.source == source, t.c.entity == entity))}
+    have = {(ext, uuid): (row_id, int(local)) for row_id, ext, uuid, local in ws.execute(
+        select(t.c.id, t.c.external_id, t.c.uuid, t.c.local_id)
+        .where(t.c.source == source, t.c.entity == entity).order_by(t.c.id)).all()}
     new = [{"source": source, "entity": entity, "external_id": k[0], "uuid": k[1],
             "local_id": local} for k, local in wanted.items() if k not in have]
-    moved = [{"b_id": have[k].id, "b_local": local} for k, local in wanted.items()
-             if k in have and int(have[k].local_id) != local]
+    moved = [{"b_id": have[k][0], "b_local": local} for k, local in wanted.items()
+             if k in have and have[k][1] != local]
     if new:
         ws.execute(insert(t), new)
     if moved:

@@ -11,6 +11,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import bindparam, select, update
 
@@ -22,7 +23,15 @@ from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.errors import NotFoundError, ValidationError
 from bakekit.io import bt_view_stock, bt_views, reconcile_prices
 from bakekit.io._sync import Checker, Problems, Tally, fill_lot_costs, insert_ids, num
-from bakekit.io.tabular import _bar, _given, _records, _review, read_source, require_columns
+from bakekit.io.tabular import (
+    _bar,
+    _given,
+    _records,
+    _review,
+    read_source,
+    require_columns,
+    review_frame,
+)
 from bakekit.results import ImportReport, Reconciliation
 from bakekit.units import factor, money, normalize_unit, q
 
@@ -89,11 +98,8 @@ def _reconcile_bt_file(ws: Workspace, area: Any, data: dict[str, Any], kind: str
         out = bt_view_stock.review_purchases(ws, family, rows, header)
     else:
         out = bt_view_stock.review_inventory(ws, family, rows, editable)
-    frame = _review(out, REVIEW_COLUMNS[kind])
-    for col in ("packages", "unit_cost", "package_quantity", "counted"):
-        if col in frame:
-            frame[col] = frame[col].map(lambda v: None if v is None else float(v))
-    frame = frames.validate(frame, frames.RECONCILIATION)
+    frame = review_frame(out, REVIEW_COLUMNS[kind],
+                         floats=("packages", "unit_cost", "package_quantity", "counted"))
     return Reconciliation(kind=kind, frame=frame, _area=area,
                           unknown_fields=tuple(bt_views.unused_fields(family, type_, rows)),
                           source_format=f"{family} {type_}")
@@ -162,15 +168,17 @@ def _purchases(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
 
 def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
     tally.add("purchases", "read", len(frame))
-    tally.add("purchases", "unchanged", int((frame["status"] == "unchanged").sum()))
-    tally.add("purchases", "skipped", int((~frame["status"].isin(
-        ["new", "changed", "unchanged"])).sum()))
-    new = frame[frame["status"] == "new"]
-    changed = frame[(frame["status"] == "changed") & frame["purchase_id"].notna()]
+    status = frame["status"].to_numpy(dtype=object)  # compared once, as plain arrays
+    is_changed = status == "changed"
+    has_purchase = frame["purchase_id"].notna().to_numpy()
+    tally.add("purchases", "unchanged", int((status == "unchanged").sum()))
+    tally.add("purchases", "skipped", int((~np.isin(status, ["new", "changed", "unchanged"])
+                                          ).sum()))
+    new = frame[status == "new"]
+    changed = frame[is_changed & has_purchase]
     filled = bt_view_stock.fill_view_lots(ws, frame)
     if filled:
-        tally.add("purchases", "updated", int(((frame["status"] == "changed")
-                                               & frame["purchase_id"].isna()).sum()))
+        tally.add("purchases", "updated", int((is_changed & ~has_purchase).sum()))
         tally.reason("purchases", f"{filled} uncosted lot(s) priced")
     bt_view_stock.remember_rows(ws, frame, "purchases", "purchase_id")
     p, s, i = tables.products, tables.suppliers, tables.ingredients

@@ -9,9 +9,11 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from bakekit import frames
 from bakekit.errors import ValidationError
 
 #: inputs at least this long show a progress bar
@@ -105,6 +107,54 @@ def _review(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFram
             series = series.astype(object).where(series.notna(), None)
         data[col] = series
     return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
+
+
+def review_frame(rows: list[dict[str, Any]], columns: tuple[str, ...],
+                 floats: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The review frame as ``frames.validate(_review(rows, columns), RECONCILIATION)``
+    gives it, with the ``floats`` columns as floats (None stays missing), built straight
+    from the rows: the schema's columns by ``frames.build`` (already in their dtypes),
+    the others as plain arrays, one DataFrame made once (no per-column Series aligned
+    on an index, no second pass to validate).
+
+    >>> from decimal import Decimal
+    >>> frame = review_frame([{"row": 0, "status": "new", "message": "new purchase",
+    ...                        "packages": Decimal(2)}], ("row", "status", "message",
+    ...                                                   "packages", "notes"),
+    ...                      floats=("packages",))
+    >>> frame.values.tolist()
+    [[0, 'new', 'new purchase', 2.0, None]]
+    """
+    n = len(rows)
+    head = frames.build(rows, frames.RECONCILIATION)
+    index = head.index
+    data: dict[str, Any] = {col: head[col] for col in head.columns}
+    given = list(dict.fromkeys(k for r in rows for k in r))
+    for col in given + [c for c in columns if c not in given]:
+        if col in data:
+            continue
+        missing = math.nan if col in given else None
+        values = [r.get(col, missing) for r in rows]
+        array: Any
+        if not n:
+            array = np.empty(0, dtype=object)
+        elif pd.api.types.infer_dtype(values, skipna=True) == "string":
+            array = np.empty(n, dtype=object)
+            array[:] = [v if isinstance(v, str) else None for v in values]
+        else:
+            series = pd.Series(values)
+            if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
+                array = series.to_numpy(dtype=object, copy=True)
+                array[pd.isna(array)] = None
+            else:
+                array = series.array
+        if col in floats:
+            array = pd.Series(array, dtype=array.dtype, copy=False).map(
+                lambda v: None if v is None else float(v)).array
+        # a Series keeps object arrays object (a DataFrame infers text from a bare array);
+        # every column on the one index, so none is aligned
+        data[col] = pd.Series(array, index=index, dtype=array.dtype, copy=False)
+    return pd.DataFrame(data, index=index, copy=False)
 
 
 def _given(value: Any) -> Any:

@@ -31,16 +31,21 @@ class Parse(State):
             self.problems.add(name, None, name, type(raw).__name__, "must be a list of records")
             return []
         out = []
+        fields: set[str] = set()
         for i, rec in enumerate(raw, start=1):
-            if not isinstance(rec, dict):
+            if type(rec) is not dict and not isinstance(rec, dict):
                 self.problems.add(name, i, None, rec, "must be an object")
                 continue
-            self.unknown[name].update(k for k in rec if k not in KNOWN[name])
+            fields.update(rec)
             out.append((i, rec))
+        fields -= KNOWN[name]
+        if fields:
+            self.unknown[name].update(fields)
         self.tally.add(name, "read", len(raw))
         return out
 
     def parse(self) -> None:
+        self._densities: dict[str, Decimal] = {}
         self.version = generation(self.data, self.problems)
         for key in self.data:
             if key not in KNOWN["_file"] and key not in KNOWN:
@@ -87,11 +92,16 @@ class Parse(State):
             "category": c.text(rec, "category"), "parent": c.text(rec, "parent_slug"),
             "density": self._density(c, rec), "is_packaging": c.flag(rec, "is_packaging"),
             "notes": c.text(rec, "description", alternatives=("notes",)), "_row": i}
-        if out["density"]:
-            try:
-                out["g_per_ml"] = parse_density(out["density"])
-            except Exception as exc:  # noqa: BLE001
-                c.fail("density", out["density"], str(exc).split(": ", 1)[-1])
+        density = out["density"]
+        if density:
+            known = self._densities.get(density)  # a file repeats a few densities
+            if known is not None:
+                out["g_per_ml"] = known
+            else:
+                try:
+                    out["g_per_ml"] = self._densities[density] = parse_density(density)
+                except Exception as exc:  # noqa: BLE001
+                    c.fail("density", density, str(exc).split(": ", 1)[-1])
         else:
             out["g_per_ml"] = None
         return out if c.ok else None

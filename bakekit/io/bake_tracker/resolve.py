@@ -179,6 +179,7 @@ class Resolve(State):
         # products: the file's and the database's, for purchases and inventory items
         self.candidates = {}
         self._by_ingredient = None
+        self._candidate_keys: dict[int, _CandidateKey] = {}
         ing_by_id = {row.id: s for s, row in self.db["ingredients"].items()}
         for slug, row in self.db["products"].items():
             self.candidates[slug] = {
@@ -429,17 +430,20 @@ class Resolve(State):
             for cand in self.candidates.values():
                 self._by_ingredient[cand.get("ingredient")].append(cand)
         found = []
+        keys = self._candidate_keys
+        brand = ref["brand"].lower() if ref["brand"] else None
+        raw_name = ref["raw_name"].lower() if ref["raw_name"] else None
         for cand in self._by_ingredient.get(ref["ingredient"], ()):
-            if ref["brand"] and (cand.get("brand") or "").lower() != ref["brand"].lower():
+            key = keys.get(id(cand))  # worked out once per candidate, not per reference
+            if key is None:
+                key = keys[id(cand)] = _CandidateKey(cand)
+            if brand and key.brand != brand:
                 continue
-            if ref["raw_name"] and (cand.get("raw_name") or "").lower() != \
-                    ref["raw_name"].lower():
+            if raw_name and key.name != raw_name:
                 continue
-            if ref["package_quantity"] is not None and Decimal(
-                    str(cand["package_quantity"])) != ref["package_quantity"]:
+            if ref["package_quantity"] is not None and key.size() != ref["package_quantity"]:
                 continue
-            if ref["package_unit"] and normalize_unit(cand["package_unit"]) != \
-                    ref["package_unit"]:
+            if ref["package_unit"] and key.unit() != ref["package_unit"]:
                 continue
             found.append(cand)
         if len(found) > 1:
@@ -462,6 +466,30 @@ class Resolve(State):
                           + ", ".join(sorted(str(f["slug"]) for f in found)[:5])
                           + "); name the product (product_name, package size)")
         return None
+
+
+class _CandidateKey:
+    """A candidate product's fields as references are compared with them: brand and name
+    lower-cased, package size and unit normalised when first asked for."""
+
+    __slots__ = ("_cand", "_size", "_unit", "brand", "name")
+
+    def __init__(self, cand: dict[str, Any]):
+        self._cand = cand
+        self.brand = (cand.get("brand") or "").lower()
+        self.name = (cand.get("raw_name") or "").lower()
+        self._size: Decimal | None = None
+        self._unit: str | None = None
+
+    def size(self) -> Decimal:
+        if self._size is None:
+            self._size = Decimal(str(self._cand["package_quantity"]))
+        return self._size
+
+    def unit(self) -> str:
+        if self._unit is None:
+            self._unit = normalize_unit(self._cand["package_unit"])
+        return self._unit
 
 
 def _low(text: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import select
 
@@ -19,6 +19,16 @@ from bakekit.io.external import remembered
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
+
+
+class WrittenProduct(NamedTuple):
+    """A product as the purchases and lots of an import need it (the row as written)."""
+
+    id: int
+    ingredient_id: int
+    supplier_id: int | None
+    package_quantity: Decimal
+    package_unit: str
 
 
 class State:

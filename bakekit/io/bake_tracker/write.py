@@ -19,6 +19,7 @@ from bakekit.io._sync import (
     Tally,
     existing,
     fill_lot_costs,
+    insert_shape,
     num,
     upsert,
 )
@@ -28,7 +29,7 @@ from bakekit.units import money, normalize_unit, q
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
 
-from bakekit.io.bake_tracker.state import State
+from bakekit.io.bake_tracker.state import State, WrittenProduct
 
 
 class Write(State):
@@ -110,6 +111,7 @@ class Write(State):
                 prev = latest.get(r["product"])
                 if prev is None or prev[0] <= r["purchased_on"]:
                     latest[r["product"]] = (r["purchased_on"], r["unit_cost"])
+        written: dict[str, WrittenProduct] = {}
         for entity in ("products", "material_products"):
             wanted = []
             for r in self.rows[entity]:
@@ -125,9 +127,13 @@ class Write(State):
                 elif r.get("price") is not None:
                     values["price"] = r["price"]
                 wanted.append((r["slug"], values))
-            upsert(self.ws, "products", _dedupe(wanted, self.tally, entity),
-                   self.db["products"], self.tally, entity)
-        self.db["products"] = existing(self.ws, "products", ["slug"])
+            wanted = _dedupe(wanted, self.tally, entity)
+            ids = upsert(self.ws, "products", wanted, self.db["products"], self.tally, entity)
+            written.update((slug, WrittenProduct(ids[slug], v["ingredient_id"], v["supplier_id"],
+                                           v["package_quantity"], v["package_unit"]))
+                           for slug, v in wanted)
+        # what the purchases and lots need of each product, as written (no re-read)
+        self.db["products"] = {**self.db["products"], **written}
         self.product_rows = self.db["products"]
         remember(self.ws, "products", [
             (r["file_id"], r["file_uuid"], int(self.db["products"][r["slug"]].id))
@@ -189,6 +195,7 @@ class Write(State):
         new_items: list[dict[str, Any]] = []
         lot_keys: list[tuple[Any, Any, int]] = []
         fills: list[tuple[int, Decimal]] = []
+        now = utcnow()  # one time of writing for the lots of one import, as for the ledger
         for n, r in enumerate(self.rows["inventory_items"]):
             prod = self.product_rows[r["product"]]
             qty = q(r["quantity"])
@@ -207,23 +214,23 @@ class Write(State):
                 self.tally.reason("inventory_items", "quantity 0: no lot")
                 continue
             new_items.append(r)
-            new_lots.append({
+            new_lots.append({  # (no finished unit or good, no run: NULL, not sent)
                 "uuid": new_uuid(), "kind": "ingredient", "ingredient_id": prod.ingredient_id,
-                "finished_unit_id": None, "finished_good_id": None, "product_id": prod.id,
-                "purchase_id": purchase_id, "run_id": None, "acquired_on": r["acquired_on"],
+                "product_id": prod.id, "purchase_id": purchase_id, "acquired_on": r["acquired_on"],
                 "quantity": qty, "remaining": qty, "unit": normalize_unit(prod.package_unit),
-                "unit_cost": lot_cost, "location": r["location"], "created_at": utcnow()})
+                "unit_cost": lot_cost, "location": r["location"], "created_at": now})
             if lot_cost is None:
                 self.uncosted_lots += 1
                 self.tally.reason("inventory_items", "no price known: uncosted lot")
-        lot_keys += self._insert_lots(new_lots, new_items)
+        lot_keys += self._insert_lots(insert_shape(tables.lots, new_lots, ("uuid",)),
+                                      new_items)
         fill_lot_costs(ws, fills)
         remember(ws, "lots", lot_keys)
         filled = {lot_id for lot_id, _ in fills}
         self.uncosted_purchase_lots = any(
             lot.unit_cost is None and lot.purchase_id is not None and int(lot.id) not in filled
             for lot in lot_rows) or any(
-            v["unit_cost"] is None and v["purchase_id"] is not None for v in new_lots)
+            v["unit_cost"] is None and v.get("purchase_id") is not None for v in new_lots)
 
     def _lot_key(self, r: dict[str, Any]) -> tuple[Any, ...]:
         """An inventory item's natural key: (product id, day, quantity, location)."""
@@ -325,14 +332,18 @@ class Write(State):
                      statuses=statuses)
         recipe_ids = {s: int(r.id) for s, r in self.db["recipes"].items()} | ids
         ri, rc = tables.recipe_ingredients, tables.recipe_components
-        mine = [recipe_ids[r["slug"]] for r in self.rows["recipes"]]
+        # the lines of the recipes there before (a recipe created now has none yet)
+        mine = [recipe_ids[r["slug"]] for r in self.rows["recipes"]
+                if statuses.get(r["slug"]) != "created"]
         have_i: dict[int, list[tuple]] = defaultdict(list)
-        for x in ws.execute(select(ri).where(ri.c.recipe_id.in_(mine))
-                            .order_by(ri.c.recipe_id, ri.c.position, ri.c.id)):
-            have_i[x.recipe_id].append((x.ingredient_id, num(x.quantity), x.unit, x.notes))
         have_c: dict[int, set[tuple]] = defaultdict(set)
-        for x in ws.execute(select(rc).where(rc.c.recipe_id.in_(mine))):
-            have_c[x.recipe_id].add((x.component_id, num(x.batches)))
+        if mine:
+            for x in ws.execute(select(ri).where(ri.c.recipe_id.in_(mine))
+                                .order_by(ri.c.recipe_id, ri.c.position, ri.c.id)).all():
+                have_i[x.recipe_id].append((x.ingredient_id, num(x.quantity), x.unit,
+                                            x.notes))
+            for x in ws.execute(select(rc).where(rc.c.recipe_id.in_(mine))).all():
+                have_c[x.recipe_id].add((x.component_id, num(x.batches)))
         replace_i: list[int] = []
         replace_c: list[int] = []
         new_i: list[dict] = []
