@@ -44,6 +44,7 @@ from bakekit.plan.document import (
     _read_document,
 )
 from bakekit.plan.ledger import (
+    _captured_stock,
     _diff,
     _diff_frame,
     _ledger_rows,
@@ -52,6 +53,7 @@ from bakekit.plan.ledger import (
     _same_rows,
     _stock_after,
     _summary_rows,
+    _written_rows,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -119,9 +121,15 @@ class Plan:
     def from_workspace(cls, ws: Workspace) -> Plan:
         """Record a what-if's operations and their ledger rows (called as its block ends,
         one statement; the frames are built when first looked at)."""
-        recorded = [_record(op) for op in ws.recording.operations]
-        # the ledger rows, the stock they leave and the database as this workspace sees it
-        changes, after, here = _preview_rows(ws, ws.recording.operations)
+        steps = ws.recording.operations
+        recorded = [_record(op) for op in steps]
+        # the ledger rows, the stock they leave and the database as this workspace sees it;
+        # rows their writers described are not read back
+        changes = _written_rows(steps)
+        if changes is not None:
+            after, here = _captured_stock(ws, steps)
+        else:
+            changes, after, here = _preview_rows(ws, steps)
         return cls(ws.bakery, recorded, changes, _summary_rows(changes, after), limits=False,
                    database_id=here if here is not None else ws.bakery.database_id,
                    _checked="later")

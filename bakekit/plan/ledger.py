@@ -91,6 +91,61 @@ def _preview_rows(ws: Workspace, steps: list[_Operation]
     return rows, list(after.values()), here
 
 
+def _written_rows(steps: list[_Operation]) -> list[dict[str, Any]] | None:
+    """The rows of ``_ledger_rows`` from what the writers recorded as they wrote them
+    (``Operation.written``), without reading them back; None when there are none, or when
+    they must be read: a row its writer did not describe, an uncosted row (a later step
+    that prices its lot fills in its cost), or a step that wrote no ledger rows (it may,
+    say, rename an item the rows name)."""
+    created: dict[int, str] = {}
+    for op in steps:
+        for lot_id in op.created_lot_ids:
+            created[lot_id] = f"new#{len(created) + 1}"
+    rows = []
+    for step, op in enumerate(steps, start=1):
+        if not op.movement_ids:
+            return None
+        for position, movement_id in enumerate(op.movement_ids, start=1):
+            w = op.written.get(movement_id)
+            if w is None or w.cost is None:
+                return None
+            rows.append({"step": step, "position": position,
+                         "lot": created.get(w.lot_id, f"lot#{w.lot_id}"), "item": w.item,
+                         "kind": w.kind, "reason": w.reason, "quantity": w.quantity,
+                         "unit": w.unit, "cost": w.cost, "item_id": w.item_id})
+    return rows or None
+
+
+@functools.lru_cache(maxsize=1)
+def _captured_statement() -> Any:
+    """Ledger rows from a given id on: their id and, as ``_preview_statement`` computes
+    them, the stock on hand of their lot's item in its unit and the database's identity;
+    nothing else of the row (built once)."""
+    m, lots = tables.movements, tables.lots
+    preview = _preview_statement().selected_columns
+    return (select(m.c.id, preview.after, preview.database_id)
+            .select_from(m.join(lots, lots.c.id == m.c.lot_id))
+            .where(m.c.id >= bindparam("first")))
+
+
+def _captured_stock(ws: Workspace, steps: list[_Operation]
+                    ) -> tuple[list[dict[str, Any]], str | None]:
+    """What a what-if whose ledger rows are known (``_written_rows``) still captures as its
+    block ends, in one statement: the stock on hand now of every item and unit they touch
+    (as ``_stock_after``) and the database's identity."""
+    written = {i: w for op in steps for i, w in op.written.items()}
+    after: dict[tuple[str, int, str], dict[str, Any]] = {}
+    here = None
+    for movement_id, on_hand, identity in ws.execute(
+            _captured_statement(), {"first": min(written)}).all():
+        w = written.get(movement_id)
+        if w is not None:
+            after.setdefault((w.kind, w.item_id, w.unit), {
+                "kind": w.kind, "item_id": w.item_id, "unit": w.unit, "after": on_hand})
+            here = None if identity is None else str(identity)
+    return list(after.values()), here
+
+
 def _comparable(steps: list[_Operation], moves: dict[int, Any]) -> list[dict[str, Any]]:
     """The rows of ``_ledger_rows`` from the fetched ledger rows, by id."""
     created: dict[int, str] = {}

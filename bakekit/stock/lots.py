@@ -16,8 +16,9 @@ from sqlalchemy import Table, bindparam, insert, update
 from bakekit.checks import as_date
 from bakekit.db import tables
 from bakekit.db.models.base import new_uuid, utcnow
+from bakekit.recording import WrittenMovement
 from bakekit.stock.items import KINDS, Item
-from bakekit.units import money, normalize_unit
+from bakekit.units import money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
@@ -141,7 +142,8 @@ def create_lots(ws: Workspace, lots: Sequence[NewLot], *, run_id: int | None = N
                 if lot.reason == reason]
         ledger(ws, [lot.first_row(lot_id) for lot, lot_id in mine], reason=reason,
                posted_on=[lot.acquired_on for lot, _ in mine],
-               run_id=run_id if run_id is not None else mine[0][0].run_id)
+               run_id=run_id if run_id is not None else mine[0][0].run_id,
+               items=[(lot.item, normalize_unit(lot.unit)) for lot, _ in mine])
     return ids
 
 
@@ -229,9 +231,13 @@ def fill_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
 
 
 def ledger(ws: Workspace, rows: Sequence[LedgerRow], *, reason: str,
-           posted_on: dt.date | Sequence[dt.date], run_id: int | None = None) -> list[int]:
+           posted_on: dt.date | Sequence[dt.date], run_id: int | None = None,
+           items: Sequence[tuple[Item, str]] | None = None) -> list[int]:
     """Insert ledger rows (lot id, signed quantity, signed cost) dated ``posted_on`` (one
     business date for all, or one per row); returns their ids in order.
+
+    ``items``: the item and the unit (as stored) of each row's lot, when the caller knows
+    them; a what-if then records the rows as written, and its plan need not read them back.
 
     >>> import datetime as dt
     >>> from decimal import Decimal
@@ -253,5 +259,11 @@ def ledger(ws: Workspace, rows: Sequence[LedgerRow], *, reason: str,
         for (lot_id, qty, cost), day in zip(rows, dates, strict=True)
     ]
     ids = _insert_returning(ws, tables.movements, params)
-    ws.recording.note_movements(ids)
+    if items is not None and ws.what_if:
+        ws.recording.note_movements(ids, [
+            WrittenMovement(lot_id, item.slug, item.kind, item.id, unit, reason,
+                            float(q(qty)), None if cost is None else float(money(cost)))
+            for (lot_id, qty, cost), (item, unit) in zip(rows, items, strict=True)])
+    else:
+        ws.recording.note_movements(ids)
     return ids
