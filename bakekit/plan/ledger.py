@@ -91,29 +91,32 @@ def _preview_rows(ws: Workspace, steps: list[_Operation]
     return rows, list(after.values()), here
 
 
-def _written_rows(steps: list[_Operation]) -> list[dict[str, Any]] | None:
+def _written_known(steps: list[_Operation]) -> bool:
+    """Whether ``_written_rows`` gives these steps' ledger rows, so that they need not be
+    read back: every step wrote ledger rows (one that wrote none may, say, rename an item
+    the rows name) and its writers described every one of them, with a cost (a later step
+    that prices an uncosted lot fills in its rows' cost)."""
+    return bool(steps) and all(
+        op.movement_ids and len(op.written) == len(op.movement_ids)
+        and all(w.cost is not None for w in op.written.values()) for op in steps)
+
+
+def _written_rows(steps: list[_Operation]) -> list[dict[str, Any]]:
     """The rows of ``_ledger_rows`` from what the writers recorded as they wrote them
-    (``Operation.written``), without reading them back; None when there are none, or when
-    they must be read: a row its writer did not describe, an uncosted row (a later step
-    that prices its lot fills in its cost), or a step that wrote no ledger rows (it may,
-    say, rename an item the rows name)."""
+    (``Operation.written``; see ``_written_known``), without reading them back."""
     created: dict[int, str] = {}
     for op in steps:
         for lot_id in op.created_lot_ids:
             created[lot_id] = f"new#{len(created) + 1}"
     rows = []
     for step, op in enumerate(steps, start=1):
-        if not op.movement_ids:
-            return None
         for position, movement_id in enumerate(op.movement_ids, start=1):
-            w = op.written.get(movement_id)
-            if w is None or w.cost is None:
-                return None
+            w = op.written[movement_id]
             rows.append({"step": step, "position": position,
                          "lot": created.get(w.lot_id, f"lot#{w.lot_id}"), "item": w.item,
                          "kind": w.kind, "reason": w.reason, "quantity": w.quantity,
                          "unit": w.unit, "cost": w.cost, "item_id": w.item_id})
-    return rows or None
+    return rows
 
 
 @functools.lru_cache(maxsize=1)
@@ -130,7 +133,7 @@ def _captured_statement() -> Any:
 
 def _captured_stock(ws: Workspace, steps: list[_Operation]
                     ) -> tuple[list[dict[str, Any]], str | None]:
-    """What a what-if whose ledger rows are known (``_written_rows``) still captures as its
+    """What a what-if whose ledger rows are known (``_written_known``) still captures as its
     block ends, in one statement: the stock on hand now of every item and unit they touch
     (as ``_stock_after``) and the database's identity."""
     written = {i: w for op in steps for i, w in op.written.items()}
