@@ -11,7 +11,9 @@ from typing import Any, NamedTuple
 class WrittenMovement(NamedTuple):
     """A ledger row as its writer knew it (a plan's row without reading it back): the lot,
     its item (slug, kind, id) and unit as stored, the reason, and the quantity and cost as
-    the database returns them (floats; cost None when the lot is uncosted)."""
+    the database returns them (floats; cost None when the lot is uncosted); and, as its
+    INSERT returned them, the stock then on hand of the item in that unit and the
+    database's identity."""
 
     lot_id: int
     item: str
@@ -21,6 +23,8 @@ class WrittenMovement(NamedTuple):
     reason: str
     quantity: float
     cost: float | None
+    on_hand: float | None = None
+    database_id: str | None = None
 
 
 @dataclass

@@ -140,15 +140,15 @@ class Plan:
 
     @classmethod
     def from_workspace(cls, ws: Workspace) -> Plan:
-        """Record a what-if's operations and their ledger rows (called as its block ends,
-        one statement; the rows, the summary and the frames are built when first needed,
-        from what was captured here)."""
+        """Record a what-if's operations and their ledger rows (called as its block ends:
+        no statement when the rows' writers recorded them, else one; the rows, the summary
+        and the frames are built when first needed, from what was captured here)."""
         steps = list(ws.recording.operations)
         recorded = [_record(op) for op in steps]
         # the ledger rows, the stock they leave and the database as this workspace sees it;
         # rows their writers described are not read back
         if _written_known(steps):
-            after, here = _captured_stock(ws, steps)
+            after, here = _captured_stock(steps)
 
             def rows() -> _Rows:
                 changes = _written_rows(steps)

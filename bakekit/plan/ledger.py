@@ -119,33 +119,20 @@ def _written_rows(steps: list[_Operation]) -> list[dict[str, Any]]:
     return rows
 
 
-@functools.lru_cache(maxsize=1)
-def _captured_statement() -> Any:
-    """Ledger rows from a given id on: their id and, as ``_preview_statement`` computes
-    them, the stock on hand of their lot's item in its unit and the database's identity;
-    nothing else of the row (built once)."""
-    m, lots = tables.movements, tables.lots
-    preview = _preview_statement().selected_columns
-    return (select(m.c.id, preview.after, preview.database_id)
-            .select_from(m.join(lots, lots.c.id == m.c.lot_id))
-            .where(m.c.id >= bindparam("first")))
-
-
-def _captured_stock(ws: Workspace, steps: list[_Operation]
-                    ) -> tuple[list[dict[str, Any]], str | None]:
-    """What a what-if whose ledger rows are known (``_written_known``) still captures as its
-    block ends, in one statement: the stock on hand now of every item and unit they touch
-    (as ``_stock_after``) and the database's identity."""
-    written = {i: w for op in steps for i, w in op.written.items()}
+def _captured_stock(steps: list[_Operation]) -> tuple[list[dict[str, Any]], str | None]:
+    """What a what-if whose ledger rows are known (``_written_known``) captures as its
+    block ends, from what their INSERTs returned, with no statement: the stock on hand of
+    every item and unit they touch (as ``_stock_after``; the last row written for each
+    tells it, since every change of stock writes its ledger rows after it) and the
+    database's identity."""
     after: dict[tuple[str, int, str], dict[str, Any]] = {}
     here = None
-    for movement_id, on_hand, identity in ws.execute(
-            _captured_statement(), {"first": min(written)}).all():
-        w = written.get(movement_id)
-        if w is not None:
-            after.setdefault((w.kind, w.item_id, w.unit), {
-                "kind": w.kind, "item_id": w.item_id, "unit": w.unit, "after": on_hand})
-            here = None if identity is None else str(identity)
+    for op in steps:
+        for movement_id in op.movement_ids:
+            w = op.written[movement_id]
+            after[(w.kind, w.item_id, w.unit)] = {
+                "kind": w.kind, "item_id": w.item_id, "unit": w.unit, "after": w.on_hand}
+            here = w.database_id
     return list(after.values()), here
 
 
