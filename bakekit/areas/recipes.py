@@ -75,13 +75,9 @@ def _component_graph_statement() -> Any:
 @functools.lru_cache(maxsize=2)
 def _expansion_statement(*, by_unit: bool = False) -> Any:
     """What ``expand_rows`` reads, in ONE statement (built once): the recipes reachable from
-    the given roots (a recursive CTE; UNION, so a cycle ends it), then every component edge
-    of those recipes (part 0: recipe -> component, with both slugs and the batches) and
-    every ingredient line of theirs (part 1: with the ingredient's slug and density), each
-    recipe's edges in ``_component_graph_statement``'s order and its lines in their
-    position order. ``by_unit``: the root is the recipe of the finished unit named by
-    ``unit``, whose own row comes first (part -1: its id, slug, items per batch, item unit,
-    recipe and recipe slug)."""
+    the roots (a recursive CTE; UNION, so a cycle ends it), their component edges (part 0)
+    and ingredient lines (part 1), in order. ``by_unit``: the root is the recipe of the
+    finished unit ``unit``, whose own row comes first (part -1)."""
     rc, ri, ing, r, fu = (tables.recipe_components, tables.recipe_ingredients,
                           tables.ingredients, tables.recipes, tables.finished_units)
     seed = (select(fu.c.recipe_id.label("id")).where(fu.c.slug == bindparam("unit")) if by_unit
