@@ -148,11 +148,12 @@ class Plan:
         # the ledger rows, the stock they leave and the database as this workspace sees it;
         # rows their writers described are not read back
         if _written_known(steps):
-            after, here = _captured_stock(steps)
+            last = steps[-1]
+            here = last.written[last.movement_ids[-1]].database_id
 
             def rows() -> _Rows:
                 changes = _written_rows(steps)
-                return changes, _summary_rows(changes, after)
+                return changes, _summary_rows(changes, _captured_stock(steps)[0])
         else:
             changes, after, here = _preview_rows(ws, steps)
 
