@@ -144,8 +144,9 @@ class Area:
 
 def write_operation(fn: F) -> F:
     """Mark an area method as a write: refuse it when closed or read-only, run it inside a
-    SAVEPOINT (a failure leaves nothing half-written, even if the caller goes on), wrap
-    driver errors, and record it for what-if plans."""
+    SAVEPOINT (a failure leaves nothing half-written, even if the caller goes on; a write
+    that begins its transaction is rolled back with it instead), wrap driver errors, and
+    record it for what-if plans."""
 
     @functools.wraps(fn)
     def wrapper(self: Area, *args: Any, **kwargs: Any) -> Any:
@@ -199,10 +200,23 @@ def read_operation(fn: F) -> F:
 @contextmanager
 def savepoint(conn: Connection, operation: str) -> Iterator[None]:
     """One SAVEPOINT around a write operation: lock contention is raised as Contention
-    (for a retry), other driver errors as bakekit errors."""
+    (for a retry), other driver errors as bakekit errors.
+
+    A write that is its transaction's first work (nothing read or written in it yet) needs
+    no SAVEPOINT: on failure the whole transaction is rolled back, which undoes exactly
+    what rolling back to a savepoint would (the write, and nothing else), and the
+    SAVEPOINT and RELEASE statements are saved.
+    """
     try:
-        with conn.begin_nested():
-            yield
+        if conn.in_transaction():
+            with conn.begin_nested():
+                yield
+        else:
+            try:
+                yield
+            except BaseException:
+                conn.rollback()
+                raise
     except DBAPIError as exc:
         if is_contention(exc):
             if not conn.in_nested_transaction() and (exc.statement or "").startswith(

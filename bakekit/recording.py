@@ -5,12 +5,32 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class WrittenMovement(NamedTuple):
+    """A ledger row as its writer knew it (a plan's row without reading it back): the lot,
+    its item (slug, kind, id) and unit as stored, the reason, and the quantity and cost as
+    the database returns them (floats; cost None when the lot is uncosted); and, as its
+    INSERT returned them, the stock then on hand of the item in that unit and the
+    database's identity."""
+
+    lot_id: int
+    item: str
+    kind: str
+    item_id: int
+    unit: str
+    reason: str
+    quantity: float
+    cost: float | None
+    on_hand: float | None = None
+    database_id: str | None = None
 
 
 @dataclass
 class Operation:
-    """One write call: area, method, arguments, and what it wrote (ids, in order)."""
+    """One write call: area, method, arguments, and what it wrote (ids, in order); the
+    ledger rows whose writer said what they hold are in ``written`` too (by id)."""
 
     area: str
     method: str
@@ -18,6 +38,7 @@ class Operation:
     kwargs: dict[str, Any]
     movement_ids: list[int] = field(default_factory=list)
     created_lot_ids: list[int] = field(default_factory=list)
+    written: dict[int, WrittenMovement] = field(default_factory=dict)
 
 
 class OperationLog:
@@ -55,10 +76,14 @@ class OperationLog:
         self.movement_ids.extend(op.movement_ids)
         self.operations.append(op)
 
-    def note_movements(self, ids: Sequence[int]) -> None:
-        """Ledger rows just written (by the running operation, if any)."""
+    def note_movements(self, ids: Sequence[int],
+                       written: Sequence[WrittenMovement] | None = None) -> None:
+        """Ledger rows just written (by the running operation, if any); ``written``: what
+        each of them holds, when the writer knows it (one per id)."""
         if self.current is not None:
             self.current.movement_ids.extend(ids)
+            if written is not None:
+                self.current.written.update(zip(ids, written, strict=True))
         else:
             self.movement_ids.extend(ids)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Sequence
 from decimal import Decimal
@@ -10,12 +9,12 @@ from fractions import Fraction
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Float, bindparam, case, cast, func, select
+from sqlalchemy import Float, case, cast, func, select
 
 from bakekit import frames, stock
 from bakekit.areas._common import lookup_row
 from bakekit.areas._runs import RunRequest, availability, record_run, reverse_run
-from bakekit.areas.recipes import expand_rows
+from bakekit.areas.recipes import ExpandedUnit, expand_rows, expand_unit
 from bakekit.checks import check_datetime, check_text, positive
 from bakekit.db import tables
 from bakekit.db.models.base import utcnow
@@ -58,14 +57,6 @@ def _snapshot(unit_row: Any, amount: Decimal, expected: Decimal,
     })
 
 
-@functools.cache
-def _unit_with_recipe() -> Any:
-    """A finished unit by slug, with its recipe's slug (built once)."""
-    fu, r = tables.finished_units, tables.recipes
-    return (select(fu, r.c.slug.label("recipe_slug"))
-            .outerjoin(r, r.c.id == fu.c.recipe_id).where(fu.c.slug == bindparam("slug")))
-
-
 class Production(Area):
     """Production runs: check stock, record a run (FIFO, one unit of work), reverse it.
 
@@ -79,18 +70,21 @@ class Production(Area):
 
     area_name = "production"
 
-    def _finished_unit(self, finished_unit: str, *, with_recipe: bool = False) -> Any:
-        """The finished unit's row (``with_recipe``: and its recipe's slug, one statement)."""
-        if not with_recipe:
-            return lookup_row(self._ws, "finished_units", "slug", finished_unit,
-                              "finished unit")
+    def _finished_unit(self, finished_unit: str) -> Any:
+        """The finished unit's row."""
+        return lookup_row(self._ws, "finished_units", "slug", finished_unit, "finished unit")
+
+    def _expanded_unit(self, finished_unit: str, amount: Decimal
+                       ) -> tuple[ExpandedUnit, list[dict[str, Any]]]:
+        """The finished unit's row (with its recipe's slug) and ``amount`` batches of its
+        recipe expanded, in one statement."""
         if not isinstance(finished_unit, str):
             raise ValidationError(f"finished unit: {finished_unit!r} must be a slug (text)",
                                   field="finished unit", value=finished_unit)
-        row = self._ws.execute(_unit_with_recipe(), {"slug": finished_unit}).first()
-        if row is None:
+        unit_row, expanded = expand_unit(self._ws, finished_unit, amount)
+        if unit_row is None:
             raise NotFoundError("finished unit", finished_unit)
-        return row
+        return unit_row, expanded
 
     # -- reads ------------------------------------------------------------------------------
     @read_operation
@@ -188,7 +182,7 @@ class Production(Area):
         """
         ws = self._ws
         amount = positive(batches, "batches")
-        unit_row = self._finished_unit(finished_unit, with_recipe=True)
+        unit_row, expanded = self._expanded_unit(finished_unit, amount)
         # items are counted one by one: a yield declared in dozens is twelve items a dozen
         per_item = each_per(unit_row.item_unit)
         expected = q(Fraction(amount * Decimal(unit_row.items_per_batch)) * per_item)
@@ -199,7 +193,6 @@ class Production(Area):
         event_id = None
         if event is not None:
             event_id = int(lookup_row(ws, "events", "name", event, "event").id)
-        expanded = expand_rows(ws, {int(unit_row.recipe_id): amount})
         what = f"{amount:g} batch(es) of {finished_unit!r}"
         done = record_run(ws, RunRequest(
             kind="production", output=stock.item_of_row("finished_unit", unit_row),

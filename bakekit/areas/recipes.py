@@ -6,10 +6,22 @@ import functools
 from collections import defaultdict
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Integer,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import aliased
 
 from bakekit import frames, stock
@@ -60,18 +72,59 @@ def _component_graph_statement() -> Any:
     )
 
 
-@functools.cache
-def _lines_statement() -> Any:
-    """The ingredient lines of given recipes, with the ingredient's slug and density (built
-    once; the recipe ids are one expanding parameter)."""
-    ri, ing = tables.recipe_ingredients, tables.ingredients
-    return (
-        select(ri.c.recipe_id, ri.c.ingredient_id, ing.c.slug, ing.c.g_per_ml, ri.c.quantity,
-               ri.c.unit)
-        .join(ing, ing.c.id == ri.c.ingredient_id)
-        .where(ri.c.recipe_id.in_(bindparam("recipes", expanding=True)))
-        .order_by(ri.c.recipe_id, ri.c.position, ri.c.id)
+@functools.lru_cache(maxsize=2)
+def _expansion_statement(*, by_unit: bool = False) -> Any:
+    """What ``expand_rows`` reads, in ONE statement (built once): the recipes reachable from
+    the roots (a recursive CTE; UNION, so a cycle ends it), their component edges (part 0)
+    and ingredient lines (part 1), in order. ``by_unit``: the root is the recipe of the
+    finished unit ``unit``, whose own row comes first (part -1)."""
+    rc, ri, ing, r, fu = (tables.recipe_components, tables.recipe_ingredients,
+                          tables.ingredients, tables.recipes, tables.finished_units)
+    seed = (select(fu.c.recipe_id.label("id")).where(fu.c.slug == bindparam("unit")) if by_unit
+            else select(r.c.id).where(r.c.id.in_(bindparam("roots", expanding=True))))
+    reach = seed.cte("reach", recursive=True)
+    reach = reach.union(select(rc.c.component_id).join(reach, reach.c.id == rc.c.recipe_id))
+    parent, child = aliased(r), aliased(r)
+    edges = (
+        select(literal_column("0", Integer).label("part"), rc.c.recipe_id,
+               rc.c.component_id.label("other_id"), parent.c.slug.label("recipe_slug"),
+               child.c.slug.label("slug"), rc.c.batches.label("amount"),
+               type_coerce(null(), ing.c.g_per_ml.type).label("g_per_ml"),
+               type_coerce(null(), ri.c.unit.type).label("unit"),
+               literal_column("0", Integer).label("position"), rc.c.id.label("row_id"))
+        .join(reach, reach.c.id == rc.c.recipe_id)
+        .join(parent, parent.c.id == rc.c.recipe_id)
+        .join(child, child.c.id == rc.c.component_id)
     )
+    lines = (
+        select(literal_column("1", Integer), ri.c.recipe_id, ri.c.ingredient_id,
+               type_coerce(null(), r.c.slug.type), ing.c.slug, ri.c.quantity, ing.c.g_per_ml,
+               ri.c.unit, ri.c.position, ri.c.id)
+        .join(reach, reach.c.id == ri.c.recipe_id)
+        .join(ing, ing.c.id == ri.c.ingredient_id)
+    )
+    parts = [edges, lines]
+    if by_unit:
+        parts.append(
+            select(literal_column("-1", Integer), fu.c.recipe_id, fu.c.id, r.c.slug, fu.c.slug,
+                   fu.c.items_per_batch, type_coerce(null(), ing.c.g_per_ml.type),
+                   fu.c.item_unit, literal_column("0", Integer), fu.c.id)
+            .select_from(fu.outerjoin(r, r.c.id == fu.c.recipe_id))
+            .where(fu.c.slug == bindparam("unit")))
+    both = union_all(*parts)
+    c = both.selected_columns
+    return both.order_by(c.part, c.recipe_id, c.position, c.row_id)
+
+
+class ExpandedUnit(NamedTuple):
+    """A finished unit's row as ``expand_unit`` reads it with its recipe's expansion."""
+
+    id: int
+    slug: str
+    recipe_id: int
+    items_per_batch: Decimal
+    item_unit: str
+    recipe_slug: str | None
 
 
 def component_graph(ws: Workspace) -> tuple[dict[int, list[tuple[int, Decimal]]],
@@ -178,29 +231,66 @@ def expand_rows(ws: Workspace,
 
     Columns: ``ingredient_id``, ``item`` (slug), ``quantity`` (Decimal), ``unit`` (canonical;
     the unit of the ingredient's first occurrence, depth first), ``g_per_ml`` (Decimal or
-    None), ``quantity_base`` (Decimal, in ``base_unit``: g, ml or each). Always two SELECTs,
-    however many recipes are reached. Raises RecipeCycleError on a cycle.
+    None), ``quantity_base`` (Decimal, in ``base_unit``: g, ml or each). Always one SELECT,
+    however many recipes are reached (``_expansion_statement``). Raises RecipeCycleError
+    on a cycle.
 
     >>> sorted(row["item"] for row in expand_rows(ws, {3: Decimal(1)}))[:3]
     ['butter', 'cocoa', 'cream-cheese']
     """
-    edges, slugs = component_graph(ws)
-    scaled = scale(edges, slugs, {int(k): Decimal(v) for k, v in batches_by_recipe_id.items()})
-    if not scaled:
+    roots = {int(k): Decimal(v) for k, v in batches_by_recipe_id.items()}
+    if not roots:
         return []
+    return _expanded(ws.execute(_expansion_statement(), {"roots": sorted(roots)}), roots)[1]
+
+
+def expand_unit(ws: Workspace, finished_unit: str, batches: Decimal
+                ) -> tuple[ExpandedUnit | None, list[dict[str, Any]]]:
+    """A finished unit's row and ``expand_rows`` of ``batches`` of its recipe, in ONE
+    statement; (None, []) when no finished unit has that slug.
+
+    >>> unit, rows = expand_unit(ws, "sugar-cookie", Decimal(1))
+    >>> unit.slug, sorted(row["item"] for row in rows)[:2]
+    ('sugar-cookie', ['baking-soda', 'butter'])
+    """
+    found = ws.execute(_expansion_statement(by_unit=True), {"unit": finished_unit})
+    return _expanded(found, None, batches)
+
+
+def _expanded(found: Any, roots: dict[int, Decimal] | None, unit_batches: Decimal = Decimal(1)
+              ) -> tuple[ExpandedUnit | None, list[dict[str, Any]]]:
+    """The rows of ``expand_rows`` from the rows of ``_expansion_statement`` (``roots``:
+    the root recipes and their batches; None: the finished unit's recipe, ``unit_batches``)
+    and the finished unit's row, if read."""
+    finished = None
+    edges: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    slugs: dict[int, str] = {}
     lines: dict[int, list[Any]] = defaultdict(list)
-    for row in ws.execute(_lines_statement(), {"recipes": sorted(scaled)}):
-        lines[int(row.recipe_id)].append(row)
+    for row in found:
+        if row.part == 0:
+            edges[int(row.recipe_id)].append((int(row.other_id), Decimal(row.amount)))
+            slugs[int(row.recipe_id)] = str(row.recipe_slug)
+            slugs[int(row.other_id)] = str(row.slug)
+        elif row.part == 1:
+            lines[int(row.recipe_id)].append(row)
+        else:
+            finished = ExpandedUnit(int(row.other_id), str(row.slug), int(row.recipe_id),
+                                Decimal(row.amount), str(row.unit), row.recipe_slug)
+    if roots is None:
+        if finished is None:
+            return None, []
+        roots = {finished.recipe_id: Decimal(unit_batches)}
+    scaled = scale(edges, slugs, roots)
     # per ingredient: [unit, quantity] buckets, the first bucket in the first unit seen
     buckets: dict[int, list[list[Any]]] = {}
     info: dict[int, tuple[str, Decimal | None]] = {}
     for recipe_id, batches in scaled.items():
         for row in lines.get(recipe_id, ()):
-            ingredient_id = int(row.ingredient_id)
+            ingredient_id = int(row.other_id)
             density = None if row.g_per_ml is None else Decimal(row.g_per_ml)
             info[ingredient_id] = (str(row.slug), density)
             unit = normalize_unit(row.unit)
-            amount = Decimal(row.quantity) * batches
+            amount = Decimal(row.amount) * batches
             for bucket in buckets.setdefault(ingredient_id, []):
                 try:
                     f = factor(unit, bucket[0], g_per_ml=density, item=str(row.slug))
@@ -218,7 +308,7 @@ def expand_rows(ws: Workspace,
             rows.append({"ingredient_id": ingredient_id, "item": slug, "quantity": amount,
                          "unit": unit, "g_per_ml": density,
                          "quantity_base": amount * factor(unit, base), "base_unit": base})
-    return rows
+    return finished, rows
 
 
 # -- the area ---------------------------------------------------------------------------------

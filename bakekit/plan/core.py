@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -44,6 +45,7 @@ from bakekit.plan.document import (
     _read_document,
 )
 from bakekit.plan.ledger import (
+    _captured_stock,
     _diff,
     _diff_frame,
     _ledger_rows,
@@ -52,10 +54,15 @@ from bakekit.plan.ledger import (
     _same_rows,
     _stock_after,
     _summary_rows,
+    _written_known,
+    _written_rows,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import BakeryLike, Workspace
+
+#: a plan's ledger rows and its summary rows
+_Rows = tuple[list[dict[str, Any]], list[dict[str, Any]]]
 
 
 class Plan:
@@ -79,7 +86,9 @@ class Plan:
                  changes: list[dict[str, Any]], summary: list[dict[str, Any]], *,
                  plan_id: str | None = None, database_id: str | None = None,
                  database_label: str | None = None, made_at: str | None = None,
-                 limits: bool = True, _checked: bool | str = False):
+                 limits: bool = True, _checked: bool | str = False,
+                 _rows: Callable[[], tuple[list[dict[str, Any]], list[dict[str, Any]]]]
+                 | None = None):
         self.bakery = bakery
         #: size bounds on arguments (True for plans read from files; a what-if's own
         #: record is checked for what it calls and holds, without them)
@@ -91,8 +100,9 @@ class Plan:
             for index, op in enumerate(operations, start=1):  # every operation is checked
                 _check_operation(index, _raw(op), limits=limits)
         self._operations = operations
-        self._change_rows = changes
-        self._summary_rows = summary
+        #: the ledger rows and the summary, or (``_rows``: a what-if's plan) what builds
+        #: them from what its block captured, when they are first needed
+        self._rows: _Rows | Callable[[], _Rows] = (changes, summary) if _rows is None else _rows
         self._frames: dict[str, pd.DataFrame] = {}
         self.applied = False
         #: this plan's own id: the database records it when it applies the plan
@@ -108,6 +118,19 @@ class Plan:
         #: when the plan was made (UTC, ISO text)
         self.made_at: str = made_at or dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
+    def _built_rows(self) -> _Rows:
+        if callable(self._rows):
+            self._rows = self._rows()
+        return self._rows
+
+    @property
+    def _change_rows(self) -> list[dict[str, Any]]:
+        return self._built_rows()[0]
+
+    @property
+    def _summary_rows(self) -> list[dict[str, Any]]:
+        return self._built_rows()[1]
+
     @property
     def database_label(self) -> str:
         """The label (URL, password masked) of the database the plan was made on."""
@@ -117,14 +140,28 @@ class Plan:
 
     @classmethod
     def from_workspace(cls, ws: Workspace) -> Plan:
-        """Record a what-if's operations and their ledger rows (called as its block ends,
-        one statement; the frames are built when first looked at)."""
-        recorded = [_record(op) for op in ws.recording.operations]
-        # the ledger rows, the stock they leave and the database as this workspace sees it
-        changes, after, here = _preview_rows(ws, ws.recording.operations)
-        return cls(ws.bakery, recorded, changes, _summary_rows(changes, after), limits=False,
+        """Record a what-if's operations and their ledger rows (called as its block ends:
+        no statement when the rows' writers recorded them, else one; the rows, the summary
+        and the frames are built when first needed, from what was captured here)."""
+        steps = list(ws.recording.operations)
+        recorded = [_record(op) for op in steps]
+        # the ledger rows, the stock they leave and the database as this workspace sees it;
+        # rows their writers described are not read back
+        if _written_known(steps):
+            last = steps[-1]
+            here = last.written[last.movement_ids[-1]].database_id
+
+            def rows() -> _Rows:
+                changes = _written_rows(steps)
+                return changes, _summary_rows(changes, _captured_stock(steps)[0])
+        else:
+            changes, after, here = _preview_rows(ws, steps)
+
+            def rows() -> _Rows:
+                return changes, _summary_rows(changes, after)
+        return cls(ws.bakery, recorded, [], [], limits=False,
                    database_id=here if here is not None else ws.bakery.database_id,
-                   _checked="later")
+                   _checked="later", _rows=rows)
 
     @property
     def changes(self) -> pd.DataFrame:

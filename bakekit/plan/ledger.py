@@ -91,6 +91,51 @@ def _preview_rows(ws: Workspace, steps: list[_Operation]
     return rows, list(after.values()), here
 
 
+def _written_known(steps: list[_Operation]) -> bool:
+    """Whether ``_written_rows`` gives these steps' ledger rows, so that they need not be
+    read back: every step wrote ledger rows (one that wrote none may, say, rename an item
+    the rows name) and its writers described every one of them, with a cost (a later step
+    that prices an uncosted lot fills in its rows' cost)."""
+    return bool(steps) and all(
+        op.movement_ids and len(op.written) == len(op.movement_ids)
+        and all(w.cost is not None for w in op.written.values()) for op in steps)
+
+
+def _written_rows(steps: list[_Operation]) -> list[dict[str, Any]]:
+    """The rows of ``_ledger_rows`` from what the writers recorded as they wrote them
+    (``Operation.written``; see ``_written_known``), without reading them back."""
+    created: dict[int, str] = {}
+    for op in steps:
+        for lot_id in op.created_lot_ids:
+            created[lot_id] = f"new#{len(created) + 1}"
+    rows = []
+    for step, op in enumerate(steps, start=1):
+        for position, movement_id in enumerate(op.movement_ids, start=1):
+            w = op.written[movement_id]
+            rows.append({"step": step, "position": position,
+                         "lot": created.get(w.lot_id, f"lot#{w.lot_id}"), "item": w.item,
+                         "kind": w.kind, "reason": w.reason, "quantity": w.quantity,
+                         "unit": w.unit, "cost": w.cost, "item_id": w.item_id})
+    return rows
+
+
+def _captured_stock(steps: list[_Operation]) -> tuple[list[dict[str, Any]], str | None]:
+    """What a what-if whose ledger rows are known (``_written_known``) captures as its
+    block ends, from what their INSERTs returned, with no statement: the stock on hand of
+    every item and unit they touch (as ``_stock_after``; the last row written for each
+    tells it, since every change of stock writes its ledger rows after it) and the
+    database's identity."""
+    after: dict[tuple[str, int, str], dict[str, Any]] = {}
+    here = None
+    for op in steps:
+        for movement_id in op.movement_ids:
+            w = op.written[movement_id]
+            after[(w.kind, w.item_id, w.unit)] = {
+                "kind": w.kind, "item_id": w.item_id, "unit": w.unit, "after": w.on_hand}
+            here = w.database_id
+    return list(after.values()), here
+
+
 def _comparable(steps: list[_Operation], moves: dict[int, Any]) -> list[dict[str, Any]]:
     """The rows of ``_ledger_rows`` from the fetched ledger rows, by id."""
     created: dict[int, str] = {}

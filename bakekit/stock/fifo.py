@@ -67,6 +67,8 @@ class Take:
     cost: Decimal | None = None
     #: whether this take empties the lot
     empties: bool = False
+    #: the lot's unit as the database holds it (``unit`` is its canonical name)
+    stored_unit: str = ""
 
 
 @dataclass(frozen=True)
@@ -319,7 +321,7 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
                 scale = max(scale, f)
             taken[int(lot.id)] = taken.get(int(lot.id), Decimal(0)) + taken_lot
             takes.append(Take(int(lot.id), as_date(lot.acquired_on), remaining, taken_lot,
-                              lot_unit, taken_req, unit_cost, cost, empties))
+                              lot_unit, taken_req, unit_cost, cost, empties, lot.unit))
             if need <= 0:
                 break
         if need <= 0 or len(page) < (FIRST_PAGE_SIZE if first else PAGE_SIZE):
@@ -377,9 +379,12 @@ def write_take(ws: Workspace, allocation: Allocation | Sequence[Allocation], *,
                        for t in takes})
     rows: list[LedgerRow] = [(t.lot_id, -t.quantity, None if t.cost is None else -t.cost)
                              for t in takes]
+    # what each row's lot holds, in its unit as stored (a what-if's plan records it)
+    items = [(a.item, t.stored_unit or t.unit) for a in allocations for t in a.takes]
     lot_id = None
     if made is not None:
         lot_id = insert_lots(ws, [made])[0]
         rows.append(made.first_row(lot_id))
-    ledger(ws, rows, reason=reason, posted_on=posted_on, run_id=run_id)
+        items.append((made.item, normalize_unit(made.unit)))
+    ledger(ws, rows, reason=reason, posted_on=posted_on, run_id=run_id, items=items)
     return lot_id

@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Float, Table, bindparam, cast, column, func, insert, select, update
 
 from bakekit.checks import as_date
 from bakekit.db import tables
+from bakekit.db.dialect import is_postgresql
 from bakekit.db.models.base import new_uuid, utcnow
+from bakekit.recording import WrittenMovement
 from bakekit.stock.items import KINDS, Item
-from bakekit.units import money, normalize_unit
+from bakekit.stock.queries import has_stock
+from bakekit.units import money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
@@ -89,6 +92,42 @@ def _update_statement(column: str) -> Any:
     return stmt.values({column: bindparam("value")})
 
 
+@functools.cache
+def _captured_insert() -> Any:
+    """INSERT INTO movements ... RETURNING id, uuid and, for a what-if's plan, what it
+    would otherwise read as its block ends: the stock on hand of each row's item in its
+    lot's unit (lots with something left; one correlated sum per kind of item, each able to
+    use that kind's partial FIFO index) and the database's identity (built once).
+
+    The sums read two derived tables with their own column names and name the inserted
+    row's ``lot_id`` bare: SQLite renders RETURNING without table names, and a derived
+    table keeps every name in the subqueries unambiguous."""
+    m, lots, ident = tables.movements, tables.lots, tables.bakery_identity
+    columns = [k.column for k in KINDS.values()]
+    held = (select(*(lots.c[c].label(f"held_{c}") for c in columns),
+                   lots.c.unit.label("held_unit"), lots.c.remaining.label("held_remaining"))
+            .where(has_stock()).subquery("held"))
+    lot = select(lots.c.id.label("lot_key"), *(lots.c[c].label(f"lot_{c}") for c in columns),
+                 lots.c.unit.label("lot_unit")).subquery("lot")
+    per_kind = [select(cast(func.sum(held.c.held_remaining), Float))
+                .where(lot.c.lot_key == column(m.c.lot_id.name),
+                       held.c[f"held_{c}"] == lot.c[f"lot_{c}"],
+                       held.c.held_unit == lot.c.lot_unit).scalar_subquery()
+                for c in columns]
+    identity = select(ident.c.database_id).where(ident.c.id == 1).scalar_subquery()
+    return insert(m).returning(m.c.id, m.c.uuid, func.coalesce(*per_kind), identity)
+
+
+def _insert_captured(ws: Workspace, params: list[dict[str, Any]]
+                     ) -> list[tuple[int, float | None, str | None]]:
+    """Insert ledger rows with ``_captured_insert``, in one statement: (id, stock on hand,
+    database id) of each, in order."""
+    result = ws.execute(_captured_insert(), params if len(params) > 1 else params[0])
+    by_uuid = {u: (int(i), on_hand, None if here is None else str(here))
+               for i, u, on_hand, here in result}
+    return [by_uuid[p["uuid"]] for p in params]
+
+
 def _insert_returning(ws: Workspace, table: Table, params: list[dict[str, Any]]) -> list[int]:
     """Insert rows (each with a fresh ``uuid``) in one statement; their ids, in order."""
     if len(params) == 1:
@@ -141,7 +180,8 @@ def create_lots(ws: Workspace, lots: Sequence[NewLot], *, run_id: int | None = N
                 if lot.reason == reason]
         ledger(ws, [lot.first_row(lot_id) for lot, lot_id in mine], reason=reason,
                posted_on=[lot.acquired_on for lot, _ in mine],
-               run_id=run_id if run_id is not None else mine[0][0].run_id)
+               run_id=run_id if run_id is not None else mine[0][0].run_id,
+               items=[(lot.item, normalize_unit(lot.unit)) for lot, _ in mine])
     return ids
 
 
@@ -229,9 +269,13 @@ def fill_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
 
 
 def ledger(ws: Workspace, rows: Sequence[LedgerRow], *, reason: str,
-           posted_on: dt.date | Sequence[dt.date], run_id: int | None = None) -> list[int]:
+           posted_on: dt.date | Sequence[dt.date], run_id: int | None = None,
+           items: Sequence[tuple[Item, str]] | None = None) -> list[int]:
     """Insert ledger rows (lot id, signed quantity, signed cost) dated ``posted_on`` (one
     business date for all, or one per row); returns their ids in order.
+
+    ``items``: the item and the unit (as stored) of each row's lot, when the caller knows
+    them; a what-if then records the rows as written, and its plan need not read them back.
 
     >>> import datetime as dt
     >>> from decimal import Decimal
@@ -252,6 +296,22 @@ def ledger(ws: Workspace, rows: Sequence[LedgerRow], *, reason: str,
          "quantity": qty, "cost": cost, "posted_on": as_date(day), "created_at": now}
         for (lot_id, qty, cost), day in zip(rows, dates, strict=True)
     ]
+    if items is not None and ws.what_if:
+        # a what-if records the rows as written, with what its plan would otherwise read
+        # as its block ends (the stock they leave, the database id): the plan reads nothing
+        captured = _insert_captured(ws, params)
+        ids = [i for i, _, _ in captured]
+        # the values as the database returns them: PostgreSQL keeps the column's places;
+        # SQLite keeps the float the Decimal was bound as
+        rounds = is_postgresql(ws.connection)
+        ws.recording.note_movements(ids, [
+            WrittenMovement(lot_id, item.slug, item.kind, item.id, unit, reason,
+                            float(q(qty) if rounds else qty),
+                            None if cost is None else float(money(cost) if rounds else cost),
+                            on_hand, here)
+            for (lot_id, qty, cost), (item, unit), (_, on_hand, here)
+            in zip(rows, items, captured, strict=True)])
+        return ids
     ids = _insert_returning(ws, tables.movements, params)
     ws.recording.note_movements(ids)
     return ids
