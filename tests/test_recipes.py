@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bakekit.areas.recipes import expand
+from bakekit.areas.expansion import expand
 from bakekit.errors import (
     InUseError,
     NotFoundError,

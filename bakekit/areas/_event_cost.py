@@ -12,7 +12,7 @@ from sqlalchemy import Float, cast, func, select
 from bakekit import stock
 from bakekit.areas._needs import _ceil
 from bakekit.areas.assembly import component_rows
-from bakekit.areas.recipes import component_graph, scale
+from bakekit.areas.expansion import component_graph, scale
 from bakekit.db import tables
 from bakekit.errors import UnitConversionError
 from bakekit.units import factor, normalize_unit

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bakekit import stock
 from bakekit.areas.assembly import component_rows
-from bakekit.areas.recipes import expand
+from bakekit.areas.expansion import expand
 from bakekit.db import tables
 from bakekit.errors import UnitConversionError
 from bakekit.units import each_per, factor, normalize_unit, q

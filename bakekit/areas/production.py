@@ -14,7 +14,7 @@ from sqlalchemy import Float, case, cast, func, select
 from bakekit import frames, stock
 from bakekit.areas._common import lookup_row
 from bakekit.areas._runs import RunRequest, availability, record_run, reverse_run
-from bakekit.areas.recipes import ExpandedUnit, expand_rows, expand_unit
+from bakekit.areas.expansion import ExpandedUnit, expand_rows, expand_unit
 from bakekit.checks import check_datetime, check_text, positive
 from bakekit.db import tables
 from bakekit.db.models.base import utcnow

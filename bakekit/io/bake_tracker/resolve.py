@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bakekit.areas.recipes import find_cycle
+from bakekit.areas.expansion import find_cycle
 from bakekit.db import tables
 from bakekit.io._sync import (
     existing,
