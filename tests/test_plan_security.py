@@ -8,6 +8,7 @@ integrity, not authenticity), so the checks behind it are what refuses them.
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import uuid
@@ -623,3 +624,58 @@ def test_two_processes_applying_one_plan_at_once_apply_it_once(stocked):
     assert sorted(outcomes) == ["already", "applied"], outcomes
     with stocked.session() as ws:
         assert ws.inventory.lots("flour")["remaining"].sum() == pytest.approx(3.0)  # once
+
+
+def _products_view(tmp_path: Path, records: list[dict]) -> Path:
+    path = tmp_path / "products_view.json"
+    path.write_text(json.dumps({
+        "version": "1.0", "view_type": "products",
+        "_meta": {"editable_fields": ["brand", "product_name", "package_unit",
+                                      "package_unit_quantity", "notes", "preferred"],
+                  "readonly_fields": ["id", "uuid", "ingredient_slug"]},
+        "records": records}))
+    return path
+
+
+def test_a_what_if_of_a_products_view_replays_and_its_changes_are_checked(bakery, tmp_path):
+    """A products view applied in a what-if is recorded as its review; the saved plan
+    replays (new products made, a changed one updated) and a review edited to write a
+    column a view may not change, or a bad value, is refused before anything is written."""
+    _imported(bakery)
+    with bakery.session() as ws:
+        before = ws.catalog.products().set_index("item")
+    first = before.index[0]
+    records = [
+        {"id": 901, "uuid": str(uuid.uuid4()), "ingredient_slug": "sugar", "brand": "Domino",
+         "product_name": "Cane sugar", "package_unit": "lb", "package_unit_quantity": 4},
+        {"id": 902, "uuid": str(uuid.uuid4()), "ingredient_slug": "flour",
+         "brand": before.loc[first, "brand"], "product_name": before.loc[first, "name"],
+         "package_unit": before.loc[first, "package_unit"],
+         "package_unit_quantity": float(before.loc[first, "package_quantity"]),
+         "notes": "the blue bag"}]
+    with bakery.what_if() as ws:
+        review = ws.io.reconcile(_products_view(tmp_path, records))
+        assert review.counts() == {"new": 1, "changed": 1}
+        review.apply()
+    text = ws.plan.to_json()
+    document = json.loads(text)
+    frame = document["operations"][0]["args"][0]["__reconciliation__"]["frame"]["__frame__"]
+    status, fields = frame["columns"].index("status"), frame["columns"].index("changed_fields")
+    changed = next(r for r in frame["data"] if r[status] == "changed")
+    state = snapshot(bakery)
+    for column, value, message in (("changed_fields", "ingredient_id", "not a product field"),
+                                   ("changed_fields", "notes,slug", "'slug' is not"),
+                                   ("notes", 7, "notes is not a valid text")):
+        edited = copy.deepcopy(document)
+        row = next(r for r in edited["operations"][0]["args"][0]["__reconciliation__"]
+                   ["frame"]["__frame__"]["data"] if r[status] == "changed")
+        row[frame["columns"].index(column)] = value
+        with pytest.raises(InvalidPlanError, match=message):
+            Plan.from_json(_reseal(json.dumps(edited)), bakery)
+    assert snapshot(bakery) == state
+    assert changed[fields] == "notes"
+    Plan.from_json(text, bakery).apply()
+    with bakery.session() as ws:
+        after = ws.catalog.products().set_index("item")
+    assert len(after) == len(before) + 1
+    assert after.loc[first, "notes"] == "the blue bag"

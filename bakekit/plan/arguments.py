@@ -326,6 +326,21 @@ class _Reader:
                     and _empty(rec.get("purchase_id")) and _empty(rec.get("lot_ids"))):
                 raise self.refuse(f"row {n} (changed): names neither a purchase_id nor "
                                   "lot_ids to fill", field=f"{field}.purchase_id", value=None)
+            if kind == "products" and rec["status"] == "changed":
+                self.product_changes(n, rec, field)
+
+    def product_changes(self, n: int, rec: dict[str, Any], field: str) -> None:
+        """A changed product names only columns a products view may change, each value
+        valid for its column (the apply writes exactly those columns)."""
+        for column in str(rec["changed_fields"]).split(","):
+            check = _PRODUCT_CHANGES.get(column)
+            if check is None:
+                raise self.refuse(f"row {n} (changed): {column!r} is not a product field a "
+                                  f"view may change ({', '.join(_PRODUCT_CHANGES)})",
+                                  field=f"{field}.changed_fields", value=rec["changed_fields"])
+            if column not in rec or not _CELL_CHECKS[check](rec[column]):
+                raise self.refuse(f"row {n} (changed): {column} is not a valid {check}",
+                                  field=f"{field}.{column}", value=rec.get(column))
 
     def file(self, inner: Any, field: str) -> PlanFileArgument:
         if (not isinstance(inner, dict) or set(inner) != {"path", "sha256"}
@@ -360,7 +375,16 @@ _REVIEW_WRITES: dict[str, dict[str, dict[str, str]]] = {
                   # product and day) the uncosted lots it fills: one of the two
                   "changed": {"purchase_id": "id?", "lot_ids": "ids?", "unit_cost": "amount"}},
     "inventory_count": {"changed": {"item": "text", "counted": "amount", "unit": "text"}},
+    "products": {"new": {"ingredient": "text", "package_quantity": "positive",
+                         "package_unit": "text", "brand": "text?", "name": "text?",
+                         "upc": "text?", "notes": "text?"},
+                 # the changed columns are named in changed_fields: see product_changes
+                 "changed": {"product_id": "id", "changed_fields": "text"}},
 }
+#: the product columns a products view may change, and the check of each value
+_PRODUCT_CHANGES = {"brand": "text", "name": "text", "package_quantity": "positive",
+                    "package_unit": "text", "notes": "text", "preferred": "flag",
+                    "upc": "text"}
 
 
 def _empty(value: Any) -> bool:
@@ -396,6 +420,7 @@ _CELL_CHECKS: dict[str, Callable[[Any], bool]] = {
     "date": _is_date,
     "amount": _is_amount,
     "positive": lambda x: _is_amount(x, positive=True),
+    "flag": lambda x: isinstance(x, (bool, int)) and x in (0, 1),
     "ids": lambda x: (isinstance(x, str) and len(x) < 100_000 and all(
         part.isdigit() and 0 < int(part) < 2**63 for part in x.split(","))),
 }
