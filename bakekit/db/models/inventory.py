@@ -46,10 +46,13 @@ class Lot(Base):
             name="one_item",
         ),
         Index("ix_lots_fifo_ingredient", "ingredient_id", "acquired_on", "id",
+              "unit", "remaining",  # stock on hand summed from the index alone
               sqlite_where=text("remaining > 0"), postgresql_where=text("remaining > 0")),
         Index("ix_lots_fifo_finished_unit", "finished_unit_id", "acquired_on", "id",
+              "unit", "remaining",  # stock on hand summed from the index alone
               sqlite_where=text("remaining > 0"), postgresql_where=text("remaining > 0")),
         Index("ix_lots_fifo_finished_good", "finished_good_id", "acquired_on", "id",
+              "unit", "remaining",  # stock on hand summed from the index alone
               sqlite_where=text("remaining > 0"), postgresql_where=text("remaining > 0")),
     )
 
