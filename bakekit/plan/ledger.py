@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -104,19 +105,7 @@ def _written_known(steps: list[_Operation]) -> bool:
 def _written_rows(steps: list[_Operation]) -> list[dict[str, Any]]:
     """The rows of ``_ledger_rows`` from what the writers recorded as they wrote them
     (``Operation.written``; see ``_written_known``), without reading them back."""
-    created: dict[int, str] = {}
-    for op in steps:
-        for lot_id in op.created_lot_ids:
-            created[lot_id] = f"new#{len(created) + 1}"
-    rows = []
-    for step, op in enumerate(steps, start=1):
-        for position, movement_id in enumerate(op.movement_ids, start=1):
-            w = op.written[movement_id]
-            rows.append({"step": step, "position": position,
-                         "lot": created.get(w.lot_id, f"lot#{w.lot_id}"), "item": w.item,
-                         "kind": w.kind, "reason": w.reason, "quantity": w.quantity,
-                         "unit": w.unit, "cost": w.cost, "item_id": w.item_id})
-    return rows
+    return _step_rows(steps, lambda op, movement_id: op.written[movement_id])
 
 
 def _captured_stock(steps: list[_Operation]) -> tuple[list[dict[str, Any]], str | None]:
@@ -138,6 +127,14 @@ def _captured_stock(steps: list[_Operation]) -> tuple[list[dict[str, Any]], str 
 
 def _comparable(steps: list[_Operation], moves: dict[int, Any]) -> list[dict[str, Any]]:
     """The rows of ``_ledger_rows`` from the fetched ledger rows, by id."""
+    return _step_rows(steps, lambda _op, movement_id: moves[movement_id])
+
+
+def _step_rows(steps: list[_Operation], row_of: Callable[[_Operation, int], Any]
+               ) -> list[dict[str, Any]]:
+    """One comparable row per ledger row of each step, in the order written; ``row_of``
+    gives a ledger row's values (lot_id, item, kind, reason, quantity, unit, cost,
+    item_id); lots the steps created are named by creation order (``new#1``)."""
     created: dict[int, str] = {}
     for op in steps:
         for lot_id in op.created_lot_ids:
@@ -145,7 +142,7 @@ def _comparable(steps: list[_Operation], moves: dict[int, Any]) -> list[dict[str
     rows = []
     for step, op in enumerate(steps, start=1):
         for position, movement_id in enumerate(op.movement_ids, start=1):
-            r = moves[movement_id]
+            r = row_of(op, movement_id)
             rows.append({"step": step, "position": position,
                          "lot": created.get(int(r.lot_id), f"lot#{int(r.lot_id)}"),
                          "item": r.item, "kind": r.kind, "reason": r.reason,

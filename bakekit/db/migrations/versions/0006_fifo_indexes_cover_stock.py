@@ -9,6 +9,8 @@ quantity in the same index, the stock on hand of an item is summed from the inde
 (a what-if plan sums it for every item it touches).
 """
 
+from typing import Any
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -19,7 +21,7 @@ branch_labels = None
 depends_on = None
 
 _ITEMS = ('ingredient', 'finished_unit', 'finished_good')
-_WITH_STOCK = {'sqlite_where': sa.text('remaining > 0'),
+_WITH_STOCK: dict[str, Any] = {'sqlite_where': sa.text('remaining > 0'),
                'postgresql_where': sa.text('remaining > 0')}
 
 
