@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.sql import Select
 
 _S = TypeVar("_S", bound=Select[Any])
@@ -44,3 +44,21 @@ def is_postgresql(conn: Connection) -> bool:
     False
     """
     return conn.dialect.name == "postgresql"
+
+
+def next_ids(conn: Connection, table: Table, n: int) -> list[int] | None:
+    """The ids the next ``n`` rows inserted into ``table`` get, where the backend makes them
+    known up front: on SQLite, ``max(id) + 1`` on (what SQLite itself gives a table without
+    AUTOINCREMENT; its write transaction holds the whole database, and a writer that got
+    in first fails the insert rather than share an id), so many rows go in as one prepared
+    executemany instead of multi-row INSERTs with RETURNING parsed batch by batch. None on
+    PostgreSQL, whose sequences are asked through RETURNING.
+
+    >>> from bakekit.db import tables
+    >>> next_ids(ws.connection, tables.suppliers, 2)  # the doctests run on SQLite
+    [4, 5]
+    """
+    if locks_rows(conn):
+        return None
+    start = int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
+    return list(range(start + 1, start + 1 + n))

@@ -20,6 +20,7 @@ from bakekit import frames, stock
 from bakekit.checks import as_datetime
 from bakekit.costing import reprice_from_lots
 from bakekit.db import tables
+from bakekit.db.dialect import next_ids
 from bakekit.errors import BakekitError, ImportValidationError, ValidationError
 from bakekit.results import ImportReport
 from bakekit.units import normalize_unit, to_decimal
@@ -305,6 +306,11 @@ def insert_ids(ws: Workspace, t: Any, rows: Sequence[dict[str, Any]],
     """
     if not rows:
         return []
+    ids = next_ids(ws.connection, t, len(rows)) if len(rows) > 1 and "id" not in rows[0] \
+        else None
+    if ids is not None:  # SQLite: one prepared executemany
+        ws.execute(insert(t), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+        return ids
     cols = [t.c[c] for c in match]
     result = ws.execute(insert(t).returning(t.c.id, *cols), list(rows))
     if len(match) == 1:  # the common case: one column (uuid, slug, name)

@@ -15,7 +15,7 @@ from sqlalchemy import Float, Table, bindparam, cast, column, func, insert, sele
 
 from bakekit.checks import as_date
 from bakekit.db import tables
-from bakekit.db.dialect import is_postgresql
+from bakekit.db.dialect import is_postgresql, next_ids
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.recording import WrittenMovement
 from bakekit.stock.items import KINDS, Item
@@ -132,6 +132,10 @@ def _insert_returning(ws: Workspace, table: Table, params: list[dict[str, Any]])
     """Insert rows (each with a fresh ``uuid``) in one statement; their ids, in order."""
     if len(params) == 1:
         return [int(ws.execute(_insert_statement(table, many=False), params[0]).scalar_one())]
+    ids = next_ids(ws.connection, table, len(params))
+    if ids is not None:  # SQLite: one prepared executemany
+        ws.execute(insert(table), [{**p, "id": i} for p, i in zip(params, ids, strict=True)])
+        return ids
     # batched multi-row INSERT ... RETURNING; rows are matched back by their uuid, so no
     # row-by-row fallback is needed to keep the parameters' order
     result = ws.execute(_insert_statement(table, many=True), params)
