@@ -4,6 +4,7 @@ set-based upsert (one SELECT, one executemany INSERT, one executemany UPDATE per
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -14,13 +15,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from bakekit import frames, stock
 from bakekit.checks import as_datetime
 from bakekit.costing import reprice_from_lots
 from bakekit.db import tables
-from bakekit.db.dialect import next_ids
+from bakekit.db.dialect import insert_ids
 from bakekit.errors import BakekitError, ImportValidationError, ValidationError
 from bakekit.results import ImportReport
 from bakekit.units import normalize_unit, to_decimal
@@ -32,8 +33,12 @@ COUNTS = ("read", "created", "updated", "unchanged", "skipped")
 
 #: numbers this large are refused (as ``units.to_decimal`` does)
 _TOO_LARGE = Decimal("1e12")
-#: unit spellings already normalised (``normalize_unit``), spelling -> canonical name
-_UNITS: dict[str, str] = {}
+
+
+@functools.lru_cache(maxsize=1024)
+def _unit(spelling: str) -> str:
+    """``normalize_unit`` of a spelling, remembered."""
+    return normalize_unit(spelling)
 
 
 def slugify(text: str, sep: str = "-") -> str:
@@ -197,14 +202,9 @@ class Checker:
             if required:
                 self.fail(key, value, "is missing")
             return None
-        known = _UNITS.get(value) if type(value) is str else None
-        if known is not None:
-            return known
         try:
-            known = normalize_unit(value, field=key)
-            if len(_UNITS) < 1024:  # spellings seen (a file repeats a few units)
-                _UNITS[value] = known
-            return known
+            # a file repeats a few spellings: each is normalised once (errors are not cached)
+            return _unit(value) if type(value) is str else normalize_unit(value, field=key)
         except BakekitError as exc:
             self.fail(key, value, str(exc).split(": ", 1)[-1])
             return None
@@ -292,35 +292,6 @@ def existing(ws: Workspace, table_name: str, key: Callable[[Any], Any] | Sequenc
     return {tuple(getattr(r, c) for c in cols): r for r in rows}
 
 
-def insert_ids(ws: Workspace, t: Any, rows: Sequence[dict[str, Any]],
-               match: Sequence[str] = ("uuid",)) -> list[int]:
-    """Insert rows; their new ids, in the rows' order.
-
-    One batched multi-row ``INSERT ... RETURNING id, <match>``, the ids matched back by the
-    ``match`` columns (unique among the rows: a uuid, a slug, a natural key). SQLAlchemy's
-    ``sort_by_parameter_order=True`` would do the same on SQLite one INSERT per row.
-
-    >>> from bakekit.db.models import Supplier
-    >>> insert_ids(ws, Supplier.__table__, [{"name": "Smart & Final"}], match=["name"])
-    [4]
-    """
-    if not rows:
-        return []
-    ids = next_ids(ws.connection, t, len(rows)) if len(rows) > 1 and "id" not in rows[0] \
-        else None
-    if ids is not None:  # SQLite: one prepared executemany
-        ws.execute(insert(t), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
-        return ids
-    cols = [t.c[c] for c in match]
-    result = ws.execute(insert(t).returning(t.c.id, *cols), list(rows))
-    if len(match) == 1:  # the common case: one column (uuid, slug, name)
-        by_one = {key: int(new_id) for new_id, key in result.all()}
-        (column,) = match
-        return [by_one[row[column]] for row in rows]
-    by_key = {tuple(r[1:]): int(r[0]) for r in result.all()}
-    return [by_key[tuple(row[c] for c in match)] for row in rows]
-
-
 def insert_shape(t: Any, rows: list[dict[str, Any]], keep: Sequence[str]
                   ) -> list[dict[str, Any]]:
     """The rows in one shape for executemany (every row the same columns), without the
@@ -390,7 +361,7 @@ def upsert(ws: Workspace, table_name: str, wanted: Iterable[tuple[Any, dict[str,
         columns = set().union(*(v.keys() for _, v in inserts))
         match = match or _match_columns(t, columns)
         rows = insert_shape(t, [v for _, v in inserts], match)
-        new_ids = insert_ids(ws, t, rows, match)
+        new_ids = insert_ids(ws.connection, t, rows, match)
         for (key, _), new_id in zip(inserts, new_ids, strict=True):
             ids[key] = int(new_id)
             if statuses is not None:

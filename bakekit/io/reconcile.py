@@ -15,19 +15,19 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import bindparam, select, update
 
-from bakekit import frames, stock
+from bakekit import stock
 from bakekit.areas.inventory import Inventory
 from bakekit.checks import as_date
 from bakekit.db import tables
+from bakekit.db.dialect import insert_ids
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.errors import NotFoundError, ValidationError
 from bakekit.io import bt_view_stock, bt_views, reconcile_prices
-from bakekit.io._sync import Checker, Problems, Tally, fill_lot_costs, insert_ids, num
+from bakekit.io._sync import Checker, Problems, Tally, fill_lot_costs, num
 from bakekit.io.tabular import (
     _bar,
     _given,
     _records,
-    _review,
     read_source,
     require_columns,
     review_frame,
@@ -84,7 +84,6 @@ def reconcile(ws: Workspace, area: Any, source: Any, kind: str | None = None
     table_ = read_source(source)
     frame = {"prices": reconcile_prices.review_prices, "purchases": _purchases,
              "inventory_count": _counts}[kind](ws, table_)
-    frame = frames.validate(frame, frames.RECONCILIATION)
     return Reconciliation(kind=kind, frame=frame, _area=area)
 
 
@@ -160,10 +159,7 @@ def _purchases(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
                         is not None else None,
                         "message": "a purchase of this product, day and count has another "
                                    "price"})
-    frame = _review(out, REVIEW_COLUMNS["purchases"])
-    for col in ("packages", "unit_cost"):
-        frame[col] = frame[col].map(lambda v: None if v is None else float(v))
-    return frame
+    return review_frame(out, REVIEW_COLUMNS["purchases"], floats=("packages", "unit_cost"))
 
 
 def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
@@ -227,7 +223,7 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
         newer = prod.price_on is None or as_date(prod.price_on) <= on
         if cost is not None and newer and (prod.id not in latest or latest[prod.id][0] <= on):
             latest[prod.id] = (on, cost)
-    for lot, pid in zip(lot_rows, insert_ids(ws, pur, purchase_rows), strict=True):
+    for lot, pid in zip(lot_rows, insert_ids(ws.connection, pur, purchase_rows), strict=True):
         lot["purchase_id"] = pid
     stock.create_lot_rows(ws, lot_rows, reason="purchase", costs=totals)
     if latest:
@@ -355,9 +351,7 @@ def _counts(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
         else:
             out.append({**row, "status": "changed",
                         "message": f"adjust {len(changes)} lot(s) by {num(variance)} {unit}"})
-    frame = _review(out, REVIEW_COLUMNS["inventory_count"])
-    frame["counted"] = frame["counted"].map(lambda v: None if v is None else float(v))
-    return frame
+    return review_frame(out, REVIEW_COLUMNS["inventory_count"], floats=("counted",))
 
 
 def apply_counts(ws: Workspace, frame: pd.DataFrame, tally: Tally, reason: str) -> None:

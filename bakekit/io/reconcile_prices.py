@@ -17,7 +17,7 @@ from bakekit.db import tables
 from bakekit.errors import ValidationError
 from bakekit.io import bt_views
 from bakekit.io._sync import Checker, Problems, Tally, fill_lot_costs, num
-from bakekit.io.tabular import _bar, _column, _records, _review
+from bakekit.io.tabular import _bar, _column, _records, review_frame
 from bakekit.units import factor, money
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -88,10 +88,7 @@ def review_prices(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
         scores = all_scores[n] if len(products) else np.array([])
         rows.append(_judge_price(row, scores, products, uncosted))
     _same_product_twice(rows)
-    frame = _review(rows, REVIEW_COLUMNS)
-    frame["price"] = frame["price"].map(lambda v: None if v is None else float(v))
-    frame["package_qty"] = frame["package_qty"].map(lambda v: None if v is None else float(v))
-    return frame
+    return review_frame(rows, REVIEW_COLUMNS, floats=("price", "package_qty"))
 
 
 def _scores(records: list[dict[str, Any]], products: pd.DataFrame) -> np.ndarray:

@@ -84,38 +84,15 @@ def require_columns(data: pd.DataFrame, kind: str,
                               value=[str(c) for c in data.columns])
 
 
-def _review(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
-    """The review frame: every column of its kind even when there are no rows (or a column
-    no row has), missing values None in every text column.
-
-    Built column by column: text columns go straight in as objects, the
-    others get pandas' own inference; the same frame as ``pd.DataFrame(rows)`` with text
-    made object/None, without pandas turning text into its string dtype and back.
-    """
-    given = list(dict.fromkeys(k for r in rows for k in r))
-    data: dict[str, pd.Series] = {}
-    for col in given + [c for c in columns if c not in given]:
-        # a row without the column: NaN, as pandas reads records; a column no row has: None
-        missing = math.nan if col in given else None
-        values = [r.get(col, missing) for r in rows]
-        if pd.api.types.infer_dtype(values, skipna=True) == "string":
-            data[col] = pd.Series([v if isinstance(v, str) else None for v in values],
-                                  dtype=object)
-            continue
-        series = pd.Series(values)
-        if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
-            series = series.astype(object).where(series.notna(), None)
-        data[col] = series
-    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
-
-
 def review_frame(rows: list[dict[str, Any]], columns: tuple[str, ...],
                  floats: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The review frame as ``frames.validate(_review(rows, columns), RECONCILIATION)``
-    gives it, with the ``floats`` columns as floats (None stays missing), built straight
-    from the rows: the schema's columns by ``frames.build`` (already in their dtypes),
-    the others as plain arrays, one DataFrame made once (no per-column Series aligned
-    on an index, no second pass to validate).
+    """The review frame of a reconciliation (schema ``frames.RECONCILIATION``): every column
+    of its kind even when there are no rows (or a column no row has: None; a row without a
+    column some rows have: NaN, as pandas reads records), missing values None in every
+    text column, the ``floats`` columns as floats. Built straight from the rows: the
+    schema's columns by ``frames.build`` (already in their dtypes), the others as plain
+    arrays, one DataFrame made once (no per-column Series aligned, no second pass to
+    validate).
 
     >>> from decimal import Decimal
     >>> frame = review_frame([{"row": 0, "status": "new", "message": "new purchase",

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Float, Table, bindparam, cast, column, func, insert, select, update
+from sqlalchemy import Float, bindparam, cast, column, func, insert, select, update
 
 from bakekit.checks import as_date
 from bakekit.db import tables
-from bakekit.db.dialect import is_postgresql, next_ids
+from bakekit.db.dialect import insert_ids, is_postgresql
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.recording import WrittenMovement
 from bakekit.stock.items import KINDS, Item
@@ -75,14 +75,6 @@ class NewLot:
 
 
 @functools.cache
-def _insert_statement(table: Table, *, many: bool) -> Any:
-    """INSERT ... RETURNING id (and uuid, for many rows), built once: a prebuilt statement
-    keeps its SQLAlchemy cache key, so repeated writes skip building and keying it."""
-    return insert(table).returning(table.c.id, table.c.uuid) if many else insert(
-        table).returning(table.c.id)
-
-
-@functools.cache
 def _update_statement(column: str) -> Any:
     """UPDATE lots SET <column> = :value WHERE id = :lot (built once), for executemany."""
     lots = tables.lots
@@ -128,21 +120,6 @@ def _insert_captured(ws: Workspace, params: list[dict[str, Any]]
     return [by_uuid[p["uuid"]] for p in params]
 
 
-def _insert_returning(ws: Workspace, table: Table, params: list[dict[str, Any]]) -> list[int]:
-    """Insert rows (each with a fresh ``uuid``) in one statement; their ids, in order."""
-    if len(params) == 1:
-        return [int(ws.execute(_insert_statement(table, many=False), params[0]).scalar_one())]
-    ids = next_ids(ws.connection, table, len(params))
-    if ids is not None:  # SQLite: one prepared executemany
-        ws.execute(insert(table), [{**p, "id": i} for p, i in zip(params, ids, strict=True)])
-        return ids
-    # batched multi-row INSERT ... RETURNING; rows are matched back by their uuid, so no
-    # row-by-row fallback is needed to keep the parameters' order
-    result = ws.execute(_insert_statement(table, many=True), params)
-    by_uuid = {u: i for i, u in result}
-    return [int(by_uuid[p["uuid"]]) for p in params]
-
-
 def insert_lots(ws: Workspace, lots: Sequence[NewLot]) -> list[int]:
     """Insert lots WITHOUT their ledger rows (the caller writes those in its own ledger
     statement, e.g. a run's takes and its new lot together); their ids, in order.
@@ -158,7 +135,7 @@ def insert_lots(ws: Workspace, lots: Sequence[NewLot]) -> list[int]:
     if not lots:
         return []
     now = utcnow()
-    ids = _insert_returning(ws, tables.lots, [lot.values(now) for lot in lots])
+    ids = insert_ids(ws.connection, tables.lots, [lot.values(now) for lot in lots])
     for lot_id in ids:
         ws.recording.note_created_lot(lot_id)
     return ids
@@ -208,7 +185,7 @@ def create_lot_rows(ws: Workspace, rows: Sequence[dict[str, Any]], *, reason: st
     if not rows:
         return []
     rows = list(rows)
-    ids = _insert_returning(ws, tables.lots, rows)
+    ids = insert_ids(ws.connection, tables.lots, rows)
     if costs is None:
         costs = [None if r.get("unit_cost") is None else money(r["quantity"] * r["unit_cost"])
                  for r in rows]
@@ -316,6 +293,6 @@ def ledger(ws: Workspace, rows: Sequence[LedgerRow], *, reason: str,
             for (lot_id, qty, cost), (item, unit), (_, on_hand, here)
             in zip(rows, items, captured, strict=True)])
         return ids
-    ids = _insert_returning(ws, tables.movements, params)
+    ids = insert_ids(ws.connection, tables.movements, params)
     ws.recording.note_movements(ids)
     return ids
