@@ -6,10 +6,13 @@ Areas and stock code ask these helpers instead of testing ``dialect.name`` thems
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Select
 
 _S = TypeVar("_S", bound=Select[Any])
@@ -73,8 +76,7 @@ def insert_ids(conn: Connection, table: Table, rows: Sequence[dict[str, Any]],
     if not locks_rows(conn) and "id" not in rows[0]:
         start = int(conn.execute(_statement(table, None)).scalar_one())
         ids = list(range(start + 1, start + 1 + len(rows)))
-        conn.execute(_statement(table, ()),
-                     [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+        insert_many(conn, table, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
         return ids
     result = conn.execute(_statement(table, ("id", *match)), list(rows)).all()
     by_key = {tuple(r[1:]): int(r[0]) for r in result}
@@ -90,3 +92,93 @@ def _statement(table: Table, returning: tuple[str, ...] | None) -> Any:
         return select(func.coalesce(func.max(table.c.id), 0))
     stmt = insert(table)
     return stmt.returning(*(table.c[c] for c in returning)) if returning else stmt
+
+
+def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows of one shape (every row the first row's columns) in one executemany.
+
+    SQLite: the INSERT is compiled by SQLAlchemy once per table and set of columns, each
+    value goes through its column's own bind processor and missing columns get their
+    Python-side defaults, exactly as Core's executemany does, and the driver gets the
+    tuples (``Connection.exec_driver_sql``: the statement events still fire). What that
+    skips is SQLAlchemy's per-row parameter building (a few microseconds a row: most of a
+    large import's cost outside SQLite). PostgreSQL: Core's executemany.
+
+    >>> from bakekit.db import tables
+    >>> insert_many(ws.connection, tables.suppliers, [{"name": "C"}, {"name": "D"}])
+    >>> ws.execute(select(func.count()).select_from(tables.suppliers)).scalar_one()
+    5
+    """
+    if not rows:
+        return
+    unknown = [k for k in rows[0] if k not in table.c]
+    if unknown:  # Core's executemany would drop them without a word
+        raise ValueError(f"insert into {table.name}: no column {', '.join(unknown)}")
+    if locks_rows(conn) or len(rows) == 1:
+        conn.execute(insert(table), list(rows))
+        return
+    prepared = _prepared(conn.dialect, table, tuple(rows[0]))
+    if prepared is None:  # a default only SQLAlchemy can work out (a SQL expression)
+        conn.execute(insert(table), list(rows))
+        return
+    conn.exec_driver_sql(prepared.sql, prepared.values(rows))
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A compiled positional INSERT and how a row becomes its parameters."""
+
+    sql: str
+    #: the row's value for each parameter, in the statement's order
+    get: Callable[[Mapping[str, Any]], tuple[Any, ...]]
+    #: (position, bind processor) of the parameters whose type has one
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+    #: columns the rows leave out that have a Python-side default: (name, scalar or callable)
+    defaults: tuple[tuple[str, Any, bool], ...]
+
+    def values(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        get, processors, defaults = self.get, self.processors, self.defaults
+        out = []
+        for row in rows:
+            if defaults:
+                row = {**{n: (v(None) if call else v) for n, v, call in defaults}, **row}
+            values = get(row)
+            if processors:
+                converted = list(values)
+                for i, process in processors:
+                    if converted[i] is not None:
+                        converted[i] = process(converted[i])
+                values = tuple(converted)
+            out.append(values)
+        return out
+
+
+_PREPARED: dict[tuple[type, Table, tuple[str, ...]], _Prepared | None] = {}
+
+
+def _prepared(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> _Prepared | None:
+    """The compiled INSERT of ``keys`` into ``table`` for this kind of dialect (cached);
+    None where a left-out column's default is a SQL expression."""
+    cache_key = (type(dialect), table, keys)
+    if cache_key in _PREPARED:
+        return _PREPARED[cache_key]
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
+    names = tuple(compiled.positiontup or ())
+    defaults = []
+    for name in names:
+        if name not in keys:
+            default = table.c[name].default
+            if default is None or not (default.is_scalar or default.is_callable):
+                _PREPARED[cache_key] = None
+                return None
+            defaults.append((name, default.arg, bool(default.is_callable)))  # type: ignore[attr-defined]
+    processors = []
+    for i, name in enumerate(names):
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processors.append((i, process))
+    get = operator.itemgetter(*names)
+    found = _Prepared(compiled.string, get if len(names) > 1 else (lambda r: (get(r),)),
+                      tuple(processors), tuple(defaults))
+    _PREPARED[cache_key] = found
+    return found

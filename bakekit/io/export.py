@@ -13,10 +13,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, Date, DateTime, Numeric, Table, bindparam, insert, select, update
+from sqlalchemy import Boolean, Date, DateTime, Numeric, Table, bindparam, select, update
 
 from bakekit.checks import as_date, as_datetime
-from bakekit.db.dialect import insert_ids
+from bakekit.db.dialect import insert_ids, insert_many
 from bakekit.db.models import LOCAL_TABLES, metadata
 from bakekit.errors import ValidationError
 from bakekit.io._sync import Problems, Tally, loads_checked, num
@@ -248,7 +248,7 @@ def load(ws: Workspace, path: str | Path) -> ImportReport:
         problems.raise_if_any(f"load of {path}")
         key = NATURAL_KEYS.get(t.name)
         if not key:  # nothing refers to these rows: no ids needed
-            ws.execute(insert(t), params)
+            insert_many(ws.connection, t, params)
             tally.add(t.name, "created", len(rows))
             continue
         new_ids = insert_ids(ws.connection, t, params, match=(key,))

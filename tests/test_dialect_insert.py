@@ -1,0 +1,83 @@
+"""``db.dialect.insert_many``: on SQLite it hands the driver tuples it built itself (the
+columns' own bind processors and Python-side defaults); what it stores must be exactly what
+Core's executemany stores, on both backends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import (Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, String,
+                        Table, Text, insert, select, text)
+
+from bakekit.db.dialect import insert_many, is_postgresql
+
+_counter = itertools.count(1)
+
+
+def _probe() -> Table:
+    """A table with every kind of column bakekit has: bind processors (Date, DateTime,
+    Numeric, Boolean) and scalar and callable Python-side defaults."""
+    return Table(
+        "insert_many_probe", MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("batch", String(8), nullable=False),
+        Column("on", Date, nullable=False),
+        Column("at", DateTime),
+        Column("amount", Numeric(24, 9), nullable=False),
+        Column("flag", Boolean, nullable=False, default=False),
+        Column("status", String(16), nullable=False, default="pending"),
+        Column("serial", Integer, nullable=False, default=lambda: next(_counter)),
+        Column("notes", Text),
+    )
+
+
+ROWS = [
+    {"on": dt.date(2024, 12, 1), "at": dt.datetime(2024, 12, 1, 8, 30, 0, 123456),
+     "amount": Decimal("1.125000000"), "flag": True, "notes": "first"},
+    {"on": dt.date(2025, 1, 31), "at": None, "amount": Decimal("0.333333333"),
+     "flag": False, "notes": None},
+    {"on": dt.date(2025, 2, 28), "at": dt.datetime(2025, 2, 28, 23, 59, 59),
+     "amount": Decimal("12345678.5"), "flag": True, "notes": "x" * 300},
+]
+
+COMPARED = ("on", "at", "amount", "flag", "status", "notes")
+
+
+def test_insert_many_stores_what_core_executemany_stores(bakery):
+    probe = _probe()
+    with bakery.session() as ws:
+        conn = ws.connection
+        probe.create(conn)
+        conn.execute(insert(probe), [{**r, "batch": "core"} for r in ROWS])
+        insert_many(conn, probe, [{**r, "batch": "ours"} for r in ROWS])
+        got = {b: conn.execute(select(*(probe.c[c] for c in COMPARED))
+                               .where(probe.c.batch == b).order_by(probe.c.id)).all()
+               for b in ("core", "ours")}
+        assert got["ours"] == got["core"]
+        assert [tuple(r) for r in got["ours"]][0][:4] == (
+            dt.date(2024, 12, 1), dt.datetime(2024, 12, 1, 8, 30, 0, 123456),
+            Decimal("1.125000000"), True)
+        assert {r.status for r in got["ours"]} == {"pending"}  # the scalar default
+        serials = conn.execute(select(probe.c.serial).where(probe.c.batch == "ours")
+                               ).scalars().all()
+        assert len(set(serials)) == len(ROWS)  # the callable default, called once a row
+        if not is_postgresql(conn):  # the same storage classes, not only equal values
+            kinds = "typeof(\"on\"), typeof(at), typeof(amount), typeof(flag), typeof(notes)"
+            stored = {b: conn.execute(text(f"SELECT {kinds}, \"on\", at, amount, flag "
+                                           "FROM insert_many_probe WHERE batch = :b "
+                                           "ORDER BY id"), {"b": b}).all()
+                      for b in ("core", "ours")}
+            assert stored["ours"] == stored["core"]
+        ws.rollback()
+
+
+def test_insert_many_names_an_unknown_column(bakery):
+    probe = _probe()
+    with bakery.session() as ws:
+        probe.create(ws.connection)
+        with pytest.raises(Exception, match="nope"):
+            insert_many(ws.connection, probe, [{**r, "batch": "b", "nope": 1} for r in ROWS])
+        ws.rollback()
