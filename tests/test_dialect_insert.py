@@ -9,28 +9,27 @@ import itertools
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import (Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, String,
-                        Table, Text, insert, select, text)
+import sqlalchemy as sa
 
 from bakekit.db.dialect import insert_many, is_postgresql
 
 _counter = itertools.count(1)
 
 
-def _probe() -> Table:
+def _probe() -> sa.Table:
     """A table with every kind of column bakekit has: bind processors (Date, DateTime,
     Numeric, Boolean) and scalar and callable Python-side defaults."""
-    return Table(
-        "insert_many_probe", MetaData(),
-        Column("id", Integer, primary_key=True),
-        Column("batch", String(8), nullable=False),
-        Column("on", Date, nullable=False),
-        Column("at", DateTime),
-        Column("amount", Numeric(24, 9), nullable=False),
-        Column("flag", Boolean, nullable=False, default=False),
-        Column("status", String(16), nullable=False, default="pending"),
-        Column("serial", Integer, nullable=False, default=lambda: next(_counter)),
-        Column("notes", Text),
+    return sa.Table(
+        "insert_many_probe", sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("batch", sa.String(8), nullable=False),
+        sa.Column("on", sa.Date, nullable=False),
+        sa.Column("at", sa.DateTime),
+        sa.Column("amount", sa.Numeric(24, 9), nullable=False),
+        sa.Column("flag", sa.Boolean, nullable=False, default=False),
+        sa.Column("status", sa.String(16), nullable=False, default="pending"),
+        sa.Column("serial", sa.Integer, nullable=False, default=lambda: next(_counter)),
+        sa.Column("notes", sa.Text),
     )
 
 
@@ -51,9 +50,9 @@ def test_insert_many_stores_what_core_executemany_stores(bakery):
     with bakery.session() as ws:
         conn = ws.connection
         probe.create(conn)
-        conn.execute(insert(probe), [{**r, "batch": "core"} for r in ROWS])
+        conn.execute(sa.insert(probe), [{**r, "batch": "core"} for r in ROWS])
         insert_many(conn, probe, [{**r, "batch": "ours"} for r in ROWS])
-        got = {b: conn.execute(select(*(probe.c[c] for c in COMPARED))
+        got = {b: conn.execute(sa.select(*(probe.c[c] for c in COMPARED))
                                .where(probe.c.batch == b).order_by(probe.c.id)).all()
                for b in ("core", "ours")}
         assert got["ours"] == got["core"]
@@ -61,12 +60,12 @@ def test_insert_many_stores_what_core_executemany_stores(bakery):
             dt.date(2024, 12, 1), dt.datetime(2024, 12, 1, 8, 30, 0, 123456),
             Decimal("1.125000000"), True)
         assert {r.status for r in got["ours"]} == {"pending"}  # the scalar default
-        serials = conn.execute(select(probe.c.serial).where(probe.c.batch == "ours")
+        serials = conn.execute(sa.select(probe.c.serial).where(probe.c.batch == "ours")
                                ).scalars().all()
         assert len(set(serials)) == len(ROWS)  # the callable default, called once a row
         if not is_postgresql(conn):  # the same storage classes, not only equal values
             kinds = "typeof(\"on\"), typeof(at), typeof(amount), typeof(flag), typeof(notes)"
-            stored = {b: conn.execute(text(f"SELECT {kinds}, \"on\", at, amount, flag "
+            stored = {b: conn.execute(sa.text(f"SELECT {kinds}, \"on\", at, amount, flag "
                                            "FROM insert_many_probe WHERE batch = :b "
                                            "ORDER BY id"), {"b": b}).all()
                       for b in ("core", "ours")}

@@ -5,6 +5,7 @@ Areas and stock code ask these helpers instead of testing ``dialect.name`` thems
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import operator
 from collections.abc import Callable, Mapping, Sequence
@@ -137,20 +138,32 @@ class _Prepared:
     defaults: tuple[tuple[str, Any, bool], ...]
 
     def values(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
-        get, processors, defaults = self.get, self.processors, self.defaults
-        out = []
-        for row in rows:
-            if defaults:
-                row = {**{n: (v(None) if call else v) for n, v, call in defaults}, **row}
-            values = get(row)
-            if processors:
-                converted = list(values)
-                for i, process in processors:
-                    if converted[i] is not None:
-                        converted[i] = process(converted[i])
-                values = tuple(converted)
-            out.append(values)
-        return out
+        """Each row's parameters, converted column by column."""
+        if self.defaults:
+            fill = self.defaults
+            rows = [{**{n: (v(None) if call else v) for n, v, call in fill}, **row}
+                    for row in rows]
+        if not self.processors:
+            return list(map(self.get, rows))
+        columns = list(zip(*map(self.get, rows), strict=True))
+        for i, process in self.processors:
+            columns[i] = _converted(columns[i], process)
+        return list(zip(*columns, strict=True))
+
+
+def _converted(values: tuple[Any, ...], process: Callable[[Any], Any]) -> tuple[Any, ...]:
+    """``process`` applied to each value but None; a batch repeats its dates, timestamps
+    and flags, so where equal values convert alike (naive dates and times, bools) each
+    distinct one is converted once."""
+    done: dict[Any, Any] = {None: None}
+    for v in values:
+        if v not in done:
+            kind = type(v)
+            if kind is bool or kind is dt.date or (kind is dt.datetime and v.tzinfo is None):
+                done[v] = process(v)
+            else:  # e.g. Decimal("1.10") and Decimal("1.1") are equal, their text is not
+                return tuple(None if v is None else process(v) for v in values)
+    return tuple(map(done.__getitem__, values))
 
 
 _PREPARED: dict[tuple[type, Table, tuple[str, ...]], _Prepared | None] = {}
