@@ -81,16 +81,15 @@ class Write(State):
         for entity in ("ingredients", "materials"):  # one slug space (duplicates refused)
             wanted = [(r["slug"], {"slug": r["slug"], **{k: r[k] for k in t_cols}})
                       for r in self.rows[entity]]
-            # new rows go in with their parent where it is stored already; a parent new in
-            # this batch is set by the one UPDATE of parents below (one INSERT, not one
-            # per level of the hierarchy)
-            wanted = _dedupe(wanted, self.tally, entity)
-            for slug, values in wanted:
-                if slug not in current:
-                    values["parent_id"] = self.ingredient_ids.get(parent_of.get(slug, ""))
-                    inserted_parent[slug] = values["parent_id"]
-            self.ingredient_ids |= upsert(self.ws, "ingredients", wanted, current,
-                                          self.tally, entity, compare=("slug", *t_cols))
+            # new rows go in with their parent, one INSERT per level of the hierarchy
+            for level in _parents_first(_dedupe(wanted, self.tally, entity), current,
+                                        parent_of):
+                for slug, values in level:
+                    if slug not in current:
+                        values["parent_id"] = self.ingredient_ids.get(parent_of.get(slug, ""))
+                        inserted_parent[slug] = values["parent_id"]
+                self.ingredient_ids |= upsert(self.ws, "ingredients", level, current,
+                                              self.tally, entity, compare=("slug", *t_cols))
         remember(self.ws, "ingredients", [(r["file_id"], None, self.ingredient_ids[r["slug"]])
                                           for r in self.rows["ingredients"] if r["file_id"]])
         # parents that differ from what is stored (rows there before; a cycle's rows)
@@ -565,6 +564,25 @@ class _Purchases:
     ids: dict[Any, int]
     of_day: dict[tuple[int, Any], tuple[int, Decimal | None]]
     cost: dict[int, Any]
+
+
+def _parents_first(wanted: list[tuple[Any, dict[str, Any]]], current: dict[Any, Any],
+                   parent_of: dict[str, str]) -> list[list[tuple[Any, dict[str, Any]]]]:
+    """The rows in batches, each new row in a batch after its parent's (a row already
+    stored, or without a parent, goes in the first); rows in a parent cycle go last."""
+    placed = set(current)
+
+    def ready(key: Any) -> bool:
+        parent = parent_of.get(key)
+        return key in current or parent is None or parent in placed
+
+    left, batches = wanted, []
+    while left:
+        batch = [w for w in left if ready(w[0])] or left
+        placed.update(k for k, _ in batch)
+        left = [w for w in left if w[0] not in placed]
+        batches.append(batch)
+    return batches
 
 
 def _dedupe(wanted: list[tuple[Any, dict[str, Any]]], tally: Tally, entity: str
