@@ -294,22 +294,25 @@ def existing(ws: Workspace, table_name: str, key: Callable[[Any], Any] | Sequenc
 
 def insert_shape(t: Any, rows: list[dict[str, Any]], keep: Sequence[str]
                   ) -> list[dict[str, Any]]:
-    """The rows in one shape for executemany (every row the same columns), without the
-    columns that are None in every row and have no default (NULL either way): SQLAlchemy
-    processes every column of every row, so a column left out costs nothing.
+    """The rows in one shape for executemany (every row the same columns). Rows already
+    of one shape are returned as they are; otherwise each row gets every column any row
+    has, except those None in every row without a default (NULL either way).
 
     >>> from bakekit.db import tables
     >>> insert_shape(tables.suppliers, [{"name": "A", "city": None}, {"name": "B"}],
     ...              keep=("name",))
     [{'name': 'A'}, {'name': 'B'}]
     """
+    if not rows:
+        return rows
+    first = rows[0].keys()
+    width = len(first)
+    if all(len(row) == width and row.keys() == first for row in rows):
+        return rows  # already one shape
     columns = set().union(*rows)
     empty = [c for c in columns
              if c not in keep and t.c[c].default is None and t.c[c].server_default is None
              and all(row.get(c) is None for row in rows)]
-    width = len(columns)
-    if not empty and all(len(row) == width for row in rows):
-        return rows  # already one shape
     wanted = columns.difference(empty)
     return [{c: row.get(c) for c in wanted} for row in rows]
 
