@@ -4,8 +4,9 @@ updates: the records that describe stock, matched to purchases and lots."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -61,38 +62,51 @@ def _record_product(m: Any, rec: dict[str, Any], family: str
     return found, how, ""
 
 
-@dataclass
 class _Stock:
     """What a purchases review matches records against: the purchases there (by id, uuid,
     product and day), lots without a purchase (by product and day), supplier names, and
-    the purchases and lots already matched by an earlier record."""
+    the purchases and lots already matched by an earlier record. The purchases are read
+    up front; the rest when a record first needs them (a view whose records all name
+    their purchase reads nothing more)."""
 
-    by_id: dict[int, Any]
-    by_uuid: dict[Any, Any]
-    by_day: dict[tuple[int, dt.date], list[Any]]
-    loose_lots: dict[tuple[int, dt.date], list[Any]]
-    suppliers: set[str]
-    taken: set[int] = field(default_factory=set)
+    def __init__(self, ws: Workspace):
+        self._ws = ws
+        self.every = ws.execute(_PURCHASES).all()
+        self.by_id: dict[int, Any] = {int(r.id): r for r in self.every}
+        self.by_uuid: dict[Any, Any] = {r.uuid: r for r in self.every}
+        self.taken: set[int] = set()
+
+    @functools.cached_property
+    def by_day(self) -> dict[tuple[int, dt.date], list[Any]]:
+        out: dict[tuple[int, dt.date], list[Any]] = defaultdict(list)
+        for r in self.every:
+            out[(int(r.product_id), as_date(r.purchased_on))].append(r)
+        return out
+
+    @functools.cached_property
+    def loose_lots(self) -> dict[tuple[int, dt.date], list[Any]]:
+        return _lots_by_day(self._ws)
+
+    @functools.cached_property
+    def suppliers(self) -> set[str]:
+        return set(self._ws.execute(select(tables.suppliers.c.name)).scalars().all())
 
 
-def _stock(ws: Workspace) -> _Stock:
+def _purchases() -> Any:
     pur = tables.purchases
-    every = ws.execute(select(pur.c.id, pur.c.uuid, pur.c.product_id, pur.c.purchased_on,
-                              pur.c.packages, cast(pur.c.unit_cost, Float).label("cost"))
-                       .order_by(pur.c.id)).all()
-    by_day: dict[tuple[int, dt.date], list[Any]] = defaultdict(list)
-    for r in every:
-        by_day[(int(r.product_id), as_date(r.purchased_on))].append(r)
-    return _Stock(by_id={int(r.id): r for r in every}, by_uuid={r.uuid: r for r in every},
-                  by_day=by_day, loose_lots=_lots_by_day(ws),
-                  suppliers=set(ws.execute(select(tables.suppliers.c.name)).scalars().all()))
+    return (select(pur.c.id, pur.c.uuid, pur.c.product_id, pur.c.purchased_on, pur.c.packages,
+                   cast(pur.c.unit_cost, Float).label("cost")).order_by(pur.c.id))
+
+
+#: every purchase, oldest first, with its price as a float (built once)
+_PURCHASES = _purchases()
 
 
 def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
                      header: dict[str, Any]) -> list[dict[str, Any]]:
     """Review rows of a purchases view or bt_mobile purchases (kind "purchases")."""
     m = _Matcher(ws, also=("purchases",))
-    stock = _stock(ws)
+    stock = _Stock(ws)
     supplier = header.get("supplier") if family == "bt_mobile" else None
     problems = Problems()
     out = []

@@ -10,6 +10,7 @@ ignored).
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -207,6 +208,11 @@ def _size(rec: dict[str, Any]) -> tuple[Decimal | None, str | None]:
     return size, norm
 
 
+#: the fields of a record a natural-key match reads (besides its id and uuid)
+_MATCH_FIELDS = ("ingredient_slug", "brand", "product_name", "package_unit_quantity",
+                 "package_unit", "product_slug")
+
+
 class _Matcher:
     """Finds the local product a record means: remembered id/uuid, then natural key."""
 
@@ -217,22 +223,44 @@ class _Matcher:
         self.by_id = {int(c["id"]): c for c in self.catalog}
         self.memory = remembered(ws, ("products", *also))
         self.by_ingredient: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self.by_code: dict[str, list[dict[str, Any]]] = defaultdict(list)
         #: each candidate's brand and name casefolded, package size and unit normalised:
         #: worked out once per product, not once per record that looks at it
         self._brand: dict[int, str] = {}
         self._name: dict[int, str] = {}
         self._size: dict[int, Decimal] = {}
         self._unit: dict[int, str] = {}
+        #: the match of each distinct set of matching fields (records repeat products)
+        self._found: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str, list[str]]] = {}
         for c in self.catalog:
             self.by_ingredient[c["ingredient"]].append(c)
+
+    @functools.cached_property
+    def by_code(self) -> dict[str, list[dict[str, Any]]]:
+        """The products by normalised UPC/GTIN (worked out when a record first asks)."""
+        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for c in self.catalog:
             code = normalise_code(c["upc"])
             if code:
-                self.by_code[code].append(c)
+                out[code].append(c)
+        return out
 
     def product(self, rec: dict[str, Any], *, id_field: str, uuid_field: str | None
                 ) -> tuple[dict[str, Any] | None, str, list[str]]:
-        """(product, how it matched, candidates when ambiguous)."""
+        """(product, how it matched, candidates when ambiguous): worked out once per
+        distinct set of the fields a match reads."""
+        values = (rec.get(id_field), rec.get(uuid_field) if uuid_field else None,
+                  *map(rec.get, _MATCH_FIELDS))
+        key = (values, tuple(map(type, values)))  # 1, 1.0 and True are equal keys
+        try:
+            return self._found[key]
+        except KeyError:
+            found = self._found[key] = self._match(rec, id_field, uuid_field)
+        except TypeError:  # a field that is not a plain value (a list, an object)
+            return self._match(rec, id_field, uuid_field)
+        return found
+
+    def _match(self, rec: dict[str, Any], id_field: str, uuid_field: str | None
+               ) -> tuple[dict[str, Any] | None, str, list[str]]:
         local = self.memory["products"].find(rec.get(id_field),
                                              rec.get(uuid_field) if uuid_field else None)
         if local is not None and local in self.by_id:
