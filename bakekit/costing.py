@@ -69,7 +69,6 @@ def reprice_from_lots(ws: Workspace, lot_ids: Iterable[int]) -> Repriced:
     Repriced(movements=0, runs=0, lots=0)
     """
     level = sorted({int(i) for i in lot_ids})
-    m = tables.movements
     run_total: dict[int, Decimal] = {}
     counted = {"movements": 0, "runs": 0, "lots": 0}
     while level:
@@ -77,8 +76,7 @@ def reprice_from_lots(ws: Workspace, lot_ids: Iterable[int]) -> Repriced:
         if not rows:
             break
         costs = _ledger_costs(ws, rows, run_total)
-        ws.execute(update(m).where(m.c.id == bindparam("b_id")).values(cost=bindparam("b_cost")),
-                   [{"b_id": k, "b_cost": v} for k, v in costs.items()])
+        ws.execute(_COST_ROW, [{"b_id": k, "b_cost": v} for k, v in costs.items()])
         counted["movements"] += len(costs)
         consumers = sorted({int(r.run_id) for r in rows if r.run_id is not None
                             and r.reason in RUN_REASONS and _dec(r.quantity) < 0})
@@ -105,6 +103,9 @@ def _uncosted_rows() -> Any:
 
 #: the uncosted ledger rows of costed lots (one level of a reprice), built once
 _UNCOSTED_ROWS = _uncosted_rows()
+#: a ledger row's cost (built once)
+_COST_ROW = (update(tables.movements).where(tables.movements.c.id == bindparam("b_id"))
+             .values(cost=bindparam("b_cost")))
 
 
 def _ledger_costs(ws: Workspace, rows: Sequence[Any], run_total: dict[int, Decimal]

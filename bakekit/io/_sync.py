@@ -262,10 +262,11 @@ class Tally:
                version: str | None) -> ImportReport:
         rows = [{"entity": name, **c, "reasons": "; ".join(self.reasons.get(name, []))}
                 for name, c in self.counts.items()]
-        frame = frames.build(rows, frames.IMPORT_REPORT)  # plain counts: built in place
+        index = pd.RangeIndex(len(rows))
+        data = frames.columns(rows, frames.IMPORT_REPORT)  # plain counts: built in place
         if rows:
-            frame["reasons"] = pd.Series([r["reasons"] for r in rows], dtype=str,
-                                         index=frame.index)
+            data["reasons"] = pd.Series([r["reasons"] for r in rows], dtype=str, index=index)
+        frame = pd.DataFrame(data, index=index, copy=False)  # one frame, made once
         return ImportReport(frame=frame,
                             unknown_fields={k: tuple(sorted(v)) for k, v in unknown.items()
                                             if v},

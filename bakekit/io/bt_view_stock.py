@@ -389,9 +389,13 @@ def remember_rows(ws: Workspace, frame: pd.DataFrame, entity: str, column: str) 
         return
     matched = (np.isin(frame["status"].to_numpy(dtype=object), ["new", "changed", "unchanged"])
                & frame[column].notna().to_numpy())
-    done = {name: frame[name].to_numpy(dtype=object)[matched].tolist()
-            for name in ("external_id", "external_uuid", column)}
-    remember(ws, entity, [(None if pd.isna(ext) else ext, None if pd.isna(uuid) else uuid,
-                           int(local)) for ext, uuid, local in
-                          zip(done["external_id"], done["external_uuid"], done[column],
-                              strict=True)])
+    if not matched.any():
+        return
+    done = {}
+    for name in ("external_id", "external_uuid"):  # missing (None, NaN, NA) is None
+        values = frame[name].to_numpy(dtype=object, copy=True)
+        values[frame[name].isna().to_numpy()] = None
+        done[name] = values[matched].tolist()
+    local = frame[column].to_numpy(dtype=object)[matched].tolist()
+    remember(ws, entity, [(ext, uuid, int(x)) for ext, uuid, x in
+                          zip(done["external_id"], done["external_uuid"], local, strict=True)])
