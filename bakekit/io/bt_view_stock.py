@@ -105,7 +105,7 @@ _PURCHASES = _purchases()
 def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
                      header: dict[str, Any]) -> list[dict[str, Any]]:
     """Review rows of a purchases view or bt_mobile purchases (kind "purchases")."""
-    m = _Matcher(ws, also=("purchases",))
+    m = _Matcher(ws, also=("purchases",), wide=False)
     stock = _Stock(ws)
     supplier = header.get("supplier") if family == "bt_mobile" else None
     problems = Problems()
@@ -183,18 +183,20 @@ def _judge_purchase(row: dict[str, Any], target: Any, how: str, suffix: str
     """A record matched to a purchase: its price fills an unpriced one, equals it, or
     conflicts with it."""
     price = row["unit_cost"]
-    row = {**row, "purchase_id": int(target.id), "old_unit_cost": target.cost}
+    row["purchase_id"], row["old_unit_cost"] = int(target.id), target.cost  # the row is ours
     if price is None:
-        return {**row, "status": "unchanged",
-                "message": f"matched by {how}; no price in the record{suffix}"}
-    if target.cost is None:
-        return {**row, "status": "changed", "message": f"matched by {how}: price "
-                f"None -> {show(price)}; costs its uncosted lots{suffix}"}
-    if Decimal(str(target.cost)) == price:
-        return {**row, "status": "unchanged", "message": f"matched by {how}{suffix}"}
-    return {**row, "status": "conflict", "message": (
-        f"matched by {how}, which has price {show(target.cost)}, the record "
-        f"says {show(price)}{suffix}")}
+        row["status"], row["message"] = ("unchanged", f"matched by {how}; no price in the "
+                                         f"record{suffix}")
+    elif target.cost is None:
+        row["status"], row["message"] = ("changed", f"matched by {how}: price None -> "
+                                         f"{show(price)}; costs its uncosted lots{suffix}")
+    elif Decimal(str(target.cost)) == price:
+        row["status"], row["message"] = "unchanged", f"matched by {how}{suffix}"
+    else:
+        row["status"], row["message"] = "conflict", (
+            f"matched by {how}, which has price {show(target.cost)}, the record "
+            f"says {show(price)}{suffix}")
+    return row
 
 
 def _judge_lots(row: dict[str, Any], lots: list[Any], product: dict[str, Any],
