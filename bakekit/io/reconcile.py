@@ -33,6 +33,7 @@ from bakekit.io.tabular import (
     review_frame,
 )
 from bakekit.results import ImportReport, Reconciliation
+from bakekit.stock.lots import update_rows
 from bakekit.units import factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -240,7 +241,7 @@ def _price_purchases(ws: Workspace, prices: dict[int, Any]) -> None:
     """Give unpriced purchases their package price, and their uncosted lots the cost per
     lot unit it means (the cost then flows downstream)."""
     cost_of = {k: Decimal(str(v)) for k, v in prices.items()}
-    ws.execute(_PRICE_PURCHASE, [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
+    update_rows(ws, _PRICE_PURCHASE, [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
     rows = ws.execute(_UNCOSTED_PURCHASE_LOTS, {"b_ids": list(cost_of)}).all()
     fill_lot_costs(ws, [(int(r.id), money(cost_of[int(r.purchase_id)]
                                           / Decimal(r.package_quantity))) for r in rows])
