@@ -254,9 +254,10 @@ def update_rows(ws: Workspace, statement: Any, rows: Sequence[Mapping[str, Any]]
     if names is None:  # named parameters (PostgreSQL): dicts, each value processed
         params: list[Any] = [{k: processors[k](v) if k in processors else v
                               for k, v in row.items()} for row in rows]
-    else:  # positional (SQLite): tuples in the statement's order
-        params = [tuple(processors[k](row[k]) if k in processors else row[k] for k in names)
-                  for row in rows]
+    else:  # positional (SQLite): tuples in the statement's order, made column by column
+        columns = [[processors[k](row[k]) for row in rows] if k in processors
+                   else [row[k] for row in rows] for k in names]
+        params = list(zip(*columns, strict=True)) if names else [()] * len(rows)
     conn.exec_driver_sql(sql, params)  # type: ignore[arg-type]
 
 
