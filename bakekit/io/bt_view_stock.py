@@ -65,21 +65,22 @@ def _record_product(m: Any, rec: dict[str, Any], family: str
 class _Stock:
     """What a purchases review matches records against: the purchases there (by id, uuid,
     product and day), lots without a purchase (by product and day), supplier names, and
-    the purchases and lots already matched by an earlier record. The purchases are read
-    up front; the rest when a record first needs them (a view whose records all name
-    their purchase reads nothing more)."""
+    the purchases and lots already matched by an earlier record. The purchases' ids,
+    uuids and prices are read up front; the rest when a record first needs them (a view
+    whose records all name their purchase reads nothing more)."""
 
     def __init__(self, ws: Workspace):
         self._ws = ws
-        self.every = ws.execute(_PURCHASES).all()
-        self.by_id: dict[int, Any] = {int(r.id): r for r in self.every}
-        self.by_uuid: dict[Any, Any] = {r.uuid: r for r in self.every}
+        every = ws.execute(_PURCHASES[False]).all()
+        self.by_id: dict[int, Any] = {int(r.id): r for r in every}
+        self.by_uuid: dict[Any, Any] = {r.uuid: r for r in every}
         self.taken: set[int] = set()
 
     @functools.cached_property
     def by_day(self) -> dict[tuple[int, dt.date], list[Any]]:
+        """The purchases (with their product, day and count) by product and day."""
         out: dict[tuple[int, dt.date], list[Any]] = defaultdict(list)
-        for r in self.every:
+        for r in self._ws.execute(_PURCHASES[True]).all():
             out[(int(r.product_id), as_date(r.purchased_on))].append(r)
         return out
 
@@ -92,13 +93,16 @@ class _Stock:
         return set(self._ws.execute(select(tables.suppliers.c.name)).scalars().all())
 
 
-def _purchases() -> Any:
+def _purchases() -> dict[bool, Any]:
     pur = tables.purchases
-    return (select(pur.c.id, pur.c.uuid, pur.c.product_id, pur.c.purchased_on, pur.c.packages,
-                   cast(pur.c.unit_cost, Float).label("cost")).order_by(pur.c.id))
+    cost = cast(pur.c.unit_cost, Float).label("cost")
+    return {False: select(pur.c.id, pur.c.uuid, cost).order_by(pur.c.id),
+            True: select(pur.c.id, pur.c.uuid, pur.c.product_id, pur.c.purchased_on,
+                         pur.c.packages, cost).order_by(pur.c.id)}
 
 
-#: every purchase, oldest first, with its price as a float (built once)
+#: every purchase, oldest first, with its price as a float; True: also its product, day
+#: and count (built once)
 _PURCHASES = _purchases()
 
 
