@@ -19,6 +19,7 @@ from bakekit.db import tables
 from bakekit.io._sync import Checker, Problems, fill_lot_costs
 from bakekit.io.bt_views import _invalid, _Matcher, _missing_product, _price, normalise_code, show
 from bakekit.io.external import external_key, remember
+from bakekit.io.tabular import _given
 from bakekit.units import factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -249,9 +250,11 @@ def fill_view_lots(ws: Workspace, frame: pd.DataFrame) -> int:
     purchase), through the one fill path (``fill_lot_costs``); returns how many."""
     if "lot_ids" not in frame:
         return 0
+    has_lots = frame["lot_ids"].notna().to_numpy()
+    if not has_lots.any():  # the common case (every record names its purchase): done
+        return 0
     wanted_rows = ((frame["status"].to_numpy(dtype=object) == "changed")
-                   & frame["purchase_id"].isna().to_numpy()
-                   & frame["lot_ids"].notna().to_numpy())
+                   & frame["purchase_id"].isna().to_numpy() & has_lots)
     if not wanted_rows.any():
         return 0
     rows = frame[wanted_rows]
@@ -393,15 +396,13 @@ def remember_rows(ws: Workspace, frame: pd.DataFrame, entity: str, column: str) 
     """Remember the bake-tracker ids and uuids of the matched rows of a review."""
     if "external_id" not in frame or column not in frame:
         return
-    matched = (np.isin(frame["status"].to_numpy(dtype=object), ["new", "changed", "unchanged"])
+    status = frame["status"].to_numpy(dtype=object)
+    matched = (((status == "new") | (status == "changed") | (status == "unchanged"))
                & frame[column].notna().to_numpy())
     if not matched.any():
         return
-    done = {}
-    for name in ("external_id", "external_uuid"):  # missing (None, NaN, NA) is None
-        values = frame[name].to_numpy(dtype=object, copy=True)
-        values[frame[name].isna().to_numpy()] = None
-        done[name] = values[matched].tolist()
-    local = frame[column].to_numpy(dtype=object)[matched].tolist()
-    remember(ws, entity, [(ext, uuid, int(x)) for ext, uuid, x in
-                          zip(done["external_id"], done["external_uuid"], local, strict=True)])
+    at = np.flatnonzero(matched)
+    ext, uuid, local = (frame[name].to_numpy(dtype=object)[at]
+                        for name in ("external_id", "external_uuid", column))
+    remember(ws, entity, [(_given(e), _given(u), int(x))  # missing (None, NaN, NA): None
+                          for e, u, x in zip(ext, uuid, local, strict=True)])

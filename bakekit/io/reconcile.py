@@ -11,7 +11,6 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import bindparam, select, update
 
@@ -170,8 +169,8 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
     has_purchase = frame["purchase_id"].notna().to_numpy()
     is_new = status == "new"
     tally.add("purchases", "unchanged", int((status == "unchanged").sum()))
-    tally.add("purchases", "skipped", int((~np.isin(status, ["new", "changed", "unchanged"])
-                                          ).sum()))
+    tally.add("purchases", "skipped", len(status) - int(
+        (is_new | is_changed | (status == "unchanged")).sum()))
     filled = bt_view_stock.fill_view_lots(ws, frame)
     if filled:
         tally.add("purchases", "updated", int((is_changed & ~has_purchase).sum()))
