@@ -114,12 +114,13 @@ def review_frame(rows: list[dict[str, Any]], columns: tuple[str, ...],
             continue
         missing = math.nan if col in given else None
         values = [r.get(col, missing) for r in rows]
-        array = _plain(values, col in floats) if n else np.empty(0, dtype=object)
-        if array is None:
-            array = _inferred(values, col in floats)
-        # a Series keeps object arrays object (a DataFrame infers text from a bare array);
-        # every column on the one index, so none is aligned
-        data[col] = pd.Series(array, index=index, dtype=array.dtype, copy=False)
+        plain = _plain(values, col in floats) if n else (np.empty(0, dtype=object), True)
+        array, text = plain if plain is not None else (_inferred(values, col in floats), True)
+        # a Series keeps an object array of text object (a DataFrame infers text from a
+        # bare one; other arrays it takes as they are); every column on the one index, so
+        # none is aligned
+        data[col] = pd.Series(array, index=index, dtype=array.dtype, copy=False) if text \
+            else array
     return pd.DataFrame(data, index=index, copy=False)
 
 
@@ -127,11 +128,12 @@ def review_frame(rows: list[dict[str, Any]], columns: tuple[str, ...],
 _NONE, _DATE = type(None), dt.date
 
 
-def _plain(values: list[Any], as_float: bool) -> Any:
+def _plain(values: list[Any], as_float: bool) -> tuple[Any, bool] | None:
     """The array of a review column of plain values, as ``_inferred`` would make it, found
-    from the values' types alone: text (and None) as objects, ints as int64, dates and
-    None as objects, all None as objects, numbers (and None) of a float column as float64
-    (NaN for None); None for anything else (``_inferred`` reads it)."""
+    from the values' types alone, and whether it holds text: text (and None) as objects,
+    ints as int64, dates and None as objects, all None as objects, numbers (and None) of a
+    float column as float64 (NaN for None); None for anything else (``_inferred`` reads
+    it)."""
     kinds = set(map(type, values))
     if as_float:
         if _NONE in kinds:
@@ -140,15 +142,15 @@ def _plain(values: list[Any], as_float: bool) -> Any:
             kinds.discard(_NONE)
         if kinds <= {Decimal, float, int}:
             return np.array([math.nan if v is None else float(v) for v in values],
-                            dtype=np.float64)
+                            dtype=np.float64), False
         return None
     if kinds <= {str, _NONE} or kinds <= {_DATE, _NONE}:
         array = np.empty(len(values), dtype=object)
         array[:] = values
-        return array
+        return array, str in kinds
     if kinds == {int}:
         try:
-            return np.array(values, dtype=np.int64)
+            return np.array(values, dtype=np.int64), False
         except OverflowError:
             return None
     return None
