@@ -117,6 +117,7 @@ def _ledger_costs(ws: Workspace, rows: Sequence[Any], run_total: dict[int, Decim
     costs: dict[int, Decimal] = {}
     last_take: dict[int, int] = {}
     emptied: set[int] = set()
+    priced: dict[tuple[Decimal, Decimal], Decimal] = {}  # rows repeat a few quantities
     for r in rows:
         quantity = _dec(r.quantity)
         made_by = None if r.made_by is None else int(r.made_by)
@@ -124,7 +125,11 @@ def _ledger_costs(ws: Workspace, rows: Sequence[Any], run_total: dict[int, Decim
                 and r.reason in RUN_REASONS and quantity > 0 and made_by in run_total):
             costs[int(r.id)] = run_total[made_by]  # the run's total, exactly
         else:
-            costs[int(r.id)] = money(_times(quantity, _dec(r.unit_cost)))
+            key = (quantity, _dec(r.unit_cost))
+            cost = priced.get(key) if quantity else None  # (0 and -0 are equal keys)
+            if cost is None:
+                cost = priced[key] = money(_times(*key))
+            costs[int(r.id)] = cost
         if quantity < 0:
             last_take[int(r.lot_id)] = int(r.id)
         if _dec(r.remaining) == 0:

@@ -241,7 +241,7 @@ class _Matcher:
         self.by_id = {int(c["id"]): c for c in self.catalog}
         self.memory = remembered(ws, ("products", *also))
         self.by_ingredient: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self._facts_of: dict[Any, tuple[str, str, Decimal, str]] = {}
+        self._pools: dict[str, list[tuple[dict[str, Any], str, str, Decimal, str]]] = {}
         #: the match of each distinct set of matching fields (records repeat products)
         self._found: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str, list[str]]] = {}
         for c in self.catalog:
@@ -281,8 +281,8 @@ class _Matcher:
         size, unit = _size(rec)
         brand, product_name = _low(rec.get("brand")), _low(rec.get("product_name"))
         exact, loose = [], []
-        for c in self.by_ingredient.get(str(rec.get("ingredient_slug") or ""), []):
-            c_brand, c_name, c_size, c_unit = self._facts(c)
+        for c, c_brand, c_name, c_size, c_unit in self._pool(
+                str(rec.get("ingredient_slug") or "")):
             if c_brand != brand or (size is not None and c_size != size) or (
                     unit is not None and c_unit != unit):
                 continue
@@ -296,15 +296,16 @@ class _Matcher:
             return loose[0], "ingredient, brand and package (the names differ)", []
         return None, "", [str(c["slug"]) for c in loose]
 
-    def _facts(self, c: dict[str, Any]) -> tuple[str, str, Decimal, str]:
-        """A candidate's brand and name casefolded, package size and unit normalised:
-        worked out once per product, not once per record that looks at it."""
-        facts = self._facts_of.get(c["id"])
-        if facts is None:
-            facts = self._facts_of[c["id"]] = (
-                _low(c["brand"]), _low(c["name"]), Decimal(str(c["package_quantity"])),
-                _unit(c["package_unit"]))
-        return facts
+    def _pool(self, ingredient: str) -> list[tuple[dict[str, Any], str, str, Decimal, str]]:
+        """The candidates of an ingredient, each with its brand and name casefolded and its
+        package size and unit normalised: worked out once per ingredient a record names,
+        not once per record that looks at it."""
+        pool = self._pools.get(ingredient)
+        if pool is None:
+            pool = self._pools[ingredient] = [
+                (c, _low(c["brand"]), _low(c["name"]), Decimal(str(c["package_quantity"])),
+                 _unit(c["package_unit"])) for c in self.by_ingredient.get(ingredient, [])]
+        return pool
 
 
 def _missing_product(rec: dict[str, Any], candidates: list[str]) -> tuple[str, str]:

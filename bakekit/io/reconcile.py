@@ -242,8 +242,15 @@ def _price_purchases(ws: Workspace, prices: dict[int, Any]) -> None:
     cost_of = {k: Decimal(str(v)) for k, v in prices.items()}
     update_rows(ws, _PRICE_PURCHASE, [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
     rows = ws.execute(_UNCOSTED_PURCHASE_LOTS, {"b_ids": list(cost_of)}).all()
-    fill_lot_costs(ws, [(int(r.id), money(cost_of[int(r.purchase_id)]
-                                          / Decimal(r.package_quantity))) for r in rows])
+    per_unit: dict[tuple[Decimal, Decimal], Decimal] = {}  # purchases repeat a few prices
+    costs = []
+    for r in rows:
+        key = (cost_of[int(r.purchase_id)], r.package_quantity)
+        cost = per_unit.get(key) if key[0] else None  # (0 and -0 are equal keys)
+        if cost is None:
+            cost = per_unit[key] = money(key[0] / Decimal(key[1]))
+        costs.append((int(r.id), cost))
+    fill_lot_costs(ws, costs)
 
 
 def _price_purchase_statements() -> tuple[Any, Any]:
