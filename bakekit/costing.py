@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from bakekit import stock
 from bakekit.db import tables
+from bakekit.stock.lots import update_rows
 from bakekit.units import money
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -69,7 +70,6 @@ def reprice_from_lots(ws: Workspace, lot_ids: Iterable[int]) -> Repriced:
     Repriced(movements=0, runs=0, lots=0)
     """
     level = sorted({int(i) for i in lot_ids})
-    m = tables.movements
     run_total: dict[int, Decimal] = {}
     counted = {"movements": 0, "runs": 0, "lots": 0}
     while level:
@@ -77,8 +77,7 @@ def reprice_from_lots(ws: Workspace, lot_ids: Iterable[int]) -> Repriced:
         if not rows:
             break
         costs = _ledger_costs(ws, rows, run_total)
-        ws.execute(update(m).where(m.c.id == bindparam("b_id")).values(cost=bindparam("b_cost")),
-                   [{"b_id": k, "b_cost": v} for k, v in costs.items()])
+        update_rows(ws, _COST_ROW, [{"b_id": k, "b_cost": v} for k, v in costs.items()])
         counted["movements"] += len(costs)
         consumers = sorted({int(r.run_id) for r in rows if r.run_id is not None
                             and r.reason in RUN_REASONS and _dec(r.quantity) < 0})
@@ -105,6 +104,9 @@ def _uncosted_rows() -> Any:
 
 #: the uncosted ledger rows of costed lots (one level of a reprice), built once
 _UNCOSTED_ROWS = _uncosted_rows()
+#: a ledger row's cost (built once)
+_COST_ROW = (update(tables.movements).where(tables.movements.c.id == bindparam("b_id"))
+             .values(cost=bindparam("b_cost")))
 
 
 def _ledger_costs(ws: Workspace, rows: Sequence[Any], run_total: dict[int, Decimal]
@@ -115,6 +117,7 @@ def _ledger_costs(ws: Workspace, rows: Sequence[Any], run_total: dict[int, Decim
     costs: dict[int, Decimal] = {}
     last_take: dict[int, int] = {}
     emptied: set[int] = set()
+    priced: dict[tuple[Decimal, Decimal], Decimal] = {}  # rows repeat a few quantities
     for r in rows:
         quantity = _dec(r.quantity)
         made_by = None if r.made_by is None else int(r.made_by)
@@ -122,7 +125,11 @@ def _ledger_costs(ws: Workspace, rows: Sequence[Any], run_total: dict[int, Decim
                 and r.reason in RUN_REASONS and quantity > 0 and made_by in run_total):
             costs[int(r.id)] = run_total[made_by]  # the run's total, exactly
         else:
-            costs[int(r.id)] = money(_times(quantity, _dec(r.unit_cost)))
+            key = (quantity, _dec(r.unit_cost))
+            cost = priced.get(key) if quantity else None  # (0 and -0 are equal keys)
+            if cost is None:
+                cost = priced[key] = money(_times(*key))
+            costs[int(r.id)] = cost
         if quantity < 0:
             last_take[int(r.lot_id)] = int(r.id)
         if _dec(r.remaining) == 0:

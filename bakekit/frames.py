@@ -86,7 +86,22 @@ def build(rows: Sequence[Mapping[str, Any]], frame_schema: pa.DataFrameSchema) -
     """A frame of the schema's columns, built straight in their dtypes from plain rows (the
     fast road for small frames made by the library itself; equal to ``validate`` of the
     same rows). Keys of the rows beyond the schema's columns are left out."""
-    data: dict[str, object] = {}
+    return pd.DataFrame(columns(rows, frame_schema), index=pd.RangeIndex(len(rows)),
+                        copy=False)
+
+
+def columns(rows: Sequence[Mapping[str, Any]], frame_schema: pa.DataFrameSchema
+            ) -> dict[str, Any]:
+    """The schema's columns of plain rows, each an array already in its dtype (what
+    ``build`` makes its frame of; for a caller that adds columns of its own before making
+    one frame). A required column with a missing value is a SchemaError.
+
+    >>> columns([{"row": 0, "status": "new"}], RECONCILIATION)["row"]
+    <IntegerArray>
+    [0]
+    Length: 1, dtype: Int64
+    """
+    data: dict[str, Any] = {}
     for col, spec in frame_schema.columns.items():
         values = [r.get(col) for r in rows]
         dtype = str(spec.dtype)
@@ -99,7 +114,7 @@ def build(rows: Sequence[Mapping[str, Any]], frame_schema: pa.DataFrameSchema) -
             data[col] = np.array([np.datetime64("NaT") if v is None else np.datetime64(v)  # type: ignore[call-overload]
                                   for v in values], dtype=DATE)
         elif dtype == ID:
-            data[col] = pd.array(values, dtype="Int64")
+            data[col] = _ids(values)
         elif dtype == BOOL:
             data[col] = np.array(values, dtype=bool)
         else:
@@ -107,7 +122,20 @@ def build(rows: Sequence[Mapping[str, Any]], frame_schema: pa.DataFrameSchema) -
         if not spec.nullable and any(v is None for v in values):
             raise SchemaError(frame_schema, pd.DataFrame(rows), f"frame {frame_schema.name}: "
                               f"required column {col!r} has missing values", column_name=col)
-    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)), copy=False)
+    return data
+
+
+def _ids(values: list[Any]) -> Any:
+    """An Int64 array of ids: plain ints (and None) straight from a NumPy array and its
+    mask, anything else through ``pd.array``."""
+    if all(type(v) is int or v is None for v in values):
+        try:
+            return pd.arrays.IntegerArray(
+                np.array([0 if v is None else v for v in values], dtype=np.int64),
+                np.array([v is None for v in values], dtype=bool))
+        except OverflowError:
+            pass
+    return pd.array(values, dtype="Int64")
 
 
 @functools.lru_cache(maxsize=1)

@@ -41,6 +41,20 @@ def _unit(spelling: str) -> str:
     return normalize_unit(spelling)
 
 
+@functools.lru_cache(maxsize=4096)
+def _text_number(text: str, field_name: str, positive: bool, non_negative: bool) -> Decimal:
+    """``to_decimal`` of a number written as text ("$1,250.00" reads 1250.00), remembered
+    (a ValidationError is raised again each time, never remembered)."""
+    return to_decimal(text.strip().replace("$", "").replace(",", ""), field_name,
+                      positive=positive, non_negative=non_negative)
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_datetime(text: str) -> dt.datetime:
+    """``as_datetime`` of ISO 8601 text, remembered (datetimes are immutable)."""
+    return as_datetime(text)
+
+
 def slugify(text: str, sep: str = "-") -> str:
     """A lower-case slug of ASCII letters and digits.
 
@@ -165,9 +179,9 @@ class Checker:
             if isinstance(value, float) and math.isnan(value):
                 self.fail(k, value, "is NaN, not a number")
                 return None
-            if isinstance(value, str):
-                value = value.strip().replace("$", "").replace(",", "")
             try:
+                if isinstance(value, str):  # a file repeats a few spellings: each read once
+                    return _text_number(value, k, positive, non_negative)
                 return to_decimal(value, k, positive=positive, non_negative=non_negative)
             except ValidationError as exc:
                 self.fail(k, rec.get(k), str(exc).split(": ", 1)[-1])
@@ -188,7 +202,8 @@ class Checker:
             if value is None or (isinstance(value, str) and not value.strip()):
                 continue
             try:
-                return as_datetime(value)
+                # a file repeats a few days: each text read once (errors are not cached)
+                return _text_datetime(value) if type(value) is str else as_datetime(value)
             except ValueError:
                 self.fail(k, value, "is not a date (use YYYY-MM-DD or ISO 8601)")
                 return None
@@ -247,10 +262,11 @@ class Tally:
                version: str | None) -> ImportReport:
         rows = [{"entity": name, **c, "reasons": "; ".join(self.reasons.get(name, []))}
                 for name, c in self.counts.items()]
-        frame = frames.build(rows, frames.IMPORT_REPORT)  # plain counts: built in place
+        index = pd.RangeIndex(len(rows))
+        data = frames.columns(rows, frames.IMPORT_REPORT)  # plain counts: built in place
         if rows:
-            frame["reasons"] = pd.Series([r["reasons"] for r in rows], dtype=str,
-                                         index=frame.index)
+            data["reasons"] = pd.Series([r["reasons"] for r in rows], dtype=str, index=index)
+        frame = pd.DataFrame(data, index=index, copy=False)  # one frame, made once
         return ImportReport(frame=frame,
                             unknown_fields={k: tuple(sorted(v)) for k, v in unknown.items()
                                             if v},

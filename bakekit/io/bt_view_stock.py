@@ -4,8 +4,9 @@ updates: the records that describe stock, matched to purchases and lots."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from bakekit.db import tables
 from bakekit.io._sync import Checker, Problems, fill_lot_costs
 from bakekit.io.bt_views import _invalid, _Matcher, _missing_product, _price, normalise_code, show
 from bakekit.io.external import external_key, remember
+from bakekit.io.tabular import _given
 from bakekit.units import factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,38 +63,55 @@ def _record_product(m: Any, rec: dict[str, Any], family: str
     return found, how, ""
 
 
-@dataclass
 class _Stock:
     """What a purchases review matches records against: the purchases there (by id, uuid,
     product and day), lots without a purchase (by product and day), supplier names, and
-    the purchases and lots already matched by an earlier record."""
+    the purchases and lots already matched by an earlier record. The purchases' ids,
+    uuids and prices are read up front; the rest when a record first needs them (a view
+    whose records all name their purchase reads nothing more)."""
 
-    by_id: dict[int, Any]
-    by_uuid: dict[Any, Any]
-    by_day: dict[tuple[int, dt.date], list[Any]]
-    loose_lots: dict[tuple[int, dt.date], list[Any]]
-    suppliers: set[str]
-    taken: set[int] = field(default_factory=set)
+    def __init__(self, ws: Workspace):
+        self._ws = ws
+        every = ws.execute(_PURCHASES[False]).all()
+        self.by_id: dict[int, Any] = {int(r.id): r for r in every}
+        self.by_uuid: dict[Any, Any] = {r.uuid: r for r in every}
+        self.taken: set[int] = set()
+
+    @functools.cached_property
+    def by_day(self) -> dict[tuple[int, dt.date], list[Any]]:
+        """The purchases (with their product, day and count) by product and day."""
+        out: dict[tuple[int, dt.date], list[Any]] = defaultdict(list)
+        for r in self._ws.execute(_PURCHASES[True]).all():
+            out[(int(r.product_id), as_date(r.purchased_on))].append(r)
+        return out
+
+    @functools.cached_property
+    def loose_lots(self) -> dict[tuple[int, dt.date], list[Any]]:
+        return _lots_by_day(self._ws)
+
+    @functools.cached_property
+    def suppliers(self) -> set[str]:
+        return set(self._ws.execute(select(tables.suppliers.c.name)).scalars().all())
 
 
-def _stock(ws: Workspace) -> _Stock:
+def _purchases() -> dict[bool, Any]:
     pur = tables.purchases
-    every = ws.execute(select(pur.c.id, pur.c.uuid, pur.c.product_id, pur.c.purchased_on,
-                              pur.c.packages, cast(pur.c.unit_cost, Float).label("cost"))
-                       .order_by(pur.c.id)).all()
-    by_day: dict[tuple[int, dt.date], list[Any]] = defaultdict(list)
-    for r in every:
-        by_day[(int(r.product_id), as_date(r.purchased_on))].append(r)
-    return _Stock(by_id={int(r.id): r for r in every}, by_uuid={r.uuid: r for r in every},
-                  by_day=by_day, loose_lots=_lots_by_day(ws),
-                  suppliers=set(ws.execute(select(tables.suppliers.c.name)).scalars().all()))
+    cost = cast(pur.c.unit_cost, Float).label("cost")
+    return {False: select(pur.c.id, pur.c.uuid, cost).order_by(pur.c.id),
+            True: select(pur.c.id, pur.c.uuid, pur.c.product_id, pur.c.purchased_on,
+                         pur.c.packages, cost).order_by(pur.c.id)}
+
+
+#: every purchase, oldest first, with its price as a float; True: also its product, day
+#: and count (built once)
+_PURCHASES = _purchases()
 
 
 def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
                      header: dict[str, Any]) -> list[dict[str, Any]]:
     """Review rows of a purchases view or bt_mobile purchases (kind "purchases")."""
-    m = _Matcher(ws, also=("purchases",))
-    stock = _stock(ws)
+    m = _Matcher(ws, also=("purchases",), wide=False)
+    stock = _Stock(ws)
     supplier = header.get("supplier") if family == "bt_mobile" else None
     problems = Problems()
     out = []
@@ -169,18 +188,20 @@ def _judge_purchase(row: dict[str, Any], target: Any, how: str, suffix: str
     """A record matched to a purchase: its price fills an unpriced one, equals it, or
     conflicts with it."""
     price = row["unit_cost"]
-    row = {**row, "purchase_id": int(target.id), "old_unit_cost": target.cost}
+    row["purchase_id"], row["old_unit_cost"] = int(target.id), target.cost  # the row is ours
     if price is None:
-        return {**row, "status": "unchanged",
-                "message": f"matched by {how}; no price in the record{suffix}"}
-    if target.cost is None:
-        return {**row, "status": "changed", "message": f"matched by {how}: price "
-                f"None -> {show(price)}; costs its uncosted lots{suffix}"}
-    if Decimal(str(target.cost)) == price:
-        return {**row, "status": "unchanged", "message": f"matched by {how}{suffix}"}
-    return {**row, "status": "conflict", "message": (
-        f"matched by {how}, which has price {show(target.cost)}, the record "
-        f"says {show(price)}{suffix}")}
+        row["status"], row["message"] = ("unchanged", f"matched by {how}; no price in the "
+                                         f"record{suffix}")
+    elif target.cost is None:
+        row["status"], row["message"] = ("changed", f"matched by {how}: price None -> "
+                                         f"{show(price)}; costs its uncosted lots{suffix}")
+    elif Decimal(str(target.cost)) == price:
+        row["status"], row["message"] = "unchanged", f"matched by {how}{suffix}"
+    else:
+        row["status"], row["message"] = "conflict", (
+            f"matched by {how}, which has price {show(target.cost)}, the record "
+            f"says {show(price)}{suffix}")
+    return row
 
 
 def _judge_lots(row: dict[str, Any], lots: list[Any], product: dict[str, Any],
@@ -229,9 +250,11 @@ def fill_view_lots(ws: Workspace, frame: pd.DataFrame) -> int:
     purchase), through the one fill path (``fill_lot_costs``); returns how many."""
     if "lot_ids" not in frame:
         return 0
+    has_lots = frame["lot_ids"].notna().to_numpy()
+    if not has_lots.any():  # the common case (every record names its purchase): done
+        return 0
     wanted_rows = ((frame["status"].to_numpy(dtype=object) == "changed")
-                   & frame["purchase_id"].isna().to_numpy()
-                   & frame["lot_ids"].notna().to_numpy())
+                   & frame["purchase_id"].isna().to_numpy() & has_lots)
     if not wanted_rows.any():
         return 0
     rows = frame[wanted_rows]
@@ -373,11 +396,13 @@ def remember_rows(ws: Workspace, frame: pd.DataFrame, entity: str, column: str) 
     """Remember the bake-tracker ids and uuids of the matched rows of a review."""
     if "external_id" not in frame or column not in frame:
         return
-    matched = (np.isin(frame["status"].to_numpy(dtype=object), ["new", "changed", "unchanged"])
+    status = frame["status"].to_numpy(dtype=object)
+    matched = (((status == "new") | (status == "changed") | (status == "unchanged"))
                & frame[column].notna().to_numpy())
-    done = {name: frame[name].to_numpy(dtype=object)[matched].tolist()
-            for name in ("external_id", "external_uuid", column)}
-    remember(ws, entity, [(None if pd.isna(ext) else ext, None if pd.isna(uuid) else uuid,
-                           int(local)) for ext, uuid, local in
-                          zip(done["external_id"], done["external_uuid"], done[column],
-                              strict=True)])
+    if not matched.any():
+        return
+    at = np.flatnonzero(matched)
+    ext, uuid, local = (frame[name].to_numpy(dtype=object)[at]
+                        for name in ("external_id", "external_uuid", column))
+    remember(ws, entity, [(_given(e), _given(u), int(x))  # missing (None, NaN, NA): None
+                          for e, u, x in zip(ext, uuid, local, strict=True)])

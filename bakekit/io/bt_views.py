@@ -10,6 +10,7 @@ ignored).
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +22,16 @@ from sqlalchemy import bindparam, select, update
 from bakekit.db import tables
 from bakekit.db.dialect import insert_ids
 from bakekit.errors import ValidationError
-from bakekit.io._sync import Checker, Problems, Tally, loads_checked, num, same, slugify
+from bakekit.io._sync import (
+    Checker,
+    Problems,
+    Tally,
+    _unit,
+    loads_checked,
+    num,
+    same,
+    slugify,
+)
 from bakekit.io.external import external_key, remember, remembered
 from bakekit.units import normalize_unit
 
@@ -154,7 +164,7 @@ def records_of(data: dict[str, Any], source: Any) -> tuple[str, str, list[dict[s
 def unused_fields(family: str, type_: str, rows: list[dict[str, Any]]) -> list[str]:
     """The fields of the records bakekit does not read (listed, never dropped silently)."""
     used = VIEW_USED.get(type_, set()) if family == "view" else MOBILE_USED.get(type_, set())
-    return sorted({k for r in rows for k in r} - used)
+    return sorted(set().union(*rows) - used)
 
 
 def normalise_code(value: Any) -> str | None:
@@ -172,15 +182,23 @@ def normalise_code(value: Any) -> str | None:
 
 
 # -- the catalog, for matching ------------------------------------------------------------------
-def _catalog(ws: Workspace) -> list[dict[str, Any]]:
-    p, i = tables.products, tables.ingredients
-    rows = ws.execute(select(p.c.id, p.c.slug, p.c.brand, p.c.name, p.c.package_quantity,
-                             p.c.package_unit, p.c.upc, p.c.notes, p.c.preferred,
-                             i.c.slug.label("ingredient"),
-                             i.c.g_per_ml).join(i, i.c.id == p.c.ingredient_id)
-                      .order_by(p.c.id))
+def _catalog(ws: Workspace, wide: bool) -> list[dict[str, Any]]:
+    rows = ws.execute(_CATALOG[wide])
     keys = tuple(rows.keys())
     return [dict(zip(keys, r, strict=True)) for r in rows.all()]
+
+
+def _catalog_statements() -> dict[bool, Any]:
+    p, i = tables.products, tables.ingredients
+    narrow = (p.c.id, p.c.slug, p.c.brand, p.c.name, p.c.package_quantity, p.c.package_unit,
+              p.c.upc, i.c.slug.label("ingredient"))
+    return {wide: select(*narrow, *((p.c.notes, p.c.preferred, i.c.g_per_ml) if wide else ()))
+            .join(i, i.c.id == p.c.ingredient_id).order_by(p.c.id) for wide in (False, True)}
+
+
+#: the catalog to match against (built once): what matching reads, and (wide) also the
+#: notes, preferred flag and density a products view or a count reads
+_CATALOG = _catalog_statements()
 
 
 def _low(value: Any) -> str:
@@ -201,72 +219,93 @@ def _size(rec: dict[str, Any]) -> tuple[Decimal | None, str | None]:
     except ArithmeticError:
         size = None
     try:
-        norm = None if unit in (None, "") else normalize_unit(str(unit))
+        norm = None if unit in (None, "") else _unit(str(unit))
     except Exception:  # noqa: BLE001
         norm = None
     return size, norm
 
 
+#: the fields of a record a natural-key match reads (besides its id and uuid)
+_MATCH_FIELDS = ("ingredient_slug", "brand", "product_name", "package_unit_quantity",
+                 "package_unit", "product_slug")
+
+
 class _Matcher:
     """Finds the local product a record means: remembered id/uuid, then natural key."""
 
-    def __init__(self, ws: Workspace, also: tuple[str, ...] = ()):
+    def __init__(self, ws: Workspace, also: tuple[str, ...] = (), *, wide: bool = True):
         """``also``: the entities besides products whose remembered keys the review reads
-        (``"purchases"``, ``"lots"``); only those are loaded."""
-        self.catalog = _catalog(ws)
+        (``"purchases"``, ``"lots"``); only those are loaded. ``wide=False``: the catalog
+        without the products' notes, preferred flag and density (a purchases review)."""
+        self.catalog = _catalog(ws, wide)
         self.by_id = {int(c["id"]): c for c in self.catalog}
         self.memory = remembered(ws, ("products", *also))
         self.by_ingredient: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self.by_code: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        #: each candidate's brand and name casefolded, package size and unit normalised:
-        #: worked out once per product, not once per record that looks at it
-        self._brand: dict[int, str] = {}
-        self._name: dict[int, str] = {}
-        self._size: dict[int, Decimal] = {}
-        self._unit: dict[int, str] = {}
+        self._pools: dict[str, list[tuple[dict[str, Any], str, str, Decimal, str]]] = {}
+        #: the match of each distinct set of matching fields (records repeat products)
+        self._found: dict[tuple[Any, ...], tuple[dict[str, Any] | None, str, list[str]]] = {}
         for c in self.catalog:
             self.by_ingredient[c["ingredient"]].append(c)
+
+    @functools.cached_property
+    def by_code(self) -> dict[str, list[dict[str, Any]]]:
+        """The products by normalised UPC/GTIN (worked out when a record first asks)."""
+        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for c in self.catalog:
             code = normalise_code(c["upc"])
             if code:
-                self.by_code[code].append(c)
+                out[code].append(c)
+        return out
 
     def product(self, rec: dict[str, Any], *, id_field: str, uuid_field: str | None
                 ) -> tuple[dict[str, Any] | None, str, list[str]]:
-        """(product, how it matched, candidates when ambiguous)."""
+        """(product, how it matched, candidates when ambiguous): worked out once per
+        distinct set of the fields a match reads."""
+        values = (rec.get(id_field), rec.get(uuid_field) if uuid_field else None,
+                  *map(rec.get, _MATCH_FIELDS))
+        key = (values, tuple(map(type, values)))  # 1, 1.0 and True are equal keys
+        try:
+            return self._found[key]
+        except KeyError:
+            found = self._found[key] = self._match(rec, id_field, uuid_field)
+        except TypeError:  # a field that is not a plain value (a list, an object)
+            return self._match(rec, id_field, uuid_field)
+        return found
+
+    def _match(self, rec: dict[str, Any], id_field: str, uuid_field: str | None
+               ) -> tuple[dict[str, Any] | None, str, list[str]]:
         local = self.memory["products"].find(rec.get(id_field),
                                              rec.get(uuid_field) if uuid_field else None)
         if local is not None and local in self.by_id:
             return self.by_id[local], "remembered bake-tracker id", []
         size, unit = _size(rec)
-        pool = self.by_ingredient.get(str(rec.get("ingredient_slug") or ""), [])
-
         brand, product_name = _low(rec.get("brand")), _low(rec.get("product_name"))
-
-        def fits(c: dict[str, Any], *, name: bool) -> bool:
-            key = c["id"]
-            if key not in self._brand:
-                self._brand[key], self._name[key] = _low(c["brand"]), _low(c["name"])
-            if self._brand[key] != brand:
-                return False
-            if size is not None:
-                if key not in self._size:
-                    self._size[key] = Decimal(str(c["package_quantity"]))
-                if self._size[key] != size:
-                    return False
-            if unit is not None:
-                if key not in self._unit:
-                    self._unit[key] = normalize_unit(c["package_unit"])
-                if self._unit[key] != unit:
-                    return False
-            return not name or self._name[key] == product_name
-
-        exact = [c for c in pool if fits(c, name=True)]
+        exact, loose = [], []
+        for c, c_brand, c_name, c_size, c_unit in self._pool(
+                str(rec.get("ingredient_slug") or "")):
+            if c_brand != brand or (size is not None and c_size != size) or (
+                    unit is not None and c_unit != unit):
+                continue
+            loose.append(c)  # ingredient, brand and package fit
+            if c_name == product_name:
+                exact.append(c)
         if len(exact) == 1:
             return exact[0], "natural key", []
-        loose = exact or [c for c in pool if fits(c, name=False)]
+        loose = exact or loose
         if len(loose) == 1:
             return loose[0], "ingredient, brand and package (the names differ)", []
         return None, "", [str(c["slug"]) for c in loose]
+
+    def _pool(self, ingredient: str) -> list[tuple[dict[str, Any], str, str, Decimal, str]]:
+        """The candidates of an ingredient, each with its brand and name casefolded and its
+        package size and unit normalised: worked out once per ingredient a record names,
+        not once per record that looks at it."""
+        pool = self._pools.get(ingredient)
+        if pool is None:
+            pool = self._pools[ingredient] = [
+                (c, _low(c["brand"]), _low(c["name"]), Decimal(str(c["package_quantity"])),
+                 _unit(c["package_unit"])) for c in self.by_ingredient.get(ingredient, [])]
+        return pool
 
 
 def _missing_product(rec: dict[str, Any], candidates: list[str]) -> tuple[str, str]:
@@ -369,6 +408,15 @@ def show(value: Any) -> str:
     >>> show(1.5899999999999999), show(Decimal("4.2900")), show(None), show("KA")
     ('1.59', '4.29', 'None', "'KA'")
     """
+    try:
+        if value:  # not None, zero (0 and -0 are equal keys) nor empty text: remembered
+            return _shown(value)
+    except (TypeError, ValueError):  # not hashable, or no truth value: worked out each time
+        pass
+    return _show(value)
+
+
+def _show(value: Any) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return "None"
     if isinstance(value, bool):
@@ -378,6 +426,11 @@ def show(value: Any) -> str:
         return num(Decimal(format(float(value), ".12g") if isinstance(value, float)
                            else str(value)))
     return repr(value)
+
+
+#: ``_show`` of a hashable value, remembered (a file repeats a few prices); typed, so that
+#: True, 1 and 1.0 are each their own
+_shown = functools.lru_cache(maxsize=1024, typed=True)(_show)
 
 
 def apply_products(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:

@@ -90,17 +90,27 @@ def remember(ws: Workspace, entity: str, keys: Iterable[tuple[Any, Any, int]],
             wanted[k] = int(local)
     if not wanted:
         return 0
-    t = tables.external_ids
     have = {(ext, uuid): (row_id, int(local)) for row_id, ext, uuid, local in ws.execute(
-        select(t.c.id, t.c.external_id, t.c.uuid, t.c.local_id)
-        .where(t.c.source == source, t.c.entity == entity).order_by(t.c.id)).all()}
+        _KNOWN, {"b_source": source, "b_entity": entity}).all()}
     new = [{"source": source, "entity": entity, "external_id": k[0], "uuid": k[1],
             "local_id": local} for k, local in wanted.items() if k not in have]
     moved = [{"b_id": have[k][0], "b_local": local} for k, local in wanted.items()
              if k in have and have[k][1] != local]
     if new:
-        ws.execute(insert(t), new)
+        ws.execute(_ADD, new)
     if moved:
-        ws.execute(update(t).where(t.c.id == bindparam("b_id"))
-                   .values(local_id=bindparam("b_local")), moved)
+        ws.execute(_MOVE, moved)
     return len(new) + len(moved)
+
+
+def _statements() -> tuple[Any, Any, Any]:
+    t = tables.external_ids
+    return (select(t.c.id, t.c.external_id, t.c.uuid, t.c.local_id)
+            .where(t.c.source == bindparam("b_source"), t.c.entity == bindparam("b_entity"))
+            .order_by(t.c.id),
+            insert(t),
+            update(t).where(t.c.id == bindparam("b_id")).values(local_id=bindparam("b_local")))
+
+
+#: the keys remembered of one source's entity; remember keys; move a key (built once)
+_KNOWN, _ADD, _MOVE = _statements()

@@ -11,7 +11,6 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import bindparam, select, update
 
@@ -33,6 +32,7 @@ from bakekit.io.tabular import (
     review_frame,
 )
 from bakekit.results import ImportReport, Reconciliation
+from bakekit.stock.lots import update_rows
 from bakekit.units import factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -167,11 +167,10 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
     status = frame["status"].to_numpy(dtype=object)  # compared once, as plain arrays
     is_changed = status == "changed"
     has_purchase = frame["purchase_id"].notna().to_numpy()
+    is_new = status == "new"
     tally.add("purchases", "unchanged", int((status == "unchanged").sum()))
-    tally.add("purchases", "skipped", int((~np.isin(status, ["new", "changed", "unchanged"])
-                                          ).sum()))
-    new = frame[status == "new"]
-    changed = frame[is_changed & has_purchase]
+    tally.add("purchases", "skipped", len(status) - int(
+        (is_new | is_changed | (status == "unchanged")).sum()))
     filled = bt_view_stock.fill_view_lots(ws, frame)
     if filled:
         tally.add("purchases", "updated", int((is_changed & ~has_purchase).sum()))
@@ -179,12 +178,15 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
     bt_view_stock.remember_rows(ws, frame, "purchases", "purchase_id")
     p, s, i = tables.products, tables.suppliers, tables.ingredients
     pur = tables.purchases
-    if not changed.empty:
-        _price_purchases(ws, dict(zip(changed["purchase_id"].astype(int).tolist(),
-                                      changed["unit_cost"].tolist(), strict=True)))
-        tally.add("purchases", "updated", len(changed))
-    if new.empty:
+    priced = is_changed & has_purchase
+    if priced.any():  # the purchases and costs as plain lists, not a filtered frame
+        ids = frame["purchase_id"].to_numpy(dtype=object)[priced].tolist()
+        costs = frame["unit_cost"].to_numpy(dtype=object)[priced].tolist()
+        _price_purchases(ws, dict(zip((int(x) for x in ids), costs, strict=True)))
+        tally.add("purchases", "updated", len(ids))
+    if not is_new.any():
         return
+    new = frame[is_new]
     products = {r.slug: r for r in ws.execute(
         select(p.c.id, p.c.slug, p.c.package_quantity, p.c.package_unit, p.c.ingredient_id,
                p.c.supplier_id, p.c.price_on))}
@@ -237,17 +239,32 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
 def _price_purchases(ws: Workspace, prices: dict[int, Any]) -> None:
     """Give unpriced purchases their package price, and their uncosted lots the cost per
     lot unit it means (the cost then flows downstream)."""
-    p, pur, lots = tables.products, tables.purchases, tables.lots
     cost_of = {k: Decimal(str(v)) for k, v in prices.items()}
-    ws.execute(update(pur).where(pur.c.id == bindparam("b_id"))
-               .values(unit_cost=bindparam("b_cost")),
-               [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
-    rows = ws.execute(select(lots.c.id, lots.c.purchase_id, p.c.package_quantity)
-                      .join(p, p.c.id == lots.c.product_id)
-                      .where(lots.c.purchase_id.in_(list(cost_of)),
-                             lots.c.unit_cost.is_(None))).all()
-    fill_lot_costs(ws, [(int(r.id), money(cost_of[int(r.purchase_id)]
-                                          / Decimal(r.package_quantity))) for r in rows])
+    update_rows(ws, _PRICE_PURCHASE, [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
+    rows = ws.execute(_UNCOSTED_PURCHASE_LOTS, {"b_ids": list(cost_of)}).all()
+    per_unit: dict[tuple[Decimal, Decimal], Decimal] = {}  # purchases repeat a few prices
+    costs = []
+    for r in rows:
+        key = (cost_of[int(r.purchase_id)], r.package_quantity)
+        cost = per_unit.get(key) if key[0] else None  # (0 and -0 are equal keys)
+        if cost is None:
+            cost = per_unit[key] = money(key[0] / Decimal(key[1]))
+        costs.append((int(r.id), cost))
+    fill_lot_costs(ws, costs)
+
+
+def _price_purchase_statements() -> tuple[Any, Any]:
+    pur, lots, p = tables.purchases, tables.lots, tables.products
+    return (update(pur).where(pur.c.id == bindparam("b_id"))
+            .values(unit_cost=bindparam("b_cost")),
+            select(lots.c.id, lots.c.purchase_id, p.c.package_quantity)
+            .join(p, p.c.id == lots.c.product_id)
+            .where(lots.c.purchase_id.in_(bindparam("b_ids", expanding=True)),
+                   lots.c.unit_cost.is_(None)))
+
+
+#: a purchase's price; the uncosted lots of purchases with their package size (built once)
+_PRICE_PURCHASE, _UNCOSTED_PURCHASE_LOTS = _price_purchase_statements()
 
 
 # -- inventory counts ---------------------------------------------------------------------------

@@ -3,9 +3,12 @@ columns, its rows as plain records, and the review frame made from them."""
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import math
 import os
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -103,35 +106,75 @@ def review_frame(rows: list[dict[str, Any]], columns: tuple[str, ...],
     [[0, 'new', 'new purchase', 2.0, None]]
     """
     n = len(rows)
-    head = frames.build(rows, frames.RECONCILIATION)
-    index = head.index
-    data: dict[str, Any] = {col: head[col] for col in head.columns}
-    given = list(dict.fromkeys(k for r in rows for k in r))
+    index = pd.RangeIndex(n)
+    data: dict[str, Any] = frames.columns(rows, frames.RECONCILIATION)
+    given = list(dict.fromkeys(itertools.chain.from_iterable(rows)))
     for col in given + [c for c in columns if c not in given]:
         if col in data:
             continue
         missing = math.nan if col in given else None
         values = [r.get(col, missing) for r in rows]
-        array: Any
-        if not n:
-            array = np.empty(0, dtype=object)
-        elif pd.api.types.infer_dtype(values, skipna=True) == "string":
-            array = np.empty(n, dtype=object)
-            array[:] = [v if isinstance(v, str) else None for v in values]
-        else:
-            series = pd.Series(values)
-            if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
-                array = series.to_numpy(dtype=object, copy=True)
-                array[pd.isna(array)] = None
-            else:
-                array = series.array
-        if col in floats:
-            array = pd.Series(array, dtype=array.dtype, copy=False).map(
-                lambda v: None if v is None else float(v)).array
-        # a Series keeps object arrays object (a DataFrame infers text from a bare array);
-        # every column on the one index, so none is aligned
-        data[col] = pd.Series(array, index=index, dtype=array.dtype, copy=False)
+        plain = _plain(values, col in floats) if n else (np.empty(0, dtype=object), True)
+        array, text = plain if plain is not None else (_inferred(values, col in floats), True)
+        # a Series keeps an object array of text object (a DataFrame infers text from a
+        # bare one; other arrays it takes as they are); every column on the one index, so
+        # none is aligned
+        data[col] = pd.Series(array, index=index, dtype=array.dtype, copy=False) if text \
+            else array
     return pd.DataFrame(data, index=index, copy=False)
+
+
+#: the types of values a review column holds that need no inference
+_NONE, _DATE = type(None), dt.date
+
+
+def _plain(values: list[Any], as_float: bool) -> tuple[Any, bool] | None:
+    """The array of a review column of plain values, as ``_inferred`` would make it, found
+    from the values' types alone, and whether it holds text: text (and None) as objects,
+    ints as int64, dates and None as objects, all None as objects, numbers (and None) of a
+    float column as float64 (NaN for None); None for anything else (``_inferred`` reads
+    it)."""
+    kinds = set(map(type, values))
+    if as_float:
+        if _NONE in kinds:
+            if len(kinds) == 1:
+                return None
+            kinds.discard(_NONE)
+        if kinds <= {Decimal, float, int}:
+            return np.array([math.nan if v is None else float(v) for v in values],
+                            dtype=np.float64), False
+        return None
+    if kinds <= {str, _NONE} or kinds <= {_DATE, _NONE}:
+        array = np.empty(len(values), dtype=object)
+        array[:] = values
+        return array, str in kinds
+    if kinds == {int}:
+        try:
+            return np.array(values, dtype=np.int64), False
+        except OverflowError:
+            return None
+    return None
+
+
+def _inferred(values: list[Any], as_float: bool) -> Any:
+    """The array of a review column as pandas reads records: text columns as objects with
+    None for missing values, other columns in the dtype pandas infers (missing values None
+    in object columns); a float column's values as floats."""
+    array: Any
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        array = np.empty(len(values), dtype=object)
+        array[:] = [v if isinstance(v, str) else None for v in values]
+    else:
+        series = pd.Series(values)
+        if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
+            array = series.to_numpy(dtype=object, copy=True)
+            array[pd.isna(array)] = None
+        else:
+            array = series.array
+    if as_float:
+        array = pd.Series(array, dtype=array.dtype, copy=False).map(
+            lambda v: None if v is None else float(v)).array
+    return array
 
 
 def _given(value: Any) -> Any:
