@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from bakekit import stock
 from bakekit.db import tables
-from bakekit.stock.lots import update_rows
+from bakekit.db.dialect import execute_many
 from bakekit.units import money
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -77,7 +77,8 @@ def reprice_from_lots(ws: Workspace, lot_ids: Iterable[int]) -> Repriced:
         if not rows:
             break
         costs = _ledger_costs(ws, rows, run_total)
-        update_rows(ws, _COST_ROW, [{"b_id": k, "b_cost": v} for k, v in costs.items()])
+        execute_many(ws.connection, _COST_ROW,
+                     [{"b_id": k, "b_cost": v} for k, v in costs.items()])
         counted["movements"] += len(costs)
         consumers = sorted({int(r.run_id) for r in rows if r.run_id is not None
                             and r.reason in RUN_REASONS and _dec(r.quantity) < 0})

@@ -186,7 +186,7 @@ MISS_REASONS = {
                       "Review frame 1.33 -> 0.64 ms: plain columns made from their values' "
                       "types, pandas' inference only for the rest, only text columns "
                       "wrapped in a Series. Apply: the three executemany UPDATEs (purchase "
-                      "price, lot cost, ledger cost) through stock.lots.update_rows "
+                      "price, lot cost, ledger cost) through db.dialect.execute_many "
                       "(statement compiled once per dialect, values through their types' "
                       "bind processors, exec_driver_sql: 156 rows 0.48 -> 0.17 ms each); "
                       "every statement on the path built once; the priced rows taken as "

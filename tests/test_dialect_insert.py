@@ -1,4 +1,4 @@
-"""``db.dialect.insert_many``: on SQLite it hands the driver tuples it built itself (the
+"""``db.dialect.insert_many`` and ``execute_many`` hand the driver rows they built themselves (the
 columns' own bind processors and Python-side defaults); what it stores must be exactly what
 Core's executemany stores, on both backends."""
 
@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from bakekit.db.dialect import insert_many, is_postgresql
+from bakekit.db.dialect import execute_many, insert_many, is_postgresql
 
 _counter = itertools.count(1)
 
@@ -79,4 +79,33 @@ def test_insert_many_names_an_unknown_column(bakery):
         probe.create(ws.connection)
         with pytest.raises(Exception, match="nope"):
             insert_many(ws.connection, probe, [{**r, "batch": "b", "nope": 1} for r in ROWS])
+        ws.rollback()
+
+
+def test_execute_many_updates_as_core_executemany_does(bakery):
+    probe = _probe()
+    stmt = (sa.update(probe).where(probe.c.id == sa.bindparam("b_id"))
+            .values(on=sa.bindparam("b_on"), at=sa.bindparam("b_at"),
+                    amount=sa.bindparam("b_amount"), flag=sa.bindparam("b_flag")))
+    changes = [{"b_on": dt.date(2026, 1, 2), "b_at": dt.datetime(2026, 1, 2, 3, 4, 5, 6),
+                "b_amount": Decimal("7.25"), "b_flag": False},
+               {"b_on": dt.date(2026, 1, 2), "b_at": None, "b_amount": Decimal("0.000000001"),
+                "b_flag": True},
+               {"b_on": dt.date(2026, 3, 1), "b_at": dt.datetime(2026, 1, 2, 3, 4, 5, 6),
+                "b_amount": Decimal("-1"), "b_flag": True}]
+    with bakery.session() as ws:
+        conn = ws.connection
+        probe.create(conn)
+        for batch in ("core", "ours"):
+            insert_many(conn, probe, [{**r, "batch": batch} for r in ROWS])
+        ids = {b: conn.execute(sa.select(probe.c.id).where(probe.c.batch == b)
+                               .order_by(probe.c.id)).scalars().all() for b in ("core", "ours")}
+        conn.execute(stmt, [{**c, "b_id": i} for c, i in zip(changes, ids["core"], strict=True)])
+        execute_many(conn, stmt, [{**c, "b_id": i} for c, i in zip(changes, ids["ours"],
+                                                                    strict=True)])
+        got = {b: conn.execute(sa.select(*(probe.c[c] for c in COMPARED))
+                               .where(probe.c.batch == b).order_by(probe.c.id)).all()
+               for b in ("core", "ours")}
+        assert got["ours"] == got["core"]
+        assert got["ours"][1][:4] == (dt.date(2026, 1, 2), None, Decimal("0.000000001"), True)
         ws.rollback()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -98,12 +97,9 @@ def _statement(table: Table, returning: tuple[str, ...] | None) -> Any:
 def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert rows of one shape (every row the first row's columns) in one executemany.
 
-    SQLite: the INSERT is compiled by SQLAlchemy once per table and set of columns, each
-    value goes through its column's own bind processor and missing columns get their
-    Python-side defaults, exactly as Core's executemany does, and the driver gets the
-    tuples (``Connection.exec_driver_sql``: the statement events still fire). What that
-    skips is SQLAlchemy's per-row parameter building (a few microseconds a row: most of a
-    large import's cost outside SQLite). PostgreSQL: Core's executemany.
+    SQLite: the INSERT is compiled by SQLAlchemy once per table and set of columns, the
+    left-out columns get their Python-side defaults, and the rows go to the driver as
+    ``execute_many`` sends them. PostgreSQL: Core's executemany (psycopg's own batching).
 
     >>> from bakekit.db import tables
     >>> insert_many(ws.connection, tables.suppliers, [{"name": "C"}, {"name": "D"}])
@@ -115,43 +111,71 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     unknown = [k for k in rows[0] if k not in table.c]
     if unknown:  # Core's executemany would drop them without a word
         raise ValueError(f"insert into {table.name}: no column {', '.join(unknown)}")
-    if locks_rows(conn) or len(rows) == 1:
+    form = None if locks_rows(conn) or len(rows) == 1 else _insert_form(
+        conn.dialect, table, tuple(rows[0]))
+    if form is None:  # (also where a default is a SQL expression only SQLAlchemy works out)
         conn.execute(insert(table), list(rows))
         return
-    prepared = _prepared(conn.dialect, table, tuple(rows[0]))
-    if prepared is None:  # a default only SQLAlchemy can work out (a SQL expression)
-        conn.execute(insert(table), list(rows))
+    conn.exec_driver_sql(form.sql, form.params(rows))
+
+
+def execute_many(conn: Connection, statement: Any, rows: Sequence[Mapping[str, Any]]
+                 ) -> None:
+    """Run a prebuilt statement (an UPDATE or INSERT with bind parameters) once per row, in
+    one executemany, each row bound as the driver takes it.
+
+    The statement is compiled by SQLAlchemy once per kind of database; each value goes
+    through its type's own bind processor, converted column by column; the driver gets the
+    rows through ``Connection.exec_driver_sql``, so the statement events fire and driver
+    errors are wrapped as for any execute. What that skips is SQLAlchemy building every
+    row's parameters again on each call (a few microseconds a row).
+
+    >>> from sqlalchemy import bindparam, update
+    >>> from bakekit.db import tables
+    >>> lots = tables.lots
+    >>> stmt = update(lots).where(lots.c.id == bindparam("lot")).values(location=bindparam("at"))
+    >>> execute_many(ws.connection, stmt, [{"lot": 1, "at": "shelf"}, {"lot": 2, "at": "bin"}])
+    >>> ws.inventory.lots("flour-ap")["location"].tolist()[:1]
+    ['shelf']
+    """
+    if not rows:
         return
-    conn.exec_driver_sql(prepared.sql, prepared.values(rows))
+    key = (type(conn.dialect), statement)
+    form = _FORMS.get(key)
+    if form is None:
+        form = _FORMS[key] = _statement_form(conn.dialect, statement)
+    conn.exec_driver_sql(form.sql, form.params(rows))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
-class _Prepared:
-    """A compiled positional INSERT and how a row becomes its parameters."""
+class _DriverForm:
+    """A compiled statement and how a row becomes the driver's parameters."""
 
     sql: str
-    #: the row's value for each parameter, in the statement's order
-    get: Callable[[Mapping[str, Any]], tuple[Any, ...]]
-    #: (position, bind processor) of the parameters whose type has one
-    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
-    #: columns the rows leave out that have a Python-side default: (name, scalar or callable)
-    defaults: tuple[tuple[str, Any, bool], ...]
+    #: the parameter names in the statement's order; None where the driver takes names
+    names: tuple[str, ...] | None
+    #: the bind processor of each parameter whose type has one
+    processors: Mapping[str, Callable[[Any], Any]]
+    #: columns the rows leave out that have a Python-side default: (name, value or
+    #: callable, whether it is a callable)
+    defaults: tuple[tuple[str, Any, bool], ...] = ()
 
-    def values(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
-        """Each row's parameters, converted column by column."""
+    def params(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """Each row's parameters: tuples (positional drivers) or dicts."""
         if self.defaults:
             fill = self.defaults
             rows = [{**{n: (v(None) if call else v) for n, v, call in fill}, **row}
                     for row in rows]
-        if not self.processors:
-            return list(map(self.get, rows))
-        columns = list(zip(*map(self.get, rows), strict=True))
-        for i, process in self.processors:
-            columns[i] = _converted(columns[i], process)
-        return list(zip(*columns, strict=True))
+        processors = self.processors
+        if self.names is None:
+            return [{k: v if v is None or k not in processors else processors[k](v)
+                     for k, v in row.items()} for row in rows]
+        columns = [_converted([row[k] for row in rows], processors[k]) if k in processors
+                   else [row[k] for row in rows] for k in self.names]
+        return list(zip(*columns, strict=True)) if columns else [()] * len(rows)
 
 
-def _converted(values: tuple[Any, ...], process: Callable[[Any], Any]) -> tuple[Any, ...]:
+def _converted(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
     """``process`` applied to each value but None; a batch repeats its dates, timestamps
     and flags, so where equal values convert alike (naive dates and times, bools) each
     distinct one is converted once."""
@@ -162,19 +186,32 @@ def _converted(values: tuple[Any, ...], process: Callable[[Any], Any]) -> tuple[
             if kind is bool or kind is dt.date or (kind is dt.datetime and v.tzinfo is None):
                 done[v] = process(v)
             else:  # e.g. Decimal("1.10") and Decimal("1.1") are equal, their text is not
-                return tuple(None if v is None else process(v) for v in values)
-    return tuple(map(done.__getitem__, values))
+                return [None if v is None else process(v) for v in values]
+    return list(map(done.__getitem__, values))
 
 
-_PREPARED: dict[tuple[type, Table, tuple[str, ...]], _Prepared | None] = {}
+def _processors(compiled: Any, dialect: Dialect) -> dict[str, Callable[[Any], Any]]:
+    out = {}
+    for name, bind in compiled.binds.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            out[name] = process
+    return out
 
 
-def _prepared(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> _Prepared | None:
-    """The compiled INSERT of ``keys`` into ``table`` for this kind of dialect (cached);
-    None where a left-out column's default is a SQL expression."""
+def _statement_form(dialect: Dialect, statement: Any) -> _DriverForm:
+    compiled = statement.compile(dialect=dialect)
+    return _DriverForm(compiled.string,
+                       tuple(compiled.positiontup) if compiled.positional else None,
+                       _processors(compiled, dialect))
+
+
+def _insert_form(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> _DriverForm | None:
+    """The compiled positional INSERT of ``keys`` into ``table`` for this kind of dialect
+    (cached); None where a left-out column's default is a SQL expression."""
     cache_key = (type(dialect), table, keys)
-    if cache_key in _PREPARED:
-        return _PREPARED[cache_key]
+    if cache_key in _FORMS:
+        return _FORMS[cache_key]
     compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
     names = tuple(compiled.positiontup or ())
     defaults = []
@@ -182,16 +219,13 @@ def _prepared(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> _Prepare
         if name not in keys:
             default = table.c[name].default
             if default is None or not (default.is_scalar or default.is_callable):
-                _PREPARED[cache_key] = None
+                _FORMS[cache_key] = None
                 return None
             defaults.append((name, default.arg, bool(default.is_callable)))  # type: ignore[attr-defined]
-    processors = []
-    for i, name in enumerate(names):
-        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
-            processors.append((i, process))
-    get = operator.itemgetter(*names)
-    found = _Prepared(compiled.string, get if len(names) > 1 else (lambda r: (get(r),)),
-                      tuple(processors), tuple(defaults))
-    _PREPARED[cache_key] = found
-    return found
+    form = _FORMS[cache_key] = _DriverForm(compiled.string, names,
+                                           _processors(compiled, dialect), tuple(defaults))
+    return form
+
+
+#: compiled forms by (kind of dialect, statement) and (kind of dialect, table, columns)
+_FORMS: dict[tuple[Any, ...], _DriverForm | None] = {}

@@ -18,7 +18,7 @@ from bakekit import stock
 from bakekit.areas.inventory import Inventory
 from bakekit.checks import as_date
 from bakekit.db import tables
-from bakekit.db.dialect import insert_ids
+from bakekit.db.dialect import execute_many, insert_ids
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.errors import NotFoundError, ValidationError
 from bakekit.io import bt_view_stock, bt_views, reconcile_prices
@@ -32,7 +32,6 @@ from bakekit.io.tabular import (
     review_frame,
 )
 from bakekit.results import ImportReport, Reconciliation
-from bakekit.stock.lots import update_rows
 from bakekit.units import factor, money, normalize_unit, q
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -240,7 +239,8 @@ def _price_purchases(ws: Workspace, prices: dict[int, Any]) -> None:
     """Give unpriced purchases their package price, and their uncosted lots the cost per
     lot unit it means (the cost then flows downstream)."""
     cost_of = {k: Decimal(str(v)) for k, v in prices.items()}
-    update_rows(ws, _PRICE_PURCHASE, [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
+    execute_many(ws.connection, _PRICE_PURCHASE,
+                 [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
     rows = ws.execute(_UNCOSTED_PURCHASE_LOTS, {"b_ids": list(cost_of)}).all()
     per_unit: dict[tuple[Decimal, Decimal], Decimal] = {}  # purchases repeat a few prices
     costs = []

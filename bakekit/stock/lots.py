@@ -15,7 +15,7 @@ from sqlalchemy import Float, bindparam, cast, column, func, insert, select, upd
 
 from bakekit.checks import as_date
 from bakekit.db import tables
-from bakekit.db.dialect import insert_ids, is_postgresql
+from bakekit.db.dialect import execute_many, insert_ids, is_postgresql
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.recording import WrittenMovement
 from bakekit.stock.items import KINDS, Item
@@ -232,50 +232,6 @@ def set_remaining(ws: Workspace, remaining: Mapping[int, Decimal]) -> None:
                [{"lot": lot_id, "value": left} for lot_id, left in remaining.items()])
 
 
-def update_rows(ws: Workspace, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Run a prebuilt UPDATE once per row (one executemany), each row's values bound as
-    the driver takes them: the statement compiled once per dialect, each value through
-    its type's own bind processor, then ``exec_driver_sql`` (the statement events fire
-    and driver errors are wrapped as for any execute). What SQLAlchemy would do for an
-    executemany, without building its parameters row by row again each time.
-
-    >>> from sqlalchemy import bindparam, update
-    >>> from bakekit.db import tables
-    >>> lots = tables.lots
-    >>> stmt = update(lots).where(lots.c.id == bindparam("lot")).values(location=bindparam("at"))
-    >>> update_rows(ws, stmt, [{"lot": 1, "at": "shelf"}, {"lot": 2, "at": "fridge"}])
-    >>> ws.inventory.lots("flour-ap")["location"].tolist()[:1]
-    ['shelf']
-    """
-    if not rows:
-        return
-    conn = ws.connection
-    sql, names, processors = _driver_form(statement, conn.dialect)
-    if names is None:  # named parameters (PostgreSQL): dicts, each value processed
-        params: list[Any] = [{k: processors[k](v) if k in processors else v
-                              for k, v in row.items()} for row in rows]
-    else:  # positional (SQLite): tuples in the statement's order, made column by column
-        columns = [[processors[k](row[k]) for row in rows] if k in processors
-                   else [row[k] for row in rows] for k in names]
-        params = list(zip(*columns, strict=True)) if names else [()] * len(rows)
-    conn.exec_driver_sql(sql, params)  # type: ignore[arg-type]
-
-
-@functools.cache
-def _driver_form(statement: Any, dialect: Any) -> tuple[str, tuple[str, ...] | None,
-                                                       dict[str, Any]]:
-    """A prebuilt statement's SQL on a dialect, its parameter names in order (None where the
-    driver takes named parameters) and the bind processors of the parameters that have one."""
-    compiled = statement.compile(dialect=dialect)
-    processors = {}
-    for name, bind in compiled.binds.items():
-        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if processor is not None:
-            processors[name] = processor
-    names = tuple(compiled.positiontup) if compiled.positional else None
-    return compiled.string, names, processors
-
-
 def fill_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
     """Give uncosted lots their cost per lot unit, one statement; lots that already have
     a cost are left alone. (Flowing the cost downstream is ``costing``'s job.)
@@ -289,8 +245,8 @@ def fill_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
     """
     if not costs:
         return
-    update_rows(ws, _update_statement("unit_cost"),
-                [{"lot": lot_id, "value": unit_cost} for lot_id, unit_cost in costs])
+    execute_many(ws.connection, _update_statement("unit_cost"),
+                 [{"lot": lot_id, "value": unit_cost} for lot_id, unit_cost in costs])
 
 
 def ledger(ws: Workspace, rows: Sequence[LedgerRow], *, reason: str,
