@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -194,9 +194,10 @@ class ImportReport:
     """What an import did, per entity: read, created, updated, unchanged, skipped (+ reasons).
 
     ``unknown_fields`` maps an entity to the field names of the file it did not understand.
+    ``frame`` is built when first read (``counts`` does not need it).
     """
 
-    frame: pd.DataFrame = field(repr=False)
+    frame: LazyFrame = field(default=LazyFrame("frame"), repr=False, compare=False)
     unknown_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str = ""
     version: str | None = None
@@ -206,14 +207,21 @@ class ImportReport:
     identical_rows: int = 0
     #: lots created without a price (uncosted: a later price fills them)
     uncosted_lots: int = 0
+    #: the counts per entity the frame is built from (internal: ``counts`` reads them)
+    _counts: Mapping[str, Mapping[str, int]] | None = field(default=None, repr=False,
+                                                            compare=False)
 
     def counts(self, entity: str) -> dict[str, int]:
         """The counts of one entity as a dict (read, created, updated, unchanged, skipped)."""
+        keys = ("read", "created", "updated", "unchanged", "skipped")
+        if self._counts is not None:
+            found = self._counts.get(entity, {})
+            return {k: int(found.get(k, 0)) for k in keys}
         row = self.frame[self.frame["entity"] == entity]
         if row.empty:
-            return {k: 0 for k in ("read", "created", "updated", "unchanged", "skipped")}
+            return {k: 0 for k in keys}
         r = row.iloc[0]
-        return {k: int(r[k]) for k in ("read", "created", "updated", "unchanged", "skipped")}
+        return {k: int(r[k]) for k in keys}
 
     def _repr_html_(self) -> str:
         return _html("Import report", {"source": self.source, "version": self.version},

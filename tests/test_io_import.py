@@ -269,3 +269,20 @@ def test_real_file_import_inserts_each_table_in_batches_not_row_by_row(bakery):
     assert max(n for t, n in inserts.items() if t != "ingredients") <= 2, inserts
     assert not [s for s in counts.statements if s.startswith("UPDATE")]  # parents go in set
     assert len(counts.statements) <= 45
+
+
+def test_report_counts_agree_with_its_frame_which_is_built_when_first_read(bakery):
+    with bakery.session() as ws:
+        report = ws.io.import_bake_tracker(_real("sample_data_all_v4.2.json"))
+        ws.rollback()
+    assert callable(report.__dict__["_frame_frame"])  # not built by the import
+    counts = {e: report.counts(e) for e in ("ingredients", "products", "inventory_items",
+                                           "recipes", "nothing-like-this")}
+    assert callable(report.__dict__["_frame_frame"])  # nor by counts()
+    frame = report.frame.set_index("entity")
+    for entity, c in counts.items():
+        expected = ({k: int(frame.loc[entity, k]) for k in c} if entity in frame.index
+                    else dict.fromkeys(c, 0))
+        assert c == expected, entity
+    assert counts["inventory_items"]["created"] == 156
+    assert report.frame is report.frame  # built once

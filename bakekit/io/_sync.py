@@ -258,19 +258,27 @@ class Tally:
         if text not in self.reasons[name]:
             self.reasons[name].append(text)
 
-    def report(self, *, unknown: dict[str, set[str]], source: str,
-               version: str | None) -> ImportReport:
+    def report(self, *, unknown: dict[str, set[str]], source: str, version: str | None,
+               **extra: int) -> ImportReport:
+        """The import report of these counts; its frame is built when first read. ``extra``:
+        ImportReport's other counts (zero_prices, identical_rows, uncosted_lots)."""
         rows = [{"entity": name, **c, "reasons": "; ".join(self.reasons.get(name, []))}
                 for name, c in self.counts.items()]
-        index = pd.RangeIndex(len(rows))
-        data = frames.columns(rows, frames.IMPORT_REPORT)  # plain counts: built in place
-        if rows:
-            data["reasons"] = pd.Series([r["reasons"] for r in rows], dtype=str, index=index)
-        frame = pd.DataFrame(data, index=index, copy=False)  # one frame, made once
+
+        def frame() -> pd.DataFrame:
+            index = pd.RangeIndex(len(rows))
+            data = frames.columns(rows, frames.IMPORT_REPORT)  # plain counts: built in place
+            if rows:
+                data["reasons"] = pd.Series([r["reasons"] for r in rows], dtype=str,
+                                            index=index)
+            return pd.DataFrame(data, index=index, copy=False)  # one frame, made once
+
         return ImportReport(frame=frame,
                             unknown_fields={k: tuple(sorted(v)) for k, v in unknown.items()
                                             if v},
-                            source=source, version=version)
+                            source=source, version=version,
+                            _counts={name: dict(c) for name, c in self.counts.items()},
+                            **extra)
 
 
 def same(a: Any, b: Any) -> bool:

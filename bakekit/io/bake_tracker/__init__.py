@@ -12,7 +12,6 @@ dicts and lists (the rows parsed, the references resolved, the ids written):
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +70,6 @@ def import_bake_tracker(ws: Workspace, path: str | Path | dict[str, Any], *,
             if imp.rows.get(entity):
                 imp.tally.reason(entity, "a price of 0 read as not known yet "
                                          "(zero_price='unknown')")
-    report = imp.tally.report(unknown=imp.unknown, source=source, version=imp.version)
-    return replace(report, zero_prices=imp.zero_prices, identical_rows=imp.identical,
-                   uncosted_lots=imp.uncosted_lots)
+    return imp.tally.report(unknown=imp.unknown, source=source, version=imp.version,
+                            zero_prices=imp.zero_prices, identical_rows=imp.identical,
+                            uncosted_lots=imp.uncosted_lots)
