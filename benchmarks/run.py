@@ -88,6 +88,15 @@ PROFILE_NOTES = """\
   equal to pandera's validate for every schema. Later tuning of `record` and
   the Plan (one FIFO statement for all ingredients, plain rows, frames built directly,
   lazy plan frames) is described under Goals missed.
+- Import and merge-back (issue 13): cProfile showed SQLAlchemy building each row's
+  parameters (`construct_params` and the per-row processor list, ~3 us a row) as the
+  largest cost of the v4.2 import outside SQLite. `db.dialect.insert_many` and
+  `execute_many` compile a statement once per kind of database and hand the driver rows
+  converted column by column by the columns' own bind processors (`exec_driver_sql`: the
+  statement events, fault injection and statement counts see them as before); tested
+  equal to Core's executemany for every column type. Import 2.95-3.04x -> 2.41-2.49x in
+  alternating runs; the view merge-back's review and apply were tuned apart (see Goals
+  missed).
 - PostgreSQL: through psycopg rows the read was about 1.6-1.9x ADBC (rows and tuples
   built in Python). `Workspace.frame(..., bulk=True)` now sends `COPY (SELECT ...) TO
   STDOUT (FORMAT csv)` on the workspace's own connection and transaction and parses it
@@ -169,8 +178,20 @@ MISS_REASONS = {
                            "measured no faster) and the lots' ledger rows. Tried and dropped: "
                            "SQLite pages of 50 rows for INSERT ... RETURNING (a 333-row insert "
                            "1.96 -> 1.56 ms on a new connection) raise the statement count a "
-                           "test pins. 3x (~33 ms) needs the per-row work out of SQLAlchemy's "
-                           "executemany, which stays (Core only): not reached.",
+                           "test pins. Then (this round) the per-row work left SQLAlchemy's "
+                           "executemany on SQLite: db.dialect.insert_many compiles each INSERT "
+                           "once per table and columns, converts values column by column with "
+                           "the columns' own bind processors (each distinct naive date, "
+                           "timestamp and flag once) and Python-side defaults, and hands "
+                           "the driver tuples through exec_driver_sql; rows already of one "
+                           "shape are not rebuilt; the report's frame is built when first "
+                           "read. Old code vs new in alternating processes, best of 15, load "
+                           "~0.7: 2.95-3.04x -> 2.41-2.49x (ours 33-34 -> 26.8 ms). Tried "
+                           "and reverted: the ingredient hierarchy as one INSERT and one "
+                           "UPDATE of parents (8 statements fewer, but the ~400-row UPDATE "
+                           "cost 2 ms more). If this row misses, it is by the machine's "
+                           "spread (3.05-3.13x in isolated runs of the old code at the start "
+                           "of this round).",
     "reconcile_view": "at 156 records the merge-back is ~14-15 ms against ~2 ms of three "
                       "executemany UPDATEs. An earlier round took it from 11.7x to 9.4x "
                       "(review frame built once, remembered ids of live rows in one SELECT, "
@@ -200,7 +221,11 @@ MISS_REASONS = {
                       "review frame (0.6 ms); json with the duplicate-key check (0.45 ms); "
                       "the costs flowing downstream (_ledger_costs, ~0.4 ms); the "
                       "savepoint, report frame and the two counts() calls the case makes "
-                      "(~1 ms, results.py). 3x (~6.5 ms) would need the review and apply "
+                      "(~1 ms, results.py; since merged, the report frame is built when "
+                      "first read and counts() reads the tally without it, and the UPDATEs "
+                      "and the import's INSERTs share one driver-level executemany: old "
+                      "code vs merged, alternating, best of 15: 9.25-9.63x -> 6.13-6.14x, "
+                      "ours 18.6-20.0 -> 12.3 ms). 3x (~6.5 ms) would need the review and apply "
                       "without SQLAlchemy's per-statement and per-row work and without "
                       "pandas frames: not reached.",
 }
