@@ -109,3 +109,22 @@ def test_execute_many_updates_as_core_executemany_does(bakery):
         assert got["ours"] == got["core"]
         assert got["ours"][1][:4] == (dt.date(2026, 1, 2), None, Decimal("0.000000001"), True)
         ws.rollback()
+
+
+def test_execute_many_binds_the_values_a_statement_holds_itself(bakery):
+    """A prebuilt statement with a literal (``status == "pending"``) needs that value bound
+    too: the driver gets it with every row."""
+    probe = _probe()
+    stmt = (sa.update(probe).where(probe.c.id == sa.bindparam("b_id"),
+                                   probe.c.status == "pending")
+            .values(notes=sa.bindparam("b_notes")))
+    with bakery.session() as ws:
+        conn = ws.connection
+        probe.create(conn)
+        insert_many(conn, probe, [{**r, "batch": "b"} for r in ROWS])
+        ids = conn.execute(sa.select(probe.c.id).order_by(probe.c.id)).scalars().all()
+        conn.execute(sa.update(probe).where(probe.c.id == ids[2]).values(status="done"))
+        execute_many(conn, stmt, [{"b_id": i, "b_notes": f"n{i}"} for i in ids])
+        notes = conn.execute(sa.select(probe.c.notes).order_by(probe.c.id)).scalars().all()
+        assert notes == [f"n{ids[0]}", f"n{ids[1]}", ROWS[2]["notes"]]  # the third not pending
+        ws.rollback()

@@ -201,9 +201,12 @@ def _processors(compiled: Any, dialect: Dialect) -> dict[str, Callable[[Any], An
 
 def _statement_form(dialect: Dialect, statement: Any) -> _DriverForm:
     compiled = statement.compile(dialect=dialect)
+    # parameters the statement holds a value for itself (a literal in a WHERE, say)
+    literals = tuple((name, bind.effective_value, False)
+                     for name, bind in compiled.binds.items() if not bind.required)
     return _DriverForm(compiled.string,
                        tuple(compiled.positiontup) if compiled.positional else None,
-                       _processors(compiled, dialect))
+                       _processors(compiled, dialect), literals)
 
 
 def _insert_form(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> _DriverForm | None:
