@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from bakekit.db.dialect import execute_many, insert_many, is_postgresql
+from bakekit.db.dialect import execute_many, insert_many, insert_returning, is_postgresql
 
 _counter = itertools.count(1)
 
@@ -127,4 +127,23 @@ def test_execute_many_binds_the_values_a_statement_holds_itself(bakery):
         execute_many(conn, stmt, [{"b_id": i, "b_notes": f"n{i}"} for i in ids])
         notes = conn.execute(sa.select(probe.c.notes).order_by(probe.c.id)).scalars().all()
         assert notes == [f"n{ids[0]}", f"n{ids[1]}", ROWS[2]["notes"]]  # the third not pending
+        ws.rollback()
+
+
+def test_insert_returning_stores_and_returns_what_core_does(bakery):
+    probe = _probe()
+    stmt = sa.insert(probe).returning(probe.c.id, probe.c.batch, probe.c.on, probe.c.amount,
+                                      probe.c.status)
+    with bakery.session() as ws:
+        conn = ws.connection
+        probe.create(conn)
+        core = conn.execute(stmt, [{**r, "batch": "core"} for r in ROWS]).all()
+        ours = insert_returning(conn, stmt, [{**r, "batch": "ours"} for r in ROWS])
+        assert len(ours) == len(ROWS)
+        assert sorted(r[2:] for r in ours) == sorted(tuple(r)[2:] for r in core)
+        assert {r[1] for r in ours} == {"ours"}
+        got = {b: conn.execute(sa.select(*(probe.c[c] for c in COMPARED))
+                               .where(probe.c.batch == b).order_by(probe.c.id)).all()
+               for b in ("core", "ours")}
+        assert got["ours"] == got["core"]
         ws.rollback()

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy import Connection, Table, bindparam, func, insert, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Select
 
@@ -207,6 +207,77 @@ def _statement_form(dialect: Dialect, statement: Any) -> _DriverForm:
     return _DriverForm(compiled.string,
                        tuple(compiled.positiontup) if compiled.positional else None,
                        _processors(compiled, dialect), literals)
+
+
+def insert_returning(conn: Connection, statement: Any, rows: Sequence[Mapping[str, Any]],
+                     *, most: int = 200) -> list[Any]:
+    """Insert rows of one shape with a prebuilt ``INSERT ... RETURNING``; what it returns,
+    as tuples converted as SQLAlchemy converts them, in no defined order (match the rows
+    by a returned key).
+
+    SQLite, 2 to ``most`` rows: ONE multi-row VALUES statement compiled by SQLAlchemy
+    once per row count and columns, its parameters converted column by column as
+    ``execute_many`` converts them (a RETURNING statement cannot be a driver
+    executemany). Otherwise Core's execute (which batches the rows itself).
+
+    >>> from sqlalchemy import insert
+    >>> from bakekit.db import tables
+    >>> s = tables.suppliers
+    >>> sorted(name for _, name in insert_returning(ws.connection,
+    ...     insert(s).returning(s.c.id, s.c.name), [{"name": "E"}, {"name": "F"}]))
+    ['E', 'F']
+    """
+    if not rows:
+        return []
+    if len(rows) == 1 or len(rows) > most or locks_rows(conn):
+        return [tuple(r) for r in conn.execute(statement, list(rows) if len(rows) > 1
+                                               else rows[0]).all()]
+    table = statement.table
+    defaults = [c.default for c in table.c if c.default is not None and c.key not in rows[0]]
+    if any(not (d.is_scalar or d.is_callable) for d in defaults):  # SQL: Core works it out
+        return [tuple(r) for r in conn.execute(statement, list(rows)).all()]
+    if defaults:  # left-out columns get their Python-side defaults, one call a row
+        rows = [{**{d.column.key: d.arg(None) if d.is_callable else d.arg  # type: ignore[attr-defined]
+                    for d in defaults}, **row} for row in rows]
+    keys = tuple(rows[0])
+    cache_key = (type(conn.dialect), statement, keys, len(rows))
+    form = _FORMS.get(cache_key)
+    if form is None:
+        many = statement.values([{k: bindparam(f"{k}__{i}", type_=table.c[k].type)
+                                  for k in keys} for i in range(len(rows))])
+        form = _FORMS[cache_key] = _statement_form(conn.dialect, many)
+    assert form.names is not None  # SQLite: positional
+    processors = form.processors
+    # each column converted once for all rows, then laid out row after row
+    by_name = {}
+    for k in keys:
+        values = [row[k] for row in rows]
+        process = processors.get(f"{k}__0")
+        if process is not None:
+            values = _converted(values, process)
+        by_name.update({f"{k}__{i}": v for i, v in enumerate(values)})
+    by_name.update({n: v for n, v, _ in form.defaults})
+    fetched = conn.exec_driver_sql(form.sql, tuple(map(by_name.__getitem__, form.names)))
+    convert = _returned(conn.dialect, statement)
+    if not any(convert):
+        return [tuple(r) for r in fetched.all()]
+    return [tuple(v if f is None or v is None else f(v) for v, f in zip(r, convert, strict=True))
+            for r in fetched.all()]
+
+
+def _returned(dialect: Dialect, statement: Any) -> tuple[Callable[[Any], Any] | None, ...]:
+    """The result processor of each RETURNING column (None where the driver's value is
+    the value), as SQLAlchemy's result would apply them."""
+    key = (type(dialect), statement, "returned")
+    found = _RETURNED.get(key)
+    if found is None:
+        found = _RETURNED[key] = tuple(
+            d["type"].dialect_impl(dialect).result_processor(dialect, None)
+            for d in statement.returning_column_descriptions)
+    return found
+
+
+_RETURNED: dict[tuple[Any, ...], tuple[Callable[[Any], Any] | None, ...]] = {}
 
 
 def _insert_form(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> _DriverForm | None:

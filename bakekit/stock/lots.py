@@ -15,7 +15,7 @@ from sqlalchemy import Float, bindparam, cast, column, func, insert, select, upd
 
 from bakekit.checks import as_date
 from bakekit.db import tables
-from bakekit.db.dialect import execute_many, insert_ids, is_postgresql
+from bakekit.db.dialect import execute_many, insert_ids, insert_returning, is_postgresql
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.recording import WrittenMovement
 from bakekit.stock.items import KINDS, Item
@@ -114,7 +114,7 @@ def _insert_captured(ws: Workspace, params: list[dict[str, Any]]
                      ) -> list[tuple[int, float | None, str | None]]:
     """Insert ledger rows with ``_captured_insert``, in one statement: (id, stock on hand,
     database id) of each, in order."""
-    result = ws.execute(_captured_insert(), params if len(params) > 1 else params[0])
+    result = insert_returning(ws.connection, _captured_insert(), params)
     by_uuid = {u: (int(i), on_hand, None if here is None else str(here))
                for i, u, on_hand, here in result}
     return [by_uuid[p["uuid"]] for p in params]
