@@ -196,7 +196,7 @@ MISS_REASONS = {
                            "cost 2 ms more). If this row misses, it is by the machine's "
                            "spread (3.05-3.13x in isolated runs of the old code at the start "
                            "of this round).",
-    "reconcile_view": "at 156 records the merge-back is ~14-15 ms against ~2 ms of three "
+    "reconcile_view": "at 156 records the merge-back is ~10.5-13 ms against ~2 ms of three "
                       "executemany UPDATEs. An earlier round took it from 11.7x to 9.4x "
                       "(review frame built once, remembered ids of live rows in one SELECT, "
                       "catalog rows as plain dicts, statuses compared as arrays). This round, "
@@ -229,7 +229,9 @@ MISS_REASONS = {
                       "first read and counts() reads the tally without it, and the UPDATEs "
                       "and the import's INSERTs share one driver-level executemany: old "
                       "code vs merged, alternating, best of 15: 9.25-9.63x -> 6.13-6.14x, "
-                      "ours 18.6-20.0 -> 12.3 ms). 3x (~6.5 ms) would need the review and apply "
+                      "ours 18.6-20.0 -> 12.3 ms; timed per statement, SQLite itself is "
+                      "~1.15 ms of a ~10.5 ms round, review ~5 ms and apply ~5 ms are Python). "
+                      "3x (~6.5 ms) would need the review and apply "
                       "without SQLAlchemy's per-statement and per-row work and without "
                       "pandas frames: not reached.",
 }
