@@ -122,7 +122,8 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
 def execute_many(conn: Connection, statement: Any, rows: Sequence[Mapping[str, Any]]
                  ) -> None:
     """Run a prebuilt statement (an UPDATE or INSERT with bind parameters) once per row, in
-    one executemany, each row bound as the driver takes it.
+    one executemany, each row bound as the driver takes it. Build the statement once (at
+    module level): its compiled form is kept per statement object.
 
     The statement is compiled by SQLAlchemy once per kind of database; each value goes
     through its type's own bind processor, converted column by column; the driver gets the
