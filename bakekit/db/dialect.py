@@ -163,10 +163,7 @@ class _DriverForm:
 
     def params(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         """Each row's parameters: tuples (positional drivers) or dicts."""
-        if self.defaults:
-            fill = self.defaults
-            rows = [{**{n: (v(None) if call else v) for n, v, call in fill}, **row}
-                    for row in rows]
+        rows = _with_defaults(rows, self.defaults)
         processors = self.processors
         if self.names is None:
             return [{k: v if v is None or k not in processors else processors[k](v)
@@ -176,19 +173,46 @@ class _DriverForm:
         return list(zip(*columns, strict=True)) if columns else [()] * len(rows)
 
 
+def _left_out_defaults(table: Table, keys: tuple[str, ...]
+                       ) -> tuple[tuple[str, Any, bool], ...] | None:
+    """The Python-side defaults of the columns ``keys`` leaves out: (name, value or
+    callable, whether it is a callable); None where one is a SQL expression."""
+    out = []
+    for c in table.c:
+        if c.default is not None and c.key not in keys:
+            if not (c.default.is_scalar or c.default.is_callable):
+                return None
+            out.append((c.key, c.default.arg, bool(c.default.is_callable)))  # type: ignore[attr-defined]
+    return tuple(out)
+
+
+def _with_defaults(rows: Sequence[Mapping[str, Any]], defaults: tuple[tuple[str, Any, bool], ...]
+                   ) -> Sequence[Mapping[str, Any]]:
+    """The rows with the given defaults filled in (a callable called once a row)."""
+    if not defaults:
+        return rows
+    return [{**{n: (v(None) if call else v) for n, v, call in defaults}, **row}
+            for row in rows]
+
+
 def _converted(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
     """``process`` applied to each value but None; a batch repeats its dates, timestamps
     and flags, so where equal values convert alike (naive dates and times, bools) each
     distinct one is converted once."""
     done: dict[Any, Any] = {None: None}
     for v in values:
+        if type(v) not in _ALIKE_WHEN_EQUAL:  # e.g. Decimal("1.10") and Decimal("1.1") are
+            #                                   equal, their text is not; a list is unhashable
+            return [None if v is None else process(v) for v in values]
         if v not in done:
-            kind = type(v)
-            if kind is bool or kind is dt.date or (kind is dt.datetime and v.tzinfo is None):
-                done[v] = process(v)
-            else:  # e.g. Decimal("1.10") and Decimal("1.1") are equal, their text is not
+            if type(v) is dt.datetime and v.tzinfo is not None:  # equal across zones
                 return [None if v is None else process(v) for v in values]
+            done[v] = process(v)
     return list(map(done.__getitem__, values))
+
+
+#: the kinds of value whose equal values convert alike (None is in ``done`` from the start)
+_ALIKE_WHEN_EQUAL = frozenset({bool, dt.date, dt.datetime, type(None)})
 
 
 def _processors(compiled: Any, dialect: Dialect) -> dict[str, Callable[[Any], Any]]:
@@ -234,12 +258,10 @@ def insert_returning(conn: Connection, statement: Any, rows: Sequence[Mapping[st
         return [tuple(r) for r in conn.execute(statement, list(rows) if len(rows) > 1
                                                else rows[0]).all()]
     table = statement.table
-    defaults = [c.default for c in table.c if c.default is not None and c.key not in rows[0]]
-    if any(not (d.is_scalar or d.is_callable) for d in defaults):  # SQL: Core works it out
+    defaults = _left_out_defaults(table, tuple(rows[0]))
+    if defaults is None:  # a SQL expression default: Core works it out
         return [tuple(r) for r in conn.execute(statement, list(rows)).all()]
-    if defaults:  # left-out columns get their Python-side defaults, one call a row
-        rows = [{**{d.column.key: d.arg(None) if d.is_callable else d.arg  # type: ignore[attr-defined]
-                    for d in defaults}, **row} for row in rows]
+    rows = _with_defaults(rows, defaults)
     keys = tuple(rows[0])
     cache_key = (type(conn.dialect), statement, keys, len(rows))
     form = _FORMS.get(cache_key)
@@ -257,7 +279,9 @@ def insert_returning(conn: Connection, statement: Any, rows: Sequence[Mapping[st
         if process is not None:
             values = _converted(values, process)
         by_name.update({f"{k}__{i}": v for i, v in enumerate(values)})
-    by_name.update({n: v for n, v, _ in form.defaults})
+    for name, value, _ in form.defaults:  # values the statement holds itself
+        process = processors.get(name)
+        by_name[name] = value if process is None or value is None else process(value)
     fetched = conn.exec_driver_sql(form.sql, tuple(map(by_name.__getitem__, form.names)))
     convert = _returned(conn.dialect, statement)
     if not any(convert):
@@ -287,18 +311,14 @@ def _insert_form(dialect: Dialect, table: Table, keys: tuple[str, ...]) -> _Driv
     cache_key = (type(dialect), table, keys)
     if cache_key in _FORMS:
         return _FORMS[cache_key]
+    defaults = _left_out_defaults(table, keys)
+    if defaults is None:
+        _FORMS[cache_key] = None
+        return None
     compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
     names = tuple(compiled.positiontup or ())
-    defaults = []
-    for name in names:
-        if name not in keys:
-            default = table.c[name].default
-            if default is None or not (default.is_scalar or default.is_callable):
-                _FORMS[cache_key] = None
-                return None
-            defaults.append((name, default.arg, bool(default.is_callable)))  # type: ignore[attr-defined]
     form = _FORMS[cache_key] = _DriverForm(compiled.string, names,
-                                           _processors(compiled, dialect), tuple(defaults))
+                                           _processors(compiled, dialect), defaults)
     return form
 
 

@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from bakekit.db import tables
+from bakekit.db.dialect import execute_many, insert_many
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
@@ -97,20 +98,19 @@ def remember(ws: Workspace, entity: str, keys: Iterable[tuple[Any, Any, int]],
     moved = [{"b_id": have[k][0], "b_local": local} for k, local in wanted.items()
              if k in have and have[k][1] != local]
     if new:
-        ws.execute(_ADD, new)
+        insert_many(ws.connection, tables.external_ids, new)
     if moved:
-        ws.execute(_MOVE, moved)
+        execute_many(ws.connection, _MOVE, moved)
     return len(new) + len(moved)
 
 
-def _statements() -> tuple[Any, Any, Any]:
+def _statements() -> tuple[Any, Any]:
     t = tables.external_ids
     return (select(t.c.id, t.c.external_id, t.c.uuid, t.c.local_id)
             .where(t.c.source == bindparam("b_source"), t.c.entity == bindparam("b_entity"))
             .order_by(t.c.id),
-            insert(t),
             update(t).where(t.c.id == bindparam("b_id")).values(local_id=bindparam("b_local")))
 
 
-#: the keys remembered of one source's entity; remember keys; move a key (built once)
-_KNOWN, _ADD, _MOVE = _statements()
+#: the keys remembered of one source's entity; move a key (built once)
+_KNOWN, _MOVE = _statements()

@@ -228,8 +228,8 @@ def set_remaining(ws: Workspace, remaining: Mapping[int, Decimal]) -> None:
     """
     if not remaining:
         return
-    ws.execute(_update_statement("remaining"),
-               [{"lot": lot_id, "value": left} for lot_id, left in remaining.items()])
+    execute_many(ws.connection, _update_statement("remaining"),
+                 [{"lot": lot_id, "value": left} for lot_id, left in remaining.items()])
 
 
 def fill_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
