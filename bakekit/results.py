@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -48,6 +49,10 @@ class LazyFrame:
         if value is self:
             raise TypeError(f"{type(obj).__name__}() missing the argument {self._name!r}")
         obj.__dict__[self._slot] = value
+
+    def built(self, obj: object) -> bool:
+        """Whether ``obj``'s frame is a frame already (given so, or read once)."""
+        return isinstance(obj.__dict__.get(self._slot), pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -234,20 +239,34 @@ class Reconciliation:
 
     ``status`` is new / changed / unchanged / missing / conflict / invalid; ``apply()``
     writes the new and changed rows in the workspace the reconciliation was made in.
+    ``frame`` is built when first read; once read, ``apply()`` writes what it holds.
     """
 
     kind: str
-    frame: pd.DataFrame = field(repr=False)
+    frame: LazyFrame = field(default=LazyFrame("frame"), repr=False)
     #: the workspace's IO area (internal: apply() writes through it)
     _area: object = field(repr=False, compare=False, default=None)
     #: fields of the source's records that the review did not read (listed, not dropped)
     unknown_fields: tuple[str, ...] = ()
     #: what the source said it is ("view purchases", "bt_mobile inventory_updates"), if it did
     source_format: str = ""
+    #: the review's rows the frame is built from (internal: ``counts`` and ``apply`` read
+    #: them while the frame has not been built)
+    _rows: Sequence[Mapping[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     def counts(self) -> dict[str, int]:
-        """How many rows have each status."""
-        return {str(k): int(v) for k, v in self.frame["status"].value_counts().items()}
+        """How many rows have each status (the most common first)."""
+        rows = self._unread_rows()
+        if rows is None:
+            return {str(k): int(v) for k, v in self.frame["status"].value_counts().items()}
+        found = Counter(str(r["status"]) for r in rows)
+        return dict(sorted(found.items(), key=lambda kv: -kv[1]))
+
+    def _unread_rows(self) -> Sequence[Mapping[str, Any]] | None:
+        """The review's rows as the review made them, while the frame built from them has
+        not been read (so cannot have been edited); None once it has, or when the
+        reconciliation was made from a frame."""
+        return None if self._rows is None or Reconciliation.frame.built(self) else self._rows
 
     def apply(self) -> ImportReport:
         """Write the new and changed rows (atomically, recorded as one write operation)."""

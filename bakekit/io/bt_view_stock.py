@@ -6,19 +6,26 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import Float, cast, select
 
 from bakekit.checks import as_date
 from bakekit.db import tables
 from bakekit.io._sync import Checker, Problems, fill_lot_costs
-from bakekit.io.bt_views import _invalid, _Matcher, _missing_product, _price, normalise_code, show
-from bakekit.io.external import external_key, remember
+from bakekit.io.bt_views import (
+    _invalid,
+    _low,
+    _Matcher,
+    _missing_product,
+    _price,
+    normalise_code,
+    show,
+)
+from bakekit.io.external import external_key, remember, remembered
 from bakekit.io.tabular import _given
 from bakekit.units import factor, money, normalize_unit, q
 
@@ -75,7 +82,19 @@ class _Stock:
         every = ws.execute(_PURCHASES[False]).all()
         self.by_id: dict[int, Any] = {int(r.id): r for r in every}
         self.by_uuid: dict[Any, Any] = {r.uuid: r for r in every}
+        self.memory = remembered(ws, ("purchases",))["purchases"]
         self.taken: set[int] = set()
+
+    def known(self, row: dict[str, Any]) -> tuple[Any, str]:
+        """The purchase a view record names by its remembered bake-tracker id or uuid, or
+        by its own uuid (a purchase bakekit holds under that uuid), and how; (None, "")
+        if it names none."""
+        local = self.memory.find(row["external_id"], row["external_uuid"])
+        if local is not None and local in self.by_id:
+            return self.by_id[local], "remembered bake-tracker id"
+        if row["external_uuid"] in self.by_uuid:
+            return self.by_uuid[row["external_uuid"]], "purchase uuid"
+        return None, ""
 
     @functools.cached_property
     def by_day(self) -> dict[tuple[int, dt.date], list[Any]]:
@@ -95,23 +114,32 @@ class _Stock:
 
 
 def _purchases() -> dict[bool, Any]:
-    pur = tables.purchases
+    pur, p, i = tables.purchases, tables.products, tables.ingredients
     cost = cast(pur.c.unit_cost, Float).label("cost")
-    return {False: select(pur.c.id, pur.c.uuid, cost).order_by(pur.c.id),
+    return {False: select(pur.c.id, pur.c.uuid, cost, p.c.slug.label("product"),
+                          p.c.brand, i.c.slug.label("ingredient"))
+            .join(p, p.c.id == pur.c.product_id).join(i, i.c.id == p.c.ingredient_id)
+            .order_by(pur.c.id),
             True: select(pur.c.id, pur.c.uuid, pur.c.product_id, pur.c.purchased_on,
                          pur.c.packages, cost).order_by(pur.c.id)}
 
 
-#: every purchase, oldest first, with its price as a float; True: also its product, day
-#: and count (built once)
+#: every purchase, oldest first, with its price as a float and its product's slug, brand
+#: and ingredient; True: its product id, day and count instead (built once)
 _PURCHASES = _purchases()
 
 
 def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
                      header: dict[str, Any]) -> list[dict[str, Any]]:
-    """Review rows of a purchases view or bt_mobile purchases (kind "purchases")."""
-    m = _Matcher(ws, also=("purchases",), wide=False)
+    """Review rows of a purchases view or bt_mobile purchases (kind "purchases").
+
+    A view record that names its purchase (remembered bake-tracker id or uuid, or its own
+    uuid) is that purchase, of that purchase's product: its read-only product fields are
+    not matched against the catalog (one that disagrees is said in the message). Other
+    records match their product (natural key, or UPC/GTIN for bt_mobile), then a
+    purchase or lots of that product and day."""
     stock = _Stock(ws)
+    catalog = functools.cache(lambda: _Matcher(ws, wide=False))  # read when first needed
     supplier = header.get("supplier") if family == "bt_mobile" else None
     problems = Problems()
     out = []
@@ -120,7 +148,13 @@ def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
         if not ok:
             out.append({**row, "status": "invalid", "message": _invalid(problems, n)})
             continue
-        product, how, message = _record_product(m, rec, family)
+        target, how = stock.known(row) if family == "view" else (None, "")
+        if target is not None:
+            row["product"] = target.product
+            stock.taken.add(int(target.id))
+            out.append(_judge_purchase(row, target, how, _read_only_differs(rec, target)))
+            continue
+        product, how, message = _record_product(catalog(), rec, family)
         if product is None:
             out.append({**row, "status": how, "message": message})
             continue
@@ -131,7 +165,7 @@ def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
                 row["supplier"] = supplier
             else:
                 suffix = f"; supplier {supplier!r} unknown: left out"
-        target = _purchase_for(m, stock, row, product)
+        target = _purchase_for(stock, row, product)
         if target is not None:
             stock.taken.add(int(target.id))
             out.append(_judge_purchase(row, target, how, suffix))
@@ -150,6 +184,16 @@ def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
     return out
 
 
+def _read_only_differs(rec: dict[str, Any], target: Any) -> str:
+    """A message suffix naming the record's read-only ingredient and brand where they are
+    not its purchase's product's ("" where they agree or are not given)."""
+    said = [(name, rec.get(name), have) for name, have in (
+        ("ingredient_slug", target.ingredient), ("brand", target.brand))
+        if rec.get(name) is not None and _low(rec.get(name)) != _low(have)]
+    return "".join(f"; the record's {name} {value!r} is not its purchase's product's "
+                   f"({have!r}): read-only, left as it is" for name, value, have in said)
+
+
 def _read_purchase(rec: dict[str, Any], n: int, family: str, problems: Problems
                    ) -> tuple[dict[str, Any], bool]:
     """A purchase record's values, and whether they passed their checks (the problems
@@ -166,21 +210,13 @@ def _read_purchase(rec: dict[str, Any], n: int, family: str, problems: Problems
     return row, c.ok
 
 
-def _purchase_for(m: _Matcher, stock: _Stock, row: dict[str, Any], product: dict[str, Any]
-                  ) -> Any:
-    """The purchase a record means: by remembered id or uuid, by its own uuid, else one of
-    the product's purchases that day (the same count first, an uncosted one first)."""
-    local = m.memory["purchases"].find(row["external_id"], row["external_uuid"])
-    target = stock.by_id.get(local) if local is not None else None
-    if target is None and row["external_uuid"] in stock.by_uuid:
-        target = stock.by_uuid[row["external_uuid"]]
-    if target is None:
-        same_day = [x for x in stock.by_day.get((int(product["id"]), row["purchased_on"]), [])
-                    if int(x.id) not in stock.taken]
-        fits = [x for x in same_day if Decimal(str(x.packages)) == row["packages"]] or same_day
-        if fits:
-            target = next((x for x in fits if x.cost is None), fits[0])
-    return target
+def _purchase_for(stock: _Stock, row: dict[str, Any], product: dict[str, Any]) -> Any:
+    """The purchase of ``product`` a record that names none means: one of the product's
+    purchases that day not matched yet (the same count first, an uncosted one first)."""
+    same_day = [x for x in stock.by_day.get((int(product["id"]), row["purchased_on"]), [])
+                if int(x.id) not in stock.taken]
+    fits = [x for x in same_day if Decimal(str(x.packages)) == row["packages"]] or same_day
+    return next((x for x in fits if x.cost is None), fits[0]) if fits else None
 
 
 def _judge_purchase(row: dict[str, Any], target: Any, how: str, suffix: str
@@ -245,23 +281,18 @@ def _packages_worth(lots: list[Any], packages: Decimal, size: Decimal) -> list[A
     return mine
 
 
-def fill_view_lots(ws: Workspace, frame: pd.DataFrame) -> int:
-    """Cost the uncosted lots a priced purchases view describes (rows with lot ids and no
-    purchase), through the one fill path (``fill_lot_costs``); returns how many."""
-    if "lot_ids" not in frame:
-        return 0
-    has_lots = frame["lot_ids"].notna().to_numpy()
-    if not has_lots.any():  # the common case (every record names its purchase): done
-        return 0
-    wanted_rows = ((frame["status"].to_numpy(dtype=object) == "changed")
-                   & frame["purchase_id"].isna().to_numpy() & has_lots)
-    if not wanted_rows.any():
-        return 0
-    rows = frame[wanted_rows]
+def fill_view_lots(ws: Workspace, changed: Sequence[Mapping[str, Any]]) -> int:
+    """Cost the uncosted lots a priced purchases view describes (``changed`` rows with lot
+    ids and no purchase), through the one fill path (``fill_lot_costs``); returns how
+    many."""
     wanted: dict[int, Decimal] = {}
-    for r in rows.itertuples():
-        for lot_id in str(r.lot_ids).split(","):
-            wanted[int(lot_id)] = Decimal(str(r.unit_cost))
+    for row in changed:
+        if _given(row.get("lot_ids")) is None or _given(row.get("purchase_id")) is not None:
+            continue
+        for lot_id in str(row["lot_ids"]).split(","):
+            wanted[int(lot_id)] = Decimal(str(row["unit_cost"]))
+    if not wanted:  # the common case (every record names its purchase): done
+        return 0
     lots, p, i = tables.lots, tables.products, tables.ingredients
     found = ws.execute(select(lots.c.id, lots.c.unit, p.c.package_quantity, p.c.package_unit,
                               i.c.g_per_ml, i.c.slug)
@@ -392,17 +423,14 @@ def _judge_count(row: dict[str, Any], count: _Count, lot: Any, product: dict[str
         f"{show(counted_in_lot)} {lot.unit}")}
 
 
-def remember_rows(ws: Workspace, frame: pd.DataFrame, entity: str, column: str) -> None:
-    """Remember the bake-tracker ids and uuids of the matched rows of a review."""
-    if "external_id" not in frame or column not in frame:
-        return
-    status = frame["status"].to_numpy(dtype=object)
-    matched = (((status == "new") | (status == "changed") | (status == "unchanged"))
-               & frame[column].notna().to_numpy())
-    if not matched.any():
-        return
-    at = np.flatnonzero(matched)
-    ext, uuid, local = (frame[name].to_numpy(dtype=object)[at]
-                        for name in ("external_id", "external_uuid", column))
-    remember(ws, entity, [(_given(e), _given(u), int(x))  # missing (None, NaN, NA): None
-                          for e, u, x in zip(ext, uuid, local, strict=True)])
+def remember_rows(ws: Workspace, rows: Sequence[Mapping[str, Any]], entity: str,
+                  column: str) -> None:
+    """Remember the bake-tracker ids and uuids of the matched rows of a review (its rows,
+    or a frame's records: missing values None, NaN or absent)."""
+    remember(ws, entity, [(_given(r.get("external_id")), _given(r.get("external_uuid")),
+                           int(r[column])) for r in rows
+                          if r["status"] in _MATCHED and _given(r.get(column)) is not None])
+
+
+#: the statuses of review rows matched to a local row
+_MATCHED = frozenset(("new", "changed", "unchanged"))

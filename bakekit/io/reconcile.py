@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -81,9 +82,22 @@ def reconcile(ws: Workspace, area: Any, source: Any, kind: str | None = None
                               f"(view_type 'products'); {str(source)!r} is not one",
                               field="kind", value=kind)
     table_ = read_source(source)
-    frame = {"prices": reconcile_prices.review_prices, "purchases": _purchases,
+    if kind == "purchases":
+        return _review(kind, _purchases(ws, table_), area)
+    frame = {"prices": reconcile_prices.review_prices,
              "inventory_count": _counts}[kind](ws, table_)
     return Reconciliation(kind=kind, frame=frame, _area=area)
+
+
+#: the columns of each kind's review rows that the frame holds as floats
+FLOAT_COLUMNS = ("packages", "unit_cost", "package_quantity", "counted")
+
+
+def _review(kind: str, rows: list[dict[str, Any]], area: Any, **about: Any
+            ) -> Reconciliation:
+    """A reconciliation of review rows, its frame built from them when first read."""
+    return Reconciliation(kind=kind, frame=lambda: review_frame(
+        rows, REVIEW_COLUMNS[kind], floats=FLOAT_COLUMNS), _area=area, _rows=rows, **about)
 
 
 def _reconcile_bt_file(ws: Workspace, area: Any, data: dict[str, Any], kind: str,
@@ -96,15 +110,13 @@ def _reconcile_bt_file(ws: Workspace, area: Any, data: dict[str, Any], kind: str
         out = bt_view_stock.review_purchases(ws, family, rows, header)
     else:
         out = bt_view_stock.review_inventory(ws, family, rows, editable)
-    frame = review_frame(out, REVIEW_COLUMNS[kind],
-                         floats=("packages", "unit_cost", "package_quantity", "counted"))
-    return Reconciliation(kind=kind, frame=frame, _area=area,
-                          unknown_fields=tuple(bt_views.unused_fields(family, type_, rows)),
-                          source_format=f"{family} {type_}")
+    return _review(kind, out, area,
+                   unknown_fields=tuple(bt_views.unused_fields(family, type_, rows)),
+                   source_format=f"{family} {type_}")
 
 
 # -- purchases -----------------------------------------------------------------------------------
-def _purchases(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
+def _purchases(ws: Workspace, data: pd.DataFrame) -> list[dict[str, Any]]:
     require_columns(data, "purchases", REQUIRED_COLUMNS["purchases"])
     p, s, pur = tables.products, tables.suppliers, tables.purchases
     products = {r.slug: r for r in ws.execute(select(p.c.id, p.c.slug, p.c.package_quantity,
@@ -158,34 +170,33 @@ def _purchases(ws: Workspace, data: pd.DataFrame) -> pd.DataFrame:
                         is not None else None,
                         "message": "a purchase of this product, day and count has another "
                                    "price"})
-    return review_frame(out, REVIEW_COLUMNS["purchases"], floats=("packages", "unit_cost"))
+    return out
 
 
-def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
-    tally.add("purchases", "read", len(frame))
-    status = frame["status"].to_numpy(dtype=object)  # compared once, as plain arrays
-    is_changed = status == "changed"
-    has_purchase = frame["purchase_id"].notna().to_numpy()
-    is_new = status == "new"
-    tally.add("purchases", "unchanged", int((status == "unchanged").sum()))
-    tally.add("purchases", "skipped", len(status) - int(
-        (is_new | is_changed | (status == "unchanged")).sum()))
-    filled = bt_view_stock.fill_view_lots(ws, frame)
+def apply_purchases(ws: Workspace, rows: Sequence[Mapping[str, Any]], tally: Tally) -> None:
+    """Write a purchases review's rows (as the review made them, or a frame's records):
+    price the purchases and lots the changed rows name, create the new ones."""
+    by_status: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_status[r["status"]].append(r)
+    changed, new = by_status["changed"], by_status["new"]
+    tally.add("purchases", "read", len(rows))
+    tally.add("purchases", "unchanged", len(by_status["unchanged"]))
+    tally.add("purchases", "skipped", len(rows) - len(changed) - len(new)
+              - len(by_status["unchanged"]))
+    priced = {int(r["purchase_id"]): r["unit_cost"] for r in changed
+              if _given(r.get("purchase_id")) is not None}
+    filled = bt_view_stock.fill_view_lots(ws, changed)
     if filled:
-        tally.add("purchases", "updated", int((is_changed & ~has_purchase).sum()))
+        tally.add("purchases", "updated", len(changed) - len(priced))
         tally.reason("purchases", f"{filled} uncosted lot(s) priced")
-    bt_view_stock.remember_rows(ws, frame, "purchases", "purchase_id")
-    p, s, i = tables.products, tables.suppliers, tables.ingredients
-    pur = tables.purchases
-    priced = is_changed & has_purchase
-    if priced.any():  # the purchases and costs as plain lists, not a filtered frame
-        ids = frame["purchase_id"].to_numpy(dtype=object)[priced].tolist()
-        costs = frame["unit_cost"].to_numpy(dtype=object)[priced].tolist()
-        _price_purchases(ws, dict(zip((int(x) for x in ids), costs, strict=True)))
-        tally.add("purchases", "updated", len(ids))
-    if not is_new.any():
+    bt_view_stock.remember_rows(ws, rows, "purchases", "purchase_id")
+    p, s, pur = tables.products, tables.suppliers, tables.purchases
+    if priced:
+        _price_purchases(ws, priced)
+        tally.add("purchases", "updated", len(priced))
+    if not new:
         return
-    new = frame[is_new]
     products = {r.slug: r for r in ws.execute(
         select(p.c.id, p.c.slug, p.c.package_quantity, p.c.package_unit, p.c.ingredient_id,
                p.c.supplier_id, p.c.price_on))}
@@ -193,17 +204,17 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
     now = utcnow()
     purchase_rows, lot_rows, totals = [], [], []
     latest: dict[int, tuple[dt.date, Decimal]] = {}
-    for r in _bar(list(new.itertuples()), "purchases: writing"):
-        prod = products.get(r.product)
+    for r in _bar(new, "purchases: writing"):
+        prod = products.get(r["product"])
         if prod is None:  # the product went away since the review (or a review from a file)
-            raise NotFoundError("product", r.product)
-        supplier, location, notes = _given(r.supplier), _given(r.location), _given(r.notes)
+            raise NotFoundError("product", r["product"])
+        supplier, location, notes = (_given(r.get(k)) for k in ("supplier", "location", "notes"))
         if supplier is not None and supplier not in suppliers:
             raise NotFoundError("supplier", supplier)
-        packages = Decimal(str(r.packages))
-        cost = None if _given(r.unit_cost) is None else Decimal(str(r.unit_cost))
-        on = r.purchased_on if isinstance(r.purchased_on, dt.date) else \
-            pd.Timestamp(r.purchased_on).date()
+        packages = Decimal(str(r["packages"]))
+        cost = None if _given(r.get("unit_cost")) is None else Decimal(str(r["unit_cost"]))
+        on = r["purchased_on"] if isinstance(r["purchased_on"], dt.date) else \
+            pd.Timestamp(r["purchased_on"]).date()
         if isinstance(on, dt.datetime):
             on = on.date()
         purchase_rows.append({
@@ -232,7 +243,6 @@ def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
                    .values(price=bindparam("b_price"), price_on=bindparam("b_on")),
                    [{"b_id": k, "b_price": v[1], "b_on": v[0]} for k, v in latest.items()])
     tally.add("purchases", "created", len(new))
-    del i
 
 
 def _price_purchases(ws: Workspace, prices: dict[int, Any]) -> None:
@@ -376,7 +386,7 @@ def apply_counts(ws: Workspace, frame: pd.DataFrame, tally: Tally, reason: str) 
     tally.add("inventory_count", "unchanged", int((frame["status"] == "unchanged").sum()))
     tally.add("inventory_count", "skipped", int((~frame["status"].isin(
         ["changed", "unchanged"])).sum()))
-    bt_view_stock.remember_rows(ws, frame, "lots", "lot_id")
+    bt_view_stock.remember_rows(ws, _records(frame), "lots", "lot_id")
     todo = frame[frame["status"] == "changed"]
     if "lot_id" in todo:
         for r in todo[todo["lot_id"].notna()].itertuples():
@@ -408,13 +418,13 @@ def apply(ws: Workspace, recon: Reconciliation, *, on: dt.date | None = None,
           reason: str = "stock count") -> ImportReport:
     """Write a reconciliation's new and changed rows (called inside a write operation)."""
     tally = Tally()
-    frame = recon.frame
-    if recon.kind == "prices":
-        reconcile_prices.apply_prices(ws, frame, on or dt.date.today(), tally)
-    elif recon.kind == "purchases":
-        apply_purchases(ws, frame, tally)
+    if recon.kind == "purchases":  # the review's rows while its frame is unread
+        rows = recon._unread_rows()
+        apply_purchases(ws, _records(recon.frame) if rows is None else rows, tally)
+    elif recon.kind == "prices":
+        reconcile_prices.apply_prices(ws, recon.frame, on or dt.date.today(), tally)
     elif recon.kind == "products":
-        bt_views.apply_products(ws, frame, tally)
+        bt_views.apply_products(ws, recon.frame, tally)
     else:
-        apply_counts(ws, frame, tally, reason)
+        apply_counts(ws, recon.frame, tally, reason)
     return tally.report(unknown={}, source=f"reconcile {recon.kind}", version=None)
