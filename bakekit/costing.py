@@ -119,22 +119,21 @@ def _ledger_costs(ws: Workspace, rows: Sequence[Any], run_total: dict[int, Decim
     last_take: dict[int, int] = {}
     emptied: set[int] = set()
     priced: dict[tuple[Decimal, Decimal], Decimal] = {}  # rows repeat a few quantities
-    for r in rows:
-        quantity = _dec(r.quantity)
-        made_by = None if r.made_by is None else int(r.made_by)
-        if (made_by is not None and r.run_id is not None and int(r.run_id) == made_by
-                and r.reason in RUN_REASONS and quantity > 0 and made_by in run_total):
-            costs[int(r.id)] = run_total[made_by]  # the run's total, exactly
+    for row_id, lot_id, quantity, reason, run_id, unit_cost, remaining, made_by in rows:
+        quantity = _dec(quantity)
+        if (made_by is not None and run_id is not None and run_id == made_by
+                and reason in RUN_REASONS and quantity > 0 and made_by in run_total):
+            costs[row_id] = run_total[made_by]  # the run's total, exactly
         else:
-            key = (quantity, _dec(r.unit_cost))
+            key = (quantity, _dec(unit_cost))
             cost = priced.get(key) if quantity else None  # (0 and -0 are equal keys)
             if cost is None:
                 cost = priced[key] = money(_times(*key))
-            costs[int(r.id)] = cost
+            costs[row_id] = cost
         if quantity < 0:
-            last_take[int(r.lot_id)] = int(r.id)
-        if _dec(r.remaining) == 0:
-            emptied.add(int(r.lot_id))
+            last_take[lot_id] = row_id
+        if _dec(remaining) == 0:
+            emptied.add(lot_id)
     emptied &= set(last_take)
     if not emptied:
         return costs
@@ -144,9 +143,9 @@ def _ledger_costs(ws: Workspace, rows: Sequence[Any], run_total: dict[int, Decim
         .where(m.c.lot_id.in_(sorted(emptied)), m.c.cost.isnot(None))
         .group_by(m.c.lot_id)) if total is not None}
     held: dict[int, Decimal] = defaultdict(Decimal)
-    for r in rows:
-        if int(r.lot_id) in emptied and int(r.id) != last_take[int(r.lot_id)]:
-            held[int(r.lot_id)] += costs[int(r.id)]
+    for row_id, lot_id, *_ in rows:
+        if lot_id in emptied and row_id != last_take[lot_id]:
+            held[lot_id] += costs[row_id]
     for lot_id in emptied:  # an empty lot holds no value: its last take carries what is left
         costs[last_take[lot_id]] = -(known.get(lot_id, Decimal(0)) + held[lot_id])
     return costs

@@ -187,11 +187,13 @@ def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
 def _read_only_differs(rec: dict[str, Any], target: Any) -> str:
     """A message suffix naming the record's read-only ingredient and brand where they are
     not its purchase's product's ("" where they agree or are not given)."""
-    said = [(name, rec.get(name), have) for name, have in (
-        ("ingredient_slug", target.ingredient), ("brand", target.brand))
-        if rec.get(name) is not None and _low(rec.get(name)) != _low(have)]
-    return "".join(f"; the record's {name} {value!r} is not its purchase's product's "
-                   f"({have!r}): read-only, left as it is" for name, value, have in said)
+    suffix = ""
+    for name, have in (("ingredient_slug", target.ingredient), ("brand", target.brand)):
+        value = rec.get(name)
+        if value is not None and value != have and _low(value) != _low(have):
+            suffix += (f"; the record's {name} {value!r} is not its purchase's product's "
+                       f"({have!r}): read-only, left as it is")
+    return suffix
 
 
 def _read_purchase(rec: dict[str, Any], n: int, family: str, problems: Problems
@@ -199,7 +201,7 @@ def _read_purchase(rec: dict[str, Any], n: int, family: str, problems: Problems
     """A purchase record's values, and whether they passed their checks (the problems
     go to ``problems``)."""
     c = Checker(problems, "purchases", n)
-    price = _price(rec.get("unit_price"), c, "unit_price")
+    price = _price(rec, c, "unit_price")
     packages = c.number(rec, "quantity_purchased", positive=True) or Decimal(1)
     on = c.date(rec, "purchase_date" if family == "view" else "scanned_at", required=True)
     row: dict[str, Any] = {"row": n, "packages": packages, "unit_cost": price,

@@ -318,9 +318,10 @@ def _missing_product(rec: dict[str, Any], candidates: list[str]) -> tuple[str, s
     return "missing", f"no product matches ({what}): import or reconcile the products first"
 
 
-def _price(value: Any, c: Checker, field_name: str) -> Decimal | None:
-    found = c.number({field_name: value}, field_name, non_negative=True)
-    return None if found is None or found == 0 else found  # 0 is "not known yet"
+def _price(rec: dict[str, Any], c: Checker, field_name: str) -> Decimal | None:
+    """A record's price: None where not given, or 0 ("not known yet")."""
+    found = c.number(rec, field_name, non_negative=True)
+    return None if found is None or found == 0 else found
 
 
 def problem_text(x: dict[str, Any]) -> str:

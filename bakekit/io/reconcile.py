@@ -252,15 +252,8 @@ def _price_purchases(ws: Workspace, prices: dict[int, Any]) -> None:
     execute_many(ws.connection, _PRICE_PURCHASE,
                  [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
     rows = ws.execute(_UNCOSTED_PURCHASE_LOTS, {"b_ids": list(cost_of)}).all()
-    per_unit: dict[tuple[Decimal, Decimal], Decimal] = {}  # purchases repeat a few prices
-    costs = []
-    for r in rows:
-        key = (cost_of[int(r.purchase_id)], r.package_quantity)
-        cost = per_unit.get(key) if key[0] else None  # (0 and -0 are equal keys)
-        if cost is None:
-            cost = per_unit[key] = money(key[0] / Decimal(key[1]))
-        costs.append((int(r.id), cost))
-    fill_lot_costs(ws, costs)
+    fill_lot_costs(ws, [(lot_id, money(cost_of[purchase_id] / Decimal(size)))
+                        for lot_id, purchase_id, size in rows])
 
 
 def _price_purchase_statements() -> tuple[Any, Any]:
