@@ -9,13 +9,13 @@ the runs that consumed them -> the lots those runs made -> ...), never one per r
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Context, Decimal, Inexact
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 
 from bakekit import stock
 from bakekit.db import tables
@@ -70,18 +70,46 @@ def reprice_from_lots(ws: Workspace, lot_ids: Iterable[int]) -> Repriced:
     Repriced(movements=0, runs=0, lots=0)
     """
     level = sorted({int(i) for i in lot_ids})
+    return _reprice(ws, ws.execute(_UNCOSTED_ROWS, {"b_lots": level}).all() if level else [])
+
+
+def price_purchase_lots(ws: Workspace, prices: Mapping[int, Decimal]) -> int:
+    """Give the uncosted lots of purchases whose package price is now known (purchase id
+    -> price of one package) their cost per lot unit, and flow it downstream as
+    ``reprice_from_lots`` does; returns how many lots. One read finds the lots and their
+    uncosted ledger rows together.
+
+    >>> price_purchase_lots(ws, {})  # e.g. the purchases a priced view has just priced
+    0
+    """
+    if not prices:
+        return 0
+    lot_cost: dict[int, Decimal] = {}
+    first = []  # the ledger rows of those lots, as _UNCOSTED_ROWS reads them once costed
+    for lot_id, purchase_id, size, remaining, made_by, row_id, quantity, reason, run_id in (
+            ws.execute(_PURCHASE_LOTS, {"b_ids": sorted(prices)}).all()):
+        cost = lot_cost.get(lot_id)
+        if cost is None:
+            cost = lot_cost[lot_id] = money(_dec(prices[purchase_id]) / _dec(size))
+        if row_id is not None:
+            first.append((row_id, lot_id, quantity, reason, run_id, cost, remaining, made_by))
+    stock.fill_costs(ws, list(lot_cost.items()))
+    _reprice(ws, first)
+    return len(lot_cost)
+
+
+def _reprice(ws: Workspace, rows: Sequence[Any]) -> Repriced:
+    """``reprice_from_lots`` from the uncosted ledger rows of its first level."""
     run_total: dict[int, Decimal] = {}
     counted = {"movements": 0, "runs": 0, "lots": 0}
-    while level:
-        rows = ws.execute(_UNCOSTED_ROWS, {"b_lots": level}).all()
-        if not rows:
-            break
+    while rows:
         costs = _ledger_costs(ws, rows, run_total)
         execute_many(ws.connection, _COST_ROW,
                      [{"b_id": k, "b_cost": v} for k, v in costs.items()])
         counted["movements"] += len(costs)
-        consumers = sorted({int(r.run_id) for r in rows if r.run_id is not None
-                            and r.reason in RUN_REASONS and _dec(r.quantity) < 0})
+        consumers = sorted({run_id for _, _, quantity, reason, run_id, *_ in rows
+                            if run_id is not None and reason in RUN_REASONS
+                            and _dec(quantity) < 0})
         done = _costed_runs(ws, consumers) if consumers else {}
         if not done:
             break
@@ -89,7 +117,7 @@ def reprice_from_lots(ws: Workspace, lot_ids: Iterable[int]) -> Repriced:
         counted["runs"] += len(done)
         counted["lots"] += len(made)
         run_total.update({k: v[0] for k, v in done.items()})
-        level = made
+        rows = ws.execute(_UNCOSTED_ROWS, {"b_lots": made}).all() if made else []
     return Repriced(**counted)
 
 
@@ -103,8 +131,21 @@ def _uncosted_rows() -> Any:
             .order_by(m.c.lot_id, m.c.id))
 
 
-#: the uncosted ledger rows of costed lots (one level of a reprice), built once
-_UNCOSTED_ROWS = _uncosted_rows()
+def _purchase_lots() -> Any:
+    lots, p, m = tables.lots, tables.products, tables.movements
+    return (select(lots.c.id, lots.c.purchase_id, p.c.package_quantity, lots.c.remaining,
+                   lots.c.run_id.label("made_by"), m.c.id.label("row_id"), m.c.quantity,
+                   m.c.reason, m.c.run_id)
+            .join(p, p.c.id == lots.c.product_id)
+            .outerjoin(m, and_(m.c.lot_id == lots.c.id, m.c.cost.is_(None)))
+            .where(lots.c.purchase_id.in_(bindparam("b_ids", expanding=True)),
+                   lots.c.unit_cost.is_(None))
+            .order_by(lots.c.id, m.c.id))
+
+
+#: the uncosted ledger rows of costed lots (one level of a reprice); the uncosted lots of
+#: purchases with their package size and uncosted ledger rows (built once)
+_UNCOSTED_ROWS, _PURCHASE_LOTS = _uncosted_rows(), _purchase_lots()
 #: a ledger row's cost (built once)
 _COST_ROW = (update(tables.movements).where(tables.movements.c.id == bindparam("b_id"))
              .values(cost=bindparam("b_cost")))

@@ -112,6 +112,8 @@ _RESOLUTION = Fraction(QUANTITY_RESOLUTION)
 
 #: the context Fractions become Decimals in (well beyond any stored place)
 _WIDE = Context(prec=60)
+#: the quantum of each number of places bakekit keeps (costs, quantities, ratios)
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(16)}
 
 _registry: pint.UnitRegistry = pint.UnitRegistry()
 _registry.define("each = [count] = ea_")
@@ -238,7 +240,9 @@ def to_places(value: Fraction | Decimal | int, places: int) -> Decimal:
     >>> to_places(Fraction(5, 12), 6)
     Decimal('0.416667')
     """
-    quantum = Decimal(1).scaleb(-places)
+    quantum = _QUANTA.get(places) or Decimal(1).scaleb(-places)
+    if type(value) is Decimal:  # the common case
+        return value.quantize(quantum, context=_WIDE)
     if isinstance(value, Fraction):
         exact = _WIDE.divide(Decimal(value.numerator), Decimal(value.denominator))
         return exact.quantize(quantum, context=_WIDE)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import bindparam, select, update
 
-from bakekit import stock
+from bakekit import costing, stock
 from bakekit.areas.inventory import Inventory
 from bakekit.checks import as_date
 from bakekit.db import tables
@@ -23,7 +23,7 @@ from bakekit.db.dialect import execute_many, insert_ids
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.errors import NotFoundError, ValidationError
 from bakekit.io import bt_view_stock, bt_views, reconcile_prices
-from bakekit.io._sync import Checker, Problems, Tally, fill_lot_costs, num
+from bakekit.io._sync import Checker, Problems, Tally, num
 from bakekit.io.tabular import (
     _bar,
     _given,
@@ -248,26 +248,15 @@ def apply_purchases(ws: Workspace, rows: Sequence[Mapping[str, Any]], tally: Tal
 def _price_purchases(ws: Workspace, prices: dict[int, Any]) -> None:
     """Give unpriced purchases their package price, and their uncosted lots the cost per
     lot unit it means (the cost then flows downstream)."""
-    cost_of = {k: Decimal(str(v)) for k, v in prices.items()}
+    cost_of = {k: v if type(v) is Decimal else Decimal(str(v)) for k, v in prices.items()}
     execute_many(ws.connection, _PRICE_PURCHASE,
                  [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
-    rows = ws.execute(_UNCOSTED_PURCHASE_LOTS, {"b_ids": list(cost_of)}).all()
-    fill_lot_costs(ws, [(lot_id, money(cost_of[purchase_id] / Decimal(size)))
-                        for lot_id, purchase_id, size in rows])
+    costing.price_purchase_lots(ws, cost_of)
 
 
-def _price_purchase_statements() -> tuple[Any, Any]:
-    pur, lots, p = tables.purchases, tables.lots, tables.products
-    return (update(pur).where(pur.c.id == bindparam("b_id"))
-            .values(unit_cost=bindparam("b_cost")),
-            select(lots.c.id, lots.c.purchase_id, p.c.package_quantity)
-            .join(p, p.c.id == lots.c.product_id)
-            .where(lots.c.purchase_id.in_(bindparam("b_ids", expanding=True)),
-                   lots.c.unit_cost.is_(None)))
-
-
-#: a purchase's price; the uncosted lots of purchases with their package size (built once)
-_PRICE_PURCHASE, _UNCOSTED_PURCHASE_LOTS = _price_purchase_statements()
+#: a purchase's price (built once)
+_PRICE_PURCHASE = (update(tables.purchases).where(tables.purchases.c.id == bindparam("b_id"))
+                   .values(unit_cost=bindparam("b_cost")))
 
 
 # -- inventory counts ---------------------------------------------------------------------------

@@ -179,7 +179,13 @@ def _inferred(values: list[Any], as_float: bool) -> Any:
 
 def _given(value: Any) -> Any:
     """A review cell's value, or None where it is empty (None, NaN, NA)."""
-    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+    if value is None or type(value) in _NEVER_EMPTY:
+        return value
+    return None if pd.isna(value) else value
+
+
+#: the types of cell value that are never empty (a review's own rows hold these)
+_NEVER_EMPTY = frozenset({str, int, Decimal, dt.date, bool})
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, delete, select, update
 
-from bakekit import stock
+from bakekit import costing, stock
 from bakekit.checks import as_date, as_datetime
 from bakekit.db import tables
 from bakekit.db.dialect import insert_many
@@ -297,16 +297,7 @@ class Write(State):
         priced = [(pid, cost) for pid, cost in purchase_of.values() if cost is not None]
         if not priced or not self.uncosted_purchase_lots:
             return
-        lots = tables.lots
-        uncosted = self.ws.execute(select(lots.c.id, lots.c.purchase_id, lots.c.product_id)
-                                   .where(lots.c.unit_cost.is_(None),
-                                          lots.c.purchase_id.in_([p for p, _ in priced]))
-                                   ).all()
-        cost_of = dict(priced)
-        pkg = {int(r.id): Decimal(r.package_quantity) for r in self.product_rows.values()}
-        fill_lot_costs(self.ws, [(int(x.id), money(Decimal(cost_of[x.purchase_id])
-                                                       / pkg[int(x.product_id)]))
-                                 for x in uncosted])
+        costing.price_purchase_lots(self.ws, {pid: Decimal(cost) for pid, cost in priced})
 
     def _purchase_of_item(self, r: dict[str, Any], ids: dict[Any, int],
                           local_cost: dict[int, Any], purchase_of: dict, product_id: int
