@@ -207,7 +207,7 @@ MISS_REASONS = {
                       "read, counts() and apply() read the review's rows (0.9 + 0.45 ms); "
                       "the priced purchases' uncosted lots and those lots' ledger rows "
                       "come in one read (costing.price_purchase_lots, which the importer "
-                      "now shares: 9 statements a round, was 12); rows unpacked as tuples. "
+                      "now shares: 10 statements a round, was 12); rows unpacked as tuples. "
                       "What remains, warm (best of 60, ~5.7 ms): the review ~1.9 ms "
                       "(every purchase with its product and the remembered purchase ids "
                       "~0.7 ms, checking and judging each record ~8 us); json with the "
