@@ -1,6 +1,6 @@
-"""``db.dialect.insert_many`` and ``execute_many`` hand the driver rows they built themselves (the
-columns' own bind processors and Python-side defaults); what it stores must be exactly what
-Core's executemany stores, on both backends."""
+"""``db.dialect.insert_many``, ``execute_many`` and ``fetch`` hand the driver rows they
+built themselves (the columns' own bind and result processors and Python-side defaults):
+what they store and read must be exactly what Core stores and reads, on both backends."""
 
 from __future__ import annotations
 
@@ -168,4 +168,55 @@ def test_insert_many_converts_equal_values_that_print_differently_one_by_one(bak
                                .where(probe.c.batch == b).order_by(probe.c.id)).all()
                for b in ("core", "ours")}
         assert got["ours"] == got["core"]
+        ws.rollback()
+
+
+def test_fetch_returns_what_core_returns(bakery, monkeypatch):
+    """``fetch`` of a SELECT with an expanding list, a bound value and a literal: the rows
+    Core gives, as tuples, for lists of every length (each length's SQL kept apart, an
+    empty list, a list longer than it renders itself), repeated values and zeros."""
+    from bakekit.db import dialect
+
+    probe = _probe()
+    rows = [*ROWS, *ROWS, {"on": dt.date(2025, 3, 1), "at": None, "amount": Decimal("-0.0"),
+                           "flag": False, "notes": "zero"},
+            {"on": dt.date(2025, 3, 2), "at": None, "amount": Decimal("0"), "flag": True,
+             "notes": None}]
+    stmt = (sa.select(probe.c.id, *(probe.c[c] for c in COMPARED),
+                      (probe.c.amount * 2).label("twice"))
+            .where(probe.c.id.in_(sa.bindparam("ids", expanding=True)),
+                   probe.c.batch == "core", probe.c.on >= sa.bindparam("since"))
+            .order_by(probe.c.id))
+    with bakery.session() as ws:
+        conn = ws.connection
+        probe.create(conn)
+        insert_many(conn, probe, [{**r, "batch": "core"} for r in rows])
+        insert_many(conn, probe, [{**r, "batch": "other"} for r in rows])
+        ids = conn.execute(sa.select(probe.c.id).order_by(probe.c.id)).scalars().all()
+        for wanted in ([], ids[:1], ids[:3], ids, ids[:3], ids[::2]):
+            params = {"ids": wanted, "since": dt.date(2024, 1, 1)}
+            got = dialect.fetch(conn, stmt, params)
+            assert got == [tuple(r) for r in conn.execute(stmt, params).all()], wanted
+            assert all(type(r) is tuple for r in got)
+        assert len(dialect.fetch(conn, stmt, {"ids": ids, "since": dt.date(2024, 1, 1)})
+                   ) == len(rows)
+        monkeypatch.setattr(dialect, "FETCH_MOST_LISTED", 2)  # longer lists: through Core
+        params = {"ids": ids, "since": dt.date(2025, 1, 1)}
+        assert dialect.fetch(conn, stmt, params) == [
+            tuple(r) for r in conn.execute(stmt, params).all()]
+        ws.rollback()
+
+
+def test_fetch_fires_the_statement_events(bakery):
+    """A fetch is a statement like any other: counted, and a fault injected there fails it."""
+    from bakekit.db.dialect import fetch
+    from tests.support.atomic import counting
+
+    probe = _probe()
+    stmt = sa.select(probe.c.id).where(probe.c.id.in_(sa.bindparam("ids", expanding=True)))
+    with bakery.session() as ws:
+        probe.create(ws.connection)
+        with counting(bakery) as counts:
+            assert fetch(ws.connection, stmt, {"ids": [1, 2]}) == []
+        assert len(counts.statements) == 1 and "insert_many_probe" in counts.statements[0]
         ws.rollback()

@@ -172,6 +172,11 @@ class Checker:
             if required:
                 self.fail(key, None, "is missing")
             return None
+        elif kind is str:  # a file repeats a few spellings: each read once
+            try:
+                return _text_number(value, key, positive, non_negative)
+            except ValidationError:
+                pass  # blank, or not a number: the general path below says which
         for k in (key, *alternatives):
             value = rec.get(k)
             if value is None or (isinstance(value, str) and not value.strip()):
@@ -197,6 +202,12 @@ class Checker:
 
     def datetime(self, rec: dict, key: str, *, required: bool = False,
                  alternatives: Sequence[str] = ()) -> dt.datetime | None:
+        value = rec.get(key)
+        if type(value) is str:  # the common case: a file repeats a few days, each read once
+            try:
+                return _text_datetime(value)
+            except ValueError:
+                pass  # blank, or not a date: the general path below says which
         for k in (key, *alternatives):
             value = rec.get(k)
             if value is None or (isinstance(value, str) and not value.strip()):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, bindparam, or_, select, update
 
 from bakekit.db import tables
-from bakekit.db.dialect import execute_many, insert_many
+from bakekit.db.dialect import execute_many, fetch, insert_many
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
@@ -61,8 +61,8 @@ def remembered(ws: Workspace, entities: Iterable[str], source: str = BAKE_TRACKE
     out = {e: Remembered() for e in wanted}
     if not wanted:
         return out
-    for entity, external_id, uuid, local_id in ws.execute(
-            _remembered_statement(wanted, source)).all():
+    for entity, external_id, uuid, local_id in fetch(ws.connection,
+                                                     _remembered_statement(wanted, source)):
         if external_id is not None:
             out[entity].by_id[external_id] = int(local_id)
         if uuid is not None:
@@ -93,8 +93,8 @@ def remember(ws: Workspace, entity: str, keys: Iterable[tuple[Any, Any, int]],
             wanted[k] = int(local)
     if not wanted:
         return 0
-    have = {(ext, uuid): (row_id, int(local)) for row_id, ext, uuid, local in ws.execute(
-        _KNOWN, {"b_source": source, "b_entity": entity}).all()}
+    have = {(ext, uuid): (row_id, int(local)) for row_id, ext, uuid, local in fetch(
+        ws.connection, _KNOWN, {"b_source": source, "b_entity": entity})}
     new = [{"source": source, "entity": entity, "external_id": k[0], "uuid": k[1],
             "local_id": local} for k, local in wanted.items() if k not in have]
     moved = [{"b_id": have[k][0], "b_local": local} for k, local in wanted.items()
