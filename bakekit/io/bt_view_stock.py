@@ -9,12 +9,13 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Float, cast, select
 
 from bakekit.checks import as_date
 from bakekit.db import tables
+from bakekit.db.dialect import fetch
 from bakekit.io._sync import Checker, Problems, fill_lot_costs
 from bakekit.io.bt_views import (
     _invalid,
@@ -70,6 +71,17 @@ def _record_product(m: Any, rec: dict[str, Any], family: str
     return found, how, ""
 
 
+class _Purchase(NamedTuple):
+    """A purchase as a purchases review reads it: its price (a float) and its product."""
+
+    id: int
+    uuid: str
+    cost: float | None
+    product: str
+    brand: str | None
+    ingredient: str
+
+
 class _Stock:
     """What a purchases review matches records against: the purchases there (by id, uuid,
     product and day), lots without a purchase (by product and day), supplier names, and
@@ -79,9 +91,9 @@ class _Stock:
 
     def __init__(self, ws: Workspace):
         self._ws = ws
-        every = ws.execute(_PURCHASES[False]).all()
-        self.by_id: dict[int, Any] = {int(r.id): r for r in every}
-        self.by_uuid: dict[Any, Any] = {r.uuid: r for r in every}
+        every = list(map(_Purchase._make, fetch(ws.connection, _PURCHASES[False])))
+        self.by_id: dict[int, _Purchase] = {r.id: r for r in every}
+        self.by_uuid: dict[Any, _Purchase] = {r.uuid: r for r in every}
         self.memory = remembered(ws, ("purchases",))["purchases"]
         self.taken: set[int] = set()
 
@@ -187,10 +199,14 @@ def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
 def _read_only_differs(rec: dict[str, Any], target: Any) -> str:
     """A message suffix naming the record's read-only ingredient and brand where they are
     not its purchase's product's ("" where they agree or are not given)."""
+    ingredient, brand = rec.get("ingredient_slug"), rec.get("brand")
+    if (ingredient is None or ingredient == target.ingredient) and (
+            brand is None or brand == target.brand):
+        return ""  # the common case: the record agrees
     suffix = ""
-    for name, have in (("ingredient_slug", target.ingredient), ("brand", target.brand)):
-        value = rec.get(name)
-        if value is not None and value != have and _low(value) != _low(have):
+    for name, value, have in (("ingredient_slug", ingredient, target.ingredient),
+                              ("brand", brand, target.brand)):
+        if value is not None and _low(value) != _low(have):
             suffix += (f"; the record's {name} {value!r} is not its purchase's product's "
                        f"({have!r}): read-only, left as it is")
     return suffix
