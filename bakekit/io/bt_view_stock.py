@@ -26,7 +26,7 @@ from bakekit.io.bt_views import (
     normalise_code,
     show,
 )
-from bakekit.io.external import external_key, remember, remembered
+from bakekit.io.external import BAKE_TRACKER, Remembered, external_key, remember
 from bakekit.io.tabular import _given
 from bakekit.units import factor, money, normalize_unit, q
 
@@ -85,16 +85,22 @@ class _Purchase(NamedTuple):
 class _Stock:
     """What a purchases review matches records against: the purchases there (by id, uuid,
     product and day), lots without a purchase (by product and day), supplier names, and
-    the purchases and lots already matched by an earlier record. The purchases' ids,
-    uuids and prices are read up front; the rest when a record first needs them (a view
-    whose records all name their purchase reads nothing more)."""
+    the purchases and lots already matched by an earlier record. The remembered
+    bake-tracker keys of purchases are read up front with their purchases (one
+    statement); the rest when a record first needs it (a view whose records all name a
+    remembered purchase reads nothing more)."""
 
     def __init__(self, ws: Workspace):
         self._ws = ws
-        every = list(map(_Purchase._make, fetch(ws.connection, _PURCHASES[False])))
-        self.by_id: dict[int, _Purchase] = {r.id: r for r in every}
-        self.by_uuid: dict[Any, _Purchase] = {r.uuid: r for r in every}
-        self.memory = remembered(ws, ("purchases",))["purchases"]
+        self.memory = Remembered()  # as external.remembered reads it: live rows, in order
+        self.by_id: dict[int, _Purchase] = {}
+        for external_id, external_uuid, *purchase in fetch(ws.connection,
+                                                           _PURCHASES["remembered"]):
+            found = self.by_id[purchase[0]] = _Purchase._make(purchase)
+            if external_id is not None:
+                self.memory.by_id[external_id] = found.id
+            if external_uuid is not None:
+                self.memory.by_uuid[external_uuid] = found.id
         self.taken: set[int] = set()
 
     def known(self, row: dict[str, Any]) -> tuple[Any, str]:
@@ -104,15 +110,22 @@ class _Stock:
         local = self.memory.find(row["external_id"], row["external_uuid"])
         if local is not None and local in self.by_id:
             return self.by_id[local], "remembered bake-tracker id"
-        if row["external_uuid"] in self.by_uuid:
+        if row["external_uuid"] is not None and row["external_uuid"] in self.by_uuid:
             return self.by_uuid[row["external_uuid"]], "purchase uuid"
         return None, ""
+
+    @functools.cached_property
+    def by_uuid(self) -> dict[Any, _Purchase]:
+        """Every purchase by its own uuid (read when a record names no remembered one)."""
+        every = list(map(_Purchase._make, fetch(self._ws.connection, _PURCHASES["every"])))
+        self.by_id.update((r.id, r) for r in every)
+        return {r.uuid: r for r in every}
 
     @functools.cached_property
     def by_day(self) -> dict[tuple[int, dt.date], list[Any]]:
         """The purchases (with their product, day and count) by product and day."""
         out: dict[tuple[int, dt.date], list[Any]] = defaultdict(list)
-        for r in self._ws.execute(_PURCHASES[True]).all():
+        for r in self._ws.execute(_PURCHASES["by_day"]).all():
             out[(int(r.product_id), as_date(r.purchased_on))].append(r)
         return out
 
@@ -125,19 +138,24 @@ class _Stock:
         return set(self._ws.execute(select(tables.suppliers.c.name)).scalars().all())
 
 
-def _purchases() -> dict[bool, Any]:
-    pur, p, i = tables.purchases, tables.products, tables.ingredients
+def _purchases() -> dict[str, Any]:
+    pur, p, i, e = tables.purchases, tables.products, tables.ingredients, tables.external_ids
     cost = cast(pur.c.unit_cost, Float).label("cost")
-    return {False: select(pur.c.id, pur.c.uuid, cost, p.c.slug.label("product"),
-                          p.c.brand, i.c.slug.label("ingredient"))
+    purchase = (pur.c.id, pur.c.uuid, cost, p.c.slug.label("product"), p.c.brand,
+                i.c.slug.label("ingredient"))
+    return {"every": select(*purchase).join(p, p.c.id == pur.c.product_id)
+            .join(i, i.c.id == p.c.ingredient_id).order_by(pur.c.id),
+            "remembered": select(e.c.external_id, e.c.uuid.label("external_uuid"), *purchase)
+            .select_from(e).join(pur, pur.c.id == e.c.local_id)
             .join(p, p.c.id == pur.c.product_id).join(i, i.c.id == p.c.ingredient_id)
-            .order_by(pur.c.id),
-            True: select(pur.c.id, pur.c.uuid, pur.c.product_id, pur.c.purchased_on,
-                         pur.c.packages, cost).order_by(pur.c.id)}
+            .where(e.c.source == BAKE_TRACKER, e.c.entity == "purchases").order_by(e.c.id),
+            "by_day": select(pur.c.id, pur.c.uuid, pur.c.product_id, pur.c.purchased_on,
+                             pur.c.packages, cost).order_by(pur.c.id)}
 
 
 #: every purchase, oldest first, with its price as a float and its product's slug, brand
-#: and ingredient; True: its product id, day and count instead (built once)
+#: and ingredient; the remembered bake-tracker keys of purchases with those purchases (in
+#: the order remembered); every purchase with its product id, day and count (built once)
 _PURCHASES = _purchases()
 
 
