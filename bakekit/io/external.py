@@ -29,8 +29,10 @@ def external_key(value: Any) -> str | None:
     >>> external_key(12.0), external_key(" 7 "), external_key(None)
     ('12', '7', None)
     """
-    if type(value) is str:  # the common case: a key as stored already
+    if type(value) is str:  # the common cases: a key as stored already, an integer id
         return value.strip() or None
+    if type(value) is int:
+        return str(value)
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, float) and value.is_integer():
