@@ -95,8 +95,21 @@ PROFILE_NOTES = """\
   converted column by column by the columns' own bind processors (`exec_driver_sql`: the
   statement events, fault injection and statement counts see them as before); tested
   equal to Core's executemany for every column type. Import 2.95-3.04x -> 2.41-2.49x in
-  alternating runs; the view merge-back's review and apply were tuned apart (see Goals
-  missed).
+  alternating runs.
+- The priced purchases view merge-back (issue 13), 5.9-6.1x -> ~3.0-3.1x in alternating
+  runs (old code against new, best of 15): natural-key matching of 156 records against the
+  catalog (~1.5 ms) was the review's largest cost although every record names its
+  purchase, so a record naming a remembered purchase (id or uuid) is now that purchase,
+  of its product, and the catalog is read only for records that name none; the remembered
+  keys come with their purchases in one statement. The review frame (0.9 ms) and
+  `counts()` on it (0.45 ms) are built only when read: `counts()` and `apply()` read the
+  review's rows. The priced purchases' uncosted lots and their ledger rows come in one
+  read (`costing.price_purchase_lots`, which the importer shares). `db.dialect.fetch`
+  does for these SELECTs what `execute_many` does for the writes (compiled once, each
+  list length rendered once, each column's distinct values converted once): 0.60 ->
+  0.46 ms on the largest. Statements a round: 12 -> 9. The case collects garbage before
+  each round, which leaves the CPU caches cold: that adds ~1.3 ms to ours (warm ~4.6 ms,
+  cold ~6 ms; touching 64 MB instead of collecting costs the same).
 - PostgreSQL: through psycopg rows the read was about 1.6-1.9x ADBC (rows and tuples
   built in Python). `Workspace.frame(..., bulk=True)` now sends `COPY (SELECT ...) TO
   STDOUT (FORMAT csv)` on the workspace's own connection and transaction and parses it
@@ -196,30 +209,18 @@ MISS_REASONS = {
                            "cost 2 ms more). If this row misses, it is by the machine's "
                            "spread (3.05-3.13x in isolated runs of the old code at the start "
                            "of this round).",
-    "reconcile_view": "at 156 records the merge-back is ~6.4-7 ms against ~2 ms of three "
-                      "executemany UPDATEs (it was ~12 ms, 5.76x, at the start of this "
-                      "round; old code vs new in alternating processes, best of 15: "
-                      "5.9-6.1x -> 3.4-3.5x). This round: a record that names its purchase "
-                      "(remembered bake-tracker id or uuid) is that purchase, of that "
-                      "purchase's product, so the catalog is read and matched only for "
-                      "records that name none (natural-key matching of 156 records, ~1.5 "
-                      "ms, and the catalog read gone); the review frame is built only when "
-                      "read, counts() and apply() read the review's rows (0.9 + 0.45 ms); "
-                      "the priced purchases' uncosted lots and those lots' ledger rows "
-                      "come in one read (costing.price_purchase_lots, which the importer "
-                      "now shares: 10 statements a round, was 12); rows unpacked as tuples. "
-                      "What remains, warm (best of 60, ~5.7 ms): the review ~1.9 ms "
-                      "(every purchase with its product and the remembered purchase ids "
-                      "~0.7 ms, checking and judging each record ~8 us); json with the "
-                      "duplicate-key check ~0.5 ms; the apply ~3 ms (the lots and ledger "
-                      "rows read through SQLAlchemy ~0.6 ms, of which SQLite 0.24; three "
-                      "UPDATEs ~0.85 ms, of which SQLite ~0.6; ledger costs ~0.35 ms; "
-                      "remembering the ids ~0.4 ms). The case collects garbage before "
-                      "each round, which leaves the CPU caches cold: that alone adds "
-                      "~1.2-1.4 ms to ours (touching 64 MB instead costs the same) and "
-                      "little to the baseline's few calls. 3x (~6 ms here) would need a "
-                      "driver-level read path like the writes' (~0.2-0.3 ms measured on "
-                      "the largest read) and still fewer statements: not reached.",
+    "reconcile_view": "at 156 records the merge-back is ~6-6.5 ms against ~2 ms of three "
+                      "executemany UPDATEs (old code against new in alternating processes, "
+                      "best of 15: 5.9-6.1x -> 3.0-3.1x; what changed is under the profile "
+                      "notes). What remains, warm (~4.6 ms, best of 60): reviewing 156 "
+                      "records ~1.0 ms (the remembered purchases read ~0.4 ms, checking "
+                      "and judging each record ~3.5 us); json with the duplicate-key "
+                      "check ~0.45 ms; the apply ~2.6 ms, of which SQLite runs the three "
+                      "UPDATEs the baseline runs (~0.7 ms), the lots with their ledger "
+                      "rows (0.24 ms) and the remembered keys (~0.15 ms). The case "
+                      "collects garbage before each round, which leaves the CPU caches "
+                      "cold: ~1.3 ms more for ours, little for the baseline's few calls. "
+                      "A miss here is by the machine's spread around 3x.",
 }
 
 
