@@ -220,3 +220,24 @@ def test_fetch_fires_the_statement_events(bakery):
             assert fetch(ws.connection, stmt, {"ids": [1, 2]}) == []
         assert len(counts.statements) == 1 and "insert_many_probe" in counts.statements[0]
         ws.rollback()
+
+
+def test_fetch_keeps_the_sql_of_a_few_list_lengths(bakery, monkeypatch):
+    """Each list length's SQL is kept, up to a bound (the oldest length goes first); a
+    length rendered again reads as before."""
+    from bakekit.db import dialect
+
+    if bakery.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL reads through Core: nothing is kept")
+    probe = _probe()
+    stmt = sa.select(probe.c.id).where(probe.c.id.in_(sa.bindparam("ids", expanding=True)))
+    monkeypatch.setattr(dialect, "_FETCH_LENGTHS_KEPT", 2)
+    with bakery.session() as ws:
+        conn = ws.connection
+        probe.create(conn)
+        insert_many(conn, probe, [{**r, "batch": "x"} for r in ROWS])
+        for wanted in ([1], [1, 2], [1, 2, 3], [1], [2, 3]):
+            assert dialect.fetch(conn, stmt, {"ids": wanted}) == [(i,) for i in wanted]
+        form = dialect._READS[(type(conn.dialect), stmt, "read")]
+        assert sorted(form.sql) == [(1,), (2,)]  # the last two lengths read
+        ws.rollback()

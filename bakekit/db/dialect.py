@@ -268,6 +268,8 @@ def fetch(conn: Connection, statement: Any, params: Mapping[str, Any] | None = N
         return [tuple(r) for r in conn.execute(statement, params).all()]
     sql = form.sql.get(sizes)
     if sql is None:
+        if len(form.sql) >= _FETCH_LENGTHS_KEPT:  # the oldest list length goes first
+            del form.sql[next(iter(form.sql))]
         sql = form.sql[sizes] = form.compiled.construct_expanded_state(params).statement
     values: list[Any] = []
     for name in form.names:
@@ -288,6 +290,8 @@ def fetch(conn: Connection, statement: Any, params: Mapping[str, Any] | None = N
 
 #: the longest expanding list ``fetch`` renders itself (a longer one goes through Core)
 FETCH_MOST_LISTED = 2000
+#: how many list lengths' SQL ``fetch`` keeps per statement
+_FETCH_LENGTHS_KEPT = 64
 
 
 @dataclass(frozen=True)
