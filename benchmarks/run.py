@@ -87,7 +87,8 @@ PROFILE_NOTES = """\
   coercion and dtype check and the null check of required columns itself (1.5 ms), tested
   equal to pandera's validate for every schema. Later tuning of `record` and
   the Plan (one FIFO statement for all ingredients, plain rows, frames built directly,
-  lazy plan frames) is described under Goals missed.
+  lazy plan frames) is described in its miss reason (MISS_REASONS in benchmarks/run.py,
+  shown under Goals missed whenever the row misses).
 - Import and merge-back (issue 13): cProfile showed SQLAlchemy building each row's
   parameters (`construct_params` and the per-row processor list, ~3 us a row) as the
   largest cost of the v4.2 import outside SQLite. `db.dialect.insert_many` and
