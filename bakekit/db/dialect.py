@@ -195,24 +195,34 @@ def _with_defaults(rows: Sequence[Mapping[str, Any]], defaults: tuple[tuple[str,
             for row in rows]
 
 
-def _converted(values: list[Any], process: Callable[[Any], Any]) -> list[Any]:
-    """``process`` applied to each value but None; a batch repeats its dates, timestamps
-    and flags, so where equal values convert alike (naive dates and times, bools) each
-    distinct one is converted once."""
-    done: dict[Any, Any] = {None: None}
+def _converted(values: Sequence[Any], process: Callable[[Any], Any],
+               alike: frozenset[type] = frozenset({bool, dt.date, dt.datetime})
+               ) -> list[Any]:
+    """``process`` applied to each value but None. A batch repeats its values, so each
+    distinct value of a kind in ``alike`` (kinds whose equal values convert alike: the
+    bind side's naive dates, timestamps and flags; the driver's numbers and text on the
+    result side) is converted once, anything else one by one: Decimal("1.10") equals
+    Decimal("1.1") but prints differently, a list is unhashable. A float zero (-0.0
+    keeps its sign) and an aware timestamp (equal across zones) are converted each time.
+    """
+    done: dict[tuple[type, Any], Any] = {}
+    out: list[Any] = []
     for v in values:
-        if type(v) not in _ALIKE_WHEN_EQUAL:  # e.g. Decimal("1.10") and Decimal("1.1") are
-            #                                   equal, their text is not; a list is unhashable
-            return [None if v is None else process(v) for v in values]
-        if v not in done:
-            if type(v) is dt.datetime and v.tzinfo is not None:  # equal across zones
-                return [None if v is None else process(v) for v in values]
-            done[v] = process(v)
-    return list(map(done.__getitem__, values))
+        kind = type(v)
+        if v is None:
+            out.append(None)
+        elif kind not in alike or (kind is float and not v) or (
+                kind is dt.datetime and v.tzinfo is not None):
+            out.append(process(v))
+        else:
+            found = done.get((kind, v), _UNSEEN)
+            if found is _UNSEEN:
+                found = done[kind, v] = process(v)
+            out.append(found)
+    return out
 
 
-#: the kinds of value whose equal values convert alike (None is in ``done`` from the start)
-_ALIKE_WHEN_EQUAL = frozenset({bool, dt.date, dt.datetime, type(None)})
+_UNSEEN = object()
 
 
 def _processors(compiled: Any, dialect: Dialect) -> dict[str, Callable[[Any], Any]]:
@@ -282,7 +292,7 @@ def fetch(conn: Connection, statement: Any, params: Mapping[str, Any] | None = N
     rows = conn.exec_driver_sql(sql, tuple(values)).fetchall()
     if not rows or not any(form.results):
         return [tuple(r) for r in rows]
-    columns = [column if process is None else _processed(column, process)
+    columns = [column if process is None else _converted(column, process, _DRIVER_ALIKE)
                for column, process in zip(zip(*rows, strict=True), form.results,
                                           strict=True)]
     return list(zip(*columns, strict=True))
@@ -320,26 +330,8 @@ def _read_form(dialect: Dialect, statement: Any) -> _ReadForm:
                      results, {})
 
 
-def _processed(values: tuple[Any, ...], process: Callable[[Any], Any]) -> list[Any]:
-    """``process`` of each value but None; a column repeats its sizes, days and prices, so
-    each distinct number or text is converted once (a float zero each time: -0.0 equals
-    0.0 but keeps its sign)."""
-    done: dict[Any, Any] = {}
-    out = []
-    for v in values:
-        if type(v) not in _MEMO_TYPES or (type(v) is float and not v):
-            out.append(None if v is None else process(v))
-            continue
-        found = done.get(v, _UNSEEN)
-        if found is _UNSEEN:
-            found = done[v] = process(v)
-        out.append(found)
-    return out
-
-
-#: the driver's value types whose equal values ``_processed`` converts once
-_MEMO_TYPES = frozenset({int, float, str})
-_UNSEEN = object()
+#: the driver's kinds of value whose equal values a result processor converts alike
+_DRIVER_ALIKE = frozenset({int, float, str})
 
 
 #: compiled reads by (kind of dialect, statement, "read")

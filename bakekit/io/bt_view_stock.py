@@ -93,7 +93,7 @@ class _Stock:
     def __init__(self, ws: Workspace):
         self._ws = ws
         self.memory = Remembered()  # as external.remembered reads it: live rows, in order
-        self.by_id: dict[int, _Purchase] = {}
+        self.by_id: dict[int, _Purchase] = {}  # the remembered purchases
         for external_id, external_uuid, *purchase in fetch(ws.connection,
                                                            _PURCHASES["remembered"]):
             found = self.by_id[purchase[0]] = _Purchase._make(purchase)
@@ -117,9 +117,8 @@ class _Stock:
     @functools.cached_property
     def by_uuid(self) -> dict[Any, _Purchase]:
         """Every purchase by its own uuid (read when a record names no remembered one)."""
-        every = list(map(_Purchase._make, fetch(self._ws.connection, _PURCHASES["every"])))
-        self.by_id.update((r.id, r) for r in every)
-        return {r.uuid: r for r in every}
+        return {r.uuid: r for r in map(_Purchase._make,
+                                       fetch(self._ws.connection, _PURCHASES["every"]))}
 
     @functools.cached_property
     def by_day(self) -> dict[tuple[int, dt.date], list[Any]]:
@@ -214,7 +213,7 @@ def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
     return out
 
 
-def _read_only_differs(rec: dict[str, Any], target: Any) -> str:
+def _read_only_differs(rec: dict[str, Any], target: _Purchase) -> str:
     """A message suffix naming the record's read-only ingredient and brand where they are
     not its purchase's product's ("" where they agree or are not given)."""
     ingredient, brand = rec.get("ingredient_slug"), rec.get("brand")
