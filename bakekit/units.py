@@ -9,10 +9,12 @@ import re
 from decimal import Context, Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
-
-import pint
+from typing import TYPE_CHECKING
 
 from bakekit.errors import UnitConversionError, ValidationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pint
 
 MASS = "mass"
 VOLUME = "volume"
@@ -115,9 +117,35 @@ _WIDE = Context(prec=60)
 #: the quantum of each number of places bakekit keeps (costs, quantities, ratios)
 _QUANTA = {places: Decimal(1).scaleb(-places) for places in range(16)}
 
-_registry: pint.UnitRegistry = pint.UnitRegistry()
-_registry.define("each = [count] = ea_")
-_registry.define("dozen_each = 12 * each")
+
+
+@lru_cache(maxsize=1)
+def registry() -> pint.UnitRegistry:
+    """pint's unit registry with bakekit's count units (each, dozen), built on first use
+    only (conversions use ``EXACT_SIZE``; importing bakekit never loads pint). pint keeps
+    its parsed definitions in bakekit's folder of the user cache directory, so later
+    builds skip parsing its definition files; where that folder cannot be written the
+    registry is built without a cache.
+
+    >>> registry().Quantity(1, "cup").to("teaspoon").magnitude
+    48.0
+    """
+    import pint
+
+    try:
+        folder = _cache_folder()
+        built = pint.UnitRegistry(cache_folder=folder)
+    except OSError:  # no writable cache directory: parse the definition files
+        built = pint.UnitRegistry()
+    built.define("each = [count] = ea_")
+    built.define("dozen_each = 12 * each")
+    return built
+
+
+def _cache_folder() -> str:
+    import platformdirs
+
+    return str(platformdirs.user_cache_path("bakekit", appauthor=False) / "pint")
 
 
 def normalize_unit(unit: str, *, field: str = "unit") -> str:

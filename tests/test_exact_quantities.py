@@ -12,9 +12,9 @@ from bakekit.units import (
     CANONICAL_UNITS,
     EXACT_SIZE,
     QUANTITY_RESOLUTION,
-    _registry,
     exact_factor,
     is_none,
+    registry,
 )
 
 
@@ -23,7 +23,7 @@ def test_exact_sizes_agree_with_pint():
         for other, (other_name, other_dim) in CANONICAL_UNITS.items():
             if dim != other_dim:
                 continue
-            pint_ratio = _registry.Quantity(1, name).to(other_name).magnitude
+            pint_ratio = registry().Quantity(1, name).to(other_name).magnitude
             ours = EXACT_SIZE[unit] / EXACT_SIZE[other]
             assert float(ours) == pytest.approx(pint_ratio, rel=1e-12), (unit, other)
 
