@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from bakekit.db import tables
-from bakekit.db.dialect import is_postgresql
-from bakekit.db.engine import create_bakery_engine, mask_url, migrate, resolve_url
-from bakekit.db.reading import read_identity
+from bakekit.db.engine import (
+    create_bakery_engine,
+    mask_url,
+    open_schema,
+    read_identity,
+    resolve_url,
+)
 from bakekit.errors import BakekitError, DatabaseError
-from bakekit.workspace import Workspace
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.workspace import Workspace
 
 __all__ = ["Bakery", "mask_url", "open", "read_identity"]
 
@@ -33,8 +38,10 @@ class Bakery:
         self.read_only = read_only
         self.engine: Engine = create_bakery_engine(self.url, read_only=read_only)
         try:
-            self.schema_revision = migrate(self.engine, read_only=read_only)
-            if not read_only:
+            # one statement for a database at head (its revision and identity); Alembic,
+            # the models and the workspace's modules load only when they are needed
+            self.schema_revision, identity = open_schema(self.engine, read_only=read_only)
+            if not read_only and identity is None:
                 _ensure_identity(self.engine)
         except BaseException:
             self.engine.dispose()
@@ -73,10 +80,14 @@ class Bakery:
 
     def session(self) -> Workspace:
         """A workspace whose writes persist only through ``ws.commit()``."""
+        from bakekit.workspace import Workspace
+
         return Workspace(self)
 
     def what_if(self) -> Workspace:
         """A dry-run workspace: always rolled back; leaves ``ws.plan`` to apply later."""
+        from bakekit.workspace import Workspace
+
         return Workspace(self, what_if=True)
 
     def dispose(self) -> None:
@@ -99,6 +110,9 @@ def _ensure_identity(engine: Engine) -> str:
                 conn.rollback()
                 return found
             from sqlalchemy.dialects import postgresql, sqlite
+
+            from bakekit.db import tables
+            from bakekit.db.dialect import is_postgresql
 
             dialect: Any = postgresql if is_postgresql(conn) else sqlite
             t = tables.bakery_identity

@@ -7,17 +7,18 @@ import sqlite3
 import uuid
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, column, create_engine, event, select, table
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SAWarning
 from sqlalchemy.pool import StaticPool
 
+from bakekit.db import migrations
 from bakekit.errors import BakekitError, DatabaseError, SchemaVersionError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from alembic.config import Config
 
 #: Alembic's script location as a package resource ("package:folder"), resolved through
 #: importlib.resources wherever bakekit is installed, never through a repository path
@@ -177,6 +178,8 @@ def _postgresql_engine(url: URL, *, read_only: bool) -> Engine:
 
 def alembic_config(connection: object | None = None) -> Config:
     """The Alembic configuration of bakekit's migrations (bound to a connection if given)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     if connection is not None:
@@ -185,46 +188,105 @@ def alembic_config(connection: object | None = None) -> Config:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The newest schema revision this bakekit knows (read from its revision files, or
+    from Alembic where they do not name one head).
+
+    >>> head_revision() == migrations.head()
+    True
+    """
+    head = migrations.head()
+    if head is None:
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 
 
-def migrate(engine: Engine, *, read_only: bool = False) -> str:
-    """Bring the schema to head (or check it, read-only); return the revision in force."""
-    script = ScriptDirectory.from_config(alembic_config())
-    head = script.get_current_head()
+#: Alembic's version table and the identity row, by name: opening a database reads both
+#: in one statement without importing the models (``tables.bakery_identity`` is the same
+#: table; tests/test_startup.py checks that they agree)
+_VERSION = table("alembic_version", column("version_num"))
+_IDENTITY = table("bakery_identity", column("id"), column("database_id"))
+_IDENTITY_ROW = select(_IDENTITY.c.database_id).where(_IDENTITY.c.id == 1)
+
+
+def read_identity(conn: Connection) -> str | None:
+    """The database id stored in ``bakery_identity`` (None if the row is missing)."""
+    value = conn.execute(_IDENTITY_ROW).scalar()
+    return None if value is None else str(value)
+
+
+def read_schema(conn: Connection) -> tuple[str, str | None] | None:
+    """The schema revision and the database identity in one statement, or None when the
+    database is not plainly at one revision with the identity table in place (no schema
+    yet, an old one, several version rows): the caller then asks Alembic. Leaves the
+    connection outside any transaction."""
+    statement = select(_VERSION.c.version_num,
+                       _IDENTITY_ROW.scalar_subquery().label("database_id"))
+    try:
+        rows = conn.execute(statement).all()
+    except DBAPIError:  # no such table yet; the transaction is rolled back below
+        rows = []
+    finally:
+        conn.rollback()
+    if len(rows) != 1 or rows[0][0] is None:
+        return None
+    revision, identity = rows[0]
+    return str(revision), None if identity is None else str(identity)
+
+
+def open_schema(engine: Engine, *, read_only: bool = False) -> tuple[str, str | None]:
+    """Bring the schema to head (or check it, read-only); return the revision in force and
+    the database identity as found (None when its row is missing or was not read).
+
+    A database at head costs one statement and never loads Alembic; anything else (a new
+    database, an older schema to upgrade, a newer one to refuse) goes through Alembic."""
+    head = migrations.head()
     try:
         with engine.connect() as conn:
-            if conn.dialect.name == "postgresql" and not read_only:
-                # one migrator at a time across processes
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
-            current = MigrationContext.configure(conn).get_current_revision()
-            if current is not None and current != head:
-                try:
-                    script.get_revision(current)
-                except Exception:
-                    raise SchemaVersionError(
-                        f"the database is at schema revision {current!r}, newer than this "
-                        f"bakekit (head {head!r}): upgrade bakekit"
-                    ) from None
-            if current == head:
-                conn.rollback()
-                return str(current)
-            if read_only:
-                state = ("has no bakekit schema yet" if current is None
-                         else f"is at schema revision {current!r}, not {head!r}")
-                raise SchemaVersionError(
-                    f"the database {state}; it cannot be created or migrated through a "
-                    "read-only bakery: open it once for writing (bakekit.open(url))"
-                )
-            if conn.dialect.name == "sqlite":
-                _upgrade_sqlite(conn)
-            else:
-                command.upgrade(alembic_config(conn), "head")
-            conn.commit()
+            found = read_schema(conn)
+            if found is not None and head is not None and found[0] == head:
+                return found
+            return _migrate_with_alembic(conn, read_only=read_only), None
     except DBAPIError as exc:
         raise DatabaseError("opening the database (schema check and migration)", exc) from exc
+
+
+def _migrate_with_alembic(conn: Connection, *, read_only: bool) -> str:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    head = script.get_current_head()
+    if conn.dialect.name == "postgresql" and not read_only:
+        # one migrator at a time across processes
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
+    current = MigrationContext.configure(conn).get_current_revision()
+    if current is not None and current != head:
+        try:
+            script.get_revision(current)
+        except Exception:
+            raise SchemaVersionError(
+                f"the database is at schema revision {current!r}, newer than this "
+                f"bakekit (head {head!r}): upgrade bakekit"
+            ) from None
+    if current == head:
+        conn.rollback()
+        return str(current)
+    if read_only:
+        state = ("has no bakekit schema yet" if current is None
+                 else f"is at schema revision {current!r}, not {head!r}")
+        raise SchemaVersionError(
+            f"the database {state}; it cannot be created or migrated through a "
+            "read-only bakery: open it once for writing (bakekit.open(url))"
+        )
+    if conn.dialect.name == "sqlite":
+        _upgrade_sqlite(conn)
+    else:
+        command.upgrade(alembic_config(conn), "head")
+    conn.commit()
     return head or ""
 
 
@@ -238,6 +300,8 @@ def _upgrade_sqlite(conn: Connection) -> None:
     assert raw is not None
     conn.rollback()  # the pragma works only outside a transaction
     raw.execute("PRAGMA foreign_keys = OFF")
+    from alembic import command
+
     try:
         command.upgrade(alembic_config(conn), "head")
         broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

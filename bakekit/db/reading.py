@@ -7,11 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Enum, Executable, Float, Integer, String, select
+from sqlalchemy import Connection, Enum, Executable, Float, Integer, String
 from sqlalchemy.exc import DBAPIError
 
-from bakekit.db import tables
 from bakekit.db.dialect import is_postgresql
+from bakekit.db.engine import read_identity  # noqa: F401 (read here by plans)
 
 
 def frame(conn: Connection, statement: Executable, params: Any = None, *,
@@ -159,10 +159,3 @@ def _copy_frame(conn: Connection, statement: Executable, params: Any) -> pd.Data
         table = schema.empty_table()
     del buffer
     return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-
-
-def read_identity(conn: Connection) -> str | None:
-    """The database id stored in ``bakery_identity`` (None if the row is missing)."""
-    t = tables.bakery_identity
-    value = conn.execute(select(t.c.database_id).where(t.c.id == 1)).scalar()
-    return None if value is None else str(value)
