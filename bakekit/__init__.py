@@ -39,7 +39,8 @@ if TYPE_CHECKING:  # pragma: no cover - the lazy names below, for type checkers
     from bakekit.workspace import Workspace
 
 #: names imported on first use (PEP 562), so that ``import bakekit`` (and the command
-#: line's ``--help``) does not load pandas, SQLAlchemy and the units at start-up
+#: line's ``--help``) does not load pandas, SQLAlchemy and the units at start-up; a
+#: Bakery loads the workspace's modules (areas, pandas) when it opens its first workspace
 _LAZY = {"Bakery": "bakekit.bakery", "open": "bakekit.bakery", "Plan": "bakekit.plan",
          "Adjustment": "bakekit.results", "Availability": "bakekit.results",
          "Consumption": "bakekit.results", "Receipt": "bakekit.results",
@@ -47,6 +48,9 @@ _LAZY = {"Bakery": "bakekit.bakery", "open": "bakekit.bakery", "Plan": "bakekit.
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read from the package metadata when first asked for
+        globals()[name] = version = _version()
+        return version
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'bakekit' has no attribute {name!r}")
@@ -67,8 +71,10 @@ def _version() -> str:
         return "0+unknown"
 
 
-#: the version of the installed bakekit distribution (from its package metadata)
-__version__ = _version()
+if TYPE_CHECKING:  # pragma: no cover
+    #: the version of the installed bakekit distribution (from its package metadata;
+    #: looked up on first use, since importlib.metadata is slow to load)
+    __version__: str
 
 
 def demo(path: str | None = None) -> Bakery:

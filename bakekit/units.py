@@ -132,9 +132,9 @@ def registry() -> pint.UnitRegistry:
     """
     import pint
 
+    built: pint.UnitRegistry
     try:
-        folder = _cache_folder()
-        built = pint.UnitRegistry(cache_folder=folder)
+        built = pint.UnitRegistry(cache_folder=_cache_folder())
     except OSError:  # no writable cache directory: parse the definition files
         built = pint.UnitRegistry()
     built.define("each = [count] = ea_")

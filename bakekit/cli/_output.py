@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,31 @@ class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Plain rows (text and numbers) that a command shows like a DataFrame of them, for a
+    command with no other use for pandas (``bakekit info`` answers without importing it).
+
+    >>> Rows(("table", "rows"), [("lots", 18)]).records()
+    [{'table': 'lots', 'rows': 18}]
+    """
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+    @property
+    def empty(self) -> bool:
+        return not self.rows or not self.columns
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def numeric(self, n: int) -> bool:
+        """Whether column `n` holds numbers only (as a numeric DataFrame column would)."""
+        return all(isinstance(row[n], int | float) and not isinstance(row[n], bool)
+                   for row in self.rows)
 
 
 
@@ -58,8 +84,9 @@ class Out:
     def say(self, message: str = "", **style: Any) -> None:
         say(message, err=self.quiet, **style)
 
-    def frame(self, frame: pd.DataFrame, title: str, **json_extra: Any) -> None:
-        """Show one frame: a table for people, or CSV/JSON (stdout or -o)."""
+    def frame(self, frame: pd.DataFrame | Rows, title: str, **json_extra: Any) -> None:
+        """Show one frame (or plain `Rows`, alike): a table for people, or CSV/JSON
+        (stdout or -o)."""
         if self.format is Format.table:
             text = table_text(frame, title, file=self.output is not None)
             if self.output is None:
@@ -67,11 +94,12 @@ class Out:
             else:
                 self._parts.append(text)
         elif self.format is Format.csv:
-            self._parts.append(frame.to_csv(index=False, lineterminator="\n"))
+            self._parts.append(_csv(frame))
         else:
             import json
 
-            records = json.loads(frame.to_json(orient="records", date_format="iso"))
+            records = frame.records() if isinstance(frame, Rows) else \
+                json.loads(frame.to_json(orient="records", date_format="iso"))
             self._parts.append(json.dumps(
                 {**json_extra, "rows": records} if json_extra else records, indent=1) + "\n")
 
@@ -108,15 +136,33 @@ def number(value: Any) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _csv(frame: pd.DataFrame | Rows) -> str:
+    if not isinstance(frame, Rows):
+        return frame.to_csv(index=False, lineterminator="\n")
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(frame.columns)
+    writer.writerows(frame.rows)
+    return buffer.getvalue()
+
+
 def cell(value: Any) -> str:
     import numbers
 
-    import pandas as pd
-
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None:
         return ""
+    if isinstance(value, str):  # text and numbers need no pandas (and import none)
+        return str(value)
     if isinstance(value, numbers.Number) and not isinstance(value, complex):
         return number(value)
+
+    import pandas as pd
+
+    if value is pd.NA or value is pd.NaT:
+        return ""
     try:
         if pd.isna(value):
             return ""
@@ -128,19 +174,33 @@ def cell(value: Any) -> str:
     return str(value)
 
 
-def rich_table(frame: pd.DataFrame, title: str, width: int | None = None) -> Any:
+def _kinds(frame: pd.DataFrame | Rows) -> tuple[list[bool], list[bool]]:
+    """Per column: whether it is numeric (fitted whole), and whether it is shown as
+    numbers (right-aligned, never broken: numeric and not bool)."""
+    if isinstance(frame, Rows):
+        numeric = [frame.numeric(n) for n in range(len(frame.columns))]
+        return numeric, numeric
+    import pandas as pd
+
+    numeric = [pd.api.types.is_numeric_dtype(frame[column]) for column in frame.columns]
+    return numeric, [is_number and not pd.api.types.is_bool_dtype(frame[column])
+                     for is_number, column in zip(numeric, frame.columns, strict=True)]
+
+
+def rich_table(frame: pd.DataFrame | Rows, title: str, width: int | None = None) -> Any:
     """A Rich table of the frame; with `width`, the columns that would not fit even at
     their narrowest are left out (and the title says how many)."""
-    import pandas as pd
     from rich import box
     from rich.table import Table
 
-    cells = [[cell(v) for v in row] for row in frame.itertuples(index=False)]
+    rows = frame.rows if isinstance(frame, Rows) else frame.itertuples(index=False)
+    cells = [[cell(v) for v in row] for row in rows]
+    fitted, right = _kinds(frame)
     shown = len(frame.columns)
     if width is not None:
         used = 2
         for n, column in enumerate(frame.columns):
-            numeric = pd.api.types.is_numeric_dtype(frame[column])
+            numeric = fitted[n]
             longest = max([len(row[n]) for row in cells] + [len(str(column))])
             used += (longest if numeric else min(longest, 12)) + 3
             if used > width:
@@ -153,8 +213,7 @@ def rich_table(frame: pd.DataFrame, title: str, width: int | None = None) -> Any
                   title_style="bold" if use_color() else "")
     cells = [row[:shown] for row in cells]
     for n, column in enumerate(frame.columns[:shown]):
-        numeric = pd.api.types.is_numeric_dtype(frame[column]) and \
-            not pd.api.types.is_bool_dtype(frame[column])
+        numeric = right[n]
         longest = max([len(row[n]) for row in cells] + [1])
         # numbers are never broken; text wraps (on words) down to a readable width
         table.add_column(str(column), justify="right" if numeric else "left",
@@ -177,7 +236,7 @@ def make_console(file: Any = None, width: int | None = None) -> Any:
                    soft_wrap=False)
 
 
-def render_table(frame: pd.DataFrame, title: str) -> None:
+def render_table(frame: pd.DataFrame | Rows, title: str) -> None:
     if frame.empty:
         say(title, bold=True)
         say("  (none)\n")
@@ -186,7 +245,7 @@ def render_table(frame: pd.DataFrame, title: str) -> None:
     console.print(rich_table(frame, title, width=console.width))
 
 
-def table_text(frame: pd.DataFrame, title: str, *, file: bool) -> str:
+def table_text(frame: pd.DataFrame | Rows, title: str, *, file: bool) -> str:
     import io
 
     if frame.empty:

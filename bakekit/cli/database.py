@@ -10,7 +10,7 @@ import typer
 from bakekit.cli._app import FormatOption, OutOption, UrlOption
 from bakekit.cli._errors import command
 from bakekit.cli._opening import database_line, given_url, open_read
-from bakekit.cli._output import Out
+from bakekit.cli._output import Out, Rows
 
 
 @command
@@ -32,7 +32,6 @@ def levels(url: UrlOption = None, fmt: FormatOption = None, output: OutOption = 
 def info(url: UrlOption = None, fmt: FormatOption = None,
          output: OutOption = None) -> None:
     """The database in use (password masked), its schema version and row counts."""
-    import pandas as pd
     from sqlalchemy import func, select
 
     from bakekit.db.engine import head_revision
@@ -44,18 +43,20 @@ def info(url: UrlOption = None, fmt: FormatOption = None,
         else "default (no --url, no $BAKEKIT_URL)"
     bakery = open_read(url)
     counts = []
-    with bakery.session() as ws:  # read-only bakery: the workspace's one connection
+    # a read-only bakery's one connection (not a workspace: its areas and pandas are
+    # not needed to count rows)
+    with bakery.engine.connect() as conn:
         for name in sorted(metadata.tables):
             table = metadata.tables[name]
-            counts.append({"table": name,
-                           "rows": int(ws.scalar(select(func.count()).select_from(table))
-                                       or 0)})
+            counts.append((name, int(conn.scalar(select(func.count()).select_from(table))
+                                     or 0)))
+        conn.rollback()
     del full
     out.say(f"database: {bakery.database_label}")
     out.say(f"  chosen by: {source}")
     out.say(f"  schema revision: {bakery.schema_revision} (this bakekit: {head_revision()})")
     out.say(f"  database id: {bakery.database_id}\n")
-    out.frame(pd.DataFrame(counts, columns=["table", "rows"]), "Rows per table",
+    out.frame(Rows(("table", "rows"), counts), "Rows per table",
               database=bakery.database_label, schema_revision=bakery.schema_revision,
               database_id=bakery.database_id)
     out.close()
