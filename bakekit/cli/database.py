@@ -32,10 +32,10 @@ def levels(url: UrlOption = None, fmt: FormatOption = None, output: OutOption = 
 def info(url: UrlOption = None, fmt: FormatOption = None,
          output: OutOption = None) -> None:
     """The database in use (password masked), its schema version and row counts."""
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, table
 
     from bakekit.db.engine import head_revision
-    from bakekit.db.models import metadata
+    from bakekit.db.names import TABLE_NAMES
 
     out = Out(fmt, output)
     full = given_url(url)
@@ -43,13 +43,12 @@ def info(url: UrlOption = None, fmt: FormatOption = None,
         else "default (no --url, no $BAKEKIT_URL)"
     bakery = open_read(url)
     counts = []
-    # a read-only bakery's one connection (not a workspace: its areas and pandas are
-    # not needed to count rows)
+    # a read-only bakery's one connection (not a workspace: its areas, pandas and the
+    # models are not needed to count rows)
     with bakery.engine.connect() as conn:
-        for name in sorted(metadata.tables):
-            table = metadata.tables[name]
-            counts.append((name, int(conn.scalar(select(func.count()).select_from(table))
-                                     or 0)))
+        for name in TABLE_NAMES:
+            count = conn.scalar(select(func.count()).select_from(table(name)))
+            counts.append((name, int(count or 0)))
         conn.rollback()
     del full
     out.say(f"database: {bakery.database_label}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 
@@ -15,20 +16,31 @@ _LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M
 
 @lru_cache(maxsize=1)
 def head() -> str | None:
-    """The head revision of bakekit's migrations: the one revision no other revises, as
-    the files under ``versions/`` declare them (read as text: Alembic imports every
-    revision module to find it). None when the files do not name exactly one head (a
-    branch, a line not written as the template writes it): Alembic then decides.
+    """The head revision of bakekit's migrations, as the files under ``versions/``
+    declare it (read as text: Alembic imports every revision module to find it). None
+    when they do not name exactly one head: Alembic then decides.
 
     >>> head() is not None
     True
     """
+    folder = resources.files(__name__).joinpath("versions")
+    return head_of(entry.read_text(encoding="utf-8") for entry in folder.iterdir()
+                   if entry.name.endswith(".py") and not entry.name.startswith("_"))
+
+
+def head_of(sources: Iterable[str]) -> str | None:
+    r"""The one revision no other revises, from the source text of revision files; None
+    for a branch, no files, or a file whose ``revision``/``down_revision`` lines are not
+    written as the template writes them.
+
+    >>> head_of(["revision = '0001'\ndown_revision = None",
+    ...          "revision = '0002'\ndown_revision = '0001'"])
+    '0002'
+    """
     revisions: set[str] = set()
     revised: set[str] = set()
-    for entry in resources.files(__name__).joinpath("versions").iterdir():
-        if not entry.name.endswith(".py") or entry.name.startswith("_"):
-            continue
-        found = dict(_LINE.findall(entry.read_text(encoding="utf-8")))
+    for source in sources:
+        found = dict(_LINE.findall(source))
         try:
             revision = ast.literal_eval(found["revision"])
             down = ast.literal_eval(found.get("down_revision", "None"))
@@ -39,7 +51,7 @@ def head() -> str | None:
         revisions.add(revision)
         if isinstance(down, str):
             revised.add(down)
-        elif isinstance(down, (tuple, list)):
+        elif isinstance(down, tuple | list):
             revised.update(str(d) for d in down)
         elif down is not None:
             return None
