@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 
 import bakekit
 from bakekit.cli._output import Out, Rows
