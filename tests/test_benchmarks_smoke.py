@@ -44,3 +44,11 @@ def test_results_table_lists_every_case_and_pending_area(ctx: Context, tmp_path:
     rendered = bench_run.render(bench_run.pending(), quick=True)
     assert rendered.count("not run yet") == len(
         [m for m, _, _ in bench_run.PENDING if m not in CASES])
+
+
+def test_startup_rows_run_once_each_against_the_floor(ctx: Context) -> None:
+    from benchmarks import startup
+
+    results = startup.run(ctx)  # smoke size: one round, an empty database
+    assert [r.case for r in results] == [case for _, case, _, _ in startup.ROWS]
+    assert all(r.ours > 0 and r.baseline > 0 and r.rows == 1 for r in results)
