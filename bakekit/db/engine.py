@@ -296,12 +296,12 @@ def _upgrade_sqlite(conn: Connection) -> None:
     on, dropping a table that others point at (lots, ingredients) fails on a database that
     holds rows. The keys are checked once the schema is at head (PRAGMA foreign_key_check);
     any violation, or any error, rolls the whole migration back."""
+    from alembic import command
+
     raw = conn.connection.dbapi_connection
     assert raw is not None
     conn.rollback()  # the pragma works only outside a transaction
     raw.execute("PRAGMA foreign_keys = OFF")
-    from alembic import command
-
     try:
         command.upgrade(alembic_config(conn), "head")
         broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
