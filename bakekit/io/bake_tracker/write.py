@@ -196,6 +196,8 @@ class Write(State):
         new_items: list[dict[str, Any]] = []
         lot_keys: list[tuple[Any, Any, int]] = []
         fills: list[tuple[int, Decimal]] = []
+        links: list[dict[str, int]] = []  # matched lots an item links to its purchase
+        linked: dict[int, int] = {}
         now = utcnow()  # one time of writing for the lots of one import, as for the ledger
         for n, r in enumerate(self.rows["inventory_items"]):
             prod = self.product_rows[r["product"]]
@@ -204,11 +206,17 @@ class Write(State):
             lot = matched.get(n)
             if lot is not None:
                 lot_keys.append((r["file_id"], r["file_uuid"], int(lot.id)))
+                changed = False
+                if lot.purchase_id is None and purchase_id is not None:
+                    links.append({"b_id": int(lot.id), "b_purchase": purchase_id})
+                    linked[int(lot.id)] = purchase_id
+                    self.tally.change("inventory_items", "purchase_id")
+                    changed = True
                 if lot.unit_cost is None and lot_cost is not None:
                     fills.append((int(lot.id), lot_cost))
-                    self.tally.add("inventory_items", "updated")
-                else:
-                    self.tally.add("inventory_items", "unchanged")
+                    self.tally.change("inventory_items", "unit_cost")
+                    changed = True
+                self.tally.add("inventory_items", "updated" if changed else "unchanged")
                 continue
             if qty == 0:
                 self.tally.add("inventory_items", "skipped")
@@ -225,11 +233,15 @@ class Write(State):
                 self.tally.reason("inventory_items", "no price known: uncosted lot")
         lot_keys += self._insert_lots(insert_shape(tables.lots, new_lots, ("uuid",)),
                                       new_items)
+        if links:
+            ws.execute(update(lots).where(lots.c.id == bindparam("b_id"))
+                       .values(purchase_id=bindparam("b_purchase")), links)
         fill_lot_costs(ws, fills)
         remember(ws, "lots", lot_keys)
         filled = {lot_id for lot_id, _ in fills}
         self.uncosted_purchase_lots = any(
-            lot.unit_cost is None and lot.purchase_id is not None and int(lot.id) not in filled
+            lot.unit_cost is None and int(lot.id) not in filled
+            and (lot.purchase_id is not None or int(lot.id) in linked)
             for lot in lot_rows) or any(
             v["unit_cost"] is None and v.get("purchase_id") is not None for v in new_lots)
 
