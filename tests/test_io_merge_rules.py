@@ -4,7 +4,10 @@ apply reports is what the database shows afterwards (issue 29, one test per poin
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+
+from sqlalchemy import text
 
 from tests.support.bt_files import (
     inventory_file,
@@ -56,4 +59,107 @@ def test_a_placeholder_price_never_erases_a_merged_price(bakery, tmp_path):
         assert report.counts("purchases")["unchanged"] == 156
         assert stock_state(ws) == before
         assert scalar(ws, "SELECT SUM(unit_cost) FROM purchases") == costs
+        ws.commit()
+
+
+def test_a_field_the_file_does_not_carry_is_never_erased(bakery):
+    """The ingredients catalog (densities, descriptions), then bake-tracker's ingredients
+    reference (names and categories only): every density and description stays."""
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker(real("ingredients_catalog.json"), duplicates="first")
+        before = {
+            "densities": scalar(ws, "SELECT COUNT(*) FROM ingredients WHERE density IS NOT NULL"),
+            "notes": scalar(ws, "SELECT COUNT(*) FROM ingredients WHERE notes IS NOT NULL"),
+            "g_per_ml": scalar(ws, "SELECT SUM(g_per_ml) FROM ingredients")}
+        assert before["densities"] > 100 and before["notes"] > 300
+        names = dict(ws.execute(text("SELECT slug, name FROM ingredients")).all())
+        report = ws.io.import_bake_tracker(real("ingredients_reference.json"))
+        after = {
+            "densities": scalar(ws, "SELECT COUNT(*) FROM ingredients WHERE density IS NOT NULL"),
+            "notes": scalar(ws, "SELECT COUNT(*) FROM ingredients WHERE notes IS NOT NULL"),
+            "g_per_ml": scalar(ws, "SELECT SUM(g_per_ml) FROM ingredients")}
+        assert after == before
+        # what the report says changed is what changed: the names and categories that differ
+        now = dict(ws.execute(text("SELECT slug, name FROM ingredients")).all())
+        renamed = sum(1 for s, n in names.items() if now[s] != n)
+        counts = report.counts("ingredients")
+        reasons = report.frame.set_index("entity").loc["ingredients", "reasons"]
+        assert counts["created"] == len(now) - len(names)
+        assert (f"name {renamed}" in reasons) == bool(renamed)
+        ws.commit()
+
+
+def test_a_catalog_after_a_view_keeps_the_upc_and_name_the_view_set(bakery, tmp_path):
+    view = json.loads(real("old_view_products.json").read_text())
+    first = view["records"][0]
+    first.update(gtin="00071012010615", product_name="AP Flour (edited)")
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker(real("sample_data_all_v4.2.json"))
+        ws.io.reconcile(write(tmp_path, view, "products_view.json")).apply()
+        row = ws.execute(text("SELECT id, upc, name FROM products WHERE name = "
+                              "'AP Flour (edited)'")).one()
+        products = scalar(ws, "SELECT COUNT(*) FROM products")
+        catalog = json.loads(real("food_products_catalog.json").read_text())
+        catalog["products"] = [p for p in catalog["products"]
+                               if p["ingredient_slug"] == "flour_all_purpose"
+                               and p["brand"] == "King Arthur"]
+        catalog["products"][0].pop("product_name")  # a name the file does not give
+        ws.io.import_bake_tracker(write(tmp_path, catalog, "catalog.json"))
+        assert ws.execute(text("SELECT id, upc, name FROM products WHERE id = :i"),
+                          {"i": row.id}).one() == row
+        assert scalar(ws, "SELECT COUNT(*) FROM products") == products
+        ws.commit()
+
+
+def _same_fields(ws) -> int:
+    return scalar(ws, "SELECT COUNT(*) FROM (SELECT ingredient_id, brand, package_quantity, "
+                      "package_unit FROM products GROUP BY ingredient_id, brand, "
+                      "package_quantity, package_unit HAVING COUNT(*) > 1) d")
+
+
+def test_a_products_catalog_over_a_full_export_matches_its_products(bakery):
+    """food_products_catalog names its products by other slugs: they are matched by
+    ingredient, brand, size and unit, not added again."""
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker(real("sample_data_all_v4.2.json"))
+        products = scalar(ws, "SELECT COUNT(*) FROM products")
+        twins = _same_fields(ws)  # the export's own products of one size under two names
+        report = ws.io.import_bake_tracker(real("food_products_catalog.json"))
+        counts = report.counts("products")
+        assert scalar(ws, "SELECT COUNT(*) FROM products") == products + counts["created"]
+        assert counts["created"] <= 5, counts
+        assert _same_fields(ws) == twins  # no product twice
+        again = ws.io.import_bake_tracker(real("food_products_catalog.json"))
+        assert again.counts("products")["created"] == 0
+        assert again.counts("products")["updated"] == 0
+        ws.commit()
+
+
+def test_purchases_with_different_bake_tracker_ids_are_different_purchases(bakery):
+    """Two purchases of one product on one day, differing only in their id and notes
+    ("(1/2)", "(2/2)") and price: two purchases, each lot with its own price."""
+    data = inventory_file(priced=True)
+    first, second = data["purchases"][0], dict(data["purchases"][0])
+    second.update(id=9001, uuid=None, unit_price="9.9900", notes="(2/2)")
+    first.update(uuid=None, notes="(1/2)")
+    price = round(Decimal(first["unit_price"]), 2)
+    item = dict(data["inventory_items"][0])
+    item.update(id=9001, uuid=None, purchase_id=9001)
+    data["purchases"] = [first, second]
+    data["inventory_items"] = [data["inventory_items"][0], item]
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker(real("sample_data_all_v4.2.json"))
+        ws.io.reconcile(real("old_view_products.json")).apply()
+        report = ws.io.import_bake_tracker(data)
+        assert report.counts("purchases")["created"] == 2
+        rows = ws.execute(text(
+            "SELECT p.notes, p.unit_cost, l.unit_cost * pr.package_quantity FROM lots l "
+            "JOIN purchases p ON p.id = l.purchase_id JOIN products pr ON pr.id = l.product_id"
+            " ORDER BY p.notes")).all()
+        assert [(n, round(Decimal(str(c)), 2), round(Decimal(str(lc)), 2))
+                for n, c, lc in rows] == [("(1/2)", price, price),
+                                          ("(2/2)", Decimal("9.99"), Decimal("9.99"))]
+        again = ws.io.import_bake_tracker(data)
+        assert again.counts("purchases") == {"read": 2, "created": 0, "updated": 0,
+                                             "unchanged": 2, "skipped": 0}
         ws.commit()

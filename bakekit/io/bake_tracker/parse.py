@@ -91,7 +91,9 @@ class Parse(State):
             "slug": slug, "name": c.text(rec, "display_name", alternatives=("name",)) or slug,
             "category": c.text(rec, "category"), "parent": c.text(rec, "parent_slug"),
             "density": self._density(c, rec), "is_packaging": c.flag(rec, "is_packaging"),
-            "notes": c.text(rec, "description", alternatives=("notes",)), "_row": i}
+            "notes": c.text(rec, "description", alternatives=("notes",)), "_row": i,
+            "_derived": _derived(rec, name=("display_name", "name"),
+                                 is_packaging=("is_packaging",))}
         density = out["density"]
         if density:
             known = self._densities.get(density)  # a file repeats a few densities
@@ -145,6 +147,8 @@ class Parse(State):
                 "price": price,
                 "name": name, "package_quantity": qty, "package_unit": unit,
                 "preferred": c.flag(rec, "preferred"), "upc": upc,
+                "_derived": _derived(rec, name=("product_name", "package_size"),
+                                     preferred=("preferred",)),
                 "notes": c.text(rec, "notes"), "supplier": supplier,
                 "supplier_file_id": external_key(sid), "file_id": external_key(rec.get("id")),
                 "file_uuid": c.text(rec, "uuid"), "_row": i}
@@ -167,6 +171,7 @@ class Parse(State):
                 "brand": c.text(rec, "brand"),
                 "raw_name": name, "name": name, "package_quantity": qty, "package_unit": unit,
                 "preferred": False, "upc": None, "notes": notes,
+                "_derived": ("preferred",),
                 "supplier": c.text(rec, "supplier"), "supplier_file_id": None, "_row": i}
 
     def _product_ref(self, c: Checker, rec: dict) -> dict | None:
@@ -412,6 +417,18 @@ class Parse(State):
 
 _PACK = re.compile(r"(?:pack of|box of)\s*(\d+)|(\d+)\s*(?:pk|ct|count|pack)\b", re.I)
 _LENGTH = re.compile(r"=\s*(\d+(?:\.\d+)?)\s*inches|\((\d+(?:\.\d+)?)\s*inches\)", re.I)
+
+
+def _derived(rec: dict, **given_by: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields of a row the file does not give (each given by one of its keys): their
+    values are made up (a name from the slug, a flag's default), so they fill a new row
+    but never overwrite a stored one.
+
+    >>> _derived({"slug": "x"}, name=("display_name", "name"), is_packaging=("is_packaging",))
+    ('name', 'is_packaging')
+    """
+    return tuple(f for f, keys in given_by.items()
+                 if all(rec.get(k) in (None, "") for k in keys))
 
 
 def _pack_size(unit: str, name: str, notes: str) -> tuple[Decimal, str | None]:

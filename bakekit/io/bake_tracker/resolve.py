@@ -17,6 +17,7 @@ from bakekit.io._sync import (
 )
 from bakekit.io.bake_tracker.fields import _KEYED_SECTIONS
 from bakekit.io.bake_tracker.state import State
+from bakekit.io.bt_views import normalise_code
 from bakekit.io.external import remembered
 from bakekit.units import normalize_unit
 
@@ -144,6 +145,7 @@ class Resolve(State):
         (ingredients, materials, products), bake-tracker ids, stock (purchases, inventory),
         recipes and finished units, goods and packages, events and runs.
         """
+        self._identify_products()
         self.duplicates()
         self.known = {}
         self._resolve_catalog()
@@ -152,6 +154,45 @@ class Resolve(State):
         self._resolve_recipes()
         self._resolve_goods()
         self._resolve_events()
+
+    def _identify_products(self) -> None:
+        """The file's products that are rows already there under another slug: by the
+        bake-tracker id or uuid remembered first, then by UPC, then by ingredient, brand,
+        package size and unit (a catalog names products by slugs of its own). Such a row
+        takes the stored slug (references by the file's slug follow it); where several
+        stored products fit, the row is refused, naming them."""
+        stored = self.db["products"]
+        if not stored or not self.rows.get("products"):
+            self.product_alias: dict[str, str] = {}
+            return
+        slug_of = {int(row.id): s for s, row in stored.items()}
+        ing_by_id = {row.id: s for s, row in self.db["ingredients"].items()}
+        by_fields: dict[tuple, list[str]] = defaultdict(list)
+        by_upc: dict[str, list[str]] = defaultdict(list)
+        for s, row in stored.items():
+            by_fields[_product_fields(ing_by_id.get(row.ingredient_id), row.brand,
+                                      row.package_quantity, row.package_unit)].append(s)
+            if normalise_code(row.upc):
+                by_upc[str(normalise_code(row.upc))].append(s)
+        alias = {}
+        for r in self.rows["products"]:
+            local = self.remembered["products"].find(r.get("file_id"), r.get("file_uuid"))
+            if local in slug_of:
+                found = [slug_of[int(local)]]
+            elif r["slug"] in stored:
+                continue
+            else:
+                found = by_upc.get(str(normalise_code(r["upc"]))) if r["upc"] else None
+                found = found or by_fields.get(_product_fields(
+                    r["ingredient"], r["brand"], r["package_quantity"], r["package_unit"]), [])
+            if len(found) == 1 and found[0] != r["slug"]:
+                alias[r["slug"]] = r["slug"] = found[0]
+            elif len(found) > 1:
+                self.problems.add("products", r["_row"], "slug", r["slug"],
+                                  f"{len(found)} products already there have its ingredient, "
+                                  f"brand and package ({', '.join(sorted(found)[:5])}): give "
+                                  "the slug of the one it is")
+        self.product_alias = {old: new for old, new in alias.items() if old != new}
 
     def _resolve_catalog(self) -> None:
         p = self.problems
@@ -421,6 +462,7 @@ class Resolve(State):
         if r.get("product_by_id"):
             return str(r["product_by_id"])
         if ref["slug"]:
+            ref["slug"] = self.product_alias.get(ref["slug"], ref["slug"])
             if ref["slug"] in self.candidates:
                 return str(ref["slug"])
             self.problems.add(entity, r["_row"], "product_slug", ref["slug"], "unknown product")
@@ -503,10 +545,19 @@ def _lend(to: dict[str, Any], source: dict[str, Any]) -> None:
             to[k] = v
 
 
+def _product_fields(ingredient: Any, brand: Any, size: Any, unit: Any) -> tuple:
+    """A product's natural fields as compared: brand case-folded, size and unit normalised."""
+    return (ingredient, _low(brand), None if size is None else Decimal(str(size)).normalize(),
+            None if not unit else normalize_unit(unit))
+
+
 def _purchase_key(r: dict[str, Any]) -> Any:
-    """A file purchase's key: bake-tracker's uuid where given, else product, day, count."""
+    """A file purchase's key: bake-tracker's uuid, else its id (different ids are different
+    purchases), else product, day and count."""
     if r["uuid"] is not None:
         return ("uuid", r["uuid"])
+    if r.get("file_id") is not None:
+        return ("id", r["file_id"])
     return None if r.get("product") is None else (r["product"], r["purchased_on"],
                                                   num(r["packages"]))
 

@@ -17,6 +17,7 @@ from bakekit.db import tables
 from bakekit.db.dialect import insert_many
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.io._sync import (
+    OnInsert,
     Tally,
     existing,
     fill_lot_costs,
@@ -79,7 +80,7 @@ class Write(State):
         parent_of = {r["slug"]: r["parent"] for r in self.rows["ingredients"] if r["parent"]}
         inserted_parent: dict[str, int | None] = {}
         for entity in ("ingredients", "materials"):  # one slug space (duplicates refused)
-            wanted = [(r["slug"], {"slug": r["slug"], **{k: r[k] for k in t_cols}})
+            wanted = [(r["slug"], {"slug": r["slug"], **_given(r, t_cols)})
                       for r in self.rows[entity]]
             # new rows go in with their parent, one INSERT per level of the hierarchy
             for level in _parents_first(_dedupe(wanted, self.tally, entity), current,
@@ -117,9 +118,9 @@ class Write(State):
             wanted = []
             for r in self.rows[entity]:
                 values = {"slug": r["slug"], "ingredient_id": self.ingredient_ids[r["ingredient"]],
-                          "brand": r["brand"], "name": r["name"],
-                          "package_quantity": r["package_quantity"],
-                          "package_unit": r["package_unit"], "preferred": r["preferred"],
+                          "brand": r["brand"], "package_quantity": r["package_quantity"],
+                          "package_unit": r["package_unit"],
+                          **_given(r, ("name", "preferred")),
                           "upc": r["upc"], "notes": r["notes"],
                           "supplier_id": self.supplier_ids.get(r["supplier"])
                           if r["supplier"] else None}
@@ -130,9 +131,12 @@ class Write(State):
                 wanted.append((r["slug"], values))
             wanted = _dedupe(wanted, self.tally, entity)
             ids = upsert(self.ws, "products", wanted, self.db["products"], self.tally, entity)
-            written.update((slug, WrittenProduct(ids[slug], v["ingredient_id"], v["supplier_id"],
-                                           v["package_quantity"], v["package_unit"]))
-                           for slug, v in wanted)
+            stored = self.db["products"]
+            written.update((slug, WrittenProduct(
+                ids[slug], v["ingredient_id"],
+                v["supplier_id"] if v["supplier_id"] is not None or slug not in stored
+                else stored[slug].supplier_id, v["package_quantity"], v["package_unit"]))
+                for slug, v in wanted)
         # what the purchases and lots need of each product, as written (no re-read)
         self.db["products"] = {**self.db["products"], **written}
         self.product_rows = self.db["products"]
@@ -151,17 +155,33 @@ class Write(State):
         products = self.product_rows
         pt = tables.purchases
         every = ws.execute(select(pt).order_by(pt.c.id)).all()
-        natural: dict[Any, Any] = {}
+        natural: dict[Any, list[Any]] = defaultdict(list)
         for row in every:
-            natural.setdefault((row.product_id, _day(row.purchased_on), num(row.packages)), row)
-        current = dict(natural)
+            natural[(row.product_id, _day(row.purchased_on), num(row.packages))].append(row)
+        current = {k: rows[0] for k, rows in natural.items()}
         current.update({("uuid", row.uuid): row for row in every})
+        by_id = {int(row.id): row for row in every}
+        memory = self.remembered["purchases"]
+        named = set(memory.by_id.values()) | set(memory.by_uuid.values())
+        claimed: set[int] = set()
         wanted = []
         for r in self.rows["purchases"]:
             prod = products[r["product"]]
             key: tuple[Any, ...] = (prod.id, r["purchased_on"], num(r["packages"]))
-            if r["uuid"] is not None:  # bake-tracker's own uuid: kept, and matched by
-                key = ("uuid", r["uuid"])
+            if r["uuid"] is not None or r["file_id"] is not None:
+                # a purchase with a source id is that purchase: by its uuid, else the id
+                # remembered, else a stored purchase of its fields no source id names
+                key = ("uuid", r["uuid"]) if r["uuid"] is not None else ("id", r["file_id"])
+                row = current.get(key) if key[0] == "uuid" else None
+                if row is None:
+                    row = by_id.get(memory.find(r["file_id"], r["uuid"]) or 0)
+                if row is None:
+                    row = next((x for x in natural.get((prod.id, r["purchased_on"],
+                                                        num(r["packages"])), [])
+                                if int(x.id) not in named and int(x.id) not in claimed), None)
+                if row is not None:
+                    current[key] = row
+                    claimed.add(int(row.id))
             r["_key"] = key
             wanted.append((key, {
                 "uuid": r["uuid"] or (current[key].uuid if key in current else new_uuid()),
@@ -175,8 +195,8 @@ class Write(State):
                      self.tally, "purchases",
                      compare=("supplier_id", "unit_cost", "location", "notes"))
         purchase_of: dict[tuple[int, Any], tuple[int, Decimal | None]] = {}
-        for key, row in natural.items():
-            purchase_of.setdefault((key[0], key[1]), (int(row.id), row.unit_cost))
+        for key, rows in natural.items():
+            purchase_of.setdefault((key[0], key[1]), (int(rows[0].id), rows[0].unit_cost))
         for key, values in wanted:
             purchase_of[(values["product_id"], values["purchased_on"])] = (
                 ids[key], values["unit_cost"])
@@ -586,6 +606,13 @@ def _parents_first(wanted: list[tuple[Any, dict[str, Any]]], current: dict[Any, 
         left = [w for w in left if w[0] not in placed]
         batches.append(batch)
     return batches
+
+
+def _given(r: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
+    """A parsed row's values of ``columns``; those the file did not give (``_derived``)
+    only for a row created now (``OnInsert``): a stored value stays."""
+    derived = r.get("_derived", ())
+    return {k: OnInsert(r[k]) if k in derived else r[k] for k in columns}
 
 
 def _dedupe(wanted: list[tuple[Any, dict[str, Any]]], tally: Tally, entity: str
