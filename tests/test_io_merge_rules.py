@@ -7,7 +7,10 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import text
+
+from bakekit.errors import ImportValidationError
 
 from tests.support.bt_files import (
     inventory_file,
@@ -163,3 +166,29 @@ def test_purchases_with_different_bake_tracker_ids_are_different_purchases(baker
         assert again.counts("purchases") == {"read": 2, "created": 0, "updated": 0,
                                              "unchanged": 2, "skipped": 0}
         ws.commit()
+
+
+def test_a_remembered_id_never_names_a_row_that_took_a_deleted_rows_id(bakery):
+    """Products with bake-tracker ids 6 and 7; product 7's row deleted; a new product
+    (on SQLite it gets the freed id); a purchase of bake-tracker product 7 is refused,
+    saying the product was deleted, not recorded against the new product."""
+    data = {"version": "4.2", "ingredients": [{"slug": "flour", "display_name": "Flour"}],
+            "products": [{"id": n, "ingredient_slug": "flour", "brand": f"Mill {n}",
+                          "product_name": f"Flour {n}", "package_unit": "lb",
+                          "package_unit_quantity": 5} for n in (6, 7)]}
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker(data)
+        seven = scalar(ws, "SELECT id FROM products WHERE brand = 'Mill 7'")
+        ws.execute(text("DELETE FROM products WHERE id = :i"), {"i": seven})
+        ws.catalog.add_product("flour-new", "flour", name="New flour", package_quantity=1,
+                               package_unit="kg")
+        purchase = {"version": "4.2", "purchases": [
+            {"id": 1, "product_id": 7, "purchase_date": "2026-01-02", "quantity_purchased": 1,
+             "unit_price": "3.5000"}]}
+        with pytest.raises(ImportValidationError) as caught:
+            ws.io.import_bake_tracker(purchase)
+        errors = caught.value.errors
+        assert list(errors["field"]) == ["product_id"]
+        assert "deleted" in errors["reason"].iloc[0]
+        assert scalar(ws, "SELECT COUNT(*) FROM purchases") == 0
+        ws.rollback()

@@ -18,7 +18,7 @@ from bakekit.io._sync import (
 from bakekit.io.bake_tracker.fields import _KEYED_SECTIONS
 from bakekit.io.bake_tracker.state import State
 from bakekit.io.bt_views import normalise_code
-from bakekit.io.external import remembered
+from bakekit.io.external import remembered, set_aside
 from bakekit.units import normalize_unit
 
 
@@ -40,6 +40,7 @@ class Resolve(State):
         }
         self.remembered = remembered(ws, ("ingredients", "products", "suppliers",
                                           "purchases", "lots"))
+        self.deleted = set_aside(ws, ("products", "suppliers"))
 
     def _known(self, kind: str, file_keys: set[str]) -> set[str]:
         return set(self.db[kind]) | file_keys
@@ -434,6 +435,12 @@ class Resolve(State):
                 else:
                     local = self.remembered["products"].find(pid)
                     r["product_by_id"] = local_products.get(local) if local else None
+                    if local is None and self.deleted["products"].find(pid) is not None:
+                        r["product_deleted"] = pid
+                        p.add(entity, r["_row"], "product_id", pid,
+                              f"product_id {pid} names a product deleted from this database "
+                              "since an earlier import remembered it: import that product "
+                              "again (a full export or a products view), or drop the row")
         # suppliers named by id: the file's, then remembered ones
         by_file_id = {r["file_id"]: r["name"] for r in self.rows["suppliers"] if r["file_id"]}
         local_suppliers = {int(row.id): n for n, row in self.db["suppliers"].items()}
@@ -446,6 +453,11 @@ class Resolve(State):
                 if name is None:
                     local = self.remembered["suppliers"].find(sid)
                     name = local_suppliers.get(local) if local else None
+                if name is None and self.deleted["suppliers"].find(sid) is not None:
+                    p.add(entity, r["_row"], "supplier_id", sid,
+                          f"supplier_id {sid} names a supplier deleted from this database "
+                          "since an earlier import remembered it: import the suppliers again")
+                    continue
                 if name is None and entity == "products":
                     self.tally.reason(entity, f"preferred_supplier_id {sid} unknown (not in "
                                               "the file's suppliers nor remembered): left out")
@@ -459,6 +471,8 @@ class Resolve(State):
 
     def _match_product(self, entity: str, r: dict) -> str | None:
         ref = r["ref"]
+        if r.get("product_deleted"):
+            return None  # refused already (_resolve_ids)
         if r.get("product_by_id"):
             return str(r["product_by_id"])
         if ref["slug"]:
