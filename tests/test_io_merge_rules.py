@@ -192,3 +192,31 @@ def test_a_remembered_id_never_names_a_row_that_took_a_deleted_rows_id(bakery):
         assert "deleted" in errors["reason"].iloc[0]
         assert scalar(ws, "SELECT COUNT(*) FROM purchases") == 0
         ws.rollback()
+
+
+@pytest.mark.parametrize("name", ["sample_data_v3.0.json", "sample_data_v3.2.json"])
+def test_an_early_3x_export_imports_whole(bakery, name):
+    """3.0 (variants, pantry_items, unit_conversions) and 3.2 (purchase_unit and
+    purchase_quantity): every product, purchase and item lands, each lot worth what the
+    file says (its quantity at its cost, in whatever unit it was counted)."""
+    data = json.loads(real(name).read_text())
+    items = data.get("inventory_items") or data["pantry_items"]
+    worth = sum(Decimal(str(i["quantity"])) * Decimal(str(i["unit_cost"])) for i in items)
+    with bakery.session() as ws:
+        report = ws.io.import_bake_tracker(real(name))
+        state = stock_state(ws)
+        assert state["products"] == len(data.get("products") or data["variants"])
+        assert state["purchases"] == len(data["purchases"])
+        assert state["lots"] == len(items) and state["uncosted_lots"] == 0
+        assert abs(state["value"] - worth) <= Decimal("0.05")
+        assert report.counts("unit_conversions")["read"] == len(data["unit_conversions"])
+        assert "unit_conversions" not in report.unknown_fields
+        # a conversion gave the ingredients without a density theirs (chips, pecans,
+        # walnuts; vanilla, soda and salt have neither)
+        converted = {c["ingredient_slug"] for c in data["unit_conversions"]}
+        assert {s for s, in ws.execute(text("SELECT slug FROM ingredients WHERE density IS "
+                                            "NULL"))}.isdisjoint(converted)
+        for entity, counts in report._counts.items():  # the counts add up to the rows read
+            assert counts["read"] == sum(counts[k] for k in ("created", "updated",
+                                                             "unchanged", "skipped")), entity
+        ws.commit()

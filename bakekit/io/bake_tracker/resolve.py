@@ -19,7 +19,8 @@ from bakekit.io.bake_tracker.fields import _KEYED_SECTIONS
 from bakekit.io.bake_tracker.state import State
 from bakekit.io.bt_views import normalise_code
 from bakekit.io.external import remembered, set_aside
-from bakekit.units import normalize_unit
+from bakekit.units import convert, dimension, factor, money, normalize_unit, \
+    parse_density, q
 
 
 class Resolve(State):
@@ -150,6 +151,7 @@ class Resolve(State):
         self.duplicates()
         self.known = {}
         self._resolve_catalog()
+        self._resolve_conversions()
         self._resolve_ids()
         self._resolve_stock()
         self._resolve_recipes()
@@ -233,10 +235,67 @@ class Resolve(State):
             for r in self.rows[entity]:
                 self.candidates[r["slug"]] = r
 
+    def _resolve_conversions(self) -> None:
+        """bake-tracker 3.x's unit conversions: a weight against a volume gives the density
+        of a file's ingredient that has none; the others are counted skipped, saying why."""
+        rows = self.rows.get("unit_conversions", [])
+        file_ingredients = {r["slug"]: r for r in self.rows["ingredients"]}
+        for r in rows:
+            ing = file_ingredients.get(r["ingredient"])
+            stored = self.db["ingredients"].get(r["ingredient"])
+            if ing is None and stored is None:
+                self.problems.add("unit_conversions", r["_row"], "ingredient_slug",
+                                  r["ingredient"], "unknown ingredient")
+                continue
+            has_density = bool(ing["density"]) if ing is not None else bool(stored.density)
+            if has_density:
+                why = "the ingredient's own density is used"
+            elif r["density"] is not None and ing is not None:
+                ing["density"], ing["g_per_ml"] = r["density"], parse_density(r["density"])
+                self.tally.add("unit_conversions", "updated")
+                self.tally.reason("unit_conversions", "the density of an ingredient that "
+                                                      "has none")
+                continue
+            elif r["density"] is not None:
+                why = "ingredient not in this file: not used (import it with its density)"
+            elif {dimension(r["from_unit"]), dimension(r["to_unit"])} == {"mass", "volume"}:
+                self.problems.add("unit_conversions", r["_row"], "to_quantity", None,
+                                  f"{r['from_quantity']} {r['from_unit']} is equal to how "
+                                  f"many {r['to_unit']}? give to_quantity (or factor), or "
+                                  "the ingredient's density")
+                continue
+            else:
+                why = "units of one kind convert without it"
+            self.tally.add("unit_conversions", "skipped")
+            self.tally.reason("unit_conversions", why)
+
+    def _in_package_units(self, r: dict[str, Any]) -> None:
+        """An inventory item counted in another unit than its product's package unit (3.x
+        files: "1.5 lb" of a product sold by the oz): its quantity and cost per unit in the
+        package unit; a unit of another kind is a problem."""
+        unit = r.get("unit")
+        if not unit or r["product"] is None:
+            return
+        package_unit = normalize_unit(self.candidates[r["product"]]["package_unit"])
+        if unit == package_unit:
+            return
+        if dimension(unit) != dimension(package_unit):
+            self.problems.add("inventory_items", r["_row"], "unit", unit,
+                              f"the product is counted in {package_unit}: give the quantity "
+                              f"in {package_unit}")
+            return
+        r["quantity"] = q(convert(r["quantity"], unit, package_unit))
+        if r["unit_cost"] is not None:
+            r["unit_cost"] = money(r["unit_cost"] * factor(package_unit, unit))
+        self.tally.reason("inventory_items", f"quantities in {unit} read in {package_unit}, "
+                                             "the product's package unit")
+
     def _resolve_stock(self) -> None:
         for entity in ("purchases", "inventory_items"):
             for r in self.rows[entity]:
                 r["product"] = self._match_product(entity, r)
+        for r in self.rows["inventory_items"]:
+            self._in_package_units(r)
         self.same_key([("purchases", self.rows["purchases"])], _purchase_key, "purchase")
         purchases_by = defaultdict(list)
         for r in self.rows["purchases"]:
@@ -316,6 +375,11 @@ class Resolve(State):
                                                     self.rows["finished_goods"]})
         self.known["finished_goods"] = good_slugs
         for r in self.rows["compositions"]:
+            units = self.units_of.get(r["unit_slug"] or "", [])
+            if r["unit_slug"] not in unit_slugs and len(units) == 1:
+                r["unit_slug"] = units[0]  # 3.x: a recipe's slug for its finished unit
+                self.tally.reason("compositions", "finished units named by their recipe's "
+                                                  "slug (bake-tracker 3.x)")
             if r["good"] not in good_slugs:
                 p.add("compositions", r["_row"], "finished_good_slug", r["good"],
                       "unknown finished good")
