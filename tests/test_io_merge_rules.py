@@ -220,3 +220,21 @@ def test_an_early_3x_export_imports_whole(bakery, name):
             assert counts["read"] == sum(counts[k] for k in ("created", "updated",
                                                              "unchanged", "skipped")), entity
         ws.commit()
+
+
+def test_a_purchases_views_quantity_purchased_is_named_as_not_applied(bakery, tmp_path):
+    """bake-tracker's purchases view lists quantity_purchased as editable; bakekit does not
+    change a purchase's count from it (its stock is its lots'): the field is in the
+    not-used list, and a record whose count differs says so."""
+    view = json.loads(real("old_view_purchases.json").read_text())
+    view["records"] = view["records"][:3]
+    view["records"][0]["quantity_purchased"] = 7
+    with bakery.session() as ws:
+        _full_export_then_views(ws, tmp_path)
+        review = ws.io.reconcile(write(tmp_path, view, "purchases_view.json"))
+        assert "quantity_purchased" in review.unknown_fields
+        first = review.frame.iloc[0]
+        assert "quantity_purchased 7 is not the purchase's 1: not applied" in first["message"]
+        review.apply()
+        assert scalar(ws, "SELECT MAX(packages) FROM purchases") == 1
+        ws.commit()
