@@ -73,6 +73,9 @@ def apply_file(ws: Any, letter: str) -> dict[str, int]:
     report = ws.io.import_bake_tracker(path, duplicates="first")
     after = _counts(ws)
     created = {e: c["created"] for e, c in report._counts.items()}
+    for entity, c in report._counts.items():  # every row read is counted once
+        assert c["read"] == c["created"] + c["updated"] + c["unchanged"] + c["skipped"], (
+            entity, c)
     assert after["ingredients"] - before["ingredients"] == created.get(
         "ingredients", 0) + created.get("materials", 0)
     assert after["products"] - before["products"] == created.get(
