@@ -10,8 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
-from bakekit.errors import ImportValidationError
-
+from bakekit.errors import ImportValidationError, ValidationError
 from tests.support.bt_files import (
     inventory_file,
     priced_purchases_view,
@@ -237,4 +236,60 @@ def test_a_purchases_views_quantity_purchased_is_named_as_not_applied(bakery, tm
         assert "quantity_purchased 7 is not the purchase's 1: not applied" in first["message"]
         review.apply()
         assert scalar(ws, "SELECT MAX(packages) FROM purchases") == 1
+        ws.commit()
+
+
+def test_a_file_with_no_bake_tracker_section_is_refused(bakery):
+    with bakery.session() as ws:
+        with pytest.raises(ValidationError, match="no bake-tracker section"):
+            ws.io.import_bake_tracker({})
+        ws.rollback()
+
+
+def test_a_decimal_comma_is_refused_not_read_as_thousands(bakery):
+    data = {"version": "4.2", "ingredients": [
+        {"slug": "flour", "display_name": "Flour", "density_volume_value": "1,0",
+         "density_volume_unit": "cup", "density_weight_value": "4,25",
+         "density_weight_unit": "oz"}]}
+    with bakery.session() as ws:
+        with pytest.raises(ImportValidationError) as caught:
+            ws.io.import_bake_tracker(data)
+        errors = caught.value.errors
+        assert list(errors["field"]) == ["density_volume_value", "density_weight_value"]
+        assert "decimal comma" in errors["reason"].iloc[0]
+        ws.rollback()
+
+
+def test_a_slug_longer_than_its_column_is_refused_alike_on_every_back_end(bakery):
+    data = {"version": "4.2", "ingredients": [{"slug": "x" * 500, "display_name": "Flour"}]}
+    with bakery.session() as ws:
+        with pytest.raises(ImportValidationError) as caught:
+            ws.io.import_bake_tracker(data)
+        row = caught.value.errors.iloc[0]
+        assert (row["entity"], row["row"], row["field"]) == ("ingredients", 1, "slug")
+        assert "500 characters long" in row["reason"]
+        ws.rollback()
+
+
+def test_a_pack_size_is_read_from_pack_of_before_a_count_in_the_name(bakery):
+    catalog = json.loads(real("material_products_catalog.json").read_text())
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker(real("materials_catalog.json"))
+        ws.io.import_bake_tracker(catalog)
+        size = scalar(ws, "SELECT package_quantity FROM products WHERE name = "
+                          "'Michaels 6ct Cupcake Window Box 12pk'")
+        assert Decimal(str(size)) == 12  # "Pack of 12 boxes", not the 6 cupcakes a box holds
+        ws.commit()
+
+
+def test_purchase_counts_apart_from_their_items_are_said(bakery):
+    """The real inventory file writes quantity_purchased 16 for one 16 oz package's item:
+    kept as the file says, and the report says so."""
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker(real("sample_data_all_v4.2.json"))
+        ws.io.reconcile(real("old_view_products.json")).apply()
+        report = ws.io.import_bake_tracker(real("inventory.json"))
+        reasons = report.frame.set_index("entity").loc["purchases", "reasons"]
+        assert "quantity_purchased is not what their items hold" in reasons
+        assert "16 package(s) of 16, its items hold 16" in reasons
         ws.commit()

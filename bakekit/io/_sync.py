@@ -44,9 +44,21 @@ def _unit(spelling: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def _text_number(text: str, field_name: str, positive: bool, non_negative: bool) -> Decimal:
     """``to_decimal`` of a number written as text ("$1,250.00" reads 1250.00), remembered
-    (a ValidationError is raised again each time, never remembered)."""
-    return to_decimal(text.strip().replace("$", "").replace(",", ""), field_name,
-                      positive=positive, non_negative=non_negative)
+    (a ValidationError is raised again each time, never remembered). A comma is read only
+    as a thousands separator: "1,0" or "4,25" (a decimal comma) is refused, not 10 or 425.
+    """
+    plain = text.strip().replace("$", "")
+    if "," in plain:
+        if not _THOUSANDS.match(plain):
+            raise ValidationError(f"{field_name}: {text!r} has a comma that is not a "
+                                  "thousands separator (a decimal comma? write it with a "
+                                  "point: 4.25)", field=field_name, value=text)
+        plain = plain.replace(",", "")
+    return to_decimal(plain, field_name, positive=positive, non_negative=non_negative)
+
+
+#: a number whose commas separate thousands ("1,250", "-12,000.5")
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -440,8 +452,8 @@ def upsert(ws: Workspace, table_name: str, wanted: Iterable[tuple[Any, dict[str,
             inserts.append((key, values))
             continue
         ids[key] = int(row.id)
-        cols = [c for c in (compare if compare is not None else values)
-                if c in values and present(values[c])]
+        given: Iterable[str] = compare if compare is not None else values
+        cols = [c for c in given if c in values and present(values[c])]
         diff = [c for c in cols if not same(getattr(row, c), values[c])]
         if diff:
             updates.append({"b_id": row.id, **{f"b_{c}": values[c] for c in cols}})
@@ -468,9 +480,9 @@ def upsert(ws: Workspace, table_name: str, wanted: Iterable[tuple[Any, dict[str,
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for u in updates:
             groups[tuple(sorted(k for k in u if k != "b_id"))].append(u)
-        for cols, params in groups.items():
+        for names, params in groups.items():
             stmt = (update(t).where(t.c.id == bindparam("b_id"))
-                    .values({c[2:]: bindparam(c) for c in cols}))
+                    .values({c[2:]: bindparam(c) for c in names}))
             ws.execute(stmt, params)
     return ids
 

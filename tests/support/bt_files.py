@@ -49,7 +49,8 @@ def priced_purchases_view() -> dict[str, Any]:
     for r in _load("old_view_inventory.json")["records"]:
         records.append({
             "id": r["purchase_id"], "uuid": purchase_uuid(r["purchase_id"]),
-            "purchase_date": r["purchase_date"], "unit_price": f"{Decimal(str(r['unit_cost'])):.4f}",
+            "purchase_date": r["purchase_date"],
+            "unit_price": f"{Decimal(str(r['unit_cost'])):.4f}",
             "quantity_purchased": 1, "total_cost": None, "notes": None, "created_at": None,
             "product_id": r["product_id"], "product_slug": r["product_slug"],
             "product_name": r["product_name"], "brand": r["brand"],

@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from bakekit.db import tables
 from bakekit.db.models.events import ASSIGNMENT_STATUSES
 from bakekit.io._sync import (
     Checker,
@@ -84,6 +85,23 @@ class Parse(State):
                     r["_raw"] = rec
                     rows.append(r)
             self.rows[name] = rows
+        self._check_lengths()
+
+    def _check_lengths(self) -> None:
+        """Slugs and names longer than their columns hold: a problem naming the row (on
+        every back end alike; PostgreSQL would refuse them with a driver message)."""
+        for name, table in _TABLE_OF.items():
+            t = tables.by_name(table)
+            for col in ("slug", "name"):
+                length = getattr(t.c[col].type, "length", None) if col in t.c else None
+                if not length:
+                    continue
+                for r in self.rows.get(name, []):
+                    value = r.get(col)
+                    if isinstance(value, str) and len(value) > length:
+                        self.problems.add(name, r["_row"], col, value,
+                                          f"is {len(value)} characters long; a {col} holds "
+                                          f"at most {length}")
 
     def _parse_suppliers(self, i: int, rec: dict) -> dict | None:
         c = self._check("suppliers", i)
@@ -253,21 +271,21 @@ class Parse(State):
         (3.0) or ``from_quantity from_unit = to_quantity to_unit``; a weight against a
         volume is a density (used where the ingredient has none)."""
         c = self._check("unit_conversions", i)
-        out = {"ingredient": c.text(rec, "ingredient_slug", required=True),
-               "from_unit": c.unit(rec, "from_unit"), "to_unit": c.unit(rec, "to_unit"),
-               "factor": c.number(rec, "factor", positive=True),
-               "from_quantity": c.number(rec, "from_quantity", positive=True),
-               "to_quantity": c.number(rec, "to_quantity", positive=True), "_row": i}
+        factor = c.number(rec, "factor", positive=True)
+        fq = c.number(rec, "from_quantity", positive=True)
+        tq = c.number(rec, "to_quantity", positive=True)
+        units = (c.unit(rec, "from_unit"), c.unit(rec, "to_unit"))
+        out: dict[str, Any] = {"ingredient": c.text(rec, "ingredient_slug", required=True),
+                               "from_unit": units[0], "to_unit": units[1],
+                               "from_quantity": fq, "density": None, "_row": i}
         if not c.ok:
             return None
-        if out["factor"] is not None:
-            amounts = (Decimal(1), out["factor"])
-        elif out["to_quantity"] is not None:
-            amounts = (out["from_quantity"] or Decimal(1), out["to_quantity"])
-        else:  # from_quantity alone (3.2): which side it measures is not said
-            amounts = None
-        out["density"] = None
-        units = (out["from_unit"], out["to_unit"])
+        amounts: tuple[Decimal, Decimal] | None = None
+        if factor is not None:
+            amounts = (Decimal(1), factor)
+        elif tq is not None:
+            amounts = (fq or Decimal(1), tq)
+        # else from_quantity alone (3.2): which side it measures is not said
         if {dimension(u) for u in units if u} != {"mass", "volume"}:
             return out
         if amounts is not None:
@@ -276,7 +294,6 @@ class Parse(State):
         # 3.2 wrote 3.0's factor as from_quantity; bake-tracker's own importer read it as
         # "from_quantity from_unit = 1 to_unit": the reading giving a baking density
         # (0.1-2.5 g/ml) is taken; none or both: refused (resolve names the way in)
-        fq = out["from_quantity"]
         if fq is not None:
             fits = [d for d in (_density_text((Decimal(1), fq), units),
                                 _density_text((fq, Decimal(1)), units))
@@ -410,12 +427,13 @@ class Parse(State):
 
     def _parse_events(self, i: int, rec: dict) -> dict | None:
         c = self._check("events", i)
-        out = {"name": c.text(rec, "name", required=True),
+        name = c.text(rec, "name", required=True)
+        out = {"name": name,
                "date": c.date(rec, "event_date", required=True, alternatives=("date",)),
                "notes": c.text(rec, "notes"), "_row": i}
         slug = c.text(rec, "slug")
-        if slug and out["name"]:  # 3.x files name events by slug elsewhere
-            self._event_slugs[slug] = out["name"]
+        if slug and name:  # 3.x files name events by slug elsewhere
+            self._event_slugs[slug] = name
         return out if c.ok else None
 
     def _event(self, c: Checker, rec: dict, *, required: bool = False) -> str | None:
@@ -502,7 +520,15 @@ class Parse(State):
         return out if c.ok else None
 
 
-_PACK = re.compile(r"(?:pack of|box of)\s*(\d+)|(\d+)\s*(?:pk|ct|count|pack)\b", re.I)
+#: sections and the table their rows go to (for the lengths of slugs and names)
+_TABLE_OF = {"suppliers": "suppliers", "ingredients": "ingredients", "materials": "ingredients",
+             "products": "products", "material_products": "products", "recipes": "recipes",
+             "finished_units": "finished_units", "finished_goods": "finished_goods",
+             "packages": "packages", "recipients": "recipients", "events": "events"}
+
+_PACKS = (re.compile(r"(?:pack of|box of)\s*(\d+)", re.I),
+          re.compile(r"(\d+)\s*(?:pk|pack)\b", re.I),
+          re.compile(r"(\d+)\s*(?:ct|count)\b", re.I))
 _LENGTH = re.compile(r"=\s*(\d+(?:\.\d+)?)\s*inches|\((\d+(?:\.\d+)?)\s*inches\)", re.I)
 
 
@@ -550,9 +576,12 @@ def _pack_size(unit: str, name: str, notes: str) -> tuple[Decimal, str | None]:
         if m:
             return Decimal(m.group(1) or m.group(2)), None
     else:
-        m = _PACK.search(text)
-        if m:
-            return Decimal(m.group(1) or m.group(2)), None
+        # "pack of 12" says the count outright; "12pk" next; "6ct" last (a box holding 6
+        # cupcakes, sold 12 to a pack: "Michaels 6ct Cupcake Window Box 12pk")
+        for pattern in _PACKS:
+            m = pattern.search(text)
+            if m:
+                return Decimal(m.group(1)), None
         if "individual" in text.lower():
             return Decimal(1), None
     return Decimal(1), "package size not stated: 1 assumed"

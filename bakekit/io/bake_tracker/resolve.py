@@ -19,8 +19,7 @@ from bakekit.io.bake_tracker.fields import _KEYED_SECTIONS
 from bakekit.io.bake_tracker.state import State
 from bakekit.io.bt_views import normalise_code
 from bakekit.io.external import remembered, set_aside
-from bakekit.units import convert, dimension, factor, money, normalize_unit, \
-    parse_density, q
+from bakekit.units import convert, dimension, factor, money, normalize_unit, parse_density, q
 
 
 class Resolve(State):
@@ -85,21 +84,22 @@ class Resolve(State):
                     self.tally.add(entity, "skipped")
                     self.tally.reason(entity, "identical rows counted once")
                 elif self.duplicate_mode == "refuse":
-                    self.problems.add(entity, r["_row"], field_name, key,
+                    self.problems.add(entity, r["_row"], field_name, _joined(key),
                                       f"duplicate of {where} row {kept['_row']}: one "
                                       f"{field_name} per row; the rows differ in "
-                                      f"{', '.join(diff)} (duplicates='first' or 'last' "
+                                      f"{', '.join(diff)} (duplicates='first' or 'last', "
+                                      "on the command line --duplicates first or last, "
                                       "keeps one)")
                 elif self.duplicate_mode == "first":
                     dropped.add(id(r))
                     self.tally.add(entity, "skipped")
-                    self.tally.reason(entity, f"{field_name} {key!r} twice ({rows_named}): "
+                    self.tally.reason(entity, f"{field_name} {_shown(key)} twice ({rows_named}): "
                                               "first kept")
                 else:
                     dropped.add(id(kept))
                     first[key] = (entity, r)
                     self.tally.add(where, "skipped")
-                    self.tally.reason(where, f"{field_name} {key!r} twice ({rows_named}): "
+                    self.tally.reason(where, f"{field_name} {_shown(key)} twice ({rows_named}): "
                                              "last kept")
         if dropped:
             for _, rows in groups:
@@ -185,8 +185,8 @@ class Resolve(State):
             elif r["slug"] in stored:
                 continue
             else:
-                found = by_upc.get(str(normalise_code(r["upc"]))) if r["upc"] else None
-                found = found or by_fields.get(_product_fields(
+                found = (by_upc.get(str(normalise_code(r["upc"]))) if r["upc"] else
+                         None) or by_fields.get(_product_fields(
                     r["ingredient"], r["brand"], r["package_quantity"], r["package_unit"]), [])
             if len(found) == 1 and found[0] != r["slug"]:
                 alias[r["slug"]] = r["slug"] = found[0]
@@ -247,7 +247,8 @@ class Resolve(State):
                 self.problems.add("unit_conversions", r["_row"], "ingredient_slug",
                                   r["ingredient"], "unknown ingredient")
                 continue
-            has_density = bool(ing["density"]) if ing is not None else bool(stored.density)
+            has_density = bool(ing["density"] if ing is not None else
+                               getattr(stored, "density", None))
             if has_density:
                 why = "the ingredient's own density is used"
             elif r["density"] is not None and ing is not None:
@@ -610,6 +611,23 @@ class _CandidateKey:
         if self._unit is None:
             self._unit = normalize_unit(self._cand["package_unit"])
         return self._unit
+
+
+def _shown(key: Any) -> str:
+    """A row's key as a person reads it: a tuple's parts joined, days as YYYY-MM-DD.
+
+    >>> import datetime as dt
+    >>> _shown(("flour", dt.date(2025, 12, 21), "1"))
+    "'flour, 2025-12-21, 1'"
+    """
+    return repr(_joined(key))
+
+
+def _joined(key: Any) -> Any:
+    """A tuple key's parts joined by commas (days as YYYY-MM-DD); any other key as it is."""
+    if isinstance(key, tuple):
+        return ", ".join(str(k.isoformat() if hasattr(k, "isoformat") else k) for k in key)
+    return key
 
 
 def _low(text: Any) -> str:

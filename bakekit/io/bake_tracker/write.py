@@ -155,6 +155,7 @@ class Write(State):
         products = self.product_rows
         pt = tables.purchases
         every = ws.execute(select(pt).order_by(pt.c.id)).all()
+        row: Any
         natural: dict[Any, list[Any]] = defaultdict(list)
         for row in every:
             natural[(row.product_id, _day(row.purchased_on), num(row.packages))].append(row)
@@ -251,6 +252,7 @@ class Write(State):
             if lot_cost is None:
                 self.uncosted_lots += 1
                 self.tally.reason("inventory_items", "no price known: uncosted lot")
+        self._note_counts_apart()
         lot_keys += self._insert_lots(insert_shape(tables.lots, new_lots, ("uuid",)),
                                       new_items)
         if links:
@@ -264,6 +266,30 @@ class Write(State):
             and (lot.purchase_id is not None or int(lot.id) in linked)
             for lot in lot_rows) or any(
             v["unit_cost"] is None and v.get("purchase_id") is not None for v in new_lots)
+
+    def _note_counts_apart(self) -> None:
+        """Purchases of this file whose count is not what their items hold (bake-tracker
+        files write 16 or 750 "packages" for one 16 oz or 750 ml package's item): kept as
+        the file says, and said in the report (the first such purchase named)."""
+        held: dict[str, Decimal] = defaultdict(Decimal)
+        for r in self.rows["inventory_items"]:
+            if r["purchase_id"] in self.file_purchases_by_id:
+                held[r["purchase_id"]] += q(r["quantity"])
+        apart = []
+        for file_id, quantity in held.items():
+            bought = self.file_purchases_by_id[file_id]
+            if bought.get("product") is None:
+                continue
+            size = Decimal(str(self.product_rows[bought["product"]].package_quantity))
+            if quantity > 0 and bought["packages"] * size != quantity:
+                apart.append((bought, size, quantity))
+        if apart:
+            bought, size, quantity = apart[0]
+            self.tally.reason("purchases", (
+                f"{len(apart)} purchase(s) whose quantity_purchased is not what their items "
+                f"hold, kept as the file says (e.g. row {bought['_row']}: "
+                f"{num(bought['packages'])} package(s) of {num(size)}, its items hold "
+                f"{num(quantity)}: a count of units, not packages?)"))
 
     def _lot_key(self, r: dict[str, Any]) -> tuple[Any, ...]:
         """An inventory item's natural key: (product id, day, quantity, location)."""
