@@ -293,3 +293,35 @@ def test_purchase_counts_apart_from_their_items_are_said(bakery):
         assert "quantity_purchased is not what their items hold" in reasons
         assert "16 package(s) of 16, its items hold 16" in reasons
         ws.commit()
+
+
+def test_the_real_inventory_file_again_after_the_purchases_view_keeps_every_price(bakery):
+    """bake-tracker's v3.5 inventory file ("0.0000" placeholders) imported again after
+    its purchases view priced the purchases: every price and cost stays."""
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker(real("sample_data_all_v4.2.json"))
+        ws.io.reconcile(real("old_view_products.json")).apply()
+        ws.io.import_bake_tracker(real("inventory.json"))
+        ws.io.reconcile(real("old_view_purchases.json")).apply()
+        before = stock_state(ws)
+        assert before["priced_purchases"] == 155 and before["uncosted_lots"] == 0
+        report = ws.io.import_bake_tracker(real("inventory.json"))
+        assert report.counts("purchases")["updated"] == 0
+        assert stock_state(ws) == before
+        ws.commit()
+
+
+def test_the_same_purchase_id_twice_is_a_duplicate(bakery):
+    data = inventory_file(priced=True)
+    twice = dict(data["purchases"][0], uuid=None, unit_price="1.0000")
+    data["purchases"] = [dict(data["purchases"][0], uuid=None), twice]
+    data["inventory_items"] = data["inventory_items"][:1]
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker(real("sample_data_all_v4.2.json"))
+        ws.io.reconcile(real("old_view_products.json")).apply()
+        with pytest.raises(ImportValidationError) as caught:
+            ws.io.import_bake_tracker(data)
+        row = caught.value.errors.iloc[0]
+        assert (row["entity"], row["row"], row["field"]) == ("purchases", 2, "purchase")
+        assert "differ in unit_price" in row["reason"]
+        ws.rollback()
