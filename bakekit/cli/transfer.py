@@ -13,7 +13,6 @@ from bakekit.cli._errors import command, fail
 from bakekit.cli._opening import Input, Working, Writing, database_line, open_read
 from bakekit.cli._output import Out, say
 from bakekit.errors import BakekitError, ValidationError
-from bakekit.io.bake_tracker import DUPLICATES, ZERO_PRICES
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.results import ImportReport
@@ -32,6 +31,8 @@ def import_file(file: Annotated[Path, typer.Argument(help="a bake-tracker JSON f
                 fmt: FormatOption = None, output: OutOption = None) -> None:
     """Import a bake-tracker export (v3.x or v4.x) or catalog and commit; prints the report,
     every field it did not use, and its notes."""
+    from bakekit.io.bake_tracker import DUPLICATES, ZERO_PRICES  # heavy: not for --help
+
     out = Out(fmt, output)
     for option, value, allowed in (("--duplicates", duplicates, DUPLICATES),
                                    ("--zero-price", zero_price, ZERO_PRICES)):
