@@ -325,3 +325,19 @@ def test_the_same_purchase_id_twice_is_a_duplicate(bakery):
         assert (row["entity"], row["row"], row["field"]) == ("purchases", 2, "purchase")
         assert "differ in unit_price" in row["reason"]
         ws.rollback()
+
+
+def test_a_recipe_given_without_lines_keeps_its_ingredients(bakery):
+    """A recipe listed by name and category only (a later file) changes its category and
+    keeps its ingredient lines: a recipe's cost never drops to nothing."""
+    with bakery.session() as ws:
+        ws.io.import_bake_tracker(real("sample_data_all_v4.2.json"))
+        lines = scalar(ws, "SELECT COUNT(*) FROM recipe_ingredients")
+        recipe = ws.execute(text("SELECT slug, name FROM recipes ORDER BY id")).first()
+        report = ws.io.import_bake_tracker({"version": "4.2", "recipes": [
+            {"slug": recipe.slug, "name": recipe.name, "category": "Renamed category"}]})
+        assert report.counts("recipes")["updated"] == 1
+        assert scalar(ws, "SELECT COUNT(*) FROM recipe_ingredients") == lines
+        assert scalar(ws, "SELECT category FROM recipes WHERE slug = :s".replace(
+            ":s", f"'{recipe.slug}'")) == "Renamed category"
+        ws.commit()

@@ -353,7 +353,9 @@ class Parse(State):
                 if parsed is not None:
                     self.rows.setdefault("_embedded_finished_units", []).append(parsed)
         out = {"slug": slug, "name": name, "category": c.text(rec, "category"), "notes": notes,
-               "ingredients": ingredients, "components": components, "_row": i}
+               "ingredients": ingredients, "components": components, "_row": i,
+               # lines the file does not carry (no such key) are kept as stored
+               "_lines": tuple(k for k in ("ingredients", "components") if k in rec)}
         return out if c.ok else None
 
     def _parse_finished_units(self, i: int, rec: dict,

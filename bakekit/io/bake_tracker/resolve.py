@@ -121,7 +121,8 @@ class Resolve(State):
                 select(parent.c.slug, child.c.slug)
                 .join(rc, rc.c.recipe_id == parent.c.id)
                 .join(child, child.c.id == rc.c.component_id)):
-            if slug not in file_recipes:  # the file's components replace the database's
+            if slug not in file_recipes or "components" not in file_recipes[slug]["_lines"]:
+                # the file's components replace the database's (none given: kept)
                 edges[slug].append(component)
         number = {s: n for n, s in enumerate(sorted(set(edges) | {c for cs in edges.values()
                                                                    for c in cs}))}

@@ -404,14 +404,16 @@ class Write(State):
                        x["notes"]) for x in r["ingredients"]]
             want_c = {(recipe_ids[x["recipe"]], num(q(x["batches"]))) for x in r["components"]}
             changed = False
-            if want_i != have_i.get(rid, []):
+            # a recipe given without a list of lines keeps its own (absent never erases;
+            # a list given, even empty, is the recipe's)
+            if "ingredients" in r["_lines"] and want_i != have_i.get(rid, []):
                 if rid in have_i:
                     replace_i.append(rid)
                 new_i += [{"recipe_id": rid, "ingredient_id": i, "quantity": Decimal(qty),
                            "unit": u, "notes": n, "position": pos}
                           for pos, (i, qty, u, n) in enumerate(want_i)]
                 changed = True
-            if want_c != have_c.get(rid, set()):
+            if "components" in r["_lines"] and want_c != have_c.get(rid, set()):
                 if rid in have_c:
                     replace_c.append(rid)
                 new_c += [{"recipe_id": rid, "component_id": c, "batches": Decimal(b)}
