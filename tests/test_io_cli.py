@@ -7,7 +7,7 @@ import json
 import pandas as pd
 from typer.testing import CliRunner
 
-from bakekit.cli import EXIT_INVALID, app
+from bakekit.cli import EXIT_INVALID, EXIT_USAGE, app
 from tests.support.data import small_file
 
 
@@ -67,3 +67,14 @@ def test_reconcile_reads_the_kind_from_the_file_and_a_refusal_exits_non_zero(tmp
     assert "unchanged" in result.output and " new " not in result.output
     result = runner.invoke(app, ["reconcile", view, "--kind", "prices", "--url", db])
     assert result.exit_code == EXIT_INVALID and "kind: 'prices'" in result.output
+
+
+def test_a_bad_duplicates_value_is_a_usage_error_naming_the_option(tmp_path):
+    path = tmp_path / "small.json"
+    path.write_text(json.dumps(small_file()))
+    db = str(tmp_path / "b.db")
+    result = CliRunner().invoke(app, ["import", str(path), "--url", db,
+                                      "--duplicates", "newest"])
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "--duplicates newest: not one of refuse, first, last" in result.output
+    assert not (tmp_path / "b.db").exists()  # nothing opened, nothing created

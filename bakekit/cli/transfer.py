@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bakekit.cli._app import FormatOption, OutOption, UrlOption
-from bakekit.cli._errors import command
+from bakekit.cli._app import EXIT_USAGE, FormatOption, OutOption, UrlOption
+from bakekit.cli._errors import command, fail
 from bakekit.cli._opening import Input, Working, Writing, database_line, open_read
 from bakekit.cli._output import Out, say
 from bakekit.errors import BakekitError, ValidationError
@@ -31,7 +31,13 @@ def import_file(file: Annotated[Path, typer.Argument(help="a bake-tracker JSON f
                 fmt: FormatOption = None, output: OutOption = None) -> None:
     """Import a bake-tracker export (v3.x or v4.x) or catalog and commit; prints the report,
     every field it did not use, and its notes."""
+    from bakekit.io.bake_tracker import DUPLICATES, ZERO_PRICES  # heavy: not for --help
+
     out = Out(fmt, output)
+    for option, value, allowed in (("--duplicates", duplicates, DUPLICATES),
+                                   ("--zero-price", zero_price, ZERO_PRICES)):
+        if value not in allowed:  # a usage error, before any database is opened
+            fail(f"{option} {value}: not one of {', '.join(allowed)}", EXIT_USAGE)
     if file.suffix.lower() in (".csv", ".tsv", ".xlsx", ".xls"):
         raise ValidationError(
             f"{str(file)!r} is a {file.suffix[1:].upper()} file; `import` reads bake-tracker "

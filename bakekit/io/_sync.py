@@ -44,9 +44,21 @@ def _unit(spelling: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def _text_number(text: str, field_name: str, positive: bool, non_negative: bool) -> Decimal:
     """``to_decimal`` of a number written as text ("$1,250.00" reads 1250.00), remembered
-    (a ValidationError is raised again each time, never remembered)."""
-    return to_decimal(text.strip().replace("$", "").replace(",", ""), field_name,
-                      positive=positive, non_negative=non_negative)
+    (a ValidationError is raised again each time, never remembered). A comma is read only
+    as a thousands separator: "1,0" or "4,25" (a decimal comma) is refused, not 10 or 425.
+    """
+    plain = text.strip().replace("$", "")
+    if "," in plain:
+        if not _THOUSANDS.match(plain):
+            raise ValidationError(f"{field_name}: {text!r} has a comma that is not a "
+                                  "thousands separator (a decimal comma? write it with a "
+                                  "point: 4.25)", field=field_name, value=text)
+        plain = plain.replace(",", "")
+    return to_decimal(plain, field_name, positive=positive, non_negative=non_negative)
+
+
+#: a number whose commas separate thousands ("1,250", "-12,000.5")
+_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -255,6 +267,8 @@ class Tally:
 
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     reasons: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    #: values changed in rows already there, per entity and field (listed in the reasons)
+    changes: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
 
     def entity(self, name: str) -> dict[str, int]:
         if name not in self.counts:
@@ -269,10 +283,24 @@ class Tally:
         if text not in self.reasons[name]:
             self.reasons[name].append(text)
 
+    def change(self, name: str, field_name: str, n: int = 1) -> None:
+        """Count ``n`` stored values of ``field_name`` changed (a row's other fields kept)."""
+        self.entity(name)
+        fields = self.changes[name]
+        fields[field_name] = fields.get(field_name, 0) + n
+
+    def changed(self, name: str) -> dict[str, int]:
+        """The values changed of one entity, by field."""
+        return dict(self.changes.get(name, {}))
+
     def report(self, *, unknown: dict[str, set[str]], source: str, version: str | None,
                **extra: int) -> ImportReport:
         """The import report of these counts; its frame is built when first read. ``extra``:
         ImportReport's other counts (zero_prices, identical_rows, uncosted_lots)."""
+        for name, fields in self.changes.items():
+            if fields:
+                self.reason(name, "values changed: " + ", ".join(
+                    f"{f} {n}" for f, n in sorted(fields.items())))
         rows = [{"entity": name, **c, "reasons": "; ".join(self.reasons.get(name, []))}
                 for name, c in self.counts.items()]
 
@@ -352,6 +380,45 @@ def insert_shape(t: Any, rows: list[dict[str, Any]], keep: Sequence[str]
     return [{c: row.get(c) for c in wanted} for row in rows]
 
 
+@dataclass(frozen=True)
+class OnInsert:
+    """A value an upsert writes only into a row it creates (a name made up from a slug, a
+    flag's default): a row already there keeps its own.
+
+    >>> OnInsert("flour").value
+    'flour'
+    """
+
+    value: Any
+
+
+def present(value: Any) -> bool:
+    """Whether a file carries a value that may change a stored one (the merge rule: absent,
+    empty and placeholder values never overwrite).
+
+    >>> present(None), present("  "), present(OnInsert("x")), present(0)
+    (False, False, False, True)
+    """
+    if value is None or isinstance(value, OnInsert):
+        return False
+    return not (isinstance(value, str) and not value.strip())
+
+
+def _inserted(t: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """A new row's values: ``OnInsert`` unwrapped, None where a column has a plain default
+    replaced by it."""
+    out = {}
+    for c, v in values.items():
+        if isinstance(v, OnInsert):
+            v = v.value
+        if v is None:
+            default = t.c[c].default
+            if default is not None and getattr(default, "is_scalar", False):
+                v = default.arg
+        out[c] = v
+    return out
+
+
 def _match_columns(t: Any, columns: set[str]) -> tuple[str, ...]:
     """The columns identifying inserted rows of ``t``: its uuid, else slug, else name."""
     for c in ("uuid", "slug", "name"):
@@ -367,10 +434,13 @@ def upsert(ws: Workspace, table_name: str, wanted: Iterable[tuple[Any, dict[str,
            match: Sequence[str] | None = None) -> dict[Any, int]:
     """Insert rows whose key is new, update those whose compared columns differ.
 
-    ``wanted`` yields (key, column values); returns the id of every key. Counts go to
-    ``tally`` under ``entity`` (created / updated / unchanged). New rows are inserted in
-    one batch and their ids matched back by ``match`` (default: the table's uuid, slug or
-    name column; give the natural key's columns for a link table).
+    ``wanted`` yields (key, column values); returns the id of every key. The merge rule: a
+    stored value changes only where the value given is ``present`` (None, blank and
+    ``OnInsert`` values never overwrite); each value changed is counted
+    (``tally.change``). Counts go to ``tally`` under ``entity`` (created / updated /
+    unchanged). New rows are inserted in one batch and their ids matched back by ``match``
+    (default: the table's uuid, slug or name column; give the natural key's columns for a
+    link table).
     """
     t = tables.by_name(table_name)
     ids: dict[Any, int] = {}
@@ -382,12 +452,13 @@ def upsert(ws: Workspace, table_name: str, wanted: Iterable[tuple[Any, dict[str,
             inserts.append((key, values))
             continue
         ids[key] = int(row.id)
-        cols = compare if compare is not None else list(values)
-        diff = {c: values[c] for c in cols if c in values and not same(getattr(row, c),
-                                                                        values[c])}
+        given: Iterable[str] = compare if compare is not None else values
+        cols = [c for c in given if c in values and present(values[c])]
+        diff = [c for c in cols if not same(getattr(row, c), values[c])]
         if diff:
-            updates.append({"b_id": row.id, **{f"b_{c}": values[c] for c in cols
-                                               if c in values}})
+            updates.append({"b_id": row.id, **{f"b_{c}": values[c] for c in cols}})
+            for c in diff:
+                tally.change(entity, c)
             tally.add(entity, "updated")
             status = "updated"
         else:
@@ -398,7 +469,7 @@ def upsert(ws: Workspace, table_name: str, wanted: Iterable[tuple[Any, dict[str,
     if inserts:
         columns = set().union(*(v.keys() for _, v in inserts))
         match = match or _match_columns(t, columns)
-        rows = insert_shape(t, [v for _, v in inserts], match)
+        rows = insert_shape(t, [_inserted(t, v) for _, v in inserts], match)
         new_ids = insert_ids(ws.connection, t, rows, match)
         for (key, _), new_id in zip(inserts, new_ids, strict=True):
             ids[key] = int(new_id)
@@ -409,9 +480,9 @@ def upsert(ws: Workspace, table_name: str, wanted: Iterable[tuple[Any, dict[str,
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for u in updates:
             groups[tuple(sorted(k for k in u if k != "b_id"))].append(u)
-        for cols, params in groups.items():
+        for names, params in groups.items():
             stmt = (update(t).where(t.c.id == bindparam("b_id"))
-                    .values({c[2:]: bindparam(c) for c in cols}))
+                    .values({c[2:]: bindparam(c) for c in names}))
             ws.execute(stmt, params)
     return ids
 

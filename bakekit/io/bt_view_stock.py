@@ -80,6 +80,7 @@ class _Purchase(NamedTuple):
     product: str
     brand: str | None
     ingredient: str
+    packages: Any
 
 
 class _Stock:
@@ -141,7 +142,7 @@ def _purchases() -> dict[str, Any]:
     pur, p, i, e = tables.purchases, tables.products, tables.ingredients, tables.external_ids
     cost = cast(pur.c.unit_cost, Float).label("cost")
     purchase = (pur.c.id, pur.c.uuid, cost, p.c.slug.label("product"), p.c.brand,
-                i.c.slug.label("ingredient"))
+                i.c.slug.label("ingredient"), pur.c.packages)
     return {"every": select(*purchase).join(p, p.c.id == pur.c.product_id)
             .join(i, i.c.id == p.c.ingredient_id).order_by(pur.c.id),
             "remembered": select(e.c.external_id, e.c.uuid.label("external_uuid"), *purchase)
@@ -174,6 +175,7 @@ def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
     out = []
     for n, rec in enumerate(rows):
         row, ok = _read_purchase(rec, n, family, problems)
+        given = row.pop("_given")
         if not ok:
             out.append({**row, "status": "invalid", "message": _invalid(problems, n)})
             continue
@@ -181,7 +183,8 @@ def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
         if target is not None:
             row["product"] = target.product
             stock.taken.add(int(target.id))
-            out.append(_judge_purchase(row, target, how, _read_only_differs(rec, target)))
+            out.append(_judge_purchase(row, target, how, _read_only_differs(rec, target),
+                                       given))
             continue
         product, how, message = _record_product(catalog(), rec, family)
         if product is None:
@@ -197,7 +200,7 @@ def review_purchases(ws: Workspace, family: str, rows: list[dict[str, Any]],
         target = _purchase_for(stock, row, product)
         if target is not None:
             stock.taken.add(int(target.id))
-            out.append(_judge_purchase(row, target, how, suffix))
+            out.append(_judge_purchase(row, target, how, suffix, given))
             continue
         lots = [x for x in stock.loose_lots.get((int(product["id"]), row["purchased_on"]), [])
                 if int(x.id) not in stock.taken]
@@ -235,9 +238,11 @@ def _read_purchase(rec: dict[str, Any], n: int, family: str, problems: Problems
     go to ``problems``)."""
     c = Checker(problems, "purchases", n)
     price = _price(rec, c, "unit_price")
-    packages = c.number(rec, "quantity_purchased", positive=True) or Decimal(1)
+    given = c.number(rec, "quantity_purchased", positive=True)
+    packages = given or Decimal(1)
     on = c.date(rec, "purchase_date" if family == "view" else "scanned_at", required=True)
-    row: dict[str, Any] = {"row": n, "packages": packages, "unit_cost": price,
+    row: dict[str, Any] = {"row": n, "packages": packages, "_given": given,
+                           "unit_cost": price,
                            "purchased_on": on, "notes": c.text(rec, "notes"),
                            "external_id": external_key(rec.get("id")) if family == "view"
                            else None,
@@ -254,12 +259,17 @@ def _purchase_for(stock: _Stock, row: dict[str, Any], product: dict[str, Any]) -
     return next((x for x in fits if x.cost is None), fits[0]) if fits else None
 
 
-def _judge_purchase(row: dict[str, Any], target: Any, how: str, suffix: str
-                    ) -> dict[str, Any]:
+def _judge_purchase(row: dict[str, Any], target: Any, how: str, suffix: str,
+                    given: Decimal | None = None) -> dict[str, Any]:
     """A record matched to a purchase: its price fills an unpriced one, equals it, or
-    conflicts with it."""
+    conflicts with it; a ``quantity_purchased`` (``given``) that is not the purchase's
+    count is said, never applied."""
     price = row["unit_cost"]
     row["purchase_id"], row["old_unit_cost"] = int(target.id), target.cost  # the row is ours
+    if given is not None and Decimal(str(target.packages)) != given:
+        suffix += (f"; quantity_purchased {show(given)} is not the purchase's "
+                   f"{show(Decimal(str(target.packages)))}: not applied (a purchase's "
+                   "stock is its lots': count it with an inventory view)")
     if price is None:
         row["status"], row["message"] = ("unchanged", f"matched by {how}; no price in the "
                                          f"record{suffix}")

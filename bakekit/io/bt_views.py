@@ -48,9 +48,9 @@ VIEW_USED = {
     "products": {"id", "uuid", "ingredient_id", "ingredient_slug", "brand", "product_name",
                  "package_unit", "package_unit_quantity", "upc_code", "gtin", "notes",
                  "preferred"},
+    # quantity_purchased only finds a purchase that has no id: never applied, so listed
     "purchases": {"id", "uuid", "product_id", "product_slug", "product_name", "brand",
-                  "ingredient_slug", "purchase_date", "unit_price", "quantity_purchased",
-                  "total_cost"},
+                  "ingredient_slug", "purchase_date", "unit_price", "total_cost"},
     "inventory": {"id", "uuid", "product_id", "product_slug", "product_name", "brand",
                   "ingredient_slug", "package_unit", "package_unit_quantity", "purchase_id",
                   "purchase_date", "quantity"},

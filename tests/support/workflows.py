@@ -56,6 +56,26 @@ def _small_export() -> dict[str, Any]:
     }
 
 
+def _import_bake_tracker(ws: Workspace) -> None:
+    """A small export with a lot of a day without a purchase, then a file merged over it
+    whose item names its (priced) purchase: the lot matched is linked and costed, the
+    ingredient's category filled (issue 29's write paths)."""
+    first = _small_export()
+    item = {"ingredient_slug": "cardamom", "product_brand": "Spice House",
+            "product_name": "Cardamom 2 oz", "package_unit_quantity": 2, "package_unit": "oz",
+            "quantity": 2, "purchase_date": "2025-11-21"}
+    first["inventory_items"] = [item]
+    ws.io.import_bake_tracker(first)
+    report = ws.io.import_bake_tracker({
+        "version": "4.2", "ingredients": [{"slug": "cardamom", "category": "Spices"}],
+        "purchases": [{"id": 77, "ingredient_slug": "cardamom", "product_brand": "Spice House",
+                       "product_name": "Cardamom 2 oz", "package_unit_quantity": 2,
+                       "package_unit": "oz", "purchase_date": "2025-11-21",
+                       "quantity_purchased": 1, "unit_price": "8.0000"}],
+        "inventory_items": [{**item, "id": 5, "purchase_id": 77}]})
+    assert report.counts("inventory_items")["updated"] == 1, report.frame
+
+
 def _apply_reconciliation(ws: Workspace) -> None:
     source = pd.DataFrame([
         {"product": "costco-sugar-10lb", "packages": 1, "unit_cost": 9.99,
@@ -166,7 +186,7 @@ WORKFLOWS: dict[str, Callable[[Workspace], Any]] = {
         EVENT, "Grandma June", "deluxe", "assembled"),
     "events.Events.set_target": lambda ws: ws.events.set_target(EVENT, "sugar-cookie", 120),
     "events.Events.clone": lambda ws: ws.events.clone(EVENT, "Holidays 2026", "2026-12-19"),
-    "io.IO.import_bake_tracker": lambda ws: ws.io.import_bake_tracker(_small_export()),
+    "io.IO.import_bake_tracker": _import_bake_tracker,
     "io.IO.apply_reconciliation": _apply_reconciliation,
     "io.IO.import_history": _import_history,
     "io.IO.load": lambda ws: ws.io.load(_demo_export()),

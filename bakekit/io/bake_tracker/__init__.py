@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from bakekit.errors import ValidationError
 from bakekit.io._sync import Problems
 from bakekit.io.bake_tracker.detect import read_file, refuse_other_files
-from bakekit.io.bake_tracker.fields import CATALOGS, KNOWN, SECTIONS
+from bakekit.io.bake_tracker.fields import CATALOGS, KNOWN, LEGACY_SECTIONS, SECTIONS
 from bakekit.io.bake_tracker.parse import Parse
 from bakekit.io.bake_tracker.resolve import Resolve
 from bakekit.io.bake_tracker.write import Write, write_runs
@@ -59,6 +59,12 @@ def import_bake_tracker(ws: Workspace, path: str | Path | dict[str, Any], *,
     problems.raise_if_any(f"import of {source}")
     assert data is not None
     refuse_other_files(data, source)
+    if not any(k in SECTIONS or k in LEGACY_SECTIONS for k in data):
+        raise ValidationError(
+            f"{source} holds no bake-tracker section (ingredients, products, purchases, "
+            "inventory_items, recipes, ...): nothing to import; keys found: "
+            f"{', '.join(sorted(map(str, data))[:10]) or 'none'}", field="file",
+            value=source)
     imp = _Importer(ws, data, source, duplicates=duplicates, zero_price=zero_price)
     imp.parse()
     imp.load_current()

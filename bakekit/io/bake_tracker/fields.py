@@ -11,6 +11,7 @@ KNOWN: dict[str, set[str]] = {
               "transformation_notes", "export_date", "description", "source"},
     "suppliers": {"name", "city", "state", "website", "notes", "id", "uuid"},
     "ingredients": {"slug", "display_name", "name", "category", "parent_slug", "density",
+                    "density_g_per_ml",
                     "density_volume_value", "density_volume_unit", "density_weight_value",
                     "density_weight_unit", "is_packaging", "description", "notes", "id"},
     "materials": {"slug", "display_name", "name", "category", "description", "notes",
@@ -28,7 +29,9 @@ KNOWN: dict[str, set[str]] = {
     "inventory_items": {"ingredient_slug", "product_brand", "product_name", "package_unit",
                         "package_unit_quantity", "product_slug", "quantity", "purchase_date",
                         "location", "unit_cost", "id", "uuid", "purchase_id",
-                        "product_id"},
+                        "product_id", "unit"},
+    "unit_conversions": {"ingredient_slug", "from_unit", "to_unit", "from_quantity",
+                         "to_quantity", "factor", "notes"},
     "recipes": {"name", "slug", "category", "notes", "source", "ingredients", "components",
                 "finished_units"},
     "recipe_ingredients": {"ingredient_slug", "ingredient_name", "quantity", "unit", "notes"},
@@ -45,8 +48,8 @@ KNOWN: dict[str, set[str]] = {
     "package_finished_goods": {"package_name", "package_slug", "finished_good_slug",
                                "quantity"},
     "recipients": {"name", "household_name", "address", "notes"},
-    "events": {"name", "event_date", "date", "notes"},
-    "event_recipient_packages": {"event_name", "recipient_name", "package_name",
+    "events": {"name", "slug", "event_date", "date", "notes"},
+    "event_recipient_packages": {"event_name", "event_slug", "recipient_name", "package_name",
                                  "package_slug", "quantity", "status",
                                  "fulfillment_status", "notes"},
     "event_production_targets": {"event_name", "recipe_name", "recipe_slug",
@@ -55,7 +58,8 @@ KNOWN: dict[str, set[str]] = {
                                "quantity"},
     "production_records": {"recipe_name", "recipe_slug", "finished_unit_slug", "batches",
                            "num_batches", "produced_at", "actual_cost", "total_cost",
-                           "event_name", "notes", "actual_yield", "expected_yield"},
+                           "event_name", "event_slug", "notes", "actual_yield",
+                           "expected_yield"},
     "production_runs": {"recipe_name", "recipe_slug", "finished_unit_slug", "batches",
                         "num_batches", "produced_at", "actual_cost", "total_cost",
                         "total_ingredient_cost", "event_name", "notes",
@@ -63,6 +67,17 @@ KNOWN: dict[str, set[str]] = {
     "assembly_runs": {"finished_good_slug", "quantity", "quantity_assembled", "assembled_at",
                       "produced_at", "total_cost", "total_component_cost",
                       "event_name", "notes"},
+}
+
+#: older generations' names (3.0 to 3.3): sections renamed since, and per section the
+#: field names renamed since (old -> current); read as the current ones
+LEGACY_SECTIONS = {"variants": "products", "pantry_items": "inventory_items"}
+LEGACY_FIELDS: dict[str, dict[str, str]] = {
+    "products": {"purchase_unit": "package_unit", "purchase_quantity": "package_unit_quantity",
+                 "is_preferred": "preferred"},
+    "purchases": {"variant_brand": "product_brand", "quantity": "quantity_purchased",
+                  "store": "supplier"},
+    "inventory_items": {"variant_brand": "product_brand", "acquisition_date": "purchase_date"},
 }
 
 #: sections a catalog file holds (catalogs have their own version numbers, e.g. "1.0")

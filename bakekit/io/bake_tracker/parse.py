@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from bakekit.db import tables
 from bakekit.db.models.events import ASSIGNMENT_STATUSES
 from bakekit.io._sync import (
     Checker,
@@ -14,10 +15,16 @@ from bakekit.io._sync import (
     slugify,
 )
 from bakekit.io.bake_tracker.detect import generation
-from bakekit.io.bake_tracker.fields import _STATUS_MAP, KNOWN, SECTIONS
+from bakekit.io.bake_tracker.fields import (
+    _STATUS_MAP,
+    KNOWN,
+    LEGACY_FIELDS,
+    LEGACY_SECTIONS,
+    SECTIONS,
+)
 from bakekit.io.bake_tracker.state import State
 from bakekit.io.external import external_key
-from bakekit.units import money, normalize_unit, parse_density
+from bakekit.units import dimension, money, normalize_unit, parse_density
 
 
 class Parse(State):
@@ -44,8 +51,27 @@ class Parse(State):
         self.tally.add(name, "read", len(raw))
         return out
 
+    def _translate_legacy(self) -> None:
+        """Older generations' section and field names read as today's (3.0's ``variants``
+        and ``pantry_items``, 3.0-3.3's ``purchase_unit``, ``variant_brand``, ...): the
+        file's dict is not changed, a translated copy is read."""
+        data = dict(self.data)
+        for old, new in LEGACY_SECTIONS.items():
+            if old in data and new not in data:
+                data[new] = data.pop(old)
+                self.tally.reason(new, f"read from the {old!r} section (bake-tracker 3.0)")
+        for name, renamed in LEGACY_FIELDS.items():
+            rows = data.get(name)
+            if not isinstance(rows, list) or not any(
+                    isinstance(r, dict) and not renamed.keys().isdisjoint(r) for r in rows):
+                continue
+            data[name] = [_renamed(r, renamed) for r in rows]
+        self.data = data
+
     def parse(self) -> None:
         self._densities: dict[str, Decimal] = {}
+        self._event_slugs: dict[str, str] = {}
+        self._translate_legacy()
         self.version = generation(self.data, self.problems)
         for key in self.data:
             if key not in KNOWN["_file"] and key not in KNOWN:
@@ -59,6 +85,23 @@ class Parse(State):
                     r["_raw"] = rec
                     rows.append(r)
             self.rows[name] = rows
+        self._check_lengths()
+
+    def _check_lengths(self) -> None:
+        """Slugs and names longer than their columns hold: a problem naming the row (on
+        every back end alike; PostgreSQL would refuse them with a driver message)."""
+        for name, table in _TABLE_OF.items():
+            t = tables.by_name(table)
+            for col in ("slug", "name"):
+                length = getattr(t.c[col].type, "length", None) if col in t.c else None
+                if not length:
+                    continue
+                for r in self.rows.get(name, []):
+                    value = r.get(col)
+                    if isinstance(value, str) and len(value) > length:
+                        self.problems.add(name, r["_row"], col, value,
+                                          f"is {len(value)} characters long; a {col} holds "
+                                          f"at most {length}")
 
     def _parse_suppliers(self, i: int, rec: dict) -> dict | None:
         c = self._check("suppliers", i)
@@ -71,6 +114,9 @@ class Parse(State):
     def _density(self, c: Checker, rec: dict) -> str | None:
         if rec.get("density"):
             return c.text(rec, "density")
+        if rec.get("density_g_per_ml") not in (None, ""):  # bake-tracker 3.0
+            g = c.number(rec, "density_g_per_ml", positive=True)
+            return None if g is None else f"1 ml = {num(g)} g"
         fields = ("density_volume_value", "density_volume_unit", "density_weight_value",
                   "density_weight_unit")
         if all(rec.get(f) in (None, "") for f in fields):
@@ -91,7 +137,9 @@ class Parse(State):
             "slug": slug, "name": c.text(rec, "display_name", alternatives=("name",)) or slug,
             "category": c.text(rec, "category"), "parent": c.text(rec, "parent_slug"),
             "density": self._density(c, rec), "is_packaging": c.flag(rec, "is_packaging"),
-            "notes": c.text(rec, "description", alternatives=("notes",)), "_row": i}
+            "notes": c.text(rec, "description", alternatives=("notes",)), "_row": i,
+            "_derived": _derived(rec, name=("display_name", "name"),
+                                 is_packaging=("is_packaging",))}
         density = out["density"]
         if density:
             known = self._densities.get(density)  # a file repeats a few densities
@@ -145,6 +193,8 @@ class Parse(State):
                 "price": price,
                 "name": name, "package_quantity": qty, "package_unit": unit,
                 "preferred": c.flag(rec, "preferred"), "upc": upc,
+                "_derived": _derived(rec, name=("product_name", "package_size"),
+                                     preferred=("preferred",)),
                 "notes": c.text(rec, "notes"), "supplier": supplier,
                 "supplier_file_id": external_key(sid), "file_id": external_key(rec.get("id")),
                 "file_uuid": c.text(rec, "uuid"), "_row": i}
@@ -167,6 +217,7 @@ class Parse(State):
                 "brand": c.text(rec, "brand"),
                 "raw_name": name, "name": name, "package_quantity": qty, "package_unit": unit,
                 "preferred": False, "upc": None, "notes": notes,
+                "_derived": ("preferred",),
                 "supplier": c.text(rec, "supplier"), "supplier_file_id": None, "_row": i}
 
     def _product_ref(self, c: Checker, rec: dict) -> dict | None:
@@ -208,11 +259,51 @@ class Parse(State):
                                                 non_negative=True),
                "acquired_on": c.date(rec, "purchase_date", required=True),
                "location": c.text(rec, "location"), "notes": c.text(rec, "notes"),
+               "unit": c.unit(rec, "unit", required=False),
                "unit_cost": self._price(c.number(rec, "unit_cost", non_negative=True)),
                "file_id": external_key(rec.get("id")), "file_uuid": c.text(rec, "uuid"),
                "product_id": external_key(rec.get("product_id")),
                "purchase_id": external_key(rec.get("purchase_id")), "_row": i}
         return out if c.ok else None
+
+    def _parse_unit_conversions(self, i: int, rec: dict) -> dict | None:
+        """bake-tracker 3.x's per-ingredient conversions: ``1 from_unit = factor to_unit``
+        (3.0) or ``from_quantity from_unit = to_quantity to_unit``; a weight against a
+        volume is a density (used where the ingredient has none)."""
+        c = self._check("unit_conversions", i)
+        factor = c.number(rec, "factor", positive=True)
+        fq = c.number(rec, "from_quantity", positive=True)
+        tq = c.number(rec, "to_quantity", positive=True)
+        units = (c.unit(rec, "from_unit"), c.unit(rec, "to_unit"))
+        out: dict[str, Any] = {"ingredient": c.text(rec, "ingredient_slug", required=True),
+                               "from_unit": units[0], "to_unit": units[1],
+                               "from_quantity": fq, "density": None, "_row": i}
+        if not c.ok:
+            return None
+        amounts: tuple[Decimal, Decimal] | None = None
+        if factor is not None:
+            amounts = (Decimal(1), factor)
+        elif tq is not None:
+            amounts = (fq or Decimal(1), tq)
+        # else from_quantity alone (3.2): which side it measures is not said
+        if {dimension(u) for u in units if u} != {"mass", "volume"}:
+            return out
+        if amounts is not None:
+            out["density"] = _density_text(amounts, units)
+            return out
+        # 3.2 wrote 3.0's factor as from_quantity; bake-tracker's own importer read it as
+        # "from_quantity from_unit = 1 to_unit": the reading giving a baking density
+        # (0.1-2.5 g/ml) is taken; none or both: refused (resolve names the way in)
+        if fq is not None:
+            fits = [d for d in (_density_text((Decimal(1), fq), units),
+                                _density_text((fq, Decimal(1)), units))
+                    if Decimal("0.1") <= parse_density(d) <= Decimal("2.5")]
+            if len(fits) == 1:
+                out["density"] = fits[0]
+                self.tally.reason("unit_conversions", "from_quantity alone read as 1 "
+                                  "from_unit = from_quantity to_unit (the other reading is "
+                                  "no baking density)")
+        return out
 
     def _parse_recipes(self, i: int, rec: dict) -> dict | None:
         c = self._check("recipes", i)
@@ -262,14 +353,20 @@ class Parse(State):
                 if parsed is not None:
                     self.rows.setdefault("_embedded_finished_units", []).append(parsed)
         out = {"slug": slug, "name": name, "category": c.text(rec, "category"), "notes": notes,
-               "ingredients": ingredients, "components": components, "_row": i}
+               "ingredients": ingredients, "components": components, "_row": i,
+               # lines the file does not carry (no such key) are kept as stored
+               "_lines": tuple(k for k in ("ingredients", "components") if k in rec)}
         return out if c.ok else None
 
     def _parse_finished_units(self, i: int, rec: dict,
                               entity: str = "finished_units") -> dict | None:
         c = self._check(entity, i)
-        slug = c.text(rec, "slug", required=True)
-        out = {"slug": slug, "name": c.text(rec, "display_name", alternatives=("name",)) or slug,
+        name = c.text(rec, "display_name", alternatives=("name",))
+        slug = c.text(rec, "slug", required=name is None)
+        if slug is None and name is not None:  # bake-tracker 3.0: no slug, made from the name
+            slug = slugify(name, "_")
+            self.tally.reason(entity, "slugs made from display names (bake-tracker 3.0)")
+        out = {"slug": slug, "name": name or slug,
                "recipe_slug": c.text(rec, "recipe_slug"), "recipe_name": c.text(rec,
                                                                                   "recipe_name"),
                "items_per_batch": c.number(rec, "items_per_batch", required=True,
@@ -332,20 +429,35 @@ class Parse(State):
 
     def _parse_events(self, i: int, rec: dict) -> dict | None:
         c = self._check("events", i)
-        out = {"name": c.text(rec, "name", required=True),
+        name = c.text(rec, "name", required=True)
+        out = {"name": name,
                "date": c.date(rec, "event_date", required=True, alternatives=("date",)),
                "notes": c.text(rec, "notes"), "_row": i}
+        slug = c.text(rec, "slug")
+        if slug and name:  # 3.x files name events by slug elsewhere
+            self._event_slugs[slug] = name
         return out if c.ok else None
+
+    def _event(self, c: Checker, rec: dict, *, required: bool = False) -> str | None:
+        """The event a row names: by name, else by a slug of the file's events."""
+        slug = c.text(rec, "event_slug")
+        name = c.text(rec, "event_name", required=required and slug is None)
+        if name is None and slug is not None:
+            name = self._event_slugs.get(slug)
+            if name is None:
+                c.fail("event_slug", slug, "unknown event (not in this file's events)")
+        return name
 
     def _parse_event_recipient_packages(self, i: int, rec: dict) -> dict | None:
         c = self._check("event_recipient_packages", i)
         status = (c.text(rec, "status") or c.text(rec, "fulfillment_status") or "pending")
         if status.lower() not in _STATUS_MAP:
             c.fail("status", status, f"unknown status (known: {', '.join(ASSIGNMENT_STATUSES)})")
-        out = {"event": c.text(rec, "event_name", required=True),
+        package = c.text(rec, "package_slug")
+        out = {"event": self._event(c, rec, required=True),
                "recipient": c.text(rec, "recipient_name", required=True),
-               "package": c.text(rec, "package_slug"),
-               "package_name": c.text(rec, "package_name", required=True),
+               "package": package,
+               "package_name": c.text(rec, "package_name", required=package is None),
                "quantity": c.number(rec, "quantity", positive=True) or Decimal(1),
                "status": _STATUS_MAP.get(status.lower(), "pending"),
                "notes": c.text(rec, "notes"), "_row": i}
@@ -383,7 +495,7 @@ class Parse(State):
                "produced_at": c.datetime(rec, "produced_at", required=True),
                "total_cost": c.number(rec, "actual_cost", non_negative=True,
                                       alternatives=("total_cost", "total_ingredient_cost")),
-               "event": c.text(rec, "event_name"), "notes": c.text(rec, "notes"),
+               "event": self._event(c, rec), "notes": c.text(rec, "notes"),
                "_row": i, "_entity": entity}
         if out["unit_slug"] is None and out["recipe_slug"] is None and \
                 out["recipe_name"] is None:
@@ -410,8 +522,51 @@ class Parse(State):
         return out if c.ok else None
 
 
-_PACK = re.compile(r"(?:pack of|box of)\s*(\d+)|(\d+)\s*(?:pk|ct|count|pack)\b", re.I)
+#: sections and the table their rows go to (for the lengths of slugs and names)
+_TABLE_OF = {"suppliers": "suppliers", "ingredients": "ingredients", "materials": "ingredients",
+             "products": "products", "material_products": "products", "recipes": "recipes",
+             "finished_units": "finished_units", "finished_goods": "finished_goods",
+             "packages": "packages", "recipients": "recipients", "events": "events"}
+
+_PACKS = (re.compile(r"(?:pack of|box of)\s*(\d+)", re.I),
+          re.compile(r"(\d+)\s*(?:pk|pack)\b", re.I),
+          re.compile(r"(\d+)\s*(?:ct|count)\b", re.I))
 _LENGTH = re.compile(r"=\s*(\d+(?:\.\d+)?)\s*inches|\((\d+(?:\.\d+)?)\s*inches\)", re.I)
+
+
+def _density_text(amounts: tuple[Decimal, Decimal], units: tuple[str | None, str | None]
+                  ) -> str:
+    """A density as text, volume first, from two amounts of one ingredient.
+
+    >>> _density_text((Decimal(1), Decimal("3.6")), ("lb", "cup"))
+    '3.6 cup = 1 lb'
+    """
+    sides = sorted(zip(amounts, units, strict=True), key=lambda a: dimension(a[1] or "") !=
+                   "volume")
+    return f"{num(sides[0][0])} {sides[0][1]} = {num(sides[1][0])} {sides[1][1]}"
+
+
+def _renamed(rec: Any, renamed: dict[str, str]) -> Any:
+    """A record with its old field names as today's (a field given under both keeps both).
+
+    >>> _renamed({"purchase_unit": "lb"}, {"purchase_unit": "package_unit"})
+    {'package_unit': 'lb'}
+    """
+    if not isinstance(rec, dict):
+        return rec
+    return {k if renamed.get(k, k) in rec else renamed.get(k, k): v for k, v in rec.items()}
+
+
+def _derived(rec: dict, **given_by: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields of a row the file does not give (each given by one of its keys): their
+    values are made up (a name from the slug, a flag's default), so they fill a new row
+    but never overwrite a stored one.
+
+    >>> _derived({"slug": "x"}, name=("display_name", "name"), is_packaging=("is_packaging",))
+    ('name', 'is_packaging')
+    """
+    return tuple(f for f, keys in given_by.items()
+                 if all(rec.get(k) in (None, "") for k in keys))
 
 
 def _pack_size(unit: str, name: str, notes: str) -> tuple[Decimal, str | None]:
@@ -423,9 +578,12 @@ def _pack_size(unit: str, name: str, notes: str) -> tuple[Decimal, str | None]:
         if m:
             return Decimal(m.group(1) or m.group(2)), None
     else:
-        m = _PACK.search(text)
-        if m:
-            return Decimal(m.group(1) or m.group(2)), None
+        # "pack of 12" says the count outright; "12pk" next; "6ct" last (a box holding 6
+        # cupcakes, sold 12 to a pack: "Michaels 6ct Cupcake Window Box 12pk")
+        for pattern in _PACKS:
+            m = pattern.search(text)
+            if m:
+                return Decimal(m.group(1)), None
         if "individual" in text.lower():
             return Decimal(1), None
     return Decimal(1), "package size not stated: 1 assumed"

@@ -17,8 +17,9 @@ from bakekit.io._sync import (
 )
 from bakekit.io.bake_tracker.fields import _KEYED_SECTIONS
 from bakekit.io.bake_tracker.state import State
-from bakekit.io.external import remembered
-from bakekit.units import normalize_unit
+from bakekit.io.bt_views import normalise_code
+from bakekit.io.external import remembered, set_aside
+from bakekit.units import convert, dimension, factor, money, normalize_unit, parse_density, q
 
 
 class Resolve(State):
@@ -39,6 +40,7 @@ class Resolve(State):
         }
         self.remembered = remembered(ws, ("ingredients", "products", "suppliers",
                                           "purchases", "lots"))
+        self.deleted = set_aside(ws, ("products", "suppliers"))
 
     def _known(self, kind: str, file_keys: set[str]) -> set[str]:
         return set(self.db[kind]) | file_keys
@@ -82,21 +84,22 @@ class Resolve(State):
                     self.tally.add(entity, "skipped")
                     self.tally.reason(entity, "identical rows counted once")
                 elif self.duplicate_mode == "refuse":
-                    self.problems.add(entity, r["_row"], field_name, key,
+                    self.problems.add(entity, r["_row"], field_name, _joined(key),
                                       f"duplicate of {where} row {kept['_row']}: one "
                                       f"{field_name} per row; the rows differ in "
-                                      f"{', '.join(diff)} (duplicates='first' or 'last' "
+                                      f"{', '.join(diff)} (duplicates='first' or 'last', "
+                                      "on the command line --duplicates first or last, "
                                       "keeps one)")
                 elif self.duplicate_mode == "first":
                     dropped.add(id(r))
                     self.tally.add(entity, "skipped")
-                    self.tally.reason(entity, f"{field_name} {key!r} twice ({rows_named}): "
+                    self.tally.reason(entity, f"{field_name} {_shown(key)} twice ({rows_named}): "
                                               "first kept")
                 else:
                     dropped.add(id(kept))
                     first[key] = (entity, r)
                     self.tally.add(where, "skipped")
-                    self.tally.reason(where, f"{field_name} {key!r} twice ({rows_named}): "
+                    self.tally.reason(where, f"{field_name} {_shown(key)} twice ({rows_named}): "
                                              "last kept")
         if dropped:
             for _, rows in groups:
@@ -118,7 +121,8 @@ class Resolve(State):
                 select(parent.c.slug, child.c.slug)
                 .join(rc, rc.c.recipe_id == parent.c.id)
                 .join(child, child.c.id == rc.c.component_id)):
-            if slug not in file_recipes:  # the file's components replace the database's
+            if slug not in file_recipes or "components" not in file_recipes[slug]["_lines"]:
+                # the file's components replace the database's (none given: kept)
                 edges[slug].append(component)
         number = {s: n for n, s in enumerate(sorted(set(edges) | {c for cs in edges.values()
                                                                    for c in cs}))}
@@ -144,14 +148,55 @@ class Resolve(State):
         (ingredients, materials, products), bake-tracker ids, stock (purchases, inventory),
         recipes and finished units, goods and packages, events and runs.
         """
+        self._identify_products()
         self.duplicates()
         self.known = {}
         self._resolve_catalog()
+        self._resolve_conversions()
         self._resolve_ids()
         self._resolve_stock()
         self._resolve_recipes()
         self._resolve_goods()
         self._resolve_events()
+
+    def _identify_products(self) -> None:
+        """The file's products that are rows already there under another slug: by the
+        bake-tracker id or uuid remembered first, then by UPC, then by ingredient, brand,
+        package size and unit (a catalog names products by slugs of its own). Such a row
+        takes the stored slug (references by the file's slug follow it); where several
+        stored products fit, the row is refused, naming them."""
+        stored = self.db["products"]
+        if not stored or not self.rows.get("products"):
+            self.product_alias: dict[str, str] = {}
+            return
+        slug_of = {int(row.id): s for s, row in stored.items()}
+        ing_by_id = {row.id: s for s, row in self.db["ingredients"].items()}
+        by_fields: dict[tuple, list[str]] = defaultdict(list)
+        by_upc: dict[str, list[str]] = defaultdict(list)
+        for s, row in stored.items():
+            by_fields[_product_fields(ing_by_id.get(row.ingredient_id), row.brand,
+                                      row.package_quantity, row.package_unit)].append(s)
+            if normalise_code(row.upc):
+                by_upc[str(normalise_code(row.upc))].append(s)
+        alias = {}
+        for r in self.rows["products"]:
+            local = self.remembered["products"].find(r.get("file_id"), r.get("file_uuid"))
+            if local in slug_of:
+                found = [slug_of[int(local)]]
+            elif r["slug"] in stored:
+                continue
+            else:
+                found = (by_upc.get(str(normalise_code(r["upc"]))) if r["upc"] else
+                         None) or by_fields.get(_product_fields(
+                    r["ingredient"], r["brand"], r["package_quantity"], r["package_unit"]), [])
+            if len(found) == 1 and found[0] != r["slug"]:
+                alias[r["slug"]] = r["slug"] = found[0]
+            elif len(found) > 1:
+                self.problems.add("products", r["_row"], "slug", r["slug"],
+                                  f"{len(found)} products already there have its ingredient, "
+                                  f"brand and package ({', '.join(sorted(found)[:5])}): give "
+                                  "the slug of the one it is")
+        self.product_alias = {old: new for old, new in alias.items() if old != new}
 
     def _resolve_catalog(self) -> None:
         p = self.problems
@@ -191,10 +236,68 @@ class Resolve(State):
             for r in self.rows[entity]:
                 self.candidates[r["slug"]] = r
 
+    def _resolve_conversions(self) -> None:
+        """bake-tracker 3.x's unit conversions: a weight against a volume gives the density
+        of a file's ingredient that has none; the others are counted skipped, saying why."""
+        rows = self.rows.get("unit_conversions", [])
+        file_ingredients = {r["slug"]: r for r in self.rows["ingredients"]}
+        for r in rows:
+            ing = file_ingredients.get(r["ingredient"])
+            stored = self.db["ingredients"].get(r["ingredient"])
+            if ing is None and stored is None:
+                self.problems.add("unit_conversions", r["_row"], "ingredient_slug",
+                                  r["ingredient"], "unknown ingredient")
+                continue
+            has_density = bool(ing["density"] if ing is not None else
+                               getattr(stored, "density", None))
+            if has_density:
+                why = "the ingredient's own density is used"
+            elif r["density"] is not None and ing is not None:
+                ing["density"], ing["g_per_ml"] = r["density"], parse_density(r["density"])
+                self.tally.add("unit_conversions", "updated")
+                self.tally.reason("unit_conversions", "the density of an ingredient that "
+                                                      "has none")
+                continue
+            elif r["density"] is not None:
+                why = "ingredient not in this file: not used (import it with its density)"
+            elif {dimension(r["from_unit"]), dimension(r["to_unit"])} == {"mass", "volume"}:
+                self.problems.add("unit_conversions", r["_row"], "to_quantity", None,
+                                  f"{r['from_quantity']} {r['from_unit']} is equal to how "
+                                  f"many {r['to_unit']}? give to_quantity (or factor), or "
+                                  "the ingredient's density")
+                continue
+            else:
+                why = "units of one kind convert without it"
+            self.tally.add("unit_conversions", "skipped")
+            self.tally.reason("unit_conversions", why)
+
+    def _in_package_units(self, r: dict[str, Any]) -> None:
+        """An inventory item counted in another unit than its product's package unit (3.x
+        files: "1.5 lb" of a product sold by the oz): its quantity and cost per unit in the
+        package unit; a unit of another kind is a problem."""
+        unit = r.get("unit")
+        if not unit or r["product"] is None:
+            return
+        package_unit = normalize_unit(self.candidates[r["product"]]["package_unit"])
+        if unit == package_unit:
+            return
+        if dimension(unit) != dimension(package_unit):
+            self.problems.add("inventory_items", r["_row"], "unit", unit,
+                              f"the product is counted in {package_unit}: give the quantity "
+                              f"in {package_unit}")
+            return
+        r["quantity"] = q(convert(r["quantity"], unit, package_unit))
+        if r["unit_cost"] is not None:
+            r["unit_cost"] = money(r["unit_cost"] * factor(package_unit, unit))
+        self.tally.reason("inventory_items", f"quantities in {unit} read in {package_unit}, "
+                                             "the product's package unit")
+
     def _resolve_stock(self) -> None:
         for entity in ("purchases", "inventory_items"):
             for r in self.rows[entity]:
                 r["product"] = self._match_product(entity, r)
+        for r in self.rows["inventory_items"]:
+            self._in_package_units(r)
         self.same_key([("purchases", self.rows["purchases"])], _purchase_key, "purchase")
         purchases_by = defaultdict(list)
         for r in self.rows["purchases"]:
@@ -274,6 +377,11 @@ class Resolve(State):
                                                     self.rows["finished_goods"]})
         self.known["finished_goods"] = good_slugs
         for r in self.rows["compositions"]:
+            units = self.units_of.get(r["unit_slug"] or "", [])
+            if r["unit_slug"] not in unit_slugs and len(units) == 1:
+                r["unit_slug"] = units[0]  # 3.x: a recipe's slug for its finished unit
+                self.tally.reason("compositions", "finished units named by their recipe's "
+                                                  "slug (bake-tracker 3.x)")
             if r["good"] not in good_slugs:
                 p.add("compositions", r["_row"], "finished_good_slug", r["good"],
                       "unknown finished good")
@@ -393,6 +501,12 @@ class Resolve(State):
                 else:
                     local = self.remembered["products"].find(pid)
                     r["product_by_id"] = local_products.get(local) if local else None
+                    if local is None and self.deleted["products"].find(pid) is not None:
+                        r["product_deleted"] = pid
+                        p.add(entity, r["_row"], "product_id", pid,
+                              f"product_id {pid} names a product deleted from this database "
+                              "since an earlier import remembered it: import that product "
+                              "again (a full export or a products view), or drop the row")
         # suppliers named by id: the file's, then remembered ones
         by_file_id = {r["file_id"]: r["name"] for r in self.rows["suppliers"] if r["file_id"]}
         local_suppliers = {int(row.id): n for n, row in self.db["suppliers"].items()}
@@ -405,6 +519,11 @@ class Resolve(State):
                 if name is None:
                     local = self.remembered["suppliers"].find(sid)
                     name = local_suppliers.get(local) if local else None
+                if name is None and self.deleted["suppliers"].find(sid) is not None:
+                    p.add(entity, r["_row"], "supplier_id", sid,
+                          f"supplier_id {sid} names a supplier deleted from this database "
+                          "since an earlier import remembered it: import the suppliers again")
+                    continue
                 if name is None and entity == "products":
                     self.tally.reason(entity, f"preferred_supplier_id {sid} unknown (not in "
                                               "the file's suppliers nor remembered): left out")
@@ -418,9 +537,12 @@ class Resolve(State):
 
     def _match_product(self, entity: str, r: dict) -> str | None:
         ref = r["ref"]
+        if r.get("product_deleted"):
+            return None  # refused already (_resolve_ids)
         if r.get("product_by_id"):
             return str(r["product_by_id"])
         if ref["slug"]:
+            ref["slug"] = self.product_alias.get(ref["slug"], ref["slug"])
             if ref["slug"] in self.candidates:
                 return str(ref["slug"])
             self.problems.add(entity, r["_row"], "product_slug", ref["slug"], "unknown product")
@@ -492,6 +614,23 @@ class _CandidateKey:
         return self._unit
 
 
+def _shown(key: Any) -> str:
+    """A row's key as a person reads it: a tuple's parts joined, days as YYYY-MM-DD.
+
+    >>> import datetime as dt
+    >>> _shown(("flour", dt.date(2025, 12, 21), "1"))
+    "'flour, 2025-12-21, 1'"
+    """
+    return repr(_joined(key))
+
+
+def _joined(key: Any) -> Any:
+    """A tuple key's parts joined by commas (days as YYYY-MM-DD); any other key as it is."""
+    if isinstance(key, tuple):
+        return ", ".join(str(k.isoformat() if hasattr(k, "isoformat") else k) for k in key)
+    return key
+
+
 def _low(text: Any) -> str:
     return str(text or "").strip().casefold()
 
@@ -503,10 +642,19 @@ def _lend(to: dict[str, Any], source: dict[str, Any]) -> None:
             to[k] = v
 
 
+def _product_fields(ingredient: Any, brand: Any, size: Any, unit: Any) -> tuple:
+    """A product's natural fields as compared: brand case-folded, size and unit normalised."""
+    return (ingredient, _low(brand), None if size is None else Decimal(str(size)).normalize(),
+            None if not unit else normalize_unit(unit))
+
+
 def _purchase_key(r: dict[str, Any]) -> Any:
-    """A file purchase's key: bake-tracker's uuid where given, else product, day, count."""
+    """A file purchase's key: bake-tracker's uuid, else its id (different ids are different
+    purchases), else product, day and count."""
     if r["uuid"] is not None:
         return ("uuid", r["uuid"])
+    if r.get("file_id") is not None:
+        return ("id", r["file_id"])
     return None if r.get("product") is None else (r["product"], r["purchased_on"],
                                                   num(r["packages"]))
 

@@ -17,6 +17,7 @@ from bakekit.db import tables
 from bakekit.db.dialect import insert_many
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.io._sync import (
+    OnInsert,
     Tally,
     existing,
     fill_lot_costs,
@@ -79,7 +80,7 @@ class Write(State):
         parent_of = {r["slug"]: r["parent"] for r in self.rows["ingredients"] if r["parent"]}
         inserted_parent: dict[str, int | None] = {}
         for entity in ("ingredients", "materials"):  # one slug space (duplicates refused)
-            wanted = [(r["slug"], {"slug": r["slug"], **{k: r[k] for k in t_cols}})
+            wanted = [(r["slug"], {"slug": r["slug"], **_given(r, t_cols)})
                       for r in self.rows[entity]]
             # new rows go in with their parent, one INSERT per level of the hierarchy
             for level in _parents_first(_dedupe(wanted, self.tally, entity), current,
@@ -117,9 +118,9 @@ class Write(State):
             wanted = []
             for r in self.rows[entity]:
                 values = {"slug": r["slug"], "ingredient_id": self.ingredient_ids[r["ingredient"]],
-                          "brand": r["brand"], "name": r["name"],
-                          "package_quantity": r["package_quantity"],
-                          "package_unit": r["package_unit"], "preferred": r["preferred"],
+                          "brand": r["brand"], "package_quantity": r["package_quantity"],
+                          "package_unit": r["package_unit"],
+                          **_given(r, ("name", "preferred")),
                           "upc": r["upc"], "notes": r["notes"],
                           "supplier_id": self.supplier_ids.get(r["supplier"])
                           if r["supplier"] else None}
@@ -130,9 +131,12 @@ class Write(State):
                 wanted.append((r["slug"], values))
             wanted = _dedupe(wanted, self.tally, entity)
             ids = upsert(self.ws, "products", wanted, self.db["products"], self.tally, entity)
-            written.update((slug, WrittenProduct(ids[slug], v["ingredient_id"], v["supplier_id"],
-                                           v["package_quantity"], v["package_unit"]))
-                           for slug, v in wanted)
+            stored = self.db["products"]
+            written.update((slug, WrittenProduct(
+                ids[slug], v["ingredient_id"],
+                v["supplier_id"] if v["supplier_id"] is not None or slug not in stored
+                else stored[slug].supplier_id, v["package_quantity"], v["package_unit"]))
+                for slug, v in wanted)
         # what the purchases and lots need of each product, as written (no re-read)
         self.db["products"] = {**self.db["products"], **written}
         self.product_rows = self.db["products"]
@@ -151,17 +155,34 @@ class Write(State):
         products = self.product_rows
         pt = tables.purchases
         every = ws.execute(select(pt).order_by(pt.c.id)).all()
-        natural: dict[Any, Any] = {}
+        row: Any
+        natural: dict[Any, list[Any]] = defaultdict(list)
         for row in every:
-            natural.setdefault((row.product_id, _day(row.purchased_on), num(row.packages)), row)
-        current = dict(natural)
+            natural[(row.product_id, _day(row.purchased_on), num(row.packages))].append(row)
+        current = {k: rows[0] for k, rows in natural.items()}
         current.update({("uuid", row.uuid): row for row in every})
+        by_id = {int(row.id): row for row in every}
+        memory = self.remembered["purchases"]
+        named = set(memory.by_id.values()) | set(memory.by_uuid.values())
+        claimed: set[int] = set()
         wanted = []
         for r in self.rows["purchases"]:
             prod = products[r["product"]]
             key: tuple[Any, ...] = (prod.id, r["purchased_on"], num(r["packages"]))
-            if r["uuid"] is not None:  # bake-tracker's own uuid: kept, and matched by
-                key = ("uuid", r["uuid"])
+            if r["uuid"] is not None or r["file_id"] is not None:
+                # a purchase with a source id is that purchase: by its uuid, else the id
+                # remembered, else a stored purchase of its fields no source id names
+                key = ("uuid", r["uuid"]) if r["uuid"] is not None else ("id", r["file_id"])
+                row = current.get(key) if key[0] == "uuid" else None
+                if row is None:
+                    row = by_id.get(memory.find(r["file_id"], r["uuid"]) or 0)
+                if row is None:
+                    row = next((x for x in natural.get((prod.id, r["purchased_on"],
+                                                        num(r["packages"])), [])
+                                if int(x.id) not in named and int(x.id) not in claimed), None)
+                if row is not None:
+                    current[key] = row
+                    claimed.add(int(row.id))
             r["_key"] = key
             wanted.append((key, {
                 "uuid": r["uuid"] or (current[key].uuid if key in current else new_uuid()),
@@ -175,8 +196,8 @@ class Write(State):
                      self.tally, "purchases",
                      compare=("supplier_id", "unit_cost", "location", "notes"))
         purchase_of: dict[tuple[int, Any], tuple[int, Decimal | None]] = {}
-        for key, row in natural.items():
-            purchase_of.setdefault((key[0], key[1]), (int(row.id), row.unit_cost))
+        for key, rows in natural.items():
+            purchase_of.setdefault((key[0], key[1]), (int(rows[0].id), rows[0].unit_cost))
         for key, values in wanted:
             purchase_of[(values["product_id"], values["purchased_on"])] = (
                 ids[key], values["unit_cost"])
@@ -196,6 +217,8 @@ class Write(State):
         new_items: list[dict[str, Any]] = []
         lot_keys: list[tuple[Any, Any, int]] = []
         fills: list[tuple[int, Decimal]] = []
+        links: list[dict[str, int]] = []  # matched lots an item links to its purchase
+        linked: dict[int, int] = {}
         now = utcnow()  # one time of writing for the lots of one import, as for the ledger
         for n, r in enumerate(self.rows["inventory_items"]):
             prod = self.product_rows[r["product"]]
@@ -204,11 +227,17 @@ class Write(State):
             lot = matched.get(n)
             if lot is not None:
                 lot_keys.append((r["file_id"], r["file_uuid"], int(lot.id)))
+                changed = False
+                if lot.purchase_id is None and purchase_id is not None:
+                    links.append({"b_id": int(lot.id), "b_purchase": purchase_id})
+                    linked[int(lot.id)] = purchase_id
+                    self.tally.change("inventory_items", "purchase_id")
+                    changed = True
                 if lot.unit_cost is None and lot_cost is not None:
                     fills.append((int(lot.id), lot_cost))
-                    self.tally.add("inventory_items", "updated")
-                else:
-                    self.tally.add("inventory_items", "unchanged")
+                    self.tally.change("inventory_items", "unit_cost")
+                    changed = True
+                self.tally.add("inventory_items", "updated" if changed else "unchanged")
                 continue
             if qty == 0:
                 self.tally.add("inventory_items", "skipped")
@@ -223,15 +252,44 @@ class Write(State):
             if lot_cost is None:
                 self.uncosted_lots += 1
                 self.tally.reason("inventory_items", "no price known: uncosted lot")
+        self._note_counts_apart()
         lot_keys += self._insert_lots(insert_shape(tables.lots, new_lots, ("uuid",)),
                                       new_items)
+        if links:
+            ws.execute(update(lots).where(lots.c.id == bindparam("b_id"))
+                       .values(purchase_id=bindparam("b_purchase")), links)
         fill_lot_costs(ws, fills)
         remember(ws, "lots", lot_keys)
         filled = {lot_id for lot_id, _ in fills}
         self.uncosted_purchase_lots = any(
-            lot.unit_cost is None and lot.purchase_id is not None and int(lot.id) not in filled
+            lot.unit_cost is None and int(lot.id) not in filled
+            and (lot.purchase_id is not None or int(lot.id) in linked)
             for lot in lot_rows) or any(
             v["unit_cost"] is None and v.get("purchase_id") is not None for v in new_lots)
+
+    def _note_counts_apart(self) -> None:
+        """Purchases of this file whose count is not what their items hold (bake-tracker
+        files write 16 or 750 "packages" for one 16 oz or 750 ml package's item): kept as
+        the file says, and said in the report (the first such purchase named)."""
+        held: dict[str, Decimal] = defaultdict(Decimal)
+        for r in self.rows["inventory_items"]:
+            if r["purchase_id"] in self.file_purchases_by_id:
+                held[r["purchase_id"]] += q(r["quantity"])
+        apart = []
+        for file_id, quantity in held.items():
+            bought = self.file_purchases_by_id[file_id]
+            if bought.get("product") is None:
+                continue
+            size = Decimal(str(self.product_rows[bought["product"]].package_quantity))
+            if quantity > 0 and bought["packages"] * size != quantity:
+                apart.append((bought, size, quantity))
+        if apart:
+            bought, size, quantity = apart[0]
+            self.tally.reason("purchases", (
+                f"{len(apart)} purchase(s) whose quantity_purchased is not what their items "
+                f"hold, kept as the file says (e.g. row {bought['_row']}: "
+                f"{num(bought['packages'])} package(s) of {num(size)}, its items hold "
+                f"{num(quantity)}: a count of units, not packages?)"))
 
     def _lot_key(self, r: dict[str, Any]) -> tuple[Any, ...]:
         """An inventory item's natural key: (product id, day, quantity, location)."""
@@ -346,14 +404,16 @@ class Write(State):
                        x["notes"]) for x in r["ingredients"]]
             want_c = {(recipe_ids[x["recipe"]], num(q(x["batches"]))) for x in r["components"]}
             changed = False
-            if want_i != have_i.get(rid, []):
+            # a recipe given without a list of lines keeps its own (absent never erases;
+            # a list given, even empty, is the recipe's)
+            if "ingredients" in r["_lines"] and want_i != have_i.get(rid, []):
                 if rid in have_i:
                     replace_i.append(rid)
                 new_i += [{"recipe_id": rid, "ingredient_id": i, "quantity": Decimal(qty),
                            "unit": u, "notes": n, "position": pos}
                           for pos, (i, qty, u, n) in enumerate(want_i)]
                 changed = True
-            if want_c != have_c.get(rid, set()):
+            if "components" in r["_lines"] and want_c != have_c.get(rid, set()):
                 if rid in have_c:
                     replace_c.append(rid)
                 new_c += [{"recipe_id": rid, "component_id": c, "batches": Decimal(b)}
@@ -574,6 +634,13 @@ def _parents_first(wanted: list[tuple[Any, dict[str, Any]]], current: dict[Any, 
         left = [w for w in left if w[0] not in placed]
         batches.append(batch)
     return batches
+
+
+def _given(r: dict[str, Any], columns: Sequence[str]) -> dict[str, Any]:
+    """A parsed row's values of ``columns``; those the file did not give (``_derived``)
+    only for a row created now (``OnInsert``): a stored value stays."""
+    derived = r.get("_derived", ())
+    return {k: OnInsert(r[k]) if k in derived else r[k] for k in columns}
 
 
 def _dedupe(wanted: list[tuple[Any, dict[str, Any]]], tally: Tally, entity: str
