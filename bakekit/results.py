@@ -135,6 +135,21 @@ class Adjustment:
 
 
 @dataclass(frozen=True)
+class LatePrice:
+    """A purchase given its late price (``inventory.set_price``): what the price reached."""
+
+    purchase_id: int
+    product: str
+    #: price of one package as bought
+    package_cost: float
+    #: the purchase's lots this price costed (their cost then flowed downstream)
+    lots: int
+
+    def _repr_html_(self) -> str:
+        return _html("LatePrice", self.__dict__, None)
+
+
+@dataclass(frozen=True)
 class ProductionResult:
     """A production run: finished units made from a recipe, costed FIFO."""
 
