@@ -107,6 +107,17 @@ def _describe(operations: Sequence[Any], names: dict[str, str]) -> str:
         elif (op.area, op.method) == ("inventory", "purchase"):
             packages = quantity_text(float(_plain(kwargs.get("packages", 1))))
             parts.append(f"bought {packages} × {what}")
+        elif (op.area, op.method) == ("io", "apply_reconciliation"):
+            recorded = _plain(args[0] if args else kwargs.get("reconciliation"))
+            inner = recorded.get("__reconciliation__", {}) if isinstance(recorded, dict) else {}
+            rows = inner.get("frame", {}).get("__frame__", {})
+            columns = list(rows.get("columns", []))
+            writes = (sum(1 for r in rows.get("data", []) if r[columns.index("status")]
+                          in ("new", "changed")) if "status" in columns else 0)
+            parts.append(f"the {_words(str(inner.get('kind', 'reviewed')))} review: "
+                         f"{writes} row{'s' if writes != 1 else ''} written")
+        elif (op.area, op.method) == ("inventory", "set_price") and args:
+            parts.append(f"a late price for purchase {args[0]}")
         elif (op.area, op.method) == ("inventory", "consume") and len(args) >= 3:
             parts.append(f"used {quantity_text(float(_plain(args[1])))} {args[2]} of {what}")
         else:
@@ -235,10 +246,13 @@ class ConfirmPanel(widgets.VBox):
     any work); later clicks change nothing and the status keeps telling the first outcome.
     """
 
-    def __init__(self, plan: Plan, *, check: Callable[[], str | None] | None = None):
+    def __init__(self, plan: Plan, *, check: Callable[[], str | None] | None = None,
+                 settled: Callable[[str], None] | None = None):
         self.plan = plan
         #: asked right before Commit applies: a reason to refuse (nothing written), or None
         self._check = check
+        #: told each outcome once it shows (e.g. the review panel that made this one)
+        self._settled = settled
         self.diff: pd.DataFrame | None = None
         self.applied_rows: pd.DataFrame | None = None
         #: None until decided, then "committed", "discarded", "refused" or "failed"
@@ -339,6 +353,8 @@ class ConfirmPanel(widgets.VBox):
         self.summary_table.value = _summary_html(self._summary, self._names,
                                                  before=BEFORE_HEADERS.get(outcome, "Before"),
                                                  after=after)
+        if self._settled is not None:
+            self._settled(outcome)
 
     def _apply(self, *, allow_drift: bool) -> None:
         self.commit_anyway_button.layout.display = "none"
