@@ -127,9 +127,14 @@ def formatters(columns: Any) -> dict[str, Any]:
 
 
 def frame_html(frame: Any) -> str:
-    """A frame as an HTML table with money as money and shares as percent.
+    """A frame as an HTML table with money as money, shares as percent and quantities as
+    ``quantity_text`` shows them.
 
     >>> "$6.75" in frame_html(pd.DataFrame({"total_cost": [6.7530465428]}))
     True
     """
-    return str(frame.to_html(index=False, formatters=formatters(frame.columns), na_rep=""))
+    shown = formatters(frame.columns)
+    for column in frame.columns:
+        if column not in shown and pd.api.types.is_float_dtype(frame[column]):
+            shown[column] = quantity_text
+    return str(frame.to_html(index=False, formatters=shown, na_rep=""))

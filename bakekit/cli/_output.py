@@ -108,10 +108,17 @@ def number(value: Any) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def cell(value: Any) -> str:
+def cell(value: Any, column: Any = None) -> str:
+    """A frame cell for people; in a money or share column, money or percent
+    (bakekit.display, the one rule)."""
     import numbers
 
     import pandas as pd
+
+    from bakekit import display
+
+    if column in display.MONEY_COLUMNS or column in display.SHARE_COLUMNS:
+        return display.cell_text(str(column), value)
 
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
@@ -135,7 +142,8 @@ def rich_table(frame: pd.DataFrame, title: str, width: int | None = None) -> Any
     from rich import box
     from rich.table import Table
 
-    cells = [[cell(v) for v in row] for row in frame.itertuples(index=False)]
+    cells = [[cell(v, c) for v, c in zip(row, frame.columns, strict=True)]
+             for row in frame.itertuples(index=False)]
     shown = len(frame.columns)
     if width is not None:
         used = 2

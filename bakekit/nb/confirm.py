@@ -16,7 +16,6 @@ from matplotlib.figure import Figure
 
 from bakekit.areas.catalog import Catalog
 from bakekit.areas.inventory import Inventory
-from bakekit.areas.recipes import Recipes
 from bakekit.display import display_name, money_text, quantity_text, words
 from bakekit.errors import (
     BakekitError,
@@ -24,6 +23,7 @@ from bakekit.errors import (
     PlanAlreadyAppliedError,
     StalePlanError,
 )
+from bakekit.nb.plots import display_names
 from bakekit.units import convert
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -60,15 +60,12 @@ def _names(plan: Plan, densities: dict[str, float] | None = None) -> dict[str, s
         if plan.bakery is None:
             return names
         with plan.bakery.session() as ws:
-            ingredients = Catalog(ws).ingredients()
-            for r in ingredients[["item", "name", "g_per_ml"]].itertuples(index=False):
-                names[str(r.item)] = str(r.name)
-                if densities is not None and not pd.isna(r.g_per_ml):
-                    densities[str(r.item)] = float(r.g_per_ml)
-            for r in Recipes(ws).recipes()[["finished_units", "name"]].itertuples(index=False):
-                if isinstance(r.finished_units, str):
-                    for unit in r.finished_units.split(","):
-                        names.setdefault(unit.strip(), str(r.name))
+            names.update(display_names(ws))
+            if densities is not None:
+                ingredients = Catalog(ws).ingredients()
+                densities.update({str(k): float(v) for k, v in zip(
+                    ingredients["item"], ingredients["g_per_ml"], strict=True)
+                    if not pd.isna(v)})
     except BakekitError:  # a name is a nicety: the slug in words will do
         pass
     return names
