@@ -72,6 +72,9 @@ class ReviewPanel(widgets.VBox):
         self.report: ImportReport | None = None
         self._lock = threading.Lock()
         self._candidates: dict[int, list[tuple[str, str, float]]] = {}
+        #: the rows on the page, their label and dropdown; which rows those are
+        self._shown: dict[int, tuple[widgets.HTML, widgets.Dropdown]] = {}
+        self._page_key: tuple[Any, ...] | None = None
         with self.bakery.session() as ws:
             self._things = _things(ws, self.kind)
             self._fingerprint = fingerprint(ws, self.kind)
@@ -198,6 +201,10 @@ class ReviewPanel(widgets.VBox):
 
     def choose(self, row: int, value: str) -> None:
         """Make a row's choice (what its dropdown does) and write it into the frame."""
+        self._choose(row, value)
+        self._refresh()
+
+    def _choose(self, row: int, value: str) -> None:
         if self.confirm_panel is not None and self.confirm_panel.outcome == "committed":
             raise ValidationError("this review has been committed; reconcile again for a new "
                                   "one", field="row", value=row)
@@ -230,7 +237,6 @@ class ReviewPanel(widgets.VBox):
             f.at[row, CHOICE] = MATCH
             self._judge(row, value)
         self._candidates.pop(row, None)
-        self._refresh()
 
     def _judge(self, row: int, slug: str) -> None:
         """The row matched to the thing the analyst chose, judged as the review would."""
@@ -273,8 +279,13 @@ class ReviewPanel(widgets.VBox):
         returns how many rows were accepted."""
         undecided = self.frame.index[(self.frame[CHOICE] == UNDECIDED)
                                      & (self.reviewed["score"] >= float(score))]
-        for row in undecided:
-            self.choose(int(row), str(self.reviewed.at[row, "match"]))
+        if self.confirm_panel is not None and self.confirm_panel.outcome == "committed":
+            raise ValidationError("this review has been committed; reconcile again for a new "
+                                  "one", field="score", value=score)
+        # accepting a proposal is the review's own judgement of the row: set-based
+        columns = list(self.reviewed.columns)
+        self.frame.loc[undecided, columns] = self.reviewed.loc[undecided, columns]
+        self.frame.loc[undecided, CHOICE] = MATCH
         self._refresh()
         return len(undecided)
 
@@ -362,24 +373,36 @@ class ReviewPanel(widgets.VBox):
         self.page_label.value = f"&nbsp;page {self.page + 1} of {pages}&nbsp;"
         self.previous_button.disabled = self.page == 0
         self.next_button.disabled = self.page >= pages - 1
-        self.rows_box.children = tuple(self._row_widget(int(i), disabled=committed)
-                                       for i in shown)
+        key = (tuple(int(i) for i in shown), committed)
+        if key == self._page_key:  # the same rows: update them in place (a choice is quick)
+            for row, (label, choice) in self._shown.items():
+                label.value = self._row_html(row)
+                if choice.value != self.value(row):
+                    choice.value = self.value(row)
+        else:
+            self._shown = {}
+            self.rows_box.children = tuple(self._row_widget(int(i), disabled=committed)
+                                           for i in shown)
+            self._page_key = key
         self.preview_button.disabled = committed
 
-    def _row_widget(self, row: int, *, disabled: bool) -> widgets.Widget:
+    def _row_html(self, row: int) -> str:
         r = self.frame.loc[row]
         status = str(r["status"])
         colour = {"new": _GREEN, "changed": _GREEN, "conflict": _RED, "missing": _RED,
                   "invalid": _RED, UNDECIDED: "#9a6700"}.get(status, _GREY)
         text = html.escape(_row_text(self.kind, self.reviewed.loc[row]))
-        label = widgets.HTML(
-            f"<span style='color:#555'>row {int(r['row'])}</span> {text} "
-            f"<b style='color:{colour}'>{html.escape(status)}</b> "
-            f"<span style='color:{_GREY};font-size:90%'>{html.escape(str(r['message']))}</span>",
-            layout=widgets.Layout(width="640px"))
+        return (f"<span style='color:#555'>row {int(r['row'])}</span> {text} "
+                f"<b style='color:{colour}'>{html.escape(status)}</b> "
+                f"<span style='color:{_GREY};font-size:90%'>"
+                f"{html.escape(str(r['message']))}</span>")
+
+    def _row_widget(self, row: int, *, disabled: bool) -> widgets.Widget:
+        label = widgets.HTML(self._row_html(row), layout=widgets.Layout(width="640px"))
         choice = widgets.Dropdown(options=self.options(row), value=self.value(row),
-                                  disabled=disabled or status == "invalid",
-                                  layout=widgets.Layout(width="360px"))
+                                  disabled=disabled or self.reviewed.at[row, "status"]
+                                  == "invalid", layout=widgets.Layout(width="360px"))
+        self._shown[row] = (label, choice)
         choice.add_class(f"bakekit-review-row-{row}")
         choice.observe(lambda change, row=row: self._on_choice(row, change), names="value")
         return widgets.HBox([label, choice], layout=widgets.Layout(align_items="center"))
@@ -433,7 +456,7 @@ def _things(ws: Workspace, kind: str) -> pd.DataFrame:
     i, p, lots = tables.ingredients, tables.products, tables.lots
     if kind in ("prices", "purchases"):
         uncosted = (select(lots.c.product_id, func.count().label("n"))
-                    .where(lots.c.unit_cost.is_(None), lots.c.remaining > 0)
+                    .where(lots.c.unit_cost.is_(None), lots.c.product_id.isnot(None))
                     .group_by(lots.c.product_id).subquery())
         frame = ws.frame(
             select(p.c.id, p.c.slug, p.c.brand, p.c.name, i.c.name.label("ingredient"),
