@@ -146,6 +146,7 @@ def test_choose_new_skip_preview_commit_in_the_browser(review_page: Review) -> N
     assert "score" in chosen
     page.select(1, "Skip")
     page.select(2, "New purchase")
+    page.wait_for_text("a new purchase (your choice)")   # the last choice has arrived
     page.wait_for_text("skipped by you")
     assert "chosen by you: Large eggs" in page.row_text(0)
     assert "new" in page.row_text(2)
@@ -162,7 +163,7 @@ def test_choose_new_skip_preview_commit_in_the_browser(review_page: Review) -> N
     eggs = next(r for r in after if r[0] == "eggs-24")
     assert eggs[2] == pytest.approx(7.79 / 24, abs=1e-6)   # a package of 24 at 7.79
     assert not any(product == "costco-sugar-10lb" for product, *_ in after)
-    assert "committed" in page.page.inner_text("h4")
+    page.page.locator("h4", has_text="rows, committed").wait_for(timeout=OUTCOME_S * 1000)
 
 
 def test_a_stale_review_is_refused_in_the_browser(review_page: Review) -> None:
