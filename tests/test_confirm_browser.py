@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import re
-import shutil
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -23,8 +22,7 @@ import pytest
 
 import bakekit
 from tests.support.atomic import snapshot
-from tests.support.browser import chromium
-from tests.support.browser import voila as serve
+from tests.support.browser import keep_evidence, page_fixtures
 
 pytestmark = pytest.mark.slow
 
@@ -47,18 +45,7 @@ NOTEBOOK = [
 ]
 
 
-@pytest.fixture(scope="module")
-def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A Voila server on 127.0.0.1 (a free port) for a notebook that shows the panel of a
-    what-if on the database named in the page's query string."""
-    with serve(NOTEBOOK, tmp_path_factory.mktemp("voila")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser(voila: dict[str, Any]) -> Iterator[Any]:
-    with chromium() as b:
-        yield b
+voila, browser = page_fixtures(NOTEBOOK, "voila")
 
 
 class Page:
@@ -97,11 +84,7 @@ class Page:
 
     def keep_evidence(self) -> None:
         """A screenshot and the Voila log, in the test's temporary folder."""
-        try:
-            self.page.screenshot(path=str(self.folder / "failure.png"), full_page=True)
-        except Exception as exc:  # the screenshot is evidence, not the test
-            (self.folder / "failure.txt").write_text(f"no screenshot: {exc}")
-        shutil.copy(self.log, self.folder / "voila.log")
+        keep_evidence(self.page, self.folder, self.log)
 
 
 def evidence_on_failure(test: Callable[..., None]) -> Callable[..., None]:

@@ -6,7 +6,6 @@ failing check saves a screenshot (and the Voila log) under its temporary folder.
 
 from __future__ import annotations
 
-import shutil
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -17,8 +16,7 @@ import pytest
 
 import bakekit
 from tests.support.atomic import snapshot
-from tests.support.browser import chromium
-from tests.support.browser import voila as serve
+from tests.support.browser import keep_evidence, page_fixtures
 
 pytestmark = pytest.mark.slow
 
@@ -46,16 +44,7 @@ PURCHASES = ("product,packages,unit_cost,purchased_on\n"
              "chips-36oz,1,7.49,2025-11-30\n")
 
 
-@pytest.fixture(scope="module")
-def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with serve(NOTEBOOK, tmp_path_factory.mktemp("voila-review")) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser(voila: dict[str, Any]) -> Iterator[Any]:
-    with chromium() as b:
-        yield b
+voila, browser = page_fixtures(NOTEBOOK, "voila-review")
 
 
 class Review:
@@ -92,11 +81,8 @@ class Review:
         raise AssertionError(f"the page never said any of {words}")
 
     def keep_evidence(self) -> None:
-        try:
-            self.page.screenshot(path=str(self.folder / "failure.png"), full_page=True)
-        except Exception as exc:  # the screenshot is evidence, not the test
-            (self.folder / "failure.txt").write_text(f"no screenshot: {exc}")
-        shutil.copy(self.log, self.folder / "voila.log")
+        """A screenshot and the Voila log, in the test's temporary folder."""
+        keep_evidence(self.page, self.folder, self.log)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -108,3 +109,29 @@ def chromium() -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+def page_fixtures(cells: list[str], name: str) -> tuple[Any, Any]:
+    """The module-scoped fixtures ``voila`` (a server for the notebook of ``cells``) and
+    ``browser`` (Chromium) of a browser test module: ``voila, browser = page_fixtures(...)``."""
+
+    @pytest.fixture(scope="module", name="voila")
+    def voila_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+        with voila(cells, tmp_path_factory.mktemp(name)) as server:
+            yield server
+
+    @pytest.fixture(scope="module", name="browser")
+    def browser_fixture(voila: dict[str, Any]) -> Iterator[Any]:
+        with chromium() as b:
+            yield b
+
+    return voila_fixture, browser_fixture
+
+
+def keep_evidence(page: Any, folder: Path, log: Path) -> None:
+    """A screenshot of a failing page and the Voila log, in the test's temporary folder."""
+    try:
+        page.screenshot(path=str(folder / "failure.png"), full_page=True)
+    except Exception as exc:  # the screenshot is evidence, not the test
+        (folder / "failure.txt").write_text(f"no screenshot: {exc}")
+    shutil.copy(log, folder / "voila.log")
