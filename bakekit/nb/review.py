@@ -28,8 +28,7 @@ from bakekit.nb.confirm import ConfirmPanel
 from bakekit.results import ImportReport, Reconciliation
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bakekit.bakery import Bakery as BakeryLike
-    from bakekit.operations import Workspace
+    from bakekit.operations import BakeryLike, Workspace
 
 #: rows shown per page (thousands of rows stay responsive: only a page has widgets)
 PAGE_SIZE = 25
@@ -65,7 +64,8 @@ class ReviewPanel(widgets.VBox):
                  page_size: int = PAGE_SIZE, top: int = TOP):
         self.reconciliation = reconciliation
         self.kind = reconciliation.kind
-        self.bakery = bakery if bakery is not None else _bakery_of(reconciliation)
+        #: where the panel reads, previews and commits (a Bakery: its workspaces have io)
+        self.bakery: Any = bakery if bakery is not None else _bakery_of(reconciliation)
         self.frame: pd.DataFrame = reconciliation.frame  # the same object: edited in place
         self.page_size, self.top, self.page = page_size, top, 0
         self.confirm_panel: ConfirmPanel | None = None
