@@ -77,17 +77,19 @@ if TYPE_CHECKING:  # pragma: no cover
     __version__: str
 
 
-def demo(path: str | None = None) -> Bakery:
-    """A fresh database loaded with the packaged sample data (a temporary file by default).
+def demo(path: str | None = None, *, progress: bool = True) -> Bakery:
+    """A fresh database loaded with the packaged sample data (a temporary file by default,
+    removed when Python exits); a progress bar (tqdm) while it loads, unless
+    ``progress=False``.
 
-    >>> bakery = bakekit.demo()
+    >>> bakery = bakekit.demo(progress=False)
     >>> with bakery.session() as ws:
     ...     ws.events.events()["item"].tolist()
     ['Holidays 2025']
     """
     from bakekit.sample import build_demo
 
-    return build_demo(path)
+    return build_demo(path, progress=progress)
 
 
 __all__ = [

@@ -9,13 +9,16 @@ from typing import Any, overload
 
 import pandas as pd
 
+from bakekit.display import cell_text, frame_html
+
 
 def _html(title: str, values: dict[str, object], frame: pd.DataFrame | None) -> str:
-    rows = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>"
-                   for k, v in values.items())
+    """A result in a notebook: its fields, then its frame; money as money (bakekit.display)."""
+    rows = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{cell_text(k, v)}</td></tr>"
+                   for k, v in values.items() if not isinstance(v, pd.DataFrame))
     body = f"<b>{title}</b><table>{rows}</table>"
     if frame is not None and not frame.empty:
-        body += frame.to_html(index=False)
+        body += frame_html(frame)
     return body
 
 
@@ -132,6 +135,21 @@ class Adjustment:
     difference: float
     unit: str
     cost: float | None
+
+
+@dataclass(frozen=True)
+class LatePrice:
+    """A purchase given its late price (``inventory.set_price``): what the price reached."""
+
+    purchase_id: int
+    product: str
+    #: price of one package as bought
+    package_cost: float
+    #: the purchase's lots this price costed (their cost then flowed downstream)
+    lots: int
+
+    def _repr_html_(self) -> str:
+        return _html("LatePrice", self.__dict__, None)
 
 
 @dataclass(frozen=True)

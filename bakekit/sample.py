@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -12,6 +14,7 @@ from tqdm.auto import tqdm
 
 from bakekit.bakery import Bakery
 from bakekit.bakery import open as open_bakery
+from bakekit.db.engine import default_path
 from bakekit.errors import BakekitError
 from bakekit.workspace import Workspace
 
@@ -49,8 +52,9 @@ def load_sample(ws: Workspace, data: dict[str, Any], *, progress: bool = False) 
     15
     """
     steps = ["catalog", "purchases", "recipes", "goods", "events", "production"]
-    bar = tqdm(steps, desc="demo data", disable=not progress, leave=False)
+    bar = tqdm(steps, desc="demo data", disable=not progress, leave=False, unit="step")
     for step in bar:
+        bar.set_postfix_str(step)
         if step == "catalog":
             for s in data.get("suppliers", []):
                 ws.catalog.add_supplier(**s)
@@ -91,13 +95,32 @@ def load_sample(ws: Workspace, data: dict[str, Any], *, progress: bool = False) 
                                      event=run.get("event"), produced_at=run.get("produced_at"))
 
 
-def build_demo(path: str | Path | None = None, *, progress: bool = False) -> Bakery:
-    """A fresh bakery (a new SQLite file; a temporary one unless ``path``) with the sample data."""
+def demo_path() -> Path:
+    """Where ``bakekit demo`` keeps its database: demo.db in the user's data folder, beside
+    the default bakery.db (``bakekit.db.engine.default_path``).
+
+    >>> demo_path().name
+    'demo.db'
+    """
+    return default_path().with_name("demo.db")
+
+
+def build_demo(path: str | Path | None = None, *, progress: bool = False,
+               replace: bool = False) -> Bakery:
+    """A fresh bakery (a new SQLite file) with the sample data. Without ``path``, a
+    temporary file whose folder is removed when Python exits (no ``bakekit-demo-*``
+    folders left behind); ``replace`` builds afresh over an existing file at ``path``."""
     if path is None:
         folder = Path(tempfile.mkdtemp(prefix="bakekit-demo-"))
+        atexit.register(shutil.rmtree, folder, True)
         path = folder / "demo.db"
     elif Path(path).exists():
-        raise BakekitError(f"demo database {str(path)!r} already exists; choose a new path")
+        if not replace:
+            raise BakekitError(f"demo database {str(path)!r} already exists; choose a new "
+                               "path")
+        for old in Path(path).parent.glob(Path(path).name + "*"):  # the file, -wal, -shm
+            old.unlink()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     bakery = open_bakery(path)
     with bakery.session() as ws:
         load_sample(ws, sample_data(), progress=progress)

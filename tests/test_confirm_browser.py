@@ -10,36 +10,24 @@ screenshot (and the Voila log) under its temporary folder.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
+import re
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
 import bakekit
 from tests.support.atomic import snapshot
-from tests.support.backends import IN_CI
+from tests.support.browser import keep_evidence, page_fixtures
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("BAKEKIT_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1280, "height": 800}
-SERVER_START_S = 60  # bounded waits, in seconds
-PAGE_READY_S = 90
+PAGE_READY_S = 90  # bounded waits, in seconds
 OUTCOME_S = 60
 #: after an outcome shows, how long a late second click gets to (wrongly) change it
 SETTLE_S = 2.0
@@ -57,83 +45,7 @@ NOTEBOOK = [
 ]
 
 
-def _unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"the browser test must run in CI: {reason}")
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _stop(proc: subprocess.Popen[Any]) -> None:
-    """Stop a server we started, by its PID (and its kernels, in its process group)."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=15)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)  # kernels left behind in the server's group
-
-
-@pytest.fixture(scope="module")
-def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A Voila server on 127.0.0.1 (a free port) for a notebook that shows the panel of a
-    what-if on the database named in the page's query string."""
-    if not Path(CHROMIUM).exists():
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    for module in ("playwright", "voila"):
-        try:
-            __import__(module)
-        except ImportError:
-            _unavailable(f"{module} is not installed (pip install -e '.[test]')")
-    folder = tmp_path_factory.mktemp("voila")
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in NOTEBOOK]
-    nbformat.write(nb, folder / "panel.ipynb")
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
-        "JUPYTER_RUNTIME_DIR": str(folder / "runtime"), "MPLBACKEND": "Agg"}
-    log = (folder / "voila.log").open("w")
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voila", "panel.ipynb", "--no-browser", f"--port={port}",
-         "--Voila.ip=127.0.0.1", "--Voila.port_retries=0", "--token=",
-         "--show_tracebacks=True"],
-        cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() - started > SERVER_START_S:
-                    pytest.fail("Voila did not start:\n" + (folder / "voila.log").read_text())
-                time.sleep(0.2)
-        yield {"url": f"http://127.0.0.1:{port}/", "log": folder / "voila.log",
-               "startup_s": time.monotonic() - started}
-    finally:
-        _stop(proc)
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser(voila: dict[str, Any]) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+voila, browser = page_fixtures(NOTEBOOK, "voila")
 
 
 class Page:
@@ -172,11 +84,7 @@ class Page:
 
     def keep_evidence(self) -> None:
         """A screenshot and the Voila log, in the test's temporary folder."""
-        try:
-            self.page.screenshot(path=str(self.folder / "failure.png"), full_page=True)
-        except Exception as exc:  # the screenshot is evidence, not the test
-            (self.folder / "failure.txt").write_text(f"no screenshot: {exc}")
-        shutil.copy(self.log, self.folder / "voila.log")
+        keep_evidence(self.page, self.folder, self.log)
 
 
 def evidence_on_failure(test: Callable[..., None]) -> Callable[..., None]:
@@ -323,7 +231,9 @@ def test_stale_plan_is_refused_and_nothing_written(panel_page: Page) -> None:
     again.click(timeout=OUTCOME_S * 1000)
     panel_page.page.locator("text=Previewed again with today's stock").wait_for(
         timeout=OUTCOME_S * 1000)
-    assert panel_page.page.locator("button.widget-button:has-text('Commit')").count() == 2
+    commits = panel_page.page.locator("button.widget-button",
+                                      has_text=re.compile(r"^\s*Commit\s*$"))
+    assert commits.count() == 2
 
 
 @evidence_on_failure

@@ -3,6 +3,7 @@ preview after a refusal (handlers called directly, as a kernel would on each cli
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -157,3 +158,43 @@ def test_preview_again_that_cannot_be_made_says_what_is_short_in_the_panels_unit
     assert panel.again is None and snapshot(demo_bakery) == before
     assert "not enough Semisweet chocolate chips (short 2 oz)" in panel.status.value
     assert not panel.preview_again_button.disabled  # may be tried again later
+
+
+def test_a_drift_only_refusal_offers_commit_anyway_which_commits_once(demo_bakery):
+    panel = _panel(demo_bakery)
+    with demo_bakery.session() as ws:  # more flour arrives: the stock moved, the plan did not
+        ws.inventory.purchase("ka-flour-5lb", unit_cost=6.49, purchased_on="2025-12-05")
+        ws.commit()
+    panel._on_commit()
+    assert panel.outcome == "refused" and set(panel.diff["status"]) == {"drift"}
+    assert panel.commit_anyway_button.layout.display is None  # shown
+    assert "Commit anyway (only stock moved)" in panel.status.value
+    assert "All-purpose flour" in panel.status.value  # says what moved
+    assert _runs(demo_bakery) == 0
+    panel._on_commit_anyway()
+    assert panel.outcome == "committed" and _runs(demo_bakery) == 1
+    panel._on_commit_anyway()  # a second click writes nothing more
+    panel._on_commit()
+    assert _runs(demo_bakery) == 1
+    assert panel.commit_anyway_button.layout.display == "none"
+
+
+def test_a_refusal_beyond_drift_offers_no_commit_anyway(demo_bakery):
+    panel = _panel(demo_bakery)
+    _take(demo_bakery, "flour-ap", 10, "lb")  # the replay would take other lots
+    panel._on_commit()
+    assert panel.outcome == "refused" and set(panel.diff["status"]) != {"drift"}
+    assert panel.commit_anyway_button.layout.display == "none"
+    assert "Commit anyway" not in panel.status.value
+
+
+def test_the_header_follows_the_outcome_and_rows_follow_their_labels(demo_bakery):
+    panel = _panel(demo_bakery)
+    assert "Plan:" in panel.header.value and "On hand now" in panel.summary_table.value
+    names = re.findall(r"<tr><td style='padding:2px 8px'>([^<]+) <span",
+                       panel.summary_table.value)
+    assert len(names) > 3 and names == sorted(names, key=str.casefold)
+    panel._on_commit()
+    assert "Committed:" in panel.header.value
+    assert "On hand now" not in panel.summary_table.value
+    assert "On hand before" in panel.summary_table.value

@@ -46,6 +46,7 @@ from bakekit import frames
 from bakekit.bakery import Bakery
 from bakekit.cli import app
 from bakekit.nb.confirm import ConfirmPanel
+from bakekit.nb.review import ReviewPanel
 from bakekit.plan import Plan
 from bakekit.workspace import Area, Workspace
 from tests.support.reads import every_read
@@ -136,6 +137,7 @@ def receivers() -> dict[str, Any]:
     found: dict[str, Any] = {
         "bakekit": bakekit, "bakekit.nb": bakekit.nb, "bakery": Bakery, "ws": Workspace,
         "ws.plan": Plan, "plan": Plan, "Plan": Plan, "panel": ConfirmPanel,
+        "review": ReviewPanel,
     }
     for cls in Area.__subclasses__():
         found[f"ws.{cls.area_name}"] = cls

@@ -30,7 +30,8 @@ def _bound(requirement: str) -> str | None:
 def test_environment_yml_in_step_with_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = {_name(r): _bound(r) for r in
-              project["dependencies"] + project["optional-dependencies"]["test"]}
+              project["dependencies"] + project["optional-dependencies"]["test"]
+              + project["optional-dependencies"]["notebook"]}
     listed: dict[str, str | None] = {}
     text = (ROOT / "environment.yml").read_text()
     for line in text.split("dependencies:", 1)[1].splitlines():

@@ -387,7 +387,7 @@ def test_plots_draw_the_reads(history):
         usage = plot_usage(ws.reports.usage())
         assert len(usage.axes[0].patches) == 3 * 2  # 3 months x 2 items
         prices = plot_price_history(ws.reports.price_history())
-        assert [ax.get_title() for ax in prices.axes] == ["butter (per lb)", "flour (per lb)"]
+        assert [ax.get_title() for ax in prices.axes] == ["Butter (per lb)", "Flour (per lb)"]
         value = plot_value_over_time(ws.inventory.valuation, ["2025-01-31", "2025-02-20"])
         assert value.axes[0].lines[0].get_ydata().round(6).tolist() == [11.6, 31.6]
         empty = plot_usage(ws.reports.usage("2030-01-01"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from sqlalchemy import (
     update,
 )
 
-from bakekit import frames, stock
+from bakekit import costing, frames, stock
 from bakekit.areas._common import lookup_row
 from bakekit.areas._runs import refuse_takes_before
 from bakekit.checks import as_date, check_date, check_key, check_text, today
@@ -29,7 +30,7 @@ from bakekit.db import tables
 from bakekit.db.dialect import for_update
 from bakekit.errors import InsufficientStockError, NotFoundError, ValidationError
 from bakekit.operations import Area, read_operation, write_operation
-from bakekit.results import Adjustment, Consumption, Receipt
+from bakekit.results import Adjustment, Consumption, LatePrice, Receipt
 from bakekit.stock.queries import lots_as_of, lots_with_items, movements_frame
 from bakekit.units import base_unit, factor, is_none, money, normalize_unit, q, to_decimal
 
@@ -245,6 +246,56 @@ class Inventory(Area):
                           after=float(counted_in_lot), difference=float(diff),
                           unit=normalize_unit(lot.unit),
                           cost=None if cost is None else float(cost))
+
+    @write_operation
+    def set_price(self, purchase_id: int, unit_cost: float | str, *, on: Any = None
+                  ) -> LatePrice:
+        """Give a purchase recorded without a price its late price (one package's), which
+        flows as a priced purchases view's does: its lots get their cost per lot unit, and
+        what was made from them (ledger rows, runs, finished lots, valuations as of past
+        dates) is re-valued (``costing.price_purchase_lots``). ``on`` is the day the price
+        is from (default: the purchase's date): the product's current price takes it unless
+        it has a newer one. A purchase that has another price already is refused.
+
+        >>> bought = ws.inventory.purchase("eggs-24", unit_cost=None,
+        ...                                purchased_on="2025-12-01")
+        >>> late = ws.inventory.set_price(bought.purchase_id, 7.79)
+        >>> late.package_cost, late.lots
+        (7.79, 1)
+        """
+        ws = self._ws
+        if isinstance(purchase_id, bool) or not isinstance(purchase_id, int):
+            raise ValidationError(f"purchase_id: {purchase_id!r} must be an integer purchase "
+                                  "id", field="purchase_id", value=purchase_id)
+        price = to_decimal(unit_cost, "unit_cost", non_negative=True)
+        pur, p = tables.purchases, tables.products
+        row = ws.execute(for_update(
+            select(pur.c.unit_cost, pur.c.purchased_on, p.c.id, p.c.slug, p.c.price_on)
+            .join(p, p.c.id == pur.c.product_id).where(pur.c.id == purchase_id),
+            ws.connection, of=pur)).first()
+        if row is None:
+            raise NotFoundError("purchase", purchase_id)
+        bought = as_date(row.purchased_on)
+        day = bought if on is None else check_date(on, "on")
+        if day < bought:
+            raise ValidationError(f"on: {day.isoformat()} is before purchase {purchase_id} "
+                                  f"({bought.isoformat()}); a price cannot predate it",
+                                  field="on", value=on)
+        result = LatePrice(purchase_id=purchase_id, product=str(row.slug),
+                           package_cost=float(price), lots=0)
+        if row.unit_cost is not None:
+            if Decimal(row.unit_cost) == price:
+                return result  # priced so already: nothing to do
+            raise ValidationError(
+                f"unit_cost: purchase {purchase_id} ({row.slug}, {bought.isoformat()}) has "
+                f"price {Decimal(row.unit_cost)} already, not {unit_cost!r}; set_price gives "
+                "a price to a purchase recorded without one", field="unit_cost",
+                value=unit_cost)
+        ws.execute(update(pur).where(pur.c.id == purchase_id).values(unit_cost=price))
+        if row.price_on is None or as_date(row.price_on) <= day:
+            ws.execute(update(p).where(p.c.id == row.id).values(price=price, price_on=day))
+        lots = costing.price_purchase_lots(ws, {purchase_id: price})
+        return dataclasses.replace(result, lots=lots)
 
     # -- reads ------------------------------------------------------------------------------
     @read_operation

@@ -44,6 +44,8 @@ def plain(message: str) -> str:
         "writing (bakekit.open(url))",
         "a read command does not create or migrate it: a write command (bakekit import, "
         "load, or reconcile --apply) does")
+    text = text.replace("(apply(allow_drift=True) applies anyway)",
+                        "(--allow-drift applies anyway)")
     return text.replace(" row None", "").replace("<NA>", "(empty)")
 
 
@@ -86,9 +88,13 @@ def command(func: F) -> F:
         except StalePlanError as exc:
             say(f"refused: {plain(str(exc))}", err=True, fg="red")
             for record in exc.diff.head(10).to_dict("records"):
-                say("  " + ", ".join(f"{k} {cell(v)}" for k, v in record.items()
+                say("  " + ", ".join(f"{k} {cell(v, k)}" for k, v in record.items()
                                       if cell(v) != ""), err=True)
-            say("  the data moved since the plan was made: make the plan again", err=True)
+            if set(exc.diff["status"]) == {"drift"}:
+                say("  only the stock moved: apply it anyway with --allow-drift, or make the "
+                    "plan again", err=True)
+            else:
+                say("  the data moved since the plan was made: make the plan again", err=True)
             raise typer.Exit(EXIT_STALE) from None
         except PlanAlreadyAppliedError as exc:
             fail(f"refused: {exc}", EXIT_ALREADY_APPLIED)

@@ -149,9 +149,15 @@ def _csv(frame: pd.DataFrame | Rows) -> str:
     return buffer.getvalue()
 
 
-def cell(value: Any) -> str:
+def cell(value: Any, column: Any = None) -> str:
+    """A frame cell for people; in a money or share column, money or percent
+    (bakekit.display, the one rule)."""
     import numbers
 
+    from bakekit import display
+
+    if column in display.MONEY_COLUMNS or column in display.SHARE_COLUMNS:
+        return display.cell_text(str(column), value)
     if value is None:
         return ""
     if isinstance(value, str):  # text and numbers need no pandas (and import none)
@@ -194,7 +200,7 @@ def rich_table(frame: pd.DataFrame | Rows, title: str, width: int | None = None)
     from rich.table import Table
 
     rows = frame.rows if isinstance(frame, Rows) else frame.itertuples(index=False)
-    cells = [[cell(v) for v in row] for row in rows]
+    cells = [[cell(v, c) for v, c in zip(row, frame.columns, strict=True)] for row in rows]
     fitted, right = _kinds(frame)
     shown = len(frame.columns)
     if width is not None:

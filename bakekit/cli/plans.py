@@ -24,7 +24,8 @@ from bakekit.errors import BakekitError
 @command
 def demo(
     path: Annotated[Path | None, typer.Option(help="where to create the demo database "
-                                              "(default: a new temporary file)")] = None,
+                                              "(default: demo.db in the user data folder, "
+                                              "built afresh each run)")] = None,
     finished_unit: Annotated[str, typer.Option(help="what the what-if produces")] =
     "chocolate-chip-cookie",
     batches: Annotated[float, typer.Option(help="batches in the what-if")] = 2,
@@ -32,8 +33,10 @@ def demo(
     = False,
     save_plan: Annotated[Path | None, typer.Option(help="save the plan as JSON")] = None,
 ) -> None:
-    """Build a demo database from the packaged sample data, show stock, preview a run."""
-    import bakekit
+    """Build a demo database from the packaged sample data, show stock, preview a run;
+    --commit applies it to that database (kept: its path is printed)."""
+    from bakekit.display import money_text
+    from bakekit.sample import build_demo, demo_path
 
     check_plan_target(save_plan)
     if path is not None and path.exists():
@@ -41,8 +44,9 @@ def demo(
     if path is not None and not path.parent.is_dir():
         raise BakekitError(f"--path {str(path)!r}: folder {str(path.parent)!r} does not "
                            "exist; create it first (nothing was done)")
-    bakery = bakekit.demo(str(path) if path else None)
-    say(f"demo database: {bakery.database_label}", fg="green")
+    target = path if path is not None else demo_path()
+    bakery = build_demo(target, progress=True, replace=path is None)
+    say(f"demo database: {target} (kept; look again with --url {target})", fg="green")
     with bakery.session() as ws:
         render_table(ws.inventory.valuation(), "Stock value at cost")
         render_table(ws.production.stock(), "Finished units on hand")
@@ -53,14 +57,15 @@ def demo(
     with bakery.what_if() as ws:
         result = ws.production.record(finished_unit, batches=batches)
         say(f"what-if: {result.quantity:g} x {finished_unit} at "
-             f"{number(result.per_unit_cost)} each (total {number(result.total_cost)})\n")
+            f"{money_text(result.per_unit_cost)} each (total "
+            f"{money_text(result.total_cost)})\n")
     plan = ws.plan
     render_table(plan.summary(), "What-if plan (nothing written yet)")
     if save_plan:
         write_plan(plan, save_plan, bakery)
     if commit:
         rows = plan.apply()
-        say(f"committed: {len(rows)} ledger rows", fg="green")
+        say(f"committed: {len(rows)} ledger rows into {target}", fg="green")
     else:
         say("nothing committed (use --commit to apply the plan)")
 

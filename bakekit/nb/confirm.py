@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import io
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -16,14 +16,15 @@ from matplotlib.figure import Figure
 
 from bakekit.areas.catalog import Catalog
 from bakekit.areas.inventory import Inventory
-from bakekit.areas.recipes import Recipes
+from bakekit.display import display_name, money_text, quantity_text, words
 from bakekit.errors import (
     BakekitError,
     InsufficientStockError,
     PlanAlreadyAppliedError,
     StalePlanError,
 )
-from bakekit.units import CURRENCY, convert
+from bakekit.nb.plots import display_names
+from bakekit.units import convert
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.plan import Plan
@@ -35,10 +36,8 @@ _KIND_WORDS = {"ingredient": "ingredient", "finished_unit": "baked item",
 _RED, _GREEN = "#b3261e", "#1e6b35"
 
 
-# -- words and numbers ----------------------------------------------------------------------
-def _words(slug: str) -> str:
-    """A slug as words: ``chocolate-chip-cookie`` -> ``chocolate chip cookie``."""
-    return slug.replace("-", " ").replace("_", " ")
+# -- words and numbers (the one rule: bakekit.display) --------------------------------------
+_words = words
 
 
 def _plural(words: str) -> str:
@@ -52,41 +51,6 @@ def _plural(words: str) -> str:
     return words + "s"
 
 
-def quantity_text(value: float, *, signed: bool = False) -> str:
-    """A quantity for people: whole numbers plain, others to 2 decimals (2 significant
-    digits below 1), no trailing zeros.
-
-    >>> quantity_text(3.0), quantity_text(0.98684), quantity_text(-24, signed=True)
-    ('3', '0.99', '−24')
-    """
-    if pd.isna(value):
-        return ""
-    size = abs(float(value))
-    if size >= 100:
-        text = f"{size:,.0f}"
-    elif size >= 1:
-        text = f"{size:,.2f}".rstrip("0").rstrip(".")
-    elif size == 0:
-        text = "0"
-    else:
-        text = f"{size:.2g}"
-    sign = "−" if value < 0 and text != "0" else ("+" if signed and text != "0" else "")
-    return sign + text
-
-
-def money_text(value: float, *, signed: bool = False) -> str:
-    """Money with its currency sign and cents.
-
-    >>> money_text(13.506), money_text(-4.99333, signed=True)
-    ('$13.51', '−$4.99')
-    """
-    if pd.isna(value):
-        return ""
-    cents = round(float(value), 2)
-    sign = "−" if cents < 0 else ("+" if signed and cents > 0 else "")
-    return f"{sign}{CURRENCY}{abs(cents):,.2f}"
-
-
 def _names(plan: Plan, densities: dict[str, float] | None = None) -> dict[str, str]:
     """What the baker calls each item: ingredient names and recipe names from the catalog
     (one short read), the slug in words where there is none. Ingredients' densities (grams
@@ -96,22 +60,19 @@ def _names(plan: Plan, densities: dict[str, float] | None = None) -> dict[str, s
         if plan.bakery is None:
             return names
         with plan.bakery.session() as ws:
-            ingredients = Catalog(ws).ingredients()
-            for r in ingredients[["item", "name", "g_per_ml"]].itertuples(index=False):
-                names[str(r.item)] = str(r.name)
-                if densities is not None and not pd.isna(r.g_per_ml):
-                    densities[str(r.item)] = float(r.g_per_ml)
-            for r in Recipes(ws).recipes()[["finished_units", "name"]].itertuples(index=False):
-                if isinstance(r.finished_units, str):
-                    for unit in r.finished_units.split(","):
-                        names.setdefault(unit.strip(), str(r.name))
+            names.update(display_names(ws))
+            if densities is not None:
+                ingredients = Catalog(ws).ingredients()
+                densities.update({str(k): float(v) for k, v in zip(
+                    ingredients["item"], ingredients["g_per_ml"], strict=True)
+                    if not pd.isna(v)})
     except BakekitError:  # a name is a nicety: the slug in words will do
         pass
     return names
 
 
 def _name(names: dict[str, str], slug: str) -> str:
-    return names.get(slug) or _words(slug).capitalize()
+    return display_name(slug, names)
 
 
 def describe_operations(plan: Plan, names: dict[str, str] | None = None) -> str:
@@ -143,6 +104,17 @@ def _describe(operations: Sequence[Any], names: dict[str, str]) -> str:
         elif (op.area, op.method) == ("inventory", "purchase"):
             packages = quantity_text(float(_plain(kwargs.get("packages", 1))))
             parts.append(f"bought {packages} × {what}")
+        elif (op.area, op.method) == ("io", "apply_reconciliation"):
+            recorded = _plain(args[0] if args else kwargs.get("reconciliation"))
+            inner = recorded.get("__reconciliation__", {}) if isinstance(recorded, dict) else {}
+            rows = inner.get("frame", {}).get("__frame__", {})
+            columns = list(rows.get("columns", []))
+            writes = (sum(1 for r in rows.get("data", []) if r[columns.index("status")]
+                          in ("new", "changed")) if "status" in columns else 0)
+            parts.append(f"the {_words(str(inner.get('kind', 'reviewed')))} review: "
+                         f"{writes} row{'s' if writes != 1 else ''} written")
+        elif (op.area, op.method) == ("inventory", "set_price") and args:
+            parts.append(f"a late price for purchase {args[0]}")
         elif (op.area, op.method) == ("inventory", "consume") and len(args) >= 3:
             parts.append(f"used {quantity_text(float(_plain(args[1])))} {args[2]} of {what}")
         else:
@@ -158,14 +130,27 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _summary_html(summary: pd.DataFrame, names: dict[str, str]) -> str:
+def in_label_order(summary: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """The summary's rows in the order of the names they are shown by (not their slugs)."""
+    labels = summary["item"].map(lambda slug: _name(names, str(slug)).casefold())
+    return summary.iloc[labels.argsort(kind="stable")].reset_index(drop=True)
+
+
+#: the summary's "before" column as the panel's state makes it true
+BEFORE_HEADERS = {None: "On hand now", "committed": "On hand before",
+                  "refused": "On hand at preview", "failed": "On hand at preview",
+                  "discarded": "On hand now"}
+
+
+def _summary_html(summary: pd.DataFrame, names: dict[str, str], *,
+                  before: str = BEFORE_HEADERS[None], after: str = "After") -> str:
     if summary.empty:
         return "<i>This plan changes no stock.</i>"
     head = "".join(f"<th style='text-align:{a};padding:2px 8px'>{h}</th>" for h, a in [
-        ("Item", "left"), ("On hand now", "right"), ("Change", "right"),
-        ("After", "right"), ("Value of the change", "right")])
+        ("Item", "left"), (before, "right"), ("Change", "right"),
+        (after, "right"), ("Value of the change", "right")])
     body = []
-    for r in summary.itertuples(index=False):
+    for r in in_label_order(summary, names).itertuples(index=False):
         unit = html.escape(str(r.unit))
         colour = _RED if r.change < 0 else _GREEN
         kind = _KIND_WORDS.get(str(r.kind), "")
@@ -210,6 +195,7 @@ def plot_summary(summary: pd.DataFrame, *, title: str = "Change in stock",
         ax.set_axis_off()
         return fig
     shares, labels, notes = [], [], []
+    summary = in_label_order(summary, names)
     for r in summary.itertuples(index=False):
         change = f"{quantity_text(r.change, signed=True)} {r.unit}"
         if r.before > 0:
@@ -257,8 +243,13 @@ class ConfirmPanel(widgets.VBox):
     any work); later clicks change nothing and the status keeps telling the first outcome.
     """
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan: Plan, *, check: Callable[[], str | None] | None = None,
+                 settled: Callable[[str], None] | None = None):
         self.plan = plan
+        #: asked right before Commit applies: a reason to refuse (nothing written), or None
+        self._check = check
+        #: told each outcome once it shows (e.g. the review panel that made this one)
+        self._settled = settled
         self.diff: pd.DataFrame | None = None
         self.applied_rows: pd.DataFrame | None = None
         #: None until decided, then "committed", "discarded", "refused" or "failed"
@@ -266,11 +257,13 @@ class ConfirmPanel(widgets.VBox):
         #: the fresh panel "Preview again" made, if any
         self.again: ConfirmPanel | None = None
         self._decision: str | None = None
+        self._anyway = False
         self._lock = threading.Lock()
         self._densities: dict[str, float] = {}
         self._names = _names(plan, self._densities)
         self._what = describe_operations(plan, self._names)
         summary = plan.summary()
+        self._summary = summary
         self.summary_table = widgets.HTML(_summary_html(summary, self._names))
         png, width, height = _png(plot_summary(summary, names=self._names))
         self.plot = widgets.Image(value=png, format="png", width=str(width), height=str(height),
@@ -280,6 +273,11 @@ class ConfirmPanel(widgets.VBox):
                                             icon="check", tooltip="write this plan")
         self.discard_button = widgets.Button(description="Discard", button_style="warning",
                                              icon="times", tooltip="write nothing")
+        self.commit_anyway_button = widgets.Button(
+            description="Commit anyway (only stock moved)", button_style="danger",
+            icon="check", tooltip="the same writes as previewed; only the stock on hand moved",
+            layout=widgets.Layout(display="none", width="auto"))
+        self.commit_anyway_button.on_click(self._on_commit_anyway)
         self.preview_again_button = widgets.Button(
             description="Preview again", icon="refresh",
             tooltip="make this plan again with today's stock",
@@ -291,7 +289,7 @@ class ConfirmPanel(widgets.VBox):
         self.preview_again_button.on_click(self._on_preview_again)
         controls = widgets.VBox(
             [widgets.HBox([self.commit_button, self.discard_button]), self.status,
-             self.preview_again_button],
+             self.commit_anyway_button, self.preview_again_button],
             layout=widgets.Layout(margin="0 0 0 16px", min_width="320px"))
         self.header = widgets.HTML(f"<h4 style='margin:4px 0'>Plan: {html.escape(self._what)}"
                                    "</h4>")
@@ -323,13 +321,48 @@ class ConfirmPanel(widgets.VBox):
         if not self._settle("commit"):
             return
         self.status.value = "Committing…"
+        reason = self._check() if self._check is not None else None
+        if reason is not None:
+            self._show("refused", f"<b style='color:{_RED}'>Not committed</b>: "
+                                  f"{html.escape(reason)} Nothing was written.")
+            return
+        self._apply(allow_drift=False)
+
+    def _on_commit_anyway(self, _button: Any = None) -> None:
+        """After a refusal for drift alone: apply the same writes, stock moved or not."""
+        with self._lock:
+            if self._decision != "commit" or self.outcome != "refused" or self._anyway:
+                return
+            self._anyway = True
+        self.commit_anyway_button.disabled = True
+        self.status.value = "Committing…"
+        self._apply(allow_drift=True)
+
+    def _show(self, outcome: str, status: str) -> None:
+        """Settle the outcome: the status, the header and the table's "before" say it."""
+        self.outcome = outcome
+        self.status.value = status
+        verb = {"committed": "Committed", "refused": "Not committed", "failed": "Not committed",
+                "discarded": "Discarded"}.get(outcome, "Plan")
+        self.header.value = (f"<h4 style='margin:4px 0'>{verb}: {html.escape(self._what)}"
+                             "</h4>")
+        after = "Now" if outcome == "committed" else "After"
+        self.summary_table.value = _summary_html(self._summary, self._names,
+                                                 before=BEFORE_HEADERS.get(outcome, "Before"),
+                                                 after=after)
+        if self._settled is not None:
+            self._settled(outcome)
+
+    def _apply(self, *, allow_drift: bool) -> None:
+        self.commit_anyway_button.layout.display = "none"
         try:
-            rows = self.plan.apply()
+            rows = self.plan.apply(allow_drift=allow_drift)
         except StalePlanError as exc:
             self.diff = exc.diff
-            self.outcome = "refused"
-            self.status.value = self._refusal_html(exc.diff)
+            self._show("refused", self._refusal_html(exc.diff))
             self.preview_again_button.layout.display = None
+            if set(exc.diff["status"]) == {"drift"} and not allow_drift:
+                self.commit_anyway_button.layout.display = None
             return
         except PlanAlreadyAppliedError:
             self.outcome = "committed"
@@ -337,8 +370,7 @@ class ConfirmPanel(widgets.VBox):
                                  "committed earlier, so nothing more was written.")
             return
         except BakekitError as exc:
-            self.outcome = "failed"
-            self.status.value = (f"<b style='color:{_RED}'>Not committed</b>: "
+            self._show("failed", f"<b style='color:{_RED}'>Not committed</b>: "
                                  f"{html.escape(str(exc))}. Nothing was written.")
             self.preview_again_button.layout.display = None
             return
@@ -355,16 +387,16 @@ class ConfirmPanel(widgets.VBox):
                                      "nothing was written.")
             raise
         self.applied_rows = rows
-        self.outcome = "committed"
         changes = len(rows)
-        self.status.value = (f"<b style='color:{_GREEN}'>Committed</b>: {html.escape(self._what)}"
-                             f", {changes} stock change{'s' if changes != 1 else ''}.")
+        self._show("committed", f"<b style='color:{_GREEN}'>Committed</b>: "
+                                f"{html.escape(self._what)}, {changes} stock "
+                                f"change{'s' if changes != 1 else ''}.")
+        self.preview_again_button.layout.display = "none"
 
     def _on_discard(self, _button: Any = None) -> None:
         if not self._settle("discard"):
             return
-        self.outcome = "discarded"
-        self.status.value = "<b>Discarded</b>: nothing was written."
+        self._show("discarded", "<b>Discarded</b>: nothing was written.")
 
     # -- a refusal and the way forward --------------------------------------------------------
     def _refusal_html(self, diff: pd.DataFrame) -> str:
@@ -399,11 +431,14 @@ class ConfirmPanel(widgets.VBox):
                 lines.append(f"{html.escape(what.capitalize())} can no longer be done: "
                              f"{html.escape(reason)}.")
         items = "".join(f"<li>{line}</li>" for line in lines)
+        anyway = (" Or, since only the stock on hand moved and the plan would write exactly "
+                  "what you previewed, press <b>Commit anyway (only stock moved)</b>."
+                  if set(diff["status"]) == {"drift"} else "")
         return (f"<b style='color:{_RED}'>Not committed</b>: stock moved since this preview, "
                 "so the numbers above are no longer true."
                 f"<ul style='margin:4px 0;padding-left:18px'>{items}</ul>"
                 "Nothing was written. Press <b>Preview again</b> to see this plan with "
-                "today's stock.")
+                f"today's stock.{anyway}")
 
     def _moved_lines(self) -> list[str]:
         """Touched items whose stock on hand differs from the preview's (one read; the
@@ -476,7 +511,7 @@ def _preview_again(plan: Plan) -> Plan:
     return plan.preview_again()
 
 
-def confirm(plan: Plan) -> ConfirmPanel:
+def confirm(plan: Plan, *, check: Callable[[], str | None] | None = None) -> ConfirmPanel:
     """The confirm panel for a plan: summary table with Commit and Discard beside it, and a
     plot of each item's change.
 
@@ -487,4 +522,4 @@ def confirm(plan: Plan) -> ConfirmPanel:
     >>> panel.commit_button.description
     'Commit'
     """
-    return ConfirmPanel(plan)
+    return ConfirmPanel(plan, check=check)

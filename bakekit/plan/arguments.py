@@ -363,7 +363,8 @@ class _Reader:
         raise self.refuse("not JSON", field=field, value=inner)  # pragma: no cover
 
 
-_REVIEW_STATUSES = {"new", "changed", "unchanged", "missing", "conflict", "invalid"}
+_REVIEW_STATUSES = {"new", "changed", "unchanged", "missing", "conflict", "invalid",
+                    "undecided", "skipped"}  # the last two: an analyst's review (bakekit.nb)
 #: per kind and status: the columns a reconciliation's apply writes from, and their type
 _REVIEW_WRITES: dict[str, dict[str, dict[str, str]]] = {
     "prices": {"new": {"product_id": "id", "price": "amount"},

@@ -17,6 +17,7 @@ from bakekit.checks import as_datetime
 from bakekit.db import tables
 from bakekit.db.models.base import utcnow
 from bakekit.db.reading import read_identity
+from bakekit.display import frame_html
 from bakekit.errors import (
     BakekitError,
     DatabaseError,
@@ -193,7 +194,7 @@ class Plan:
         state = "applied" if self.applied else "not applied"
         head = (f"<b>Plan</b>: {len(self._operations)} operation(s), "
                 f"{len(self.changes)} ledger row(s), {state}")
-        return head + self.summary().to_html(index=False, float_format=lambda v: f"{v:,.4g}")
+        return head + frame_html(self.summary())
 
     def __repr__(self) -> str:
         return (f"<Plan {len(self._operations)} operations, {len(self.changes)} ledger rows"

@@ -102,6 +102,15 @@ def _apply_reconciliation(ws: Workspace) -> None:
 _EXPORT: list[Path] = []
 
 
+def _set_late_price(ws: Workspace) -> None:
+    """A purchase bought without a price, partly used, then priced: the price reaches the
+    purchase, its lot, the ledger row of the use and the product's current price."""
+    bought = ws.inventory.purchase("saffron-1g", packages=2, unit_cost=None,
+                                   purchased_on="2025-11-20")
+    ws.inventory.consume("saffron", 0.5, "g", reason="test bake", on="2025-11-21")
+    ws.inventory.set_price(bought.purchase_id, 12.5, on="2025-11-22")
+
+
 def _demo_export() -> Path:
     """The demo data exported to a bakekit JSON file (built once, on an in-memory bakery)."""
     if not _EXPORT:
@@ -152,6 +161,7 @@ WORKFLOWS: dict[str, Callable[[Workspace], Any]] = {
         "flour-ap", 30, "lb", reason="spill"),
     "inventory.Inventory.adjust": lambda ws: ws.inventory.adjust(
         int(ws.inventory.lots("sugar")["lot_id"].iloc[0]), 3, "lb", reason="count"),
+    "inventory.Inventory.set_price": _set_late_price,
     "recipes.Recipes.add": lambda ws: ws.recipes.add(
         "snickerdoodles", "Snickerdoodles",
         ingredients=[("flour-ap", 2.75, "cup"), ("butter", 1, "cup"), ("sugar", 1.5, "cup")],
