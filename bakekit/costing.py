@@ -19,7 +19,6 @@ from sqlalchemy import and_, bindparam, func, select, update
 
 from bakekit import stock
 from bakekit.db import tables
-from bakekit.db.dialect import execute_many, fetch
 from bakekit.units import money
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -70,7 +69,7 @@ def reprice_from_lots(ws: Workspace, lot_ids: Iterable[int]) -> Repriced:
     Repriced(movements=0, runs=0, lots=0)
     """
     level = sorted({int(i) for i in lot_ids})
-    return _reprice(ws, fetch(ws.connection, _UNCOSTED_ROWS, {"b_lots": level}) if level
+    return _reprice(ws, ws.execute(_UNCOSTED_ROWS, {"b_lots": level}).all() if level
                     else [])
 
 
@@ -88,7 +87,7 @@ def price_purchase_lots(ws: Workspace, prices: Mapping[int, Decimal]) -> int:
     lot_cost: dict[int, Decimal] = {}
     first = []  # the ledger rows of those lots, as _UNCOSTED_ROWS reads them once costed
     for lot_id, purchase_id, size, remaining, made_by, row_id, quantity, reason, run_id in (
-            fetch(ws.connection, _PURCHASE_LOTS, {"b_ids": sorted(prices)})):
+            ws.execute(_PURCHASE_LOTS, {"b_ids": sorted(prices)})):
         cost = lot_cost.get(lot_id)
         if cost is None:
             cost = lot_cost[lot_id] = money(_dec(prices[purchase_id]) / _dec(size))
@@ -105,8 +104,8 @@ def _reprice(ws: Workspace, rows: Sequence[Any]) -> Repriced:
     counted = {"movements": 0, "runs": 0, "lots": 0}
     while rows:
         costs = _ledger_costs(ws, rows, run_total)
-        execute_many(ws.connection, _COST_ROW,
-                     [{"b_id": k, "b_cost": v} for k, v in costs.items()])
+        if costs:
+            ws.execute(_COST_ROW, [{"b_id": k, "b_cost": v} for k, v in costs.items()])
         counted["movements"] += len(costs)
         consumers = sorted({run_id for _, _, quantity, reason, run_id, *_ in rows
                             if run_id is not None and reason in RUN_REASONS
@@ -118,7 +117,7 @@ def _reprice(ws: Workspace, rows: Sequence[Any]) -> Repriced:
         counted["runs"] += len(done)
         counted["lots"] += len(made)
         run_total.update({k: v[0] for k, v in done.items()})
-        rows = fetch(ws.connection, _UNCOSTED_ROWS, {"b_lots": made}) if made else []
+        rows = ws.execute(_UNCOSTED_ROWS, {"b_lots": made}).all() if made else []
     return Repriced(**counted)
 
 

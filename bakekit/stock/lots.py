@@ -15,7 +15,7 @@ from sqlalchemy import Float, bindparam, cast, column, func, insert, select, upd
 
 from bakekit.checks import as_date
 from bakekit.db import tables
-from bakekit.db.dialect import execute_many, insert_ids, insert_returning, is_postgresql
+from bakekit.db.dialect import is_postgresql
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.recording import WrittenMovement
 from bakekit.stock.items import KINDS, Item
@@ -107,17 +107,29 @@ def _captured_insert() -> Any:
                        held.c.held_unit == lot.c.lot_unit).scalar_subquery()
                 for c in columns]
     identity = select(ident.c.database_id).where(ident.c.id == 1).scalar_subquery()
-    return insert(m).returning(m.c.id, m.c.uuid, func.coalesce(*per_kind), identity)
+    return insert(m).returning(m.c.id, func.coalesce(*per_kind), identity,
+                               sort_by_parameter_order=True)
 
 
 def _insert_captured(ws: Workspace, params: list[dict[str, Any]]
                      ) -> list[tuple[int, float | None, str | None]]:
     """Insert ledger rows with ``_captured_insert``, in one statement: (id, stock on hand,
     database id) of each, in order."""
-    result = insert_returning(ws.connection, _captured_insert(), params)
-    by_uuid = {u: (int(i), on_hand, None if here is None else str(here))
-               for i, u, on_hand, here in result}
-    return [by_uuid[p["uuid"]] for p in params]
+    return [(int(i), on_hand, None if here is None else str(here))
+            for i, on_hand, here in ws.execute(_captured_insert(), params)]
+
+
+@functools.cache
+def _insert_ids(table_name: str) -> Any:
+    """INSERT INTO <lots or movements> ... RETURNING id, the ids in the rows' order (the
+    uuid column is the insert sentinel: one statement however many rows; built once)."""
+    t = tables.by_name(table_name)
+    return insert(t).returning(t.c.id, sort_by_parameter_order=True)
+
+
+def _inserted(ws: Workspace, table_name: str, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert rows into ``lots`` or ``movements`` (one statement); their ids, in order."""
+    return [int(i) for i in ws.execute(_insert_ids(table_name), list(rows)).scalars()]
 
 
 def insert_lots(ws: Workspace, lots: Sequence[NewLot]) -> list[int]:
@@ -135,7 +147,7 @@ def insert_lots(ws: Workspace, lots: Sequence[NewLot]) -> list[int]:
     if not lots:
         return []
     now = utcnow()
-    ids = insert_ids(ws.connection, tables.lots, [lot.values(now) for lot in lots])
+    ids = _inserted(ws, "lots", [lot.values(now) for lot in lots])
     for lot_id in ids:
         ws.recording.note_created_lot(lot_id)
     return ids
@@ -185,7 +197,7 @@ def create_lot_rows(ws: Workspace, rows: Sequence[dict[str, Any]], *, reason: st
     if not rows:
         return []
     rows = list(rows)
-    ids = insert_ids(ws.connection, tables.lots, rows)
+    ids = _inserted(ws, "lots", rows)
     if costs is None:
         costs = [None if r.get("unit_cost") is None else money(r["quantity"] * r["unit_cost"])
                  for r in rows]
@@ -228,8 +240,8 @@ def set_remaining(ws: Workspace, remaining: Mapping[int, Decimal]) -> None:
     """
     if not remaining:
         return
-    execute_many(ws.connection, _update_statement("remaining"),
-                 [{"lot": lot_id, "value": left} for lot_id, left in remaining.items()])
+    ws.execute(_update_statement("remaining"),
+               [{"lot": lot_id, "value": left} for lot_id, left in remaining.items()])
 
 
 def fill_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
@@ -245,8 +257,8 @@ def fill_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
     """
     if not costs:
         return
-    execute_many(ws.connection, _update_statement("unit_cost"),
-                 [{"lot": lot_id, "value": unit_cost} for lot_id, unit_cost in costs])
+    ws.execute(_update_statement("unit_cost"),
+               [{"lot": lot_id, "value": unit_cost} for lot_id, unit_cost in costs])
 
 
 def ledger(ws: Workspace, rows: Sequence[LedgerRow], *, reason: str,
@@ -293,6 +305,6 @@ def ledger(ws: Workspace, rows: Sequence[LedgerRow], *, reason: str,
             for (lot_id, qty, cost), (item, unit), (_, on_hand, here)
             in zip(rows, items, captured, strict=True)])
         return ids
-    ids = insert_ids(ws.connection, tables.movements, params)
+    ids = _inserted(ws, "movements", params)
     ws.recording.note_movements(ids)
     return ids
