@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from bakekit.db.reading import read_identity
-from bakekit.plan.ledger import _ledger_rows, _preview_rows, _stock_after
+from bakekit.plan.ledger import preview_rows, read_ledger_rows, stock_after
 from tests.support.atomic import counting
 
 
@@ -25,10 +25,10 @@ def test_preview_rows_equal_the_separate_reads(stocked):
         _writes(ws)
         steps = ws.recording.operations
         with counting(stocked) as counts:
-            changes, after, here = _preview_rows(ws, steps)
+            changes, after, here = preview_rows(ws, steps)
         assert counts.n_statements == 1  # one statement at the end of the block
-        assert changes == _ledger_rows(ws, steps)
-        expected = sorted(_stock_after(ws, changes), key=_key)
+        assert changes == read_ledger_rows(ws, steps)
+        expected = sorted(stock_after(ws, changes), key=_key)
         assert sorted(after, key=_key) == expected
         assert here == read_identity(ws.connection) == database_id
     assert len(expected) == 2  # flour and sugar, one unit each
@@ -38,7 +38,7 @@ def test_preview_rows_without_ledger_rows_read_the_identity_alone(stocked):
     database_id = stocked.database_id
     with stocked.what_if() as ws:
         ws.catalog.add_ingredient("salt", "Salt")  # an operation without ledger rows
-        assert _preview_rows(ws, ws.recording.operations) == ([], [], database_id)
+        assert preview_rows(ws, ws.recording.operations) == ([], [], database_id)
     assert ws.plan.changes.empty
 
 

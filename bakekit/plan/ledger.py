@@ -58,7 +58,7 @@ def _wanted(steps: list[_Operation]) -> list[int]:
     return [i for op in steps for i in op.movement_ids]
 
 
-def _ledger_rows(ws: Workspace, steps: list[_Operation]) -> list[dict[str, Any]]:
+def read_ledger_rows(ws: Workspace, steps: list[_Operation]) -> list[dict[str, Any]]:
     """The ledger rows each operation wrote (plain rows, one statement), with lots the plan
     itself created named by creation order (``new#1``...), others by id (``lot#12``)."""
     all_ids = _wanted(steps)
@@ -70,11 +70,11 @@ def _ledger_rows(ws: Workspace, steps: list[_Operation]) -> list[dict[str, Any]]
     return _comparable(steps, moves)
 
 
-def _preview_rows(ws: Workspace, steps: list[_Operation]
+def preview_rows(ws: Workspace, steps: list[_Operation]
                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str | None]:
     """What a what-if captures as its block ends, in one statement: its ledger rows (as
-    ``_ledger_rows``), the stock on hand now of every item and unit they touch (as
-    ``_stock_after``) and the database's identity (None when ``bakery_identity`` has no
+    ``read_ledger_rows``), the stock on hand now of every item and unit they touch (as
+    ``stock_after``) and the database's identity (None when ``bakery_identity`` has no
     row; without ledger rows that one is read alone)."""
     all_ids = _wanted(steps)
     if not all_ids:
@@ -92,8 +92,8 @@ def _preview_rows(ws: Workspace, steps: list[_Operation]
     return rows, list(after.values()), here
 
 
-def _written_known(steps: list[_Operation]) -> bool:
-    """Whether ``_written_rows`` gives these steps' ledger rows, so that they need not be
+def written_known(steps: list[_Operation]) -> bool:
+    """Whether ``written_rows`` gives these steps' ledger rows, so that they need not be
     read back: every step wrote ledger rows (one that wrote none may, say, rename an item
     the rows name) and its writers described every one of them, with a cost (a later step
     that prices an uncosted lot fills in its rows' cost)."""
@@ -102,16 +102,16 @@ def _written_known(steps: list[_Operation]) -> bool:
         and all(w.cost is not None for w in op.written.values()) for op in steps)
 
 
-def _written_rows(steps: list[_Operation]) -> list[dict[str, Any]]:
-    """The rows of ``_ledger_rows`` from what the writers recorded as they wrote them
-    (``Operation.written``; see ``_written_known``), without reading them back."""
+def written_rows(steps: list[_Operation]) -> list[dict[str, Any]]:
+    """The rows of ``read_ledger_rows`` from what the writers recorded as they wrote them
+    (``Operation.written``; see ``written_known``), without reading them back."""
     return _step_rows(steps, lambda op, movement_id: op.written[movement_id])
 
 
-def _captured_stock(steps: list[_Operation]) -> tuple[list[dict[str, Any]], str | None]:
-    """What a what-if whose ledger rows are known (``_written_known``) captures as its
+def captured_stock(steps: list[_Operation]) -> tuple[list[dict[str, Any]], str | None]:
+    """What a what-if whose ledger rows are known (``written_known``) captures as its
     block ends, from what their INSERTs returned, with no statement: the stock on hand of
-    every item and unit they touch (as ``_stock_after``; the last row written for each
+    every item and unit they touch (as ``stock_after``; the last row written for each
     tells it, since every change of stock writes its ledger rows after it) and the
     database's identity."""
     after: dict[tuple[str, int, str], dict[str, Any]] = {}
@@ -126,7 +126,7 @@ def _captured_stock(steps: list[_Operation]) -> tuple[list[dict[str, Any]], str 
 
 
 def _comparable(steps: list[_Operation], moves: dict[int, Any]) -> list[dict[str, Any]]:
-    """The rows of ``_ledger_rows`` from the fetched ledger rows, by id."""
+    """The rows of ``read_ledger_rows`` from the fetched ledger rows, by id."""
     return _step_rows(steps, lambda _op, movement_id: moves[movement_id])
 
 
@@ -171,7 +171,7 @@ def _stock_statement(kinds: tuple[str, ...]) -> Any:
     return branches[0] if len(branches) == 1 else union_all(*branches)
 
 
-def _stock_after(ws: Workspace, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def stock_after(ws: Workspace, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """On hand now (at the end of the preview) per touched item and unit: one statement."""
     if not changes:
         return []
@@ -184,7 +184,7 @@ def _stock_after(ws: Workspace, changes: list[dict[str, Any]]) -> list[dict[str,
             for r in result]
 
 
-def _summary_rows(changes: list[dict[str, Any]],
+def summary_rows(changes: list[dict[str, Any]],
                   after: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per touched item and unit: before, change, after (as of the preview) and cost."""
     on_hand = {(a["kind"], a["item_id"], a["unit"]): a["after"] or 0.0 for a in after}
@@ -202,7 +202,7 @@ def _summary_rows(changes: list[dict[str, Any]],
 
 
 
-def _same_rows(preview: list[dict[str, Any]], replay: list[dict[str, Any]]) -> bool:
+def same_rows(preview: list[dict[str, Any]], replay: list[dict[str, Any]]) -> bool:
     """Whether the replay wrote the previewed ledger rows (ids and timestamps aside)."""
     if len(preview) != len(replay):
         return False
@@ -213,17 +213,17 @@ def _same_rows(preview: list[dict[str, Any]], replay: list[dict[str, Any]]) -> b
         for a, b in zip(preview, replay, strict=True))
 
 
-def _number(value: float) -> str:
+def in_words(value: float) -> str:
     """A quantity in words: at most 6 places, no trailing zeros."""
     return f"{value:,.6f}".rstrip("0").rstrip(".")
 
 
-def _diff_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def diff_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     columns = list(frames.PLAN_DIFF.columns)
     return validate(pd.DataFrame(rows).reindex(columns=columns), frames.PLAN_DIFF)
 
 
-def _diff(preview: pd.DataFrame, replay: pd.DataFrame) -> pd.DataFrame:
+def ledger_diff(preview: pd.DataFrame, replay: pd.DataFrame) -> pd.DataFrame:
     """Ledger rows that differ between preview and replay, paired by step, item and lot
     (and, where one step writes the same lot of an item twice, by their order there):
     ``changed`` (quantity or cost differs), ``missing`` (previewed, not written now) or
@@ -239,19 +239,19 @@ def _diff(preview: pd.DataFrame, replay: pd.DataFrame) -> pd.DataFrame:
         where = f"{r['item']} {r['lot']}, step {r['step']}"
         if r["_merge"] == "left_only":
             status, position = "missing", r["position_preview"]
-            message = (f"{where}: {_number(r['quantity_preview'])} {unit} previewed, "
+            message = (f"{where}: {in_words(r['quantity_preview'])} {unit} previewed, "
                        "not written now")
         elif r["_merge"] == "right_only":
             status, position = "extra", r["position_now"]
-            message = (f"{where}: {_number(r['quantity_now'])} {unit} written now, "
+            message = (f"{where}: {in_words(r['quantity_now'])} {unit} written now, "
                        "not in the preview")
         else:
             if (abs(r["quantity_preview"] - r["quantity_now"]) <= TOLERANCE
                     and _same_cost(r["cost_preview"], r["cost_now"])):
                 continue
             status, position = "changed", r["position_preview"]
-            message = (f"{where}: {_number(r['quantity_preview'])} {unit} previewed, "
-                       f"{_number(r['quantity_now'])} {unit} now")
+            message = (f"{where}: {in_words(r['quantity_preview'])} {unit} previewed, "
+                       f"{in_words(r['quantity_now'])} {unit} now")
         rows.append({
             "step": r["step"], "position": position, "status": status, "item": r["item"],
             "lot": r["lot"], "unit": unit,
@@ -260,7 +260,7 @@ def _diff(preview: pd.DataFrame, replay: pd.DataFrame) -> pd.DataFrame:
             "message": message,
         })
     rows.sort(key=lambda d: (d["step"], d["position"], d["status"]))
-    return _diff_frame(rows)
+    return diff_frame(rows)
 
 
 def _same_cost(a: Any, b: Any) -> bool:
