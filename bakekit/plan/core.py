@@ -49,12 +49,11 @@ from bakekit.plan.ledger import (
     diff_frame,
     in_words,
     ledger_diff,
-    preview_rows,
     read_ledger_rows,
+    recorded_ledger,
     same_rows,
     stock_after,
     summary_rows,
-    written_known,
     written_rows,
 )
 
@@ -141,24 +140,20 @@ class Plan:
     @classmethod
     def from_workspace(cls, ws: Workspace) -> Plan:
         """Record a what-if's operations and their ledger rows (called as its block ends:
-        no statement when the rows' writers recorded them, else one; the rows, the summary
-        and the frames are built when first needed, from what was captured here)."""
+        no statement when the rows' writers recorded them, else one: see
+        ``plan.ledger.recorded_ledger``; the rows, the summary and the frames are built
+        when first needed, from what was captured here)."""
         steps = list(ws.recording.operations)
         recorded = [operation_record(op) for op in steps]
-        # the ledger rows, the stock they leave and the database as this workspace sees it;
-        # rows their writers described are not read back
-        if written_known(steps):
-            last = steps[-1]
-            here = last.written[last.movement_ids[-1]].database_id
+        # the ledger rows, the stock they leave and the database as this workspace sees it
+        written = recorded_ledger(ws, steps)
+        after, here = captured_stock(steps, written)
+        if not written:
+            here = read_identity(ws.connection)
 
-            def rows() -> _Rows:
-                changes = written_rows(steps)
-                return changes, summary_rows(changes, captured_stock(steps)[0])
-        else:
-            changes, after, here = preview_rows(ws, steps)
-
-            def rows() -> _Rows:
-                return changes, summary_rows(changes, after)
+        def rows() -> _Rows:
+            changes = written_rows(steps, written)
+            return changes, summary_rows(changes, after)
         return cls(ws.bakery, recorded, [], [], limits=False,
                    database_id=here if here is not None else ws.bakery.database_id,
                    _checked="later", _rows=rows)

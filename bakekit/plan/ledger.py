@@ -14,6 +14,7 @@ from bakekit.db import tables
 from bakekit.db.reading import read_identity
 from bakekit.frames import validate
 from bakekit.plan.arguments import TOLERANCE
+from bakekit.recording import WrittenMovement
 from bakekit.stock.items import KINDS
 from bakekit.stock.queries import has_stock, lots_with_items
 
@@ -71,54 +72,67 @@ def read_ledger_rows(ws: Workspace, steps: list[_Operation]) -> list[dict[str, A
 
 
 def preview_rows(ws: Workspace, steps: list[_Operation]
-                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str | None]:
-    """What a what-if captures as its block ends, in one statement: its ledger rows (as
-    ``read_ledger_rows``), the stock on hand now of every item and unit they touch (as
-    ``stock_after``) and the database's identity (None when ``bakery_identity`` has no
-    row; without ledger rows that one is read alone)."""
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str | None]:
+    """A what-if's ledger rows read back in one statement (as ``read_ledger_rows``), the
+    stock on hand now of every item and unit they touch (as ``stock_after``) and the
+    database's identity (None when ``bakery_identity`` has no row; without ledger rows
+    that one is read alone)."""
+    written = _read_back(ws, steps)
+    after, here = captured_stock(steps, written)
+    return (written_rows(steps, written), after,
+            here if written else read_identity(ws.connection))
+
+
+def recorded_ledger(ws: Workspace, steps: list[_Operation]) -> dict[int, WrittenMovement]:
+    """The one source of a plan's ledger rows: each row its steps wrote, by id, as
+    written. Those are the writers' own records (``Operation.written``, captured by
+    ``plan.capture`` as the INSERT ran: no statement) when they describe every row
+    (``written_known``); otherwise every row read back in one statement, into the same
+    records (with the stock on hand now and the database's identity)."""
+    if written_known(steps):
+        return {i: w for op in steps for i, w in op.written.items()}
+    return _read_back(ws, steps)
+
+
+def _read_back(ws: Workspace, steps: list[_Operation]) -> dict[int, WrittenMovement]:
     all_ids = _wanted(steps)
     if not all_ids:
-        return [], [], read_identity(ws.connection)
+        return {}
     wanted = set(all_ids)
-    moves = {r.id: r for r in ws.execute(_preview_statement(), {"first": min(all_ids)}).all()
-             if r.id in wanted}
-    rows = _comparable(steps, moves)
-    after: dict[tuple[str, int, str], dict[str, Any]] = {}
-    here = None
-    for r in moves.values():
-        after.setdefault((r.kind, int(r.item_id), r.unit), {
-            "kind": r.kind, "item_id": int(r.item_id), "unit": r.unit, "after": r.after})
-        here = None if r.database_id is None else str(r.database_id)
-    return rows, list(after.values()), here
+    return {int(r.id): WrittenMovement(int(r.lot_id), r.item, r.kind, int(r.item_id), r.unit,
+                                       r.reason, r.quantity, r.cost, r.after,
+                                       None if r.database_id is None else str(r.database_id))
+            for r in ws.execute(_preview_statement(), {"first": min(all_ids)})
+            if r.id in wanted}
 
 
 def written_known(steps: list[_Operation]) -> bool:
-    """Whether ``written_rows`` gives these steps' ledger rows, so that they need not be
-    read back: every step wrote ledger rows (one that wrote none may, say, rename an item
-    the rows name) and its writers described every one of them, with a cost (a later step
-    that prices an uncosted lot fills in its rows' cost)."""
+    """Whether the writers' records describe every ledger row of these steps, so that
+    they need not be read back: every step wrote ledger rows (one that wrote none may,
+    say, rename an item the rows name) and its writers described every one of them, with
+    a cost (a later step that prices an uncosted lot fills in its rows' cost)."""
     return bool(steps) and all(
         op.movement_ids and len(op.written) == len(op.movement_ids)
         and all(w.cost is not None for w in op.written.values()) for op in steps)
 
 
-def written_rows(steps: list[_Operation]) -> list[dict[str, Any]]:
-    """The rows of ``read_ledger_rows`` from what the writers recorded as they wrote them
-    (``Operation.written``; see ``written_known``), without reading them back."""
-    return _step_rows(steps, lambda op, movement_id: op.written[movement_id])
+def written_rows(steps: list[_Operation], written: dict[int, WrittenMovement]
+                 ) -> list[dict[str, Any]]:
+    """The rows of ``read_ledger_rows`` from the rows as written (``recorded_ledger``)."""
+    return _step_rows(steps, lambda _op, movement_id: written[movement_id])
 
 
-def captured_stock(steps: list[_Operation]) -> tuple[list[dict[str, Any]], str | None]:
-    """What a what-if whose ledger rows are known (``written_known``) captures as its
-    block ends, from what their INSERTs returned, with no statement: the stock on hand of
-    every item and unit they touch (as ``stock_after``; the last row written for each
-    tells it, since every change of stock writes its ledger rows after it) and the
-    database's identity."""
+def captured_stock(steps: list[_Operation], written: dict[int, WrittenMovement]
+                   ) -> tuple[list[dict[str, Any]], str | None]:
+    """From the rows as written (``recorded_ledger``), with no statement: the stock on
+    hand of every item and unit they touch (as ``stock_after``; the last row written for
+    each tells it, since every change of stock writes its ledger rows after it) and the
+    database's identity (None without rows)."""
     after: dict[tuple[str, int, str], dict[str, Any]] = {}
     here = None
     for op in steps:
         for movement_id in op.movement_ids:
-            w = op.written[movement_id]
+            w = written[movement_id]
             after[(w.kind, w.item_id, w.unit)] = {
                 "kind": w.kind, "item_id": w.item_id, "unit": w.unit, "after": w.on_hand}
             here = w.database_id
