@@ -14,7 +14,7 @@ from bakekit.db import tables
 from bakekit.db.dialect import for_update, is_postgresql, locks_rows
 from bakekit.db.models import metadata
 from bakekit.db.models.base import new_uuid
-from bakekit.io._sync import insert_ids
+from bakekit.io._sync import insert_with_ids
 from tests.support.atomic import counting
 
 
@@ -70,7 +70,7 @@ def test_many_lots_and_their_ledger_rows_go_in_one_insert_each_ids_in_order(demo
 
 
 def test_insert_ids_by_uuid_returns_each_rows_id_in_order(demo_bakery):
-    """The importers' ``insert_ids`` on a table with a uuid: one INSERT, ids in order."""
+    """The importers' ``insert_with_ids`` on a table with a uuid: one INSERT, ids in order."""
     p = tables.purchases
     with demo_bakery.session() as ws:
         product = ws.execute(sa.select(tables.products.c.id).limit(1)).scalar_one()
@@ -78,7 +78,7 @@ def test_insert_ids_by_uuid_returns_each_rows_id_in_order(demo_bakery):
                  "packages": Decimal(n), "unit_cost": None, "created_at": dt.datetime(2025, 2, 1)}
                 for n in range(1, 151)]
         with counting(demo_bakery) as counts:
-            ids = insert_ids(ws, p, rows, match=("uuid",))
+            ids = insert_with_ids(ws, p, rows, match=("uuid",))
         assert len(_run(counts.statements)) == 1
         by_id = dict(ws.execute(sa.select(p.c.id, p.c.uuid).where(p.c.id.in_(ids))).all())
         assert [by_id[i] for i in ids] == [r["uuid"] for r in rows]
@@ -92,9 +92,9 @@ def test_insert_ids_by_natural_key_returns_each_rows_id_in_order(bakery):
     names = [f"supplier {n:03d}" for n in range(120, 0, -1)]
     with bakery.session() as ws:
         with counting(bakery) as counts:
-            ids = insert_ids(ws, s, [{"name": n} for n in names], match=("name",))
+            ids = insert_with_ids(ws, s, [{"name": n} for n in names], match=("name",))
         assert len(_run(counts.statements)) == 1
         by_id = dict(ws.execute(sa.select(s.c.id, s.c.name).where(s.c.id.in_(ids))).all())
         assert [by_id[i] for i in ids] == names
-        assert insert_ids(ws, s, [], match=("name",)) == []
+        assert insert_with_ids(ws, s, [], match=("name",)) == []
         ws.rollback()

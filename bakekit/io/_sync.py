@@ -326,7 +326,7 @@ def existing(ws: Workspace, table_name: str, key: Callable[[Any], Any] | Sequenc
     return {tuple(getattr(r, c) for c in cols): r for r in rows}
 
 
-def insert_ids(ws: Workspace, t: Any, rows: Sequence[dict[str, Any]],
+def insert_with_ids(ws: Workspace, t: Any, rows: Sequence[dict[str, Any]],
                match: Sequence[str]) -> list[int]:
     """Insert rows into ``t`` with one ``INSERT ... RETURNING`` (SQLAlchemy batches the
     rows itself); their new ids, in the rows' order. Matched by ``uuid`` (the insert
@@ -335,7 +335,7 @@ def insert_ids(ws: Workspace, t: Any, rows: Sequence[dict[str, Any]],
     rows (a slug, a name, a link's natural key).
 
     >>> from bakekit.db import tables
-    >>> insert_ids(ws, tables.suppliers, [{"name": "A"}, {"name": "B"}], match=["name"])
+    >>> insert_with_ids(ws, tables.suppliers, [{"name": "A"}, {"name": "B"}], match=["name"])
     [4, 5]
     """
     if not rows:
@@ -420,7 +420,7 @@ def upsert(ws: Workspace, table_name: str, wanted: Iterable[tuple[Any, dict[str,
         columns = set().union(*(v.keys() for _, v in inserts))
         match = match or _match_columns(t, columns)
         rows = insert_shape(t, [v for _, v in inserts], match)
-        new_ids = insert_ids(ws, t, rows, match)
+        new_ids = insert_with_ids(ws, t, rows, match)
         for (key, _), new_id in zip(inserts, new_ids, strict=True):
             ids[key] = int(new_id)
             if statuses is not None:

@@ -26,7 +26,7 @@ from bakekit.io._sync import (
     Problems,
     Tally,
     _unit,
-    insert_ids,
+    insert_with_ids,
     loads_checked,
     num,
     same,
@@ -471,7 +471,7 @@ def apply_products(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
                      "package_quantity": Decimal(str(r.package_quantity)),
                      "package_unit": r.package_unit, "upc": r.upc, "notes": r.notes,
                      "preferred": bool(r.preferred)})
-    new_ids = insert_ids(ws, p, rows, match=("slug",))
+    new_ids = insert_with_ids(ws, p, rows, match=("slug",))
     tally.add("products", "created", len(rows))
     for r, pid in zip(new.itertuples(), new_ids, strict=True):
         keys.append((r.external_id, r.external_uuid, pid))

@@ -18,7 +18,7 @@ from sqlalchemy import Boolean, Date, DateTime, Numeric, Table, bindparam, inser
 from bakekit.checks import as_date, as_datetime
 from bakekit.db.models import LOCAL_TABLES, metadata
 from bakekit.errors import ValidationError
-from bakekit.io._sync import Problems, Tally, insert_ids, loads_checked, num
+from bakekit.io._sync import Problems, Tally, insert_with_ids, loads_checked, num
 from bakekit.results import ImportReport
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -250,7 +250,7 @@ def load(ws: Workspace, path: str | Path) -> ImportReport:
             ws.execute(insert(t), params)
             tally.add(t.name, "created", len(rows))
             continue
-        new_ids = insert_ids(ws, t, params, match=(key,))
+        new_ids = insert_with_ids(ws, t, params, match=(key,))
         ids[t.name] = {rec[key]: i for rec, i in zip(rows, new_ids, strict=True)}
         for ref in self_ref:
             links = [{"b_id": i, "b_ref": ids[t.name][rec[ref]]}
