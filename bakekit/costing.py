@@ -19,7 +19,6 @@ from sqlalchemy import and_, bindparam, func, select, update
 
 from bakekit import stock
 from bakekit.db import tables
-from bakekit.db.dialect import execute_many, fetch
 from bakekit.units import money
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -50,7 +49,13 @@ def _times(a: Decimal, b: Decimal) -> Decimal | Fraction:
         return Fraction(a) * Fraction(b)
 
 
-def _dec(value: object) -> Decimal:
+def as_decimal(value: object) -> Decimal:
+    """A number read from the database as a Decimal (a float through its shortest text,
+    as SQLite may hand one over; a Decimal as it is).
+
+    >>> as_decimal(0.1), as_decimal(Decimal("2.50"))
+    (Decimal('0.1'), Decimal('2.50'))
+    """
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
@@ -70,7 +75,7 @@ def reprice_from_lots(ws: Workspace, lot_ids: Iterable[int]) -> Repriced:
     Repriced(movements=0, runs=0, lots=0)
     """
     level = sorted({int(i) for i in lot_ids})
-    return _reprice(ws, fetch(ws.connection, _UNCOSTED_ROWS, {"b_lots": level}) if level
+    return _reprice(ws, ws.execute(_UNCOSTED_ROWS, {"b_lots": level}).all() if level
                     else [])
 
 
@@ -88,10 +93,10 @@ def price_purchase_lots(ws: Workspace, prices: Mapping[int, Decimal]) -> int:
     lot_cost: dict[int, Decimal] = {}
     first = []  # the ledger rows of those lots, as _UNCOSTED_ROWS reads them once costed
     for lot_id, purchase_id, size, remaining, made_by, row_id, quantity, reason, run_id in (
-            fetch(ws.connection, _PURCHASE_LOTS, {"b_ids": sorted(prices)})):
+            ws.execute(_PURCHASE_LOTS, {"b_ids": sorted(prices)})):
         cost = lot_cost.get(lot_id)
         if cost is None:
-            cost = lot_cost[lot_id] = money(_dec(prices[purchase_id]) / _dec(size))
+            cost = lot_cost[lot_id] = money(as_decimal(prices[purchase_id]) / as_decimal(size))
         if row_id is not None:
             first.append((row_id, lot_id, quantity, reason, run_id, cost, remaining, made_by))
     stock.fill_costs(ws, list(lot_cost.items()))
@@ -105,12 +110,12 @@ def _reprice(ws: Workspace, rows: Sequence[Any]) -> Repriced:
     counted = {"movements": 0, "runs": 0, "lots": 0}
     while rows:
         costs = _ledger_costs(ws, rows, run_total)
-        execute_many(ws.connection, _COST_ROW,
-                     [{"b_id": k, "b_cost": v} for k, v in costs.items()])
+        if costs:
+            ws.execute(_COST_ROW, [{"b_id": k, "b_cost": v} for k, v in costs.items()])
         counted["movements"] += len(costs)
         consumers = sorted({run_id for _, _, quantity, reason, run_id, *_ in rows
                             if run_id is not None and reason in RUN_REASONS
-                            and _dec(quantity) < 0})
+                            and as_decimal(quantity) < 0})
         done = _costed_runs(ws, consumers) if consumers else {}
         if not done:
             break
@@ -118,7 +123,7 @@ def _reprice(ws: Workspace, rows: Sequence[Any]) -> Repriced:
         counted["runs"] += len(done)
         counted["lots"] += len(made)
         run_total.update({k: v[0] for k, v in done.items()})
-        rows = fetch(ws.connection, _UNCOSTED_ROWS, {"b_lots": made}) if made else []
+        rows = ws.execute(_UNCOSTED_ROWS, {"b_lots": made}).all() if made else []
     return Repriced(**counted)
 
 
@@ -162,25 +167,25 @@ def _ledger_costs(ws: Workspace, rows: Sequence[Any], run_total: dict[int, Decim
     emptied: set[int] = set()
     priced: dict[tuple[Decimal, Decimal], Decimal] = {}  # rows repeat a few quantities
     for row_id, lot_id, quantity, reason, run_id, unit_cost, remaining, made_by in rows:
-        quantity = _dec(quantity)
+        quantity = as_decimal(quantity)
         if (made_by is not None and run_id is not None and run_id == made_by
                 and reason in RUN_REASONS and quantity > 0 and made_by in run_total):
             costs[row_id] = run_total[made_by]  # the run's total, exactly
         else:
-            key = (quantity, _dec(unit_cost))
+            key = (quantity, as_decimal(unit_cost))
             cost = priced.get(key) if quantity else None  # (0 and -0 are equal keys)
             if cost is None:
                 cost = priced[key] = money(_times(*key))
             costs[row_id] = cost
         if quantity < 0:
             last_take[lot_id] = row_id
-        if _dec(remaining) == 0:
+        if as_decimal(remaining) == 0:
             emptied.add(lot_id)
     emptied &= set(last_take)
     if not emptied:
         return costs
     m = tables.movements
-    known = {int(lot_id): _dec(total) for lot_id, total in ws.execute(
+    known = {int(lot_id): as_decimal(total) for lot_id, total in ws.execute(
         select(m.c.lot_id, func.sum(m.c.cost))
         .where(m.c.lot_id.in_(sorted(emptied)), m.c.cost.isnot(None))
         .group_by(m.c.lot_id)) if total is not None}
@@ -204,7 +209,7 @@ def _costed_runs(ws: Workspace, consumers: list[int]) -> dict[int, tuple[Decimal
               .where(m.c.run_id.in_(consumers), m.c.reason == runs.c.kind, m.c.quantity < 0,
                      runs.c.total_cost.is_(None))
               .group_by(m.c.run_id, runs.c.quantity, runs.c.kind))
-    return {int(r.run_id): (money(-_dec(r.cost)), _dec(r.quantity), str(r.kind))
+    return {int(r.run_id): (money(-as_decimal(r.cost)), as_decimal(r.quantity), str(r.kind))
             for r in ws.execute(inputs) if int(r.takes) == int(r.costed)}
 
 

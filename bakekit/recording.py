@@ -3,9 +3,12 @@ each one wrote. Plans read it (``log.operations``); fifo and io note what they w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+#: a ledger writer: (workspace, the rows' parameters, the (item, unit) of each) -> ids
+LedgerWriter = Callable[[Any, Sequence[dict[str, Any]], Sequence[Any]], list[int]]
 
 
 class WrittenMovement(NamedTuple):
@@ -59,6 +62,10 @@ class OperationLog:
         self.operations: list[Operation] = []
         #: every ledger row written, in order (inside operations or not)
         self.movement_ids: list[int] = []
+        #: a what-if's ledger writer (``bakekit.plan.capture.insert_ledger``, installed by
+        #: the workspace): ``stock.ledger`` hands it the rows whose items it knows, as
+        #: (workspace, row parameters, (item, unit) of each); None outside a what-if
+        self.capture: LedgerWriter | None = None
 
     def begin(self, area: str, method: str, args: tuple[Any, ...],
               kwargs: dict[str, Any]) -> Operation:

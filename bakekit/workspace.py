@@ -21,7 +21,7 @@ from bakekit.areas.reports import Reports
 from bakekit.db import reading
 from bakekit.errors import BakekitError, DryRunError, WorkspaceClosedError
 from bakekit.operations import WRITE_METHODS, Area, BakeryLike, Rows, translate
-from bakekit.plan import Plan
+from bakekit.plan import Plan, capture
 from bakekit.recording import OperationLog
 from bakekit.stock.queries import movements_frame
 
@@ -90,6 +90,8 @@ class Workspace:
         self._closed = False
         self._scenario_depth = 0
         self._recording = OperationLog()
+        if what_if:  # the ledger rows are recorded as written: the plan reads none back
+            self._recording.capture = capture.insert_ledger
         self._areas: dict[str, Area] = {}
         self._plan: Plan | None = None
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import bakekit
 from bakekit.errors import BakekitError
-from bakekit.plan import Plan, _canonical_digest
+from bakekit.plan import Plan, canonical_digest
 from tests.support.atomic import snapshot
 
 BAD = Path(__file__).parent / "data" / "bad"
@@ -462,9 +462,9 @@ def _registered_call(pair: tuple[str, str]) -> Any:
     """A call of a real write operation: its own keyword names, random values."""
     import inspect
 
-    from bakekit.plan import _write_methods
+    from bakekit.plan import write_methods
 
-    params = [p for n, p in inspect.signature(_write_methods()[pair].__wrapped__)
+    params = [p for n, p in inspect.signature(write_methods()[pair].__wrapped__)
               .parameters.items() if n != "self" and p.kind != p.VAR_KEYWORD]
     required = {p.name: _argument for p in params if p.default is p.empty}
     optional = {p.name: _argument for p in params if p.default is not p.empty}
@@ -474,9 +474,9 @@ def _registered_call(pair: tuple[str, str]) -> Any:
 
 
 def _registered() -> Any:
-    from bakekit.plan import _write_methods
+    from bakekit.plan import write_methods
 
-    return st.sampled_from(sorted(_write_methods())).flatmap(_registered_call)
+    return st.sampled_from(sorted(write_methods())).flatmap(_registered_call)
 
 
 _operation = st.one_of(
@@ -522,7 +522,7 @@ def test_fuzz_plan_files_raise_only_bakekit_errors_and_write_nothing(sqlite_shop
             if not here:
                 document["database"]["id"] = "00000000-0000-4000-8000-000000000000"
             if seal:
-                document["digest"] = _canonical_digest(document)
+                document["digest"] = canonical_digest(document)
             text = json.dumps(document)
         before = snapshot(sqlite_shop)
         try:

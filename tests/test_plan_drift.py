@@ -8,7 +8,7 @@ import pytest
 
 from bakekit.errors import StalePlanError
 from bakekit.frames import PLAN_CHANGES, build
-from bakekit.plan import Plan, _diff
+from bakekit.plan import Plan, ledger_diff
 from tests.support.atomic import snapshot
 
 
@@ -152,7 +152,7 @@ def test_diff_never_pairs_by_position_alone():
                     (1, 3, "lot#4", "butter", -0.5))
     replay = _rows((1, 1, "lot#1", "flour", -1.0), (1, 2, "lot#2", "flour", -1.0),
                    (1, 3, "lot#9", "egg", -2.0), (1, 4, "lot#4", "butter", -0.5))
-    diff = _diff(preview, replay)
+    diff = ledger_diff(preview, replay)
     assert diff[["status", "lot", "quantity_now"]].values.tolist() == [
         ["changed", "lot#1", -1.0], ["extra", "lot#2", -1.0]]
     assert diff["quantity_preview"].iloc[0] == -2.0 and pd.isna(diff["quantity_preview"].iloc[1])
@@ -161,13 +161,14 @@ def test_diff_never_pairs_by_position_alone():
     # pairs by its order there
     same = _rows((1, 1, "lot#9", "egg", -2.0), (1, 2, "lot#1", "flour", -2.0),
                  (1, 3, "lot#4", "butter", -0.5))
-    assert _diff(preview, same).empty
+    assert ledger_diff(preview, same).empty
     twice = _rows((1, 1, "lot#1", "flour", -2.0), (1, 2, "lot#1", "flour", -1.0))
     twice_now = _rows((1, 1, "lot#1", "flour", -2.0), (1, 2, "lot#1", "flour", -1.5))
-    diff = _diff(twice, twice_now)
+    diff = ledger_diff(twice, twice_now)
     assert diff[["position", "quantity_preview", "quantity_now"]].values.tolist() == [
         [2, -1.0, -1.5]]
-    missing = _diff(preview, _rows((1, 1, "lot#1", "flour", -2.0), (1, 2, "lot#9", "egg", -2.0)))
+    missing = ledger_diff(preview, _rows((1, 1, "lot#1", "flour", -2.0),
+                                         (1, 2, "lot#9", "egg", -2.0)))
     assert missing[["status", "item", "lot"]].values.tolist() == [["missing", "butter", "lot#4"]]
     assert "butter" in missing["message"].iloc[0]
 

@@ -4,7 +4,15 @@
 from __future__ import annotations
 
 from bakekit.db.reading import read_identity
-from bakekit.plan.ledger import _ledger_rows, _preview_rows, _stock_after
+from bakekit.plan.ledger import (
+    captured_stock,
+    preview_rows,
+    read_ledger_rows,
+    recorded_ledger,
+    stock_after,
+    written_known,
+    written_rows,
+)
 from tests.support.atomic import counting
 
 
@@ -25,20 +33,39 @@ def test_preview_rows_equal_the_separate_reads(stocked):
         _writes(ws)
         steps = ws.recording.operations
         with counting(stocked) as counts:
-            changes, after, here = _preview_rows(ws, steps)
+            changes, after, here = preview_rows(ws, steps)
         assert counts.n_statements == 1  # one statement at the end of the block
-        assert changes == _ledger_rows(ws, steps)
-        expected = sorted(_stock_after(ws, changes), key=_key)
+        assert changes == read_ledger_rows(ws, steps)
+        expected = sorted(stock_after(ws, changes), key=_key)
         assert sorted(after, key=_key) == expected
         assert here == read_identity(ws.connection) == database_id
     assert len(expected) == 2  # flour and sugar, one unit each
+
+
+def test_rows_recorded_as_written_are_the_rows_read_back(stocked):
+    """A what-if's ledger rows as their INSERT returned them (plan.capture: the values the
+    database keeps, no rounding of bakekit's own on either backend) are the rows read back,
+    for quantities finer than the column keeps; so is the stock they leave. No statement."""
+    with stocked.what_if() as ws:
+        _writes(ws)
+        ws.inventory.consume("sugar", "0.12345678912345", "cup", reason="a pinch")
+        steps = ws.recording.operations
+        assert written_known(steps)
+        with counting(stocked) as counts:
+            written = recorded_ledger(ws, steps)
+            after, here = captured_stock(steps, written)
+            changes = written_rows(steps, written)
+        assert counts.n_statements == 0
+        assert changes == read_ledger_rows(ws, steps)
+        assert sorted(after, key=_key) == sorted(stock_after(ws, changes), key=_key)
+        assert here == read_identity(ws.connection)
 
 
 def test_preview_rows_without_ledger_rows_read_the_identity_alone(stocked):
     database_id = stocked.database_id
     with stocked.what_if() as ws:
         ws.catalog.add_ingredient("salt", "Salt")  # an operation without ledger rows
-        assert _preview_rows(ws, ws.recording.operations) == ([], [], database_id)
+        assert preview_rows(ws, ws.recording.operations) == ([], [], database_id)
     assert ws.plan.changes.empty
 
 

@@ -34,7 +34,7 @@ from bakekit.errors import (
     StalePlanError,
     WrongDatabaseError,
 )
-from bakekit.plan import Plan, RecordedOperation, _canonical_digest
+from bakekit.plan import Plan, RecordedOperation, canonical_digest
 from bakekit.plan import arguments as plan_arguments
 from tests.support.atomic import snapshot
 from tests.support.data import _imported, _prices_frame, small_file
@@ -57,13 +57,13 @@ def _forge(bakery: bakekit.Bakery, operations: list, *, changes: list | None = N
                      "label": bakery.database_label},
         "applied": False, "operations": operations, "changes": changes or [], "summary": [],
     }
-    document["digest"] = _canonical_digest(document)
+    document["digest"] = canonical_digest(document)
     return json.dumps(document)
 
 
 def _reseal(text: str) -> str:
     document = json.loads(text)
-    document["digest"] = _canonical_digest(document)
+    document["digest"] = canonical_digest(document)
     return json.dumps(document)
 
 
@@ -538,7 +538,7 @@ def test_plan_operations_frame_and_describe_agree(stocked):
 def test_every_registered_write_operation_may_be_replayed_and_nothing_else():
     from bakekit.workspace import WRITE_METHODS
 
-    allowed = plan_module._write_methods()
+    allowed = plan_module.write_methods()
     assert len(allowed) == len(WRITE_METHODS)
     assert {f"{fn.__qualname__}" for fn in allowed.values()} == {
         fn.__qualname__ for fn in WRITE_METHODS.values()}

@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select, update
 
 from bakekit import frames, stock
 from bakekit.checks import as_date, check_date, today
+from bakekit.costing import as_decimal
 from bakekit.db import tables
 from bakekit.db.dialect import for_update
 from bakekit.db.models.base import new_uuid, utcnow
@@ -170,10 +171,6 @@ def refuse_takes_before(allocations: Sequence[stock.Allocation], day: dt.date, *
                     value=value)
 
 
-def _decimal(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
 def _run_to_reverse(ws: Workspace, run_id: Any, kind: str) -> Any:
     """The run row, locked; refused when of another kind, reversed or imported."""
     if isinstance(run_id, bool) or not isinstance(run_id, int):
@@ -259,19 +256,19 @@ def reverse_run(ws: Workspace, run_id: Any, *, kind: str, on: Any = None) -> Rev
     rows: list[stock.LedgerRow] = []
     restored: list[dict[str, Any]] = []
     for t in taken:
-        cost = None if int(t.costed) == 0 else -_decimal(t.cost)
-        rows.append((int(t.lot_id), -_decimal(t.quantity), cost))
+        cost = None if int(t.costed) == 0 else -as_decimal(t.cost)
+        rows.append((int(t.lot_id), -as_decimal(t.quantity), cost))
         restored.append({"lot_id": int(t.lot_id), "item": t.item, "kind": t.kind,
                          "quantity": -float(t.quantity), "unit": t.unit,
                          "cost": None if cost is None else float(cost)})
     for lot in made:
-        cost = None if lot.cost is None else -_decimal(lot.cost)
+        cost = None if lot.cost is None else -as_decimal(lot.cost)
         rows.append((int(lot.id), -Decimal(lot.quantity), cost))
         restored.append({"lot_id": int(lot.id), "item": item, "kind": output.name,
                          "quantity": -float(lot.quantity), "unit": lot.unit,
                          "cost": None if cost is None else float(cost)})
     stock.set_remaining(ws, {
-        **{int(t.lot_id): q(_decimal(t.remaining) - _decimal(t.quantity)) for t in taken},
+        **{int(t.lot_id): q(as_decimal(t.remaining) - as_decimal(t.quantity)) for t in taken},
         **{int(lot.id): Decimal(0) for lot in made}})
     stock.ledger(ws, rows, reason="reversal", posted_on=day, run_id=run_id)
     runs = tables.runs

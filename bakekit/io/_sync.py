@@ -15,13 +15,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from bakekit import frames, stock
 from bakekit.checks import as_datetime
 from bakekit.costing import reprice_from_lots
 from bakekit.db import tables
-from bakekit.db.dialect import insert_ids
 from bakekit.errors import BakekitError, ImportValidationError, ValidationError
 from bakekit.results import ImportReport
 from bakekit.units import normalize_unit, to_decimal
@@ -355,6 +354,28 @@ def existing(ws: Workspace, table_name: str, key: Callable[[Any], Any] | Sequenc
     return {tuple(getattr(r, c) for c in cols): r for r in rows}
 
 
+def insert_with_ids(ws: Workspace, t: Any, rows: Sequence[dict[str, Any]],
+               match: Sequence[str]) -> list[int]:
+    """Insert rows into ``t`` with one ``INSERT ... RETURNING`` (SQLAlchemy batches the
+    rows itself); their new ids, in the rows' order. Matched by ``uuid`` (the insert
+    sentinel of the tables that have one), the ids come back sorted by SQLAlchemy
+    (``sort_by_parameter_order``); otherwise by the ``match`` columns, unique among the
+    rows (a slug, a name, a link's natural key).
+
+    >>> from bakekit.db import tables
+    >>> insert_with_ids(ws, tables.suppliers, [{"name": "A"}, {"name": "B"}], match=["name"])
+    [4, 5]
+    """
+    if not rows:
+        return []
+    if tuple(match) == ("uuid",):
+        stmt = insert(t).returning(t.c.id, sort_by_parameter_order=True)
+        return [int(i) for i in ws.execute(stmt, list(rows)).scalars()]
+    got = ws.execute(insert(t).returning(t.c.id, *(t.c[c] for c in match)), list(rows))
+    by_key = {tuple(r[1:]): int(r[0]) for r in got}
+    return [by_key[tuple(row[c] for c in match)] for row in rows]
+
+
 def insert_shape(t: Any, rows: list[dict[str, Any]], keep: Sequence[str]
                   ) -> list[dict[str, Any]]:
     """The rows in one shape for executemany (every row the same columns). Rows already
@@ -470,7 +491,7 @@ def upsert(ws: Workspace, table_name: str, wanted: Iterable[tuple[Any, dict[str,
         columns = set().union(*(v.keys() for _, v in inserts))
         match = match or _match_columns(t, columns)
         rows = insert_shape(t, [_inserted(t, v) for _, v in inserts], match)
-        new_ids = insert_ids(ws.connection, t, rows, match)
+        new_ids = insert_with_ids(ws, t, rows, match)
         for (key, _), new_id in zip(inserts, new_ids, strict=True):
             ids[key] = int(new_id)
             if statuses is not None:

@@ -15,7 +15,6 @@ from sqlalchemy import Float, cast, select
 
 from bakekit.checks import as_date
 from bakekit.db import tables
-from bakekit.db.dialect import fetch
 from bakekit.io._sync import Checker, Problems, fill_lot_costs
 from bakekit.io.bt_views import (
     _invalid,
@@ -95,8 +94,7 @@ class _Stock:
         self._ws = ws
         self.memory = Remembered()  # as external.remembered reads it: live rows, in order
         self.by_id: dict[int, _Purchase] = {}  # the remembered purchases
-        for external_id, external_uuid, *purchase in fetch(ws.connection,
-                                                           _PURCHASES["remembered"]):
+        for external_id, external_uuid, *purchase in ws.execute(_PURCHASES["remembered"]):
             found = self.by_id[purchase[0]] = _Purchase._make(purchase)
             if external_id is not None:
                 self.memory.by_id[external_id] = found.id
@@ -119,7 +117,7 @@ class _Stock:
     def by_uuid(self) -> dict[Any, _Purchase]:
         """Every purchase by its own uuid (read when a record names no remembered one)."""
         return {r.uuid: r for r in map(_Purchase._make,
-                                       fetch(self._ws.connection, _PURCHASES["every"]))}
+                                       self._ws.execute(_PURCHASES["every"]))}
 
     @functools.cached_property
     def by_day(self) -> dict[tuple[int, dt.date], list[Any]]:

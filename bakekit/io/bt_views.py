@@ -20,13 +20,13 @@ import pandas as pd
 from sqlalchemy import bindparam, select, update
 
 from bakekit.db import tables
-from bakekit.db.dialect import insert_ids
 from bakekit.errors import ValidationError
 from bakekit.io._sync import (
     Checker,
     Problems,
     Tally,
     _unit,
+    insert_with_ids,
     loads_checked,
     num,
     same,
@@ -471,7 +471,7 @@ def apply_products(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
                      "package_quantity": Decimal(str(r.package_quantity)),
                      "package_unit": r.package_unit, "upc": r.upc, "notes": r.notes,
                      "preferred": bool(r.preferred)})
-    new_ids = insert_ids(ws.connection, p, rows, match=("slug",)) if rows else []
+    new_ids = insert_with_ids(ws, p, rows, match=("slug",))
     tally.add("products", "created", len(rows))
     for r, pid in zip(new.itertuples(), new_ids, strict=True):
         keys.append((r.external_id, r.external_uuid, pid))

@@ -13,13 +13,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, Date, DateTime, Numeric, Table, bindparam, select, update
+from sqlalchemy import Boolean, Date, DateTime, Numeric, Table, bindparam, insert, select, update
 
 from bakekit.checks import as_date, as_datetime
-from bakekit.db.dialect import insert_ids, insert_many
 from bakekit.db.models import LOCAL_TABLES, metadata
 from bakekit.errors import ValidationError
-from bakekit.io._sync import Problems, Tally, loads_checked, num
+from bakekit.io._sync import Problems, Tally, insert_with_ids, loads_checked, num
 from bakekit.results import ImportReport
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -248,10 +247,10 @@ def load(ws: Workspace, path: str | Path) -> ImportReport:
         problems.raise_if_any(f"load of {path}")
         key = NATURAL_KEYS.get(t.name)
         if not key:  # nothing refers to these rows: no ids needed
-            insert_many(ws.connection, t, params)
+            ws.execute(insert(t), params)
             tally.add(t.name, "created", len(rows))
             continue
-        new_ids = insert_ids(ws.connection, t, params, match=(key,))
+        new_ids = insert_with_ids(ws, t, params, match=(key,))
         ids[t.name] = {rec[key]: i for rec, i in zip(rows, new_ids, strict=True)}
         for ref in self_ref:
             links = [{"b_id": i, "b_ref": ids[t.name][rec[ref]]}

@@ -12,10 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 
 from bakekit.db import tables
-from bakekit.db.dialect import execute_many, fetch, insert_many
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
@@ -63,8 +62,8 @@ def remembered(ws: Workspace, entities: Iterable[str], source: str = BAKE_TRACKE
     out = {e: Remembered() for e in wanted}
     if not wanted:
         return out
-    for entity, external_id, uuid, local_id in fetch(ws.connection,
-                                                     _remembered_statement(wanted, source)):
+    for entity, external_id, uuid, local_id in ws.execute(_remembered_statement(wanted,
+                                                                                source)):
         if external_id is not None:
             out[entity].by_id[external_id] = int(local_id)
         if uuid is not None:
@@ -121,16 +120,16 @@ def remember(ws: Workspace, entity: str, keys: Iterable[tuple[Any, Any, int]],
             wanted[k] = int(local)
     if not wanted:
         return 0
-    have = {(ext, uuid): (row_id, int(local)) for row_id, ext, uuid, local in fetch(
-        ws.connection, _KNOWN, {"b_source": source, "b_entity": entity})}
+    have = {(ext, uuid): (row_id, int(local)) for row_id, ext, uuid, local in ws.execute(
+        _KNOWN, {"b_source": source, "b_entity": entity})}
     new = [{"source": source, "entity": entity, "external_id": k[0], "uuid": k[1],
             "local_id": local} for k, local in wanted.items() if k not in have]
     moved = [{"b_id": have[k][0], "b_local": local} for k, local in wanted.items()
              if k in have and have[k][1] != local]
     if new:
-        insert_many(ws.connection, tables.external_ids, new)
+        ws.execute(insert(tables.external_ids), new)
     if moved:
-        execute_many(ws.connection, _MOVE, moved)
+        ws.execute(_MOVE, moved)
     return len(new) + len(moved)
 
 

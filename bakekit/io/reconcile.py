@@ -13,13 +13,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from bakekit import costing, stock
 from bakekit.areas.inventory import Inventory
 from bakekit.checks import as_date
 from bakekit.db import tables
-from bakekit.db.dialect import execute_many, insert_ids
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.errors import NotFoundError, ValidationError
 from bakekit.io import bt_view_stock, bt_views, reconcile_prices
@@ -235,7 +234,9 @@ def apply_purchases(ws: Workspace, rows: Sequence[Mapping[str, Any]], tally: Tal
         newer = prod.price_on is None or as_date(prod.price_on) <= on
         if cost is not None and newer and (prod.id not in latest or latest[prod.id][0] <= on):
             latest[prod.id] = (on, cost)
-    for lot, pid in zip(lot_rows, insert_ids(ws.connection, pur, purchase_rows), strict=True):
+    pids = list(ws.execute(insert(pur).returning(pur.c.id, sort_by_parameter_order=True),
+                           purchase_rows).scalars()) if purchase_rows else []
+    for lot, pid in zip(lot_rows, pids, strict=True):
         lot["purchase_id"] = pid
     stock.create_lot_rows(ws, lot_rows, reason="purchase", costs=totals)
     if latest:
@@ -249,8 +250,8 @@ def _price_purchases(ws: Workspace, prices: dict[int, Any]) -> None:
     """Give unpriced purchases their package price, and their uncosted lots the cost per
     lot unit it means (the cost then flows downstream)."""
     cost_of = {k: v if type(v) is Decimal else Decimal(str(v)) for k, v in prices.items()}
-    execute_many(ws.connection, _PRICE_PURCHASE,
-                 [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
+    if cost_of:
+        ws.execute(_PRICE_PURCHASE, [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
     costing.price_purchase_lots(ws, cost_of)
 
 

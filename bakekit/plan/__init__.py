@@ -12,11 +12,11 @@ from bakekit.plan.arguments import (
     TOLERANCE,
     PlanFileArgument,
     RecordedOperation,
-    _write_methods,
+    write_methods,
 )
 from bakekit.plan.core import Plan
-from bakekit.plan.document import _canonical_digest
-from bakekit.plan.ledger import _diff
+from bakekit.plan.document import canonical_digest
+from bakekit.plan.ledger import ledger_diff
 
 __all__ = ["FORMAT_VERSION", "TOLERANCE", "Plan", "PlanFileArgument", "RecordedOperation",
-           "_canonical_digest", "_diff", "_write_methods"]
+           "canonical_digest", "ledger_diff", "write_methods"]

@@ -75,7 +75,7 @@ class PlanFileArgument:
         return f"file {self.path!r} (sha256 {self.sha256[:12]})"
 
 
-def _file_digest(path: str) -> str:
+def file_digest(path: str) -> str:
     """sha256 of a regular file's content ('' if it cannot be read)."""
     p = Path(path)
     if not p.is_file():
@@ -116,11 +116,11 @@ def _encode(value: Any) -> Any:
                        "by value; pass plain values")
 
 
-def _record(op: _Operation) -> RecordedOperation:
+def operation_record(op: _Operation) -> RecordedOperation:
     """One write call of a what-if, by value; a file it read is named with its sha256."""
     args, kwargs = list(op.args), dict(op.kwargs)
     name = FILE_PARAMETERS.get((op.area, op.method))
-    fn = _write_methods().get((op.area, op.method))
+    fn = write_methods().get((op.area, op.method))
     if name is not None and fn is not None:
         params = [p for p in inspect.signature(fn).parameters if p != "self"]
         position = params.index(name)
@@ -132,14 +132,14 @@ def _record(op: _Operation) -> RecordedOperation:
             holder, key = args, position
         if holder is not None and isinstance(holder[key], (str, os.PathLike)):
             path = str(Path(os.fspath(holder[key])).resolve())
-            holder[key] = PlanFileArgument(path, _file_digest(path))
+            holder[key] = PlanFileArgument(path, file_digest(path))
     return RecordedOperation(op.area, op.method, _encode(args),
                              {str(k): _encode(v) for k, v in kwargs.items()})
 
 
 # -- the registry of what a plan may call ---------------------------------------------------
 @functools.lru_cache(maxsize=1)
-def _write_methods() -> dict[tuple[str, str], Callable[..., Any]]:
+def write_methods() -> dict[tuple[str, str], Callable[..., Any]]:
     """(area, method) -> the registered write operation: bakekit's own write operations,
     the only calls a plan replays (``workspace.WRITE_METHODS``, filled by
     ``@write_operation``; every area module is imported first so the list is whole)."""
@@ -163,7 +163,7 @@ def _write_methods() -> dict[tuple[str, str], Callable[..., Any]]:
 
 
 def _areas() -> list[str]:
-    return sorted({area for area, _ in _write_methods()})
+    return sorted({area for area, _ in write_methods()})
 
 
 # -- arguments by value: reading, checked ---------------------------------------------------
@@ -427,7 +427,7 @@ _CELL_CHECKS: dict[str, Callable[[Any], bool]] = {
 }
 
 
-def _check_operation(index: int, raw: Any, *, limits: bool = True
+def check_operation(index: int, raw: Any, *, limits: bool = True
                      ) -> tuple[RecordedOperation, Callable[..., Any], list[Any],
                                 dict[str, Any]]:
     """One operation of a plan, checked: a registered write operation whose arguments are
@@ -444,13 +444,13 @@ def _check_operation(index: int, raw: Any, *, limits: bool = True
         raise InvalidPlanError(f"plan operation {index}: area and method must be text (got "
                                f"{area!r}, {method!r}); the plan was refused, nothing was "
                                "written", operation=index, field="area", value=(area, method))
-    fn = _write_methods().get((area, method))
+    fn = write_methods().get((area, method))
     if fn is None:
         if area not in _areas():
             why = (f"{area!r} is not an area of a workspace (a plan calls only the write "
                    f"operations of the areas {', '.join(_areas())})")
         else:
-            allowed = sorted(m for a, m in _write_methods() if a == area)
+            allowed = sorted(m for a, m in write_methods() if a == area)
             why = (f"{area}.{method} is not one of bakekit's write operations (in {area} a "
                    f"plan may call {', '.join(allowed)})")
         raise InvalidPlanError(f"plan operation {index} (area {area!r}, method {method!r}): "
@@ -515,7 +515,7 @@ class RecordedOperation:
 
     def describe(self) -> str:
         """The call's arguments in words: ``finished_unit='cookie', batches=2``."""
-        fn = _write_methods().get((self.area, self.method))
+        fn = write_methods().get((self.area, self.method))
         names = ([n for n in inspect.signature(fn).parameters if n != "self"]
                  if fn is not None else [])
         parts = [f"{names[i]}={_show_value(a)}" if i < len(names) else _show_value(a)

@@ -34,29 +34,28 @@ from bakekit.plan.arguments import (
     TOLERANCE,
     PlanFileArgument,
     RecordedOperation,
-    _check_operation,
-    _file_digest,
-    _record,
+    check_operation,
+    file_digest,
+    operation_record,
 )
 from bakekit.plan.document import (
-    _CHANGE_FIELDS,
-    _SUMMARY_FIELDS,
-    _canonical_digest,
-    _check_rows,
-    _read_document,
+    CHANGE_FIELDS,
+    SUMMARY_FIELDS,
+    canonical_digest,
+    check_rows,
+    read_document,
 )
 from bakekit.plan.ledger import (
-    _captured_stock,
-    _diff,
-    _diff_frame,
-    _ledger_rows,
-    _number,
-    _preview_rows,
-    _same_rows,
-    _stock_after,
-    _summary_rows,
-    _written_known,
-    _written_rows,
+    captured_stock,
+    diff_frame,
+    in_words,
+    ledger_diff,
+    read_ledger_rows,
+    recorded_ledger,
+    same_rows,
+    stock_after,
+    summary_rows,
+    written_rows,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -99,7 +98,7 @@ class Plan:
         self._unchecked = _checked == "later"
         if not _checked:
             for index, op in enumerate(operations, start=1):  # every operation is checked
-                _check_operation(index, _raw(op), limits=limits)
+                check_operation(index, _raw(op), limits=limits)
         self._operations = operations
         #: the ledger rows and the summary, or (``_rows``: a what-if's plan) what builds
         #: them from what its block captured, when they are first needed
@@ -142,24 +141,20 @@ class Plan:
     @classmethod
     def from_workspace(cls, ws: Workspace) -> Plan:
         """Record a what-if's operations and their ledger rows (called as its block ends:
-        no statement when the rows' writers recorded them, else one; the rows, the summary
-        and the frames are built when first needed, from what was captured here)."""
+        no statement when the rows' writers recorded them, else one: see
+        ``plan.ledger.recorded_ledger``; the rows, the summary and the frames are built
+        when first needed, from what was captured here)."""
         steps = list(ws.recording.operations)
-        recorded = [_record(op) for op in steps]
-        # the ledger rows, the stock they leave and the database as this workspace sees it;
-        # rows their writers described are not read back
-        if _written_known(steps):
-            last = steps[-1]
-            here = last.written[last.movement_ids[-1]].database_id
+        recorded = [operation_record(op) for op in steps]
+        # the ledger rows, the stock they leave and the database as this workspace sees it
+        written = recorded_ledger(ws, steps)
+        after, here = captured_stock(steps, written)
+        if not written:
+            here = read_identity(ws.connection)
 
-            def rows() -> _Rows:
-                changes = _written_rows(steps)
-                return changes, _summary_rows(changes, _captured_stock(steps)[0])
-        else:
-            changes, after, here = _preview_rows(ws, steps)
-
-            def rows() -> _Rows:
-                return changes, _summary_rows(changes, after)
+        def rows() -> _Rows:
+            changes = written_rows(steps, written)
+            return changes, summary_rows(changes, after)
         return cls(ws.bakery, recorded, [], [], limits=False,
                    database_id=here if here is not None else ws.bakery.database_id,
                    _checked="later", _rows=rows)
@@ -215,7 +210,7 @@ class Plan:
         >>> again.plan_id != ws.plan.plan_id, len(again.steps)
         (True, 1)
         """
-        calls = [_check_operation(i, _raw(op), limits=self._limits)
+        calls = [check_operation(i, _raw(op), limits=self._limits)
                  for i, op in enumerate(self._operations, start=1)]
         bakery = self._bound()
         _check_files(calls)
@@ -275,7 +270,7 @@ class Plan:
         if self.applied:
             raise PlanAlreadyAppliedError(f"plan {self.plan_id} has already been applied",
                                           plan_id=self.plan_id)
-        calls = [_check_operation(i, _raw(op), limits=self._limits)
+        calls = [check_operation(i, _raw(op), limits=self._limits)
                  for i, op in enumerate(self._operations, start=1)]
         bakery = self._bound()
         if bakery.read_only:
@@ -292,7 +287,7 @@ class Plan:
                        **{k: _replayed(v) for k, v in kwargs.items()})
             except BakekitError as exc:
                 failure = exc
-            replay = _ledger_rows(ws, ws.recording.operations)
+            replay = read_ledger_rows(ws, ws.recording.operations)
             # stock before the plan, now: read after the replay, in the same transaction
             # (what the replay itself wrote taken off), so a change committed by another
             # workspace while the replay ran is seen too
@@ -300,16 +295,16 @@ class Plan:
             if failure is not None:
                 op = self._operations[step - 1]
                 moved = "".join(f"; {d['message']}" for d in drift)
-                diff = _diff_frame([{  # one row, saying what moved under it
+                diff = diff_frame([{  # one row, saying what moved under it
                     "step": step, "status": "failed",
                     "message": f"{type(failure).__name__}: {failure}{moved}"}])
                 raise StalePlanError(
                     f"the plan no longer applies: step {step} ({op.area}.{op.method}) "
                     f"failed: {failure}", diff) from failure
-            if not _same_rows(self._change_rows, replay):
-                moved = _diff(self.changes, build(replay, frames.PLAN_CHANGES))
+            if not same_rows(self._change_rows, replay):
+                moved = ledger_diff(self.changes, build(replay, frames.PLAN_CHANGES))
                 if not moved.empty:  # (the same rows in another order are the same rows)
-                    diff = _diff_frame(moved.to_dict("records") + drift)
+                    diff = diff_frame(moved.to_dict("records") + drift)
                     raise StalePlanError(
                         f"the data moved since the preview: {len(moved)} stock change(s) "
                         f"differ; nothing was committed", diff)
@@ -317,7 +312,7 @@ class Plan:
                 words = "; ".join(d["message"] for d in drift)
                 raise StalePlanError(
                     f"stock moved since the preview ({words}); nothing was committed "
-                    "(apply(allow_drift=True) applies anyway)", _diff_frame(drift))
+                    "(apply(allow_drift=True) applies anyway)", diff_frame(drift))
             ws.commit()
         self.applied = True
         return build(replay, frames.PLAN_CHANGES)
@@ -328,7 +323,7 @@ class Plan:
         preview's ``before`` (one statement)."""
         ids = {(c["item"], c["kind"], c["unit"]): c["item_id"] for c in self._change_rows}
         try:
-            now = _stock_after(ws, self._change_rows)
+            now = stock_after(ws, self._change_rows)
         except BakekitError:
             if not tolerant:
                 raise
@@ -351,8 +346,8 @@ class Plan:
             rows.append({
                 "status": "drift", "item": s["item"], "unit": s["unit"],
                 "quantity_preview": before, "quantity_now": before_now,
-                "message": (f"{s['item']}: {_number(before)} {s['unit']} on hand at the "
-                            f"preview, {_number(before_now)} {s['unit']} now")})
+                "message": (f"{s['item']}: {in_words(before)} {s['unit']} on hand at the "
+                            f"preview, {in_words(before_now)} {s['unit']} now")})
         return rows
 
     def _claim(self, ws: Workspace, bakery: BakeryLike) -> None:
@@ -395,7 +390,7 @@ class Plan:
         """
         if self._unchecked:  # a file holds only what from_json will accept
             for index, op in enumerate(self._operations, start=1):
-                _check_operation(index, _raw(op), limits=self._limits)
+                check_operation(index, _raw(op), limits=self._limits)
             self._unchecked = False
         document = {
             "format": "bakekit-plan", "version": FORMAT_VERSION, "plan_id": self.plan_id,
@@ -407,7 +402,7 @@ class Plan:
             "changes": self._change_rows,
             "summary": self._summary_rows,
         }
-        document["digest"] = _canonical_digest(document)
+        document["digest"] = canonical_digest(document)
         return json.dumps(document, indent=2)
 
     @classmethod
@@ -427,16 +422,16 @@ class Plan:
         >>> plan.plan_id == ws.plan.plan_id
         True
         """
-        document = _read_document(text)
+        document = read_document(text)
         operations = document["operations"]
         if not isinstance(operations, list) or len(operations) > MAX_OPERATIONS:
             raise InvalidPlanError(f"plan operations must be a list of at most "
                                    f"{MAX_OPERATIONS:,}; the plan was refused, nothing was "
                                    "written", field="operations",
                                    value=type(operations).__name__)
-        checked = [_check_operation(i, raw)[0] for i, raw in enumerate(operations, start=1)]
-        changes = _check_rows(document["changes"], _CHANGE_FIELDS, "changes")
-        summary = _check_rows(document["summary"], _SUMMARY_FIELDS, "summary")
+        checked = [check_operation(i, raw)[0] for i, raw in enumerate(operations, start=1)]
+        changes = check_rows(document["changes"], CHANGE_FIELDS, "changes")
+        summary = check_rows(document["summary"], SUMMARY_FIELDS, "summary")
         database = document["database"]
         plan = cls(bakery, checked, changes, summary, plan_id=document["plan_id"],
                    database_id=database["id"], database_label=database["label"],
@@ -463,7 +458,7 @@ def _check_files(calls: list[tuple[RecordedOperation, Any, list[Any], dict[str, 
         for value in [*args, *kwargs.values()]:
             if not isinstance(value, PlanFileArgument):
                 continue
-            now = _file_digest(value.path)
+            now = file_digest(value.path)
             if not value.sha256 or now != value.sha256:
                 why = ("is not there (or not a regular file)" if not now
                        else "changed since the plan was made")

@@ -11,22 +11,22 @@ from bakekit.errors import InvalidPlanError
 from bakekit.plan.arguments import FORMAT_VERSION, MAX_CHANGE_ROWS, MAX_PLAN_CHARS, MAX_TEXT
 
 
-def _canonical_digest(document: dict[str, Any]) -> str:
+def canonical_digest(document: dict[str, Any]) -> str:
     """sha256 over the plan document (everything but its digest) as canonical JSON."""
     body = {k: v for k, v in document.items() if k != "digest"}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
-_CHANGE_FIELDS: dict[str, type] = {
+CHANGE_FIELDS: dict[str, type] = {
     "step": int, "position": int, "lot": str, "item": str, "kind": str, "reason": str,
     "quantity": float, "unit": str, "cost": float, "item_id": int}
-_SUMMARY_FIELDS: dict[str, type] = {
+SUMMARY_FIELDS: dict[str, type] = {
     "item": str, "kind": str, "unit": str, "before": float, "change": float, "after": float,
     "cost": float}
 
 
-def _check_rows(rows: Any, fields: dict[str, type], name: str) -> list[dict[str, Any]]:
+def check_rows(rows: Any, fields: dict[str, type], name: str) -> list[dict[str, Any]]:
     """The plan's ledger rows (or summary rows): a list of objects of exactly these fields."""
     if not isinstance(rows, list) or len(rows) > MAX_CHANGE_ROWS:
         raise InvalidPlanError(f"plan {name} must be a list of at most {MAX_CHANGE_ROWS:,} "
@@ -58,7 +58,7 @@ _DOCUMENT_KEYS = {"format", "version", "plan_id", "made_at", "database", "applie
                   "operations", "changes", "summary", "digest"}
 
 
-def _read_document(text: str | bytes) -> dict[str, Any]:
+def read_document(text: str | bytes) -> dict[str, Any]:
     """A plan file's JSON document, its envelope checked and its digest verified."""
     if isinstance(text, bytes):
         try:
@@ -97,7 +97,7 @@ def _read_document(text: str | bytes) -> dict[str, Any]:
                 f"unknown field(s) {', '.join(extra)}" if extra else ""])) +
             "; the plan was refused, nothing was written", field="file",
             value=missing or extra)
-    if document["digest"] != _canonical_digest(document):
+    if document["digest"] != canonical_digest(document):
         raise InvalidPlanError("the plan file was edited after it was saved (its digest does "
                                "not match its content); the plan was refused, nothing was "
                                "written", field="digest", value=document["digest"])

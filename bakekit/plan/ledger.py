@@ -14,6 +14,7 @@ from bakekit.db import tables
 from bakekit.db.reading import read_identity
 from bakekit.frames import validate
 from bakekit.plan.arguments import TOLERANCE
+from bakekit.recording import WrittenMovement
 from bakekit.stock.items import KINDS
 from bakekit.stock.queries import has_stock, lots_with_items
 
@@ -58,7 +59,7 @@ def _wanted(steps: list[_Operation]) -> list[int]:
     return [i for op in steps for i in op.movement_ids]
 
 
-def _ledger_rows(ws: Workspace, steps: list[_Operation]) -> list[dict[str, Any]]:
+def read_ledger_rows(ws: Workspace, steps: list[_Operation]) -> list[dict[str, Any]]:
     """The ledger rows each operation wrote (plain rows, one statement), with lots the plan
     itself created named by creation order (``new#1``...), others by id (``lot#12``)."""
     all_ids = _wanted(steps)
@@ -70,55 +71,68 @@ def _ledger_rows(ws: Workspace, steps: list[_Operation]) -> list[dict[str, Any]]
     return _comparable(steps, moves)
 
 
-def _preview_rows(ws: Workspace, steps: list[_Operation]
-                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str | None]:
-    """What a what-if captures as its block ends, in one statement: its ledger rows (as
-    ``_ledger_rows``), the stock on hand now of every item and unit they touch (as
-    ``_stock_after``) and the database's identity (None when ``bakery_identity`` has no
-    row; without ledger rows that one is read alone)."""
+def preview_rows(ws: Workspace, steps: list[_Operation]
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str | None]:
+    """A what-if's ledger rows read back in one statement (as ``read_ledger_rows``), the
+    stock on hand now of every item and unit they touch (as ``stock_after``) and the
+    database's identity (None when ``bakery_identity`` has no row; without ledger rows
+    that one is read alone)."""
+    written = _read_back(ws, steps)
+    after, here = captured_stock(steps, written)
+    return (written_rows(steps, written), after,
+            here if written else read_identity(ws.connection))
+
+
+def recorded_ledger(ws: Workspace, steps: list[_Operation]) -> dict[int, WrittenMovement]:
+    """The one source of a plan's ledger rows: each row its steps wrote, by id, as
+    written. Those are the writers' own records (``Operation.written``, captured by
+    ``plan.capture`` as the INSERT ran: no statement) when they describe every row
+    (``written_known``); otherwise every row read back in one statement, into the same
+    records (with the stock on hand now and the database's identity)."""
+    if written_known(steps):
+        return {i: w for op in steps for i, w in op.written.items()}
+    return _read_back(ws, steps)
+
+
+def _read_back(ws: Workspace, steps: list[_Operation]) -> dict[int, WrittenMovement]:
     all_ids = _wanted(steps)
     if not all_ids:
-        return [], [], read_identity(ws.connection)
+        return {}
     wanted = set(all_ids)
-    moves = {r.id: r for r in ws.execute(_preview_statement(), {"first": min(all_ids)}).all()
-             if r.id in wanted}
-    rows = _comparable(steps, moves)
-    after: dict[tuple[str, int, str], dict[str, Any]] = {}
-    here = None
-    for r in moves.values():
-        after.setdefault((r.kind, int(r.item_id), r.unit), {
-            "kind": r.kind, "item_id": int(r.item_id), "unit": r.unit, "after": r.after})
-        here = None if r.database_id is None else str(r.database_id)
-    return rows, list(after.values()), here
+    return {int(r.id): WrittenMovement(int(r.lot_id), r.item, r.kind, int(r.item_id), r.unit,
+                                       r.reason, r.quantity, r.cost, r.after,
+                                       None if r.database_id is None else str(r.database_id))
+            for r in ws.execute(_preview_statement(), {"first": min(all_ids)})
+            if r.id in wanted}
 
 
-def _written_known(steps: list[_Operation]) -> bool:
-    """Whether ``_written_rows`` gives these steps' ledger rows, so that they need not be
-    read back: every step wrote ledger rows (one that wrote none may, say, rename an item
-    the rows name) and its writers described every one of them, with a cost (a later step
-    that prices an uncosted lot fills in its rows' cost)."""
+def written_known(steps: list[_Operation]) -> bool:
+    """Whether the writers' records describe every ledger row of these steps, so that
+    they need not be read back: every step wrote ledger rows (one that wrote none may,
+    say, rename an item the rows name) and its writers described every one of them, with
+    a cost (a later step that prices an uncosted lot fills in its rows' cost)."""
     return bool(steps) and all(
         op.movement_ids and len(op.written) == len(op.movement_ids)
         and all(w.cost is not None for w in op.written.values()) for op in steps)
 
 
-def _written_rows(steps: list[_Operation]) -> list[dict[str, Any]]:
-    """The rows of ``_ledger_rows`` from what the writers recorded as they wrote them
-    (``Operation.written``; see ``_written_known``), without reading them back."""
-    return _step_rows(steps, lambda op, movement_id: op.written[movement_id])
+def written_rows(steps: list[_Operation], written: dict[int, WrittenMovement]
+                 ) -> list[dict[str, Any]]:
+    """The rows of ``read_ledger_rows`` from the rows as written (``recorded_ledger``)."""
+    return _step_rows(steps, lambda _op, movement_id: written[movement_id])
 
 
-def _captured_stock(steps: list[_Operation]) -> tuple[list[dict[str, Any]], str | None]:
-    """What a what-if whose ledger rows are known (``_written_known``) captures as its
-    block ends, from what their INSERTs returned, with no statement: the stock on hand of
-    every item and unit they touch (as ``_stock_after``; the last row written for each
-    tells it, since every change of stock writes its ledger rows after it) and the
-    database's identity."""
+def captured_stock(steps: list[_Operation], written: dict[int, WrittenMovement]
+                   ) -> tuple[list[dict[str, Any]], str | None]:
+    """From the rows as written (``recorded_ledger``), with no statement: the stock on
+    hand of every item and unit they touch (as ``stock_after``; the last row written for
+    each tells it, since every change of stock writes its ledger rows after it) and the
+    database's identity (None without rows)."""
     after: dict[tuple[str, int, str], dict[str, Any]] = {}
     here = None
     for op in steps:
         for movement_id in op.movement_ids:
-            w = op.written[movement_id]
+            w = written[movement_id]
             after[(w.kind, w.item_id, w.unit)] = {
                 "kind": w.kind, "item_id": w.item_id, "unit": w.unit, "after": w.on_hand}
             here = w.database_id
@@ -126,7 +140,7 @@ def _captured_stock(steps: list[_Operation]) -> tuple[list[dict[str, Any]], str 
 
 
 def _comparable(steps: list[_Operation], moves: dict[int, Any]) -> list[dict[str, Any]]:
-    """The rows of ``_ledger_rows`` from the fetched ledger rows, by id."""
+    """The rows of ``read_ledger_rows`` from the fetched ledger rows, by id."""
     return _step_rows(steps, lambda _op, movement_id: moves[movement_id])
 
 
@@ -171,7 +185,7 @@ def _stock_statement(kinds: tuple[str, ...]) -> Any:
     return branches[0] if len(branches) == 1 else union_all(*branches)
 
 
-def _stock_after(ws: Workspace, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def stock_after(ws: Workspace, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """On hand now (at the end of the preview) per touched item and unit: one statement."""
     if not changes:
         return []
@@ -184,7 +198,7 @@ def _stock_after(ws: Workspace, changes: list[dict[str, Any]]) -> list[dict[str,
             for r in result]
 
 
-def _summary_rows(changes: list[dict[str, Any]],
+def summary_rows(changes: list[dict[str, Any]],
                   after: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per touched item and unit: before, change, after (as of the preview) and cost."""
     on_hand = {(a["kind"], a["item_id"], a["unit"]): a["after"] or 0.0 for a in after}
@@ -202,7 +216,7 @@ def _summary_rows(changes: list[dict[str, Any]],
 
 
 
-def _same_rows(preview: list[dict[str, Any]], replay: list[dict[str, Any]]) -> bool:
+def same_rows(preview: list[dict[str, Any]], replay: list[dict[str, Any]]) -> bool:
     """Whether the replay wrote the previewed ledger rows (ids and timestamps aside)."""
     if len(preview) != len(replay):
         return False
@@ -213,17 +227,17 @@ def _same_rows(preview: list[dict[str, Any]], replay: list[dict[str, Any]]) -> b
         for a, b in zip(preview, replay, strict=True))
 
 
-def _number(value: float) -> str:
+def in_words(value: float) -> str:
     """A quantity in words: at most 6 places, no trailing zeros."""
     return f"{value:,.6f}".rstrip("0").rstrip(".")
 
 
-def _diff_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+def diff_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     columns = list(frames.PLAN_DIFF.columns)
     return validate(pd.DataFrame(rows).reindex(columns=columns), frames.PLAN_DIFF)
 
 
-def _diff(preview: pd.DataFrame, replay: pd.DataFrame) -> pd.DataFrame:
+def ledger_diff(preview: pd.DataFrame, replay: pd.DataFrame) -> pd.DataFrame:
     """Ledger rows that differ between preview and replay, paired by step, item and lot
     (and, where one step writes the same lot of an item twice, by their order there):
     ``changed`` (quantity or cost differs), ``missing`` (previewed, not written now) or
@@ -239,19 +253,19 @@ def _diff(preview: pd.DataFrame, replay: pd.DataFrame) -> pd.DataFrame:
         where = f"{r['item']} {r['lot']}, step {r['step']}"
         if r["_merge"] == "left_only":
             status, position = "missing", r["position_preview"]
-            message = (f"{where}: {_number(r['quantity_preview'])} {unit} previewed, "
+            message = (f"{where}: {in_words(r['quantity_preview'])} {unit} previewed, "
                        "not written now")
         elif r["_merge"] == "right_only":
             status, position = "extra", r["position_now"]
-            message = (f"{where}: {_number(r['quantity_now'])} {unit} written now, "
+            message = (f"{where}: {in_words(r['quantity_now'])} {unit} written now, "
                        "not in the preview")
         else:
             if (abs(r["quantity_preview"] - r["quantity_now"]) <= TOLERANCE
                     and _same_cost(r["cost_preview"], r["cost_now"])):
                 continue
             status, position = "changed", r["position_preview"]
-            message = (f"{where}: {_number(r['quantity_preview'])} {unit} previewed, "
-                       f"{_number(r['quantity_now'])} {unit} now")
+            message = (f"{where}: {in_words(r['quantity_preview'])} {unit} previewed, "
+                       f"{in_words(r['quantity_now'])} {unit} now")
         rows.append({
             "step": r["step"], "position": position, "status": status, "item": r["item"],
             "lot": r["lot"], "unit": unit,
@@ -260,7 +274,7 @@ def _diff(preview: pd.DataFrame, replay: pd.DataFrame) -> pd.DataFrame:
             "message": message,
         })
     rows.sort(key=lambda d: (d["step"], d["position"], d["status"]))
-    return _diff_frame(rows)
+    return diff_frame(rows)
 
 
 def _same_cost(a: Any, b: Any) -> bool:

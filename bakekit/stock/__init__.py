@@ -1,8 +1,9 @@
 """Stock: the items lots hold, the lots and their ledger, the FIFO walk, the lot queries.
 
 One module per job: ``items`` (``Item`` and the one kind -> table/column map), ``lots``
-(every write of a lot and of the ledger, set-based), ``fifo`` (the walk, oldest lot first),
-``availability`` (stock against needs), ``queries`` (lots and movements as reads).
+(every write of a lot and of the ledger, set-based, a walk's takes included), ``fifo``
+(the walk, oldest lot first: reads only), ``availability`` (stock against needs),
+``queries`` (lots and movements as reads).
 Areas and io use the names exported here.
 
 >>> from bakekit import stock
@@ -11,7 +12,7 @@ Areas and io use the names exported here.
 """
 
 from bakekit.stock.availability import availability_rows, available
-from bakekit.stock.fifo import Allocation, Take, shortfall, take, take_many, write_take
+from bakekit.stock.fifo import Allocation, Take, shortfall, take, take_many
 from bakekit.stock.items import (
     KINDS,
     RUN_OUTPUT,
@@ -32,6 +33,7 @@ from bakekit.stock.lots import (
     ledger,
     new_lot,
     set_remaining,
+    write_take,
 )
 from bakekit.stock.queries import has_stock, lots_as_of, lots_with_items, movements_frame
 

@@ -1,8 +1,8 @@
 """The FIFO walk: one implementation for ingredient, finished-unit and finished-good lots.
 
 ``take`` works out what a consumption would take, oldest lot first (date, then id),
-converting units through the item's density, as an ``Allocation``; ``write_take`` writes
-it (lot updates and ledger rows, set-based, through ``stock.lots``).
+converting units through the item's density, as an ``Allocation``; it reads and writes
+nothing else (``stock.lots.write_take`` writes an Allocation).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from bakekit.db import tables
 from bakekit.db.dialect import locks_rows
 from bakekit.results import Availability, Consumption
 from bakekit.stock.items import KINDS, Item
-from bakekit.stock.lots import LedgerRow, NewLot, insert_lots, ledger, set_remaining
 from bakekit.stock.queries import has_stock
 from bakekit.units import QUANTITY_RESOLUTION, exact_factor, money, normalize_unit, q
 
@@ -355,36 +354,3 @@ def _cost_emptied(ws: Workspace, plans: list[Allocation]) -> list[Allocation]:
             takes.append(t)
         out.append(replace(plan, takes=tuple(takes)))
     return out
-
-
-def write_take(ws: Workspace, allocation: Allocation | Sequence[Allocation], *,
-               reason: str, posted_on: dt.date, run_id: int | None = None,
-               made: NewLot | None = None) -> int | None:
-    """Write planned consumptions: lot updates and ledger rows (dated ``posted_on``), one
-    statement each however many items and lots (set-based). ``made``: a lot the takes make
-    (a run's output), inserted first and given its first ledger row in the same ledger
-    statement, after the takes' rows. Returns the made lot's id (None without one).
-
-    >>> import datetime as dt
-    >>> from decimal import Decimal
-    >>> from bakekit import stock
-    >>> taken = stock.take(ws, stock.resolve_item(ws, "ingredient", "flour-ap"), Decimal(2), "cup")
-    >>> stock.write_take(ws, taken, reason="test bake", posted_on=dt.date(2025, 12, 2))
-    >>> ws.inventory.lots("flour-ap")["remaining"].tolist()  # 2 cups = 0.53125 lb from lot 1
-    [8.87109375, 25.0]
-    """
-    allocations = [allocation] if isinstance(allocation, Allocation) else list(allocation)
-    takes = [t for a in allocations for t in a.takes]
-    set_remaining(ws, {t.lot_id: Decimal(0) if t.empties else t.remaining - t.quantity
-                       for t in takes})
-    rows: list[LedgerRow] = [(t.lot_id, -t.quantity, None if t.cost is None else -t.cost)
-                             for t in takes]
-    # what each row's lot holds, in its unit as stored (a what-if's plan records it)
-    items = [(a.item, t.stored_unit or t.unit) for a in allocations for t in a.takes]
-    lot_id = None
-    if made is not None:
-        lot_id = insert_lots(ws, [made])[0]
-        rows.append(made.first_row(lot_id))
-        items.append((made.item, normalize_unit(made.unit)))
-    ledger(ws, rows, reason=reason, posted_on=posted_on, run_id=run_id, items=items)
-    return lot_id

@@ -1,6 +1,8 @@
 """Every write of a lot: create lots (with their first ledger rows), set what remains,
-fill costs, and the ledger rows themselves; all set-based (one statement per job however
-many lots). Nothing else in bakekit writes the ``lots`` table."""
+fill costs, write a FIFO walk's takes (``write_take``: a consumption, or a run's takes
+and the lot it makes), and the ledger rows themselves; all set-based (one statement per
+job however many lots). Nothing else in bakekit writes the ``lots`` or ``movements``
+table (a what-if's ledger INSERT is ``plan.capture``'s, handed in by the workspace)."""
 
 from __future__ import annotations
 
@@ -11,19 +13,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Float, bindparam, cast, column, func, insert, select, update
+from sqlalchemy import bindparam, insert, update
 
 from bakekit.checks import as_date
 from bakekit.db import tables
-from bakekit.db.dialect import execute_many, insert_ids, insert_returning, is_postgresql
 from bakekit.db.models.base import new_uuid, utcnow
-from bakekit.recording import WrittenMovement
 from bakekit.stock.items import KINDS, Item
-from bakekit.stock.queries import has_stock
-from bakekit.units import money, normalize_unit, q
+from bakekit.units import money, normalize_unit
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
+    from bakekit.stock.fifo import Allocation
 
 #: a ledger row: (lot id, signed quantity in the lot's unit, signed cost or None)
 LedgerRow = tuple[int, Decimal, Decimal | None]
@@ -85,39 +85,16 @@ def _update_statement(column: str) -> Any:
 
 
 @functools.cache
-def _captured_insert() -> Any:
-    """INSERT INTO movements ... RETURNING id, uuid and, for a what-if's plan, what it
-    would otherwise read as its block ends: the stock on hand of each row's item in its
-    lot's unit (lots with something left; one correlated sum per kind of item, each able to
-    use that kind's partial FIFO index) and the database's identity (built once).
-
-    The sums read two derived tables with their own column names and name the inserted
-    row's ``lot_id`` bare: SQLite renders RETURNING without table names, and a derived
-    table keeps every name in the subqueries unambiguous."""
-    m, lots, ident = tables.movements, tables.lots, tables.bakery_identity
-    columns = [k.column for k in KINDS.values()]
-    held = (select(*(lots.c[c].label(f"held_{c}") for c in columns),
-                   lots.c.unit.label("held_unit"), lots.c.remaining.label("held_remaining"))
-            .where(has_stock()).subquery("held"))
-    lot = select(lots.c.id.label("lot_key"), *(lots.c[c].label(f"lot_{c}") for c in columns),
-                 lots.c.unit.label("lot_unit")).subquery("lot")
-    per_kind = [select(cast(func.sum(held.c.held_remaining), Float))
-                .where(lot.c.lot_key == column(m.c.lot_id.name),
-                       held.c[f"held_{c}"] == lot.c[f"lot_{c}"],
-                       held.c.held_unit == lot.c.lot_unit).scalar_subquery()
-                for c in columns]
-    identity = select(ident.c.database_id).where(ident.c.id == 1).scalar_subquery()
-    return insert(m).returning(m.c.id, m.c.uuid, func.coalesce(*per_kind), identity)
+def _insert_ids(table_name: str) -> Any:
+    """INSERT INTO <lots or movements> ... RETURNING id, the ids in the rows' order (the
+    uuid column is the insert sentinel: one statement however many rows; built once)."""
+    t = tables.by_name(table_name)
+    return insert(t).returning(t.c.id, sort_by_parameter_order=True)
 
 
-def _insert_captured(ws: Workspace, params: list[dict[str, Any]]
-                     ) -> list[tuple[int, float | None, str | None]]:
-    """Insert ledger rows with ``_captured_insert``, in one statement: (id, stock on hand,
-    database id) of each, in order."""
-    result = insert_returning(ws.connection, _captured_insert(), params)
-    by_uuid = {u: (int(i), on_hand, None if here is None else str(here))
-               for i, u, on_hand, here in result}
-    return [by_uuid[p["uuid"]] for p in params]
+def _inserted(ws: Workspace, table_name: str, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Insert rows into ``lots`` or ``movements`` (one statement); their ids, in order."""
+    return [int(i) for i in ws.execute(_insert_ids(table_name), list(rows)).scalars()]
 
 
 def insert_lots(ws: Workspace, lots: Sequence[NewLot]) -> list[int]:
@@ -135,7 +112,7 @@ def insert_lots(ws: Workspace, lots: Sequence[NewLot]) -> list[int]:
     if not lots:
         return []
     now = utcnow()
-    ids = insert_ids(ws.connection, tables.lots, [lot.values(now) for lot in lots])
+    ids = _inserted(ws, "lots", [lot.values(now) for lot in lots])
     for lot_id in ids:
         ws.recording.note_created_lot(lot_id)
     return ids
@@ -185,7 +162,7 @@ def create_lot_rows(ws: Workspace, rows: Sequence[dict[str, Any]], *, reason: st
     if not rows:
         return []
     rows = list(rows)
-    ids = insert_ids(ws.connection, tables.lots, rows)
+    ids = _inserted(ws, "lots", rows)
     if costs is None:
         costs = [None if r.get("unit_cost") is None else money(r["quantity"] * r["unit_cost"])
                  for r in rows]
@@ -228,8 +205,8 @@ def set_remaining(ws: Workspace, remaining: Mapping[int, Decimal]) -> None:
     """
     if not remaining:
         return
-    execute_many(ws.connection, _update_statement("remaining"),
-                 [{"lot": lot_id, "value": left} for lot_id, left in remaining.items()])
+    ws.execute(_update_statement("remaining"),
+               [{"lot": lot_id, "value": left} for lot_id, left in remaining.items()])
 
 
 def fill_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
@@ -245,8 +222,8 @@ def fill_costs(ws: Workspace, costs: Sequence[tuple[int, Decimal]]) -> None:
     """
     if not costs:
         return
-    execute_many(ws.connection, _update_statement("unit_cost"),
-                 [{"lot": lot_id, "value": unit_cost} for lot_id, unit_cost in costs])
+    ws.execute(_update_statement("unit_cost"),
+               [{"lot": lot_id, "value": unit_cost} for lot_id, unit_cost in costs])
 
 
 def ledger(ws: Workspace, rows: Sequence[LedgerRow], *, reason: str,
@@ -256,7 +233,8 @@ def ledger(ws: Workspace, rows: Sequence[LedgerRow], *, reason: str,
     business date for all, or one per row); returns their ids in order.
 
     ``items``: the item and the unit (as stored) of each row's lot, when the caller knows
-    them; a what-if then records the rows as written, and its plan need not read them back.
+    them; a what-if then records the rows as written (its recording's ``capture``), and
+    its plan need not read them back.
 
     >>> import datetime as dt
     >>> from decimal import Decimal
@@ -277,22 +255,44 @@ def ledger(ws: Workspace, rows: Sequence[LedgerRow], *, reason: str,
          "quantity": qty, "cost": cost, "posted_on": as_date(day), "created_at": now}
         for (lot_id, qty, cost), day in zip(rows, dates, strict=True)
     ]
-    if items is not None and ws.what_if:
-        # a what-if records the rows as written, with what its plan would otherwise read
-        # as its block ends (the stock they leave, the database id): the plan reads nothing
-        captured = _insert_captured(ws, params)
-        ids = [i for i, _, _ in captured]
-        # the values as the database returns them: PostgreSQL keeps the column's places;
-        # SQLite keeps the float the Decimal was bound as
-        rounds = is_postgresql(ws.connection)
-        ws.recording.note_movements(ids, [
-            WrittenMovement(lot_id, item.slug, item.kind, item.id, unit, reason,
-                            float(q(qty) if rounds else qty),
-                            None if cost is None else float(money(cost) if rounds else cost),
-                            on_hand, here)
-            for (lot_id, qty, cost), (item, unit), (_, on_hand, here)
-            in zip(rows, items, captured, strict=True)])
-        return ids
-    ids = insert_ids(ws.connection, tables.movements, params)
+    capture = ws.recording.capture
+    if items is not None and capture is not None:
+        # a what-if records the rows as written (bakekit.plan.capture): its plan reads
+        # nothing back
+        return capture(ws, params, items)
+    ids = _inserted(ws, "movements", params)
     ws.recording.note_movements(ids)
     return ids
+
+
+def write_take(ws: Workspace, allocation: Allocation | Sequence[Allocation], *,
+               reason: str, posted_on: dt.date, run_id: int | None = None,
+               made: NewLot | None = None) -> int | None:
+    """Write planned consumptions: lot updates and ledger rows (dated ``posted_on``), one
+    statement each however many items and lots (set-based). ``made``: a lot the takes make
+    (a run's output), inserted first and given its first ledger row in the same ledger
+    statement, after the takes' rows. Returns the made lot's id (None without one).
+
+    >>> import datetime as dt
+    >>> from decimal import Decimal
+    >>> from bakekit import stock
+    >>> taken = stock.take(ws, stock.resolve_item(ws, "ingredient", "flour-ap"), Decimal(2), "cup")
+    >>> stock.write_take(ws, taken, reason="test bake", posted_on=dt.date(2025, 12, 2))
+    >>> ws.inventory.lots("flour-ap")["remaining"].tolist()  # 2 cups = 0.53125 lb from lot 1
+    [8.87109375, 25.0]
+    """
+    allocations = list(allocation) if isinstance(allocation, Sequence) else [allocation]
+    takes = [t for a in allocations for t in a.takes]
+    set_remaining(ws, {t.lot_id: Decimal(0) if t.empties else t.remaining - t.quantity
+                       for t in takes})
+    rows: list[LedgerRow] = [(t.lot_id, -t.quantity, None if t.cost is None else -t.cost)
+                             for t in takes]
+    # what each row's lot holds, in its unit as stored (a what-if's plan records it)
+    items = [(a.item, t.stored_unit or t.unit) for a in allocations for t in a.takes]
+    lot_id = None
+    if made is not None:
+        lot_id = insert_lots(ws, [made])[0]
+        rows.append(made.first_row(lot_id))
+        items.append((made.item, normalize_unit(made.unit)))
+    ledger(ws, rows, reason=reason, posted_on=posted_on, run_id=run_id, items=items)
+    return lot_id

@@ -14,6 +14,7 @@ CASES = (
     "production_postgres",
     "shopping_list",
     "import_bake_tracker",
+    "import_cli",
     "reconcile",
     "reconcile_view",
     "levels_as_of",

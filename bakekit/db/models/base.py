@@ -56,7 +56,12 @@ def to_utc(value: datetime) -> datetime:
 
 
 def uuid_column() -> Mapped[str]:
-    return mapped_column(String(36), unique=True, default=new_uuid, nullable=False)
+    """A row's uuid, made in Python; also the table's insert sentinel, so that
+    ``insert(t).returning(t.c.id, sort_by_parameter_order=True)`` of many rows is one
+    statement on both backends, its ids in the rows' order (SQLAlchemy's
+    "insertmanyvalues"; a sentinel changes no DDL)."""
+    return mapped_column(String(36), unique=True, default=new_uuid, nullable=False,
+                         insert_sentinel=True)
 
 
 def created_column() -> Mapped[datetime]:

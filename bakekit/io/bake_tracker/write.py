@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from bakekit import costing, stock
 from bakekit.checks import as_date, as_datetime
 from bakekit.db import tables
-from bakekit.db.dialect import insert_many
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.io._sync import (
     OnInsert,
@@ -425,11 +424,11 @@ class Write(State):
         if replace_i:
             ws.execute(delete(ri).where(ri.c.recipe_id.in_(replace_i)))
         if new_i:
-            insert_many(ws.connection, ri, new_i)
+            ws.execute(insert(ri), new_i)
         if replace_c:
             ws.execute(delete(rc).where(rc.c.recipe_id.in_(replace_c)))
         if new_c:
-            insert_many(ws.connection, rc, new_c)
+            ws.execute(insert(rc), new_c)
         # finished units (top level and embedded in recipes)
         wanted_fu = []
         for fu in self.rows["_all_finished_units"]:
