@@ -17,6 +17,7 @@ from bakekit.cli._app import (
     EXIT_STALE,
     EXIT_WRONG_DATABASE,
 )
+from bakekit.cli._files import reset, silence_stdout
 from bakekit.cli._output import cell, say
 from bakekit.errors import (
     BakekitError,
@@ -78,8 +79,13 @@ def command(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        reset()
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            silence_stdout()
+            fail("standard output was closed before everything was written (the reader "
+                 "stopped early): the output is incomplete")
         except KeyboardInterrupt:
             say("interrupted: nothing was written", err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from bakekit.cli._files import will_write, write_output, write_stdout
 from bakekit.errors import BakekitError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,9 +49,8 @@ class Out:
                 else Format.table
         self.format = fmt or Format.table
         self.output = None if output is None or str(output) == "-" else output
-        if self.output is not None and not self.output.parent.is_dir():
-            raise BakekitError(f"-o {str(self.output)!r}: folder "
-                               f"{str(self.output.parent)!r} does not exist; create it first")
+        if self.output is not None:
+            will_write(self.output, "-o")
         #: messages go to stderr when stdout carries csv or json
         self.quiet = self.format is not Format.table and self.output is None
         self._parts: list[str] = []
@@ -78,15 +78,10 @@ class Out:
     def close(self) -> None:
         text = "".join(self._parts)
         if self.output is not None:
-            try:
-                self.output.write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise BakekitError(f"-o {str(self.output)!r}: cannot write it: "
-                                   f"{exc.strerror or exc}") from None
+            write_output(self.output, text, "-o")
             say(f"wrote {str(self.output)!r} ({self.format.value})", err=True)
         elif text:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            write_stdout(text)
 
 
 def number(value: Any) -> str:
@@ -169,6 +164,8 @@ def rich_table(frame: pd.DataFrame, title: str, width: int | None = None) -> Any
 def make_console(file: Any = None, width: int | None = None) -> Any:
     from rich.console import Console
 
+    if file is None and sys.stdout is None:
+        raise BakekitError("standard output is closed; give -o FILE to write to a file")
     if width is None and file is None and not sys.stdout.isatty():
         # piped or redirected: no terminal to fit; $COLUMNS if set, else do not wrap at 80
         columns = os.environ.get("COLUMNS", "")

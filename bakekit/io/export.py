@@ -19,6 +19,7 @@ from bakekit.checks import as_date, as_datetime
 from bakekit.db.dialect import insert_ids, insert_many
 from bakekit.db.models import LOCAL_TABLES, metadata
 from bakekit.errors import ValidationError
+from bakekit.files import write_atomic
 from bakekit.io._sync import Problems, Tally, loads_checked, num
 from bakekit.results import ImportReport
 
@@ -154,10 +155,11 @@ def export(ws: Workspace, path: str | Path) -> dict[str, int]:
     document = {"format": FORMAT, "version": FORMAT_VERSION,
                 "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "tables": tables}
-    try:
-        Path(path).write_text(json.dumps(document, indent=1, ensure_ascii=False,
-                                         sort_keys=False) + "\n", encoding="utf-8")
-    except OSError as exc:  # a missing folder, a folder, no permission, a full disk
+    text = json.dumps(document, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+    try:  # whole or not at all; never over the database being exported
+        write_atomic(path, text, databases=[ws.connection.engine.url.render_as_string(
+            hide_password=False)], what="export:")
+    except OSError as exc:  # a missing folder, no permission, a full disk
         raise ValidationError(f"export: cannot write {str(path)!r}: {exc.strerror or exc}",
                               field="path", value=str(path)) from exc
     return {name: len(rows) for name, rows in tables.items()}
