@@ -234,3 +234,69 @@ def test_levels_with_stdout_closed_is_one_line(db):
     assert result.returncode == EXIT_ERROR
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("error: ") and "Traceback" not in result.stderr, result.stderr
+
+
+# -- point 6: every password masked, whatever the URL's form ----------------------------
+@pytest.mark.parametrize(("url", "masked"), [
+    ("postgresql+psycopg://me:s3cret@db/bakery", "postgresql+psycopg://me:***@db/bakery"),
+    ("postgresql+psycopg://me@db/bakery?password=s3cret",
+     "postgresql+psycopg://me@db/bakery?password=***"),
+    ("postgresql://me@db/b?sslmode=require&PassWord=s3cret&sslpassword=s3cret",
+     "postgresql://me@db/b?sslmode=require&PassWord=***&sslpassword=***"),
+    ("postgresql://me:s3cret@[::1/bakery", "postgresql://me:***@[::1/bakery"),
+    ("postgresql://me:s3cret@db:notaport/b?password=s3cret",
+     "postgresql://me:***@db:notaport/b?password=***"),
+    ("sqlite:////tmp/a:b@c.db", "sqlite:////tmp/a:b@c.db"),
+])
+def test_a_password_is_masked_in_every_form_of_url(url, masked):
+    from bakekit.bakery import mask_url
+
+    assert mask_url(url) == masked
+    assert "s3cret" not in mask_url(url)
+
+
+@pytest.fixture
+def pg_password_url() -> str:
+    """The test PostgreSQL's URL with its password as a query parameter."""
+    from sqlalchemy.engine import make_url
+
+    url = os.environ.get("BAKEKIT_TEST_PG_URL")
+    if not url:
+        pytest.skip("no PostgreSQL server: BAKEKIT_TEST_PG_URL is not set")
+    parsed = make_url(url)
+    if not parsed.password:
+        pytest.skip("the test PostgreSQL URL has no password")
+    secret = parsed.password
+    plain = parsed.set(password=None).render_as_string(hide_password=False)
+    bakery = bakekit.open(url)
+    try:
+        with bakery.session() as ws:
+            if ws.catalog.suppliers().empty:
+                ws.catalog.add_supplier("Costco")
+                ws.commit()
+    finally:
+        bakery.dispose()
+    return f"{plain}?password={secret}"
+
+
+def test_a_query_password_is_never_printed_or_stored(pg_password_url, tmp_path):
+    plan = tmp_path / "plan.json"
+    outputs = [
+        cli("info", "--url", pg_password_url),
+        cli("levels", "--url", pg_password_url),
+        cli("export", str(tmp_path / "x.json"), "--url", pg_password_url),
+        cli("reconcile", str(PRICES), "--url", pg_password_url, "--save-plan", str(plan)),
+    ]
+    for result in outputs:
+        text = result.stdout + result.stderr
+        assert "password=***" in text, text
+        assert "password=" + pg_password_url.rsplit("password=", 1)[1] not in text
+    assert "apply it with" in outputs[-1].stderr
+    label = json.loads(plan.read_text(encoding="utf-8"))["database"]["label"]
+    assert label.endswith("password=***")
+    bakery = bakekit.open(pg_password_url)
+    try:
+        with bakery.session() as ws:
+            assert repr(ws).endswith("password=***>") and repr(bakery).endswith("***>")
+    finally:
+        bakery.dispose()

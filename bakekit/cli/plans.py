@@ -13,6 +13,7 @@ from bakekit.cli._opening import (
     check_plan_target,
     database_line,
     existing_database,
+    mask_url,
     open_read,
     read_plan_file,
     write_plan,
@@ -102,7 +103,8 @@ def plan_show(file: Path, url: UrlOption = None, fmt: FormatOption = None,
     bakery, why_not = existing_database(url)
     plan = bakekit.Plan.from_json(text, bakery)
     out.say(f"Plan {plan.plan_id}", bold=True)
-    out.say(f"  made {plan.made_at} on database {plan.database_label}")
+    made_on = mask_url(plan.database_label)  # a plan file from before every form was masked
+    out.say(f"  made {plan.made_at} on database {made_on}")
     out.say(f"  database id {plan.database_id}\n")
     lines = plan.describe()
     out.say(f"What it will do ({len(lines)} operation(s))", bold=True)
@@ -121,7 +123,7 @@ def plan_show(file: Path, url: UrlOption = None, fmt: FormatOption = None,
                    if when is not None
                    else f"no (not yet applied to {bakery.database_label})")
     out.frame(plan.summary(), "Summary (as previewed)", plan_id=plan.plan_id,
-              made_at=str(plan.made_at), database=plan.database_label,
+              made_at=str(plan.made_at), database=made_on,
               operations=lines, applied=applied)
     out.close()
     out.say(f"applied: {applied}")

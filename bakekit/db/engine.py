@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import uuid
 import warnings
@@ -53,17 +54,31 @@ def default_path() -> Path:
     return Path(platformdirs.user_data_dir("bakekit", appauthor=False)) / "bakery.db"
 
 
+#: a URL's ``user:password@``, as SQLAlchemy reads it (the password runs to the first @)
+_USERINFO = re.compile(r"^([A-Za-z][\w+.-]*://[^:/?#@]*):[^@]*@")
+#: query parameters that carry a secret (password, sslpassword, passwd, pwd, a token)
+_SECRET_PARAM = re.compile(r"pass|pwd|secret|token", re.IGNORECASE)
+
+
 def mask_url(url: str) -> str:
-    """A database URL with its password masked (``***``), for printing.
+    """A database URL with every password masked (``***``): the ``user:password@`` form
+    and query parameters such as ``?password=``, also in a URL that does not parse. The
+    one rule for every URL bakekit prints or stores (messages, plan files, reprs).
 
     >>> mask_url("postgresql+psycopg://me:s3cret@db.example/bakery")
     'postgresql+psycopg://me:***@db.example/bakery'
+    >>> mask_url("postgresql://me@db/bakery?sslmode=require&password=s3cret")
+    'postgresql://me@db/bakery?sslmode=require&password=***'
     """
-    try:
-        parsed = make_url(url)
-        return url if parsed.password is None else parsed.render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - not a URL: nothing to mask
-        return url
+    text = _USERINFO.sub(r"\1:***@", str(url), count=1)
+    base, mark, query = text.partition("?")
+    if not mark:
+        return text
+    params = []
+    for param in query.split("&"):
+        key, equals, _ = param.partition("=")
+        params.append(f"{key}=***" if equals and _SECRET_PARAM.search(key) else param)
+    return f"{base}?{'&'.join(params)}"
 
 
 def resolve_url(url: str | os.PathLike[str] | None) -> str:
