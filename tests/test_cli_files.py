@@ -300,3 +300,34 @@ def test_a_query_password_is_never_printed_or_stored(pg_password_url, tmp_path):
             assert repr(ws).endswith("password=***>") and repr(bakery).endswith("***>")
     finally:
         bakery.dispose()
+
+
+# -- point 7: CSV injection -------------------------------------------------------------
+def test_csv_output_neutralises_formulas_and_keeps_numbers(db, tmp_path):
+    import csv
+    import io
+
+    evil = tmp_path / "evil.csv"
+    with evil.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["product_name", "brand", "package_qty", "package_unit",
+                         "ingredient_name", "supplier_name", "unit_price", "notes"])
+        writer.writerow(['=HYPERLINK("http://evil.example","click")', "=cmd|' /C calc'!A0",
+                         "25", "lb", "+1+1", "@SUM(1)", "-12.49", "\t=1"])
+        writer.writerow(["All-purpose flour 25 lb", "Kirkland", "25", "lb",
+                         "All-purpose flour", "Costco", "$12.49", "-2"])
+    written = tmp_path / "review.csv"
+    to_file = cli("reconcile", str(evil), "--url", str(db), "-o", str(written))
+    to_stdout = cli("reconcile", str(evil), "--url", str(db), "-f", "csv")
+    assert to_file.returncode == 0 and to_stdout.returncode == 0, to_file.stderr
+    for text in (written.read_text(encoding="utf-8"), to_stdout.stdout):
+        rows = list(csv.reader(io.StringIO(text)))
+        cells = [c for row in rows for c in row]
+        assert "'=HYPERLINK(\"http://evil.example\",\"click\")" in cells
+        assert "'=cmd|' /C calc'!A0" in cells
+        for c in cells:
+            if c[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                float(c)  # only a number may start so
+        header = rows[0]
+        line = [int(row[header.index("line")]) for row in rows[1:]]
+        assert line == [2, 3]

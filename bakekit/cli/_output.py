@@ -67,7 +67,7 @@ class Out:
             else:
                 self._parts.append(text)
         elif self.format is Format.csv:
-            self._parts.append(frame.to_csv(index=False, lineterminator="\n"))
+            self._parts.append(csv_safe(frame).to_csv(index=False, lineterminator="\n"))
         else:
             import json
 
@@ -82,6 +82,38 @@ class Out:
             say(f"wrote {str(self.output)!r} ({self.format.value})", err=True)
         elif text:
             write_stdout(text)
+
+
+#: what a spreadsheet reads as the start of a formula (OWASP, CSV injection)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, quoted with a leading
+    apostrophe (OWASP's rule); numbers, and text that is a plain number, stay as they are.
+
+    >>> csv_cell("=SUM(A1:A9)"), csv_cell("-2.5"), csv_cell(-2.5), csv_cell("@x")
+    ("'=SUM(A1:A9)", '-2.5', -2.5, "'@x")
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value if value.strip() == value else "'" + value
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell made safe for a spreadsheet (``csv_cell``); the
+    column names too. Every CSV the command writes goes through here."""
+    text = [c for c in frame.columns if frame[c].dtype == object
+            or str(frame[c].dtype) in ("string", "str")]
+    safe = frame.copy() if text else frame
+    for column in text:
+        safe[column] = frame[column].map(csv_cell)
+    safe.columns = [csv_cell(str(c)) for c in frame.columns]
+    return safe
 
 
 def number(value: Any) -> str:
