@@ -17,6 +17,7 @@ from bakekit.cli._app import (
     EXIT_STALE,
     EXIT_WRONG_DATABASE,
 )
+from bakekit.cli._early import restore
 from bakekit.cli._files import reset, silence_stdout
 from bakekit.cli._output import cell, say
 from bakekit.errors import (
@@ -79,6 +80,7 @@ def command(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        restore()
         reset()
         try:
             return func(*args, **kwargs)

@@ -184,6 +184,8 @@ def read_plan_file(file: Path) -> str:
     """A plan file's text, or a one-line error (exit 1) for a missing or unreadable file."""
     try:
         if str(file) == "-":
+            if sys.stdin is None:
+                raise BakekitError("'-' reads standard input, which is closed; give a file")
             return sys.stdin.read()
         if file.is_dir():
             raise BakekitError(f"plan file {str(file)!r} is a folder, not a file")
@@ -221,6 +223,8 @@ class Input:
         if str(self.file) == "-":
             import tempfile
 
+            if sys.stdin is None:
+                raise BakekitError("'-' reads standard input, which is closed; give a file")
             data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") \
                 else sys.stdin.read().encode()
             handle = tempfile.NamedTemporaryFile(suffix=self.suffix, delete=False)

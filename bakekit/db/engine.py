@@ -101,7 +101,7 @@ def resolve_url(url: str | os.PathLike[str] | None) -> str:
         return f"sqlite+pysqlite:///{path}"
     try:
         parsed = make_url(text)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is no number, "[::1"
         raise BakekitError(f"url {mask_url(text)!r} is not a database URL (expected "
                            "sqlite:///PATH, postgresql://USER@HOST/DB or a file path)"
                            ) from None

@@ -1,0 +1,157 @@
+"""A clumsy user's mistakes (issue 33, points 8 and 9): each one clear line and the
+documented exit code, nothing written, never a traceback. The library half runs on both
+backends; the command line in real processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+import bakekit
+from bakekit.cli import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_INVALID
+from bakekit.db import tables
+from bakekit.errors import ImportValidationError, ValidationError
+from tests.support.data import small_file
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(*args: str, **kw) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "bakekit.cli", *args], capture_output=True,
+                          text=True, env=env, timeout=180, **kw)
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error")]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    bakekit.demo(str(path)).dispose()
+    return path
+
+
+@pytest.fixture
+def db(demo_file, tmp_path) -> Path:
+    target = tmp_path / "demo.db"
+    shutil.copy(demo_file, target)
+    return target
+
+
+def _rows(ws) -> int:
+    return sum(ws.scalar(select(func.count()).select_from(t))
+               for t in (tables.lots, tables.movements, tables.runs, tables.purchases))
+
+
+# -- the library, both backends -------------------------------------------------------
+def test_quantities_too_small_to_keep_are_refused_not_written_as_nothing(stocked):
+    with stocked.session() as ws:
+        before = _rows(ws)
+        calls = [
+            lambda: ws.inventory.purchase("flour-5lb", packages=1e-30, unit_cost=1,
+                                          purchased_on="2025-04-01"),
+            lambda: ws.inventory.consume("flour", 1e-30, "cup", reason="test"),
+            lambda: ws.inventory.consume("flour", "1e-7", "cup", reason="test"),
+        ]
+        for call in calls:
+            with pytest.raises(ValidationError, match="too small"):
+                call()
+        assert _rows(ws) == before
+
+
+def test_batches_too_small_and_a_time_before_year_1_are_validation_errors(bakery):
+    with bakery.session() as ws:
+        ws.catalog.add_ingredient("flour", "Flour")
+        ws.recipes.add("bread", "Bread", ingredients=[("flour", 1, "lb")],
+                       finished_units=[("loaf", "Loaf", 1, "loaf")])
+        with pytest.raises(ValidationError, match="batches: 1e-30 is too small"):
+            ws.production.record("loaf", batches=1e-30)
+        with pytest.raises(ValidationError, match="produced_at"):
+            ws.production.record("loaf", batches=1, produced_at="0001-01-01T00:00+01:00")
+        with pytest.raises(ValidationError, match="on"):
+            ws.inventory.consume("flour", 1, "lb", reason="x", on="0001-01-01T00:00+01:00")
+        assert _rows(ws) == 0
+
+
+@pytest.mark.parametrize(("text", "reason"), [("Cost\x00co", "NUL"),
+                                              ("Cost\ud800co", "lone surrogate")])
+def test_text_no_database_can_store_is_refused_by_the_api_and_imports(bakery, text, reason):
+    with bakery.session() as ws:
+        with pytest.raises(ValidationError, match=reason):
+            ws.catalog.add_supplier(text)
+        with pytest.raises(ValidationError, match=reason):
+            ws.catalog.add_ingredient("flour", text)
+        data = small_file()
+        data["suppliers"][0]["name"] = text
+        with pytest.raises(ImportValidationError) as info:
+            ws.io.import_bake_tracker(data)
+        assert reason in info.value.errors["reason"].iloc[0]
+        assert ws.catalog.suppliers().empty
+
+
+def test_an_import_refuses_a_name_longer_than_the_api_takes(bakery):
+    data = small_file()
+    data["ingredients"][0]["display_name"] = "x" * 1_000_000
+    with bakery.session() as ws:
+        with pytest.raises(ImportValidationError) as info:
+            ws.io.import_bake_tracker(data)
+        first = info.value.errors.iloc[0]
+        assert first["field"] == "display_name" and "longer than 200" in first["reason"]
+        assert ws.catalog.ingredients().empty
+
+
+# -- the command line, real processes ----------------------------------------------------
+def test_batches_too_small_on_the_command_line_exits_6(db):
+    result = cli("what-if", "produce", "chocolate-chip-cookie", "--batches", "1e-30",
+                 "--url", str(db))
+    assert result.returncode == EXIT_INVALID
+    assert "too small" in one_error_line(result)
+
+
+@pytest.mark.parametrize("url", ["postgresql://me:s3cret@db:notaport/bakery",
+                                 "postgresql://me:s3cret@[::1/bakery"])
+def test_a_url_that_does_not_parse_is_one_line_exit_1(url):
+    result = cli("levels", "--url", url)
+    assert result.returncode == EXIT_ERROR
+    line = one_error_line(result)
+    assert "is not a database URL" in line and "s3cret" not in line
+
+
+@pytest.mark.parametrize("args", [("import", "-"), ("load", "-"), ("apply", "-")])
+def test_dash_with_stdin_closed_is_one_line_exit_1(db, tmp_path, args):
+    result = subprocess.run(
+        f"{sys.executable} -m bakekit.cli {' '.join(args)} --url {tmp_path / 'new.db'} <&-",
+        shell=True, capture_output=True, text=True, timeout=180,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
+    assert result.returncode == EXIT_ERROR
+    assert "standard input, which is closed" in one_error_line(result)
+    assert not (tmp_path / "new.db").exists()
+
+
+@pytest.mark.parametrize("delay", [0.25, 0.4, 0.6])
+def test_ctrl_c_while_the_command_loads_exits_130_without_a_traceback(db, delay):
+    proc = subprocess.Popen([sys.executable, "-m", "bakekit.cli", "levels", "--url", str(db)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    code = proc.wait(timeout=60)
+    if code == 0:
+        pytest.skip("the command finished before the interrupt")
+    assert code == EXIT_INTERRUPTED, err
+    assert "Traceback" not in err and "interrupted" in err
