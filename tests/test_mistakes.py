@@ -155,3 +155,46 @@ def test_ctrl_c_while_the_command_loads_exits_130_without_a_traceback(db, delay)
         pytest.skip("the command finished before the interrupt")
     assert code == EXIT_INTERRUPTED, err
     assert "Traceback" not in err and "interrupted" in err
+
+
+# -- plan files ------------------------------------------------------------------------
+def _jq(value):
+    """What ``jq .`` does to a number: a whole float is written as an integer."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _jq(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jq(v) for v in value]
+    return value
+
+
+def _plan_text(stocked) -> str:
+    with stocked.what_if() as ws:
+        ws.inventory.consume("flour", 2.0, "cup", reason="test")
+    return ws.plan.to_json()
+
+
+def test_a_plan_re_indented_by_jq_still_applies(stocked):
+    import json
+
+    text = _plan_text(stocked)
+    document = json.loads(text)
+    assert "2.0" in text  # there is a whole float for jq to rewrite
+    rewritten = json.dumps(_jq(document), indent=2)
+    assert rewritten != json.dumps(document, indent=2)
+    plan = bakekit.Plan.from_json(rewritten, stocked)
+    assert len(plan.apply()) >= 1
+
+
+@pytest.mark.parametrize("forged", ["Infinity", "-Infinity", "NaN", "1e400"])
+def test_a_plan_with_a_number_that_is_not_finite_is_refused(stocked, forged):
+    import json
+
+    from bakekit.errors import InvalidPlanError
+
+    document = json.loads(_plan_text(stocked))
+    document["summary"][0]["before"] = "FORGED"
+    text = json.dumps(document).replace('"FORGED"', forged)
+    with pytest.raises(InvalidPlanError, match="not valid JSON"):
+        bakekit.Plan.from_json(text, stocked)
