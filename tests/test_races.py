@@ -140,3 +140,28 @@ def test_a_reversal_keeps_a_consumption_committed_meanwhile(backend):
                                                                abs=1e-9)
     finally:
         bakery.dispose()
+
+
+def test_a_waiter_gives_up_with_a_concurrency_error_not_a_raw_one(backend, monkeypatch):
+    """A write that waits for another workspace's lock gives up after the lock timeout
+    (PostgreSQL's lock_timeout as SQLite's busy timeout) with ConcurrencyError, after its
+    retries, instead of blocking without end or raising a raw driver error."""
+    from bakekit import operations
+    from bakekit.db import engine
+    from bakekit.errors import ConcurrencyError
+
+    monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_MS", 300)
+    monkeypatch.setattr(operations, "RETRY_ATTEMPTS", 2)
+    bakery = bakekit.open(backend)
+    try:
+        _seed(bakery)
+        with bakery.session() as holder:
+            OPS["consume"](holder, {})
+            started = time.monotonic()
+            with bakery.session() as waiter, pytest.raises(ConcurrencyError):
+                OPS["consume"](waiter, {})
+            assert time.monotonic() - started < 20
+        with bakery.session() as ws:
+            assert ws.inventory.audit().empty
+    finally:
+        bakery.dispose()

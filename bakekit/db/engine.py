@@ -178,14 +178,17 @@ def _sqlite_engine(url: URL, *, read_only: bool) -> Engine:
 
 def _postgresql_engine(url: URL, *, read_only: bool) -> Engine:
     engine = create_engine(url, pool_pre_ping=True)
-    if read_only:
 
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: object, _record: object) -> None:
-            cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: object, _record: object) -> None:
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        # a waiter gives up as SQLite's does (lock_not_available: retried, then
+        # ConcurrencyError), never blocks without end
+        cursor.execute(f"SET SESSION lock_timeout = {int(SQLITE_BUSY_TIMEOUT_MS)}")
+        if read_only:
             cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-            cursor.close()
-            dbapi_connection.commit()  # type: ignore[attr-defined]
+        cursor.close()
+        dbapi_connection.commit()  # type: ignore[attr-defined]
 
     return engine
 
