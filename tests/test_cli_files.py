@@ -331,3 +331,10 @@ def test_csv_output_neutralises_formulas_and_keeps_numbers(db, tmp_path):
         header = rows[0]
         line = [int(row[header.index("line")]) for row in rows[1:]]
         assert line == [2, 3]
+
+
+def test_demo_refuses_to_save_its_plan_over_its_own_database(tmp_path):
+    target = tmp_path / "demo.db"
+    result = cli("demo", "--path", str(target), "--save-plan", str(target))
+    assert result.returncode == EXIT_ERROR
+    assert "is the database in use" in result.stderr and not target.exists()

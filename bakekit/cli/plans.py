@@ -9,6 +9,7 @@ import typer
 
 from bakekit.cli._app import FormatOption, OutOption, UrlOption
 from bakekit.cli._errors import command
+from bakekit.cli._files import using
 from bakekit.cli._opening import (
     check_plan_target,
     database_line,
@@ -16,6 +17,7 @@ from bakekit.cli._opening import (
     mask_url,
     open_read,
     read_plan_file,
+    resolve_url,
     write_plan,
 )
 from bakekit.cli._output import Out, number, render_table, say
@@ -42,6 +44,8 @@ def demo(
     if path is not None and not path.parent.is_dir():
         raise BakekitError(f"--path {str(path)!r}: folder {str(path.parent)!r} does not "
                            "exist; create it first (nothing was done)")
+    if path is not None:
+        using(resolve_url(str(path)))  # --save-plan may not be the demo database
     bakery = bakekit.demo(str(path) if path else None)
     say(f"demo database: {bakery.database_label}", fg="green")
     with bakery.session() as ws:
