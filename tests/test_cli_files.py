@@ -8,7 +8,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -37,18 +36,9 @@ def start(*args: str, **kw) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "bakekit.cli", *args], env=env, **kw)
 
 
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    bakekit.demo(str(path)).dispose()
-    return path
-
-
 @pytest.fixture
-def db(demo_file, tmp_path) -> Path:
-    target = tmp_path / "demo.db"
-    shutil.copy(demo_file, target)
-    return target
+def db(demo_path) -> Path:
+    return demo_path
 
 
 def _good_and_broken(tmp_path: Path) -> tuple[Path, Path]:

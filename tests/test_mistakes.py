@@ -5,7 +5,6 @@ backends; the command line in real processes."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -37,18 +36,9 @@ def one_error_line(result: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    bakekit.demo(str(path)).dispose()
-    return path
-
-
 @pytest.fixture
-def db(demo_file, tmp_path) -> Path:
-    target = tmp_path / "demo.db"
-    shutil.copy(demo_file, target)
-    return target
+def db(demo_path) -> Path:
+    return demo_path
 
 
 def _rows(ws) -> int:
@@ -201,34 +191,17 @@ def test_a_plan_with_a_number_that_is_not_finite_is_refused(stocked, forged):
 
 
 def test_a_select_only_role_applying_a_plan_gets_read_only_error(stocked):
-    import uuid
-
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     from bakekit.errors import ReadOnlyError
+    from tests.support.backends import select_only_role
 
     if stocked.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL roles: the SQLite half is covered by read_only=True")
     plan_text = _plan_text(stocked)
-    role = f"analyst_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(stocked.url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'secret'"))
-        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
-        conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"))
-    url = make_url(stocked.url).set(username=role, password="secret")
-    try:
-        analyst = bakekit.open(url.render_as_string(hide_password=False))
+    with select_only_role(stocked.url) as url:
+        analyst = bakekit.open(url)
         try:
             with pytest.raises(ReadOnlyError, match="refused the write") as info:
                 bakekit.Plan.from_json(plan_text, analyst).apply()
             assert "INSERT" not in str(info.value) and "[SQL" not in str(info.value)
         finally:
             analyst.dispose()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}"))
-            conn.execute(text(f"REVOKE USAGE ON SCHEMA public FROM {role}"))
-            conn.execute(text(f"DROP ROLE {role}"))
-        admin.dispose()
