@@ -215,7 +215,9 @@ def migrate(engine: Engine, *, read_only: bool = False) -> str:
     try:
         with engine.connect() as conn:
             if conn.dialect.name == "postgresql" and not read_only:
-                # one migrator at a time across processes
+                # one migrator at a time across processes; a migration waits for its
+                # locks as long as it takes (no lock_timeout: it is not a write that retries)
+                conn.exec_driver_sql("SET LOCAL lock_timeout = 0")
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
             current = MigrationContext.configure(conn).get_current_revision()
             if current is not None and current != head:
