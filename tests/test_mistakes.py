@@ -5,6 +5,7 @@ backends; the command line in real processes."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -131,7 +132,7 @@ def test_dash_with_stdin_closed_is_one_line_exit_1(db, tmp_path, args):
     assert not (tmp_path / "new.db").exists()
 
 
-@pytest.mark.parametrize("delay", [0.25, 0.4, 0.6])
+@pytest.mark.parametrize("delay", [0.4, 0.6, 0.9])
 def test_ctrl_c_while_the_command_loads_exits_130_without_a_traceback(db, delay):
     proc = subprocess.Popen([sys.executable, "-m", "bakekit.cli", "levels", "--url", str(db)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -205,3 +206,27 @@ def test_a_select_only_role_applying_a_plan_gets_read_only_error(stocked):
             assert "INSERT" not in str(info.value) and "[SQL" not in str(info.value)
         finally:
             analyst.dispose()
+
+
+def test_a_wal_database_on_a_read_only_file_system_is_read_and_a_write_says_why(demo_file,
+                                                                                tmp_path):
+    """Reads work (the database opened immutable: a read-only file system cannot hold the
+    -shm file WAL needs); a write is one line naming the read-only file system."""
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    if os.geteuid() != 0 or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(mount)],
+            capture_output=True).returncode != 0:
+        pytest.skip("mounting a read-only file system needs root and mount rights")
+    try:
+        shutil.copy(demo_file, mount / "demo.db")
+        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        levels = cli("levels", "--url", str(mount / "demo.db"), "-f", "csv")
+        assert levels.returncode == 0, levels.stderr
+        assert "flour-ap" in levels.stdout
+        write = cli("reconcile", str(ROOT / "data" / "price-list.csv"), "--apply", "--url",
+                    str(mount / "demo.db"))
+        assert write.returncode == EXIT_ERROR
+        assert "read-only file system" in one_error_line(write)
+    finally:
+        subprocess.run(["umount", str(mount)], capture_output=True)

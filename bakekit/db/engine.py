@@ -8,6 +8,7 @@ import sqlite3
 import uuid
 import warnings
 from pathlib import Path
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -137,6 +138,14 @@ def create_bakery_engine(url: str, *, read_only: bool = False) -> Engine:
         raise BakekitError(f"url {mask_url(url)!r}: no driver for it ({exc})") from None
 
 
+def _read_only_file_system(folder: Path) -> bool:
+    """Whether the folder is on a file system mounted read-only."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs here
+        return False
+
+
 def _sqlite_engine(url: URL, *, read_only: bool) -> Engine:
     path = _sqlite_path(url)
     if path is not None:
@@ -147,7 +156,17 @@ def _sqlite_engine(url: URL, *, read_only: bool) -> Engine:
             raise BakekitError(f"SQLite path {path!r} is not readable")
         if Path(path).is_dir():
             raise BakekitError(f"SQLite path {path!r} is a folder, not a database file")
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        if not read_only and _read_only_file_system(folder):
+            raise BakekitError(f"SQLite path {path!r} is on a read-only file system: it can "
+                               "be read (read_only=True; a read command) but not written")
+        if read_only and Path(path).exists() and _read_only_file_system(folder):
+            # a WAL database needs its -shm file beside it, which a read-only file system
+            # cannot hold: read it as immutable (nothing can change it there)
+            uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro&immutable=1"
+            engine = create_engine(url, creator=lambda: sqlite3.connect(
+                uri, uri=True, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, check_same_thread=False))
+        else:
+            engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     else:
         engine = create_engine(url, poolclass=StaticPool,
                                connect_args={"check_same_thread": False})
