@@ -96,7 +96,7 @@ class Bakery:
 
     def __repr__(self) -> str:
         mode = " read-only" if self.read_only else ""
-        return f"<Bakery{mode} {self.engine.url.render_as_string(hide_password=True)}>"
+        return f"<Bakery{mode} {self.database_label}>"
 
 
 def _ensure_identity(engine: Engine) -> str:

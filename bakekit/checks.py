@@ -21,7 +21,7 @@ def check_key(value: object, field: str) -> str:
     if len(value) > MAX_KEY_LENGTH:
         raise ValidationError(f"{field}: {value[:40]!r}... is longer than {MAX_KEY_LENGTH}",
                               field=field, value=value)
-    return value
+    return _storable(value, field)
 
 
 def check_text(value: object, field: str) -> str | None:
@@ -29,6 +29,23 @@ def check_text(value: object, field: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValidationError(f"{field}: {value!r} must be text", field=field, value=value)
+    return _storable(value, field)
+
+
+def _storable(value: str, field: str) -> str:
+    """Text every backend stores as given: no NUL character (PostgreSQL refuses it), no lone
+    surrogate (not Unicode text)."""
+    if value.isascii() and "\x00" not in value:
+        return value
+    shown = value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    if "\x00" in value:
+        raise ValidationError(f"{field}: {shown[:60]!r} contains a NUL character",
+                              field=field, value=shown)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(f"{field}: {shown[:60]!r} is not valid text (a lone "
+                              "surrogate)", field=field, value=shown) from None
     return value
 
 
@@ -47,13 +64,16 @@ def as_datetime(value: object) -> dt.datetime:
     >>> as_datetime(dt.date(2025, 12, 2))
     datetime.datetime(2025, 12, 2, 0, 0)
     """
-    if isinstance(value, dt.datetime):
-        to_pydatetime = getattr(value, "to_pydatetime", None)  # a pandas Timestamp
-        return to_utc(to_pydatetime() if to_pydatetime is not None else value)
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day)
-    if isinstance(value, str):
-        return to_utc(dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+    try:
+        if isinstance(value, dt.datetime):
+            to_pydatetime = getattr(value, "to_pydatetime", None)  # a pandas Timestamp
+            return to_utc(to_pydatetime() if to_pydatetime is not None else value)
+        if isinstance(value, dt.date):
+            return dt.datetime(value.year, value.month, value.day)
+        if isinstance(value, str):
+            return to_utc(dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00: before year 1 in UTC
+        raise ValueError(f"{value!r} is out of range in UTC (years 1 to 9999)") from None
     raise ValueError(f"{value!r} is not a date and time")
 
 

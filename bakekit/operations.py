@@ -130,6 +130,9 @@ def translate(operation: str, exc: DBAPIError) -> BakekitError:
             f"{operation}: the database refused the write (read-only bakery or role): "
             f"{original}"
         )
+    if is_contention(exc):  # a read that waited for a writer's lock too long
+        return ConcurrencyError(f"{operation} (the database stayed locked by another writer)",
+                                original if original is not None else exc)
     return DatabaseError(operation, original if original is not None else exc)
 
 

@@ -404,6 +404,9 @@ def to_decimal(value: object, field: str, *, positive: bool = False,
     if positive and number <= 0:
         raise ValidationError(f"{field}: {value!r} must be greater than zero", field=field,
                               value=value)
+    if positive and number < QUANTITY_RESOLUTION:  # would write nothing: none, by the rule
+        raise ValidationError(f"{field}: {value!r} is too small (below {QUANTITY_RESOLUTION}, "
+                              "the least bakekit tells from none)", field=field, value=value)
     if non_negative and number < 0:
         raise ValidationError(f"{field}: {value!r} must not be negative", field=field,
                               value=value)

@@ -245,4 +245,4 @@ class Workspace:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         kind = "what-if" if self.what_if else "session"
-        return f"<Workspace {kind} {state} on {self.bakery.url}>"
+        return f"<Workspace {kind} {state} on {self.bakery.database_label}>"

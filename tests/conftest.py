@@ -73,6 +73,22 @@ def demo_bakery(bakery: bakekit.Bakery) -> bakekit.Bakery:
     return bakery
 
 
+@pytest.fixture(scope="session")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo database as a SQLite file, built once (the command-line tests copy it)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    bakekit.demo(str(path)).dispose()
+    return path
+
+
+@pytest.fixture
+def demo_path(demo_file: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the demo database file for one test."""
+    target = tmp_path / "demo.db"
+    shutil.copy(demo_file, target)
+    return target
+
+
 # -- counting -------------------------------------------------------------------------------
 # -- fault injection ------------------------------------------------------------------------
 # -- sample data ----------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -31,19 +30,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PRICES = ROOT / "data" / "price-list.csv"
 
 
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    bakekit.demo(str(path)).dispose()
-    return path
-
-
 @pytest.fixture
-def db(demo_file, tmp_path) -> str:
+def db(demo_path) -> str:
     """A fresh copy of the demo database for one test."""
-    target = tmp_path / "demo.db"
-    shutil.copy(demo_file, target)
-    return str(target)
+    return str(demo_path)
 
 
 def run(*args: str, input: str | None = None, env: dict[str, str] | None = None):

@@ -1,7 +1,9 @@
-"""Concurrency: 4 processes x 100 mixed purchases, consumptions, productions and assemblies
-on the same few ingredients, each in its own committed workspace, against one SQLite file
-and one PostgreSQL database. Every call succeeds or raises InsufficientStockError; no lot
-goes negative; every lot equals its ledger; the ledger equals what the calls reported."""
+"""Concurrency: 4 processes x 100 mixed purchases, consumptions, productions, assemblies and
+reversals of their own runs on the same few ingredients, each in its own committed
+workspace, against one SQLite file and one PostgreSQL database. Every call succeeds or
+raises InsufficientStockError (or, for a reversal of a run whose lot was used since, its
+refusal); no lot goes negative; every lot equals its ledger; the ledger equals what the
+calls reported."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import pytest
 from sqlalchemy import text
 
 import bakekit
-from bakekit.errors import InsufficientStockError
+from bakekit.errors import InsufficientStockError, ValidationError
 from tests.support.data import small_catalog
 
 PROCESSES = 4
@@ -52,10 +54,20 @@ def _lot_deltas(frame: Any, sign: float) -> list[tuple[int, float, float]]:
             for r in frame.itertuples()]
 
 
-def _one(ws: bakekit.Workspace, rng: random.Random, day: int) -> dict[str, Any]:
-    """One random operation; returns what it reported: per lot (id, quantity, cost)."""
-    choice = rng.choices(["purchase", "consume", "production", "assembly"],
-                         weights=[3, 3, 4, 3])[0]
+def _one(ws: bakekit.Workspace, rng: random.Random, day: int,
+         runs: list[tuple[str, int]]) -> dict[str, Any]:
+    """One random operation; returns what it reported: per lot (id, quantity, cost).
+    ``runs``: this worker's runs so far (a reversal picks one; a refused one is "short")."""
+    choice = rng.choices(["purchase", "consume", "production", "assembly", "reversal"],
+                         weights=[3, 3, 4, 3, 2 if runs else 0])[0]
+    if choice == "reversal":
+        kind, run_id = runs.pop(rng.randrange(len(runs)))
+        area = ws.production if kind == "production" else ws.assembly
+        restored = area.reverse(run_id).restored
+        return {"op": choice, "lots": [(int(r.lot_id), float(r.quantity),
+                                        0.0 if r.cost is None or r.cost != r.cost
+                                        else float(r.cost))
+                                       for r in restored.itertuples()]}
     if choice == "purchase":
         product = rng.choice(list(PRODUCTS.values()))
         r = ws.inventory.purchase(product, packages=1, unit_cost=round(rng.uniform(1, 9), 2),
@@ -68,9 +80,11 @@ def _one(ws: bakekit.Workspace, rng: random.Random, day: int) -> dict[str, Any]:
     if choice == "production":
         unit = rng.choice(["cookie", "finger"])
         r = ws.production.record(unit, batches=rng.choice([0.5, 1]))
+        runs.append(("production", r.run_id))
         return {"op": choice, "lots": [(r.lot_id, r.quantity, r.total_cost),
                                        *_lot_deltas(r.consumed, -1)]}
     r = ws.assembly.record("gift", quantity=rng.choice([1, 2]))
+    runs.append(("assembly", r.run_id))
     return {"op": "assembly", "lots": [(r.lot_id, r.quantity, r.total_cost),
                                        *_lot_deltas(r.consumed, -1)]}
 
@@ -82,13 +96,20 @@ def _worker(url: str, number: int, start: Any, queue: Any) -> None:
         rng = random.Random(1000 + number)
         bakery = bakekit.open(url)
         start.wait(60)
+        runs: list[tuple[str, int]] = []
         for n in range(OPERATIONS):
+            mine = list(runs)
             try:
                 with bakery.session() as ws:
-                    outcome = _one(ws, rng, 1 + (n * PROCESSES + number) % 28)
+                    outcome = _one(ws, rng, 1 + (n * PROCESSES + number) % 28, runs)
                     ws.commit()
                 results.append({"status": "ok", **outcome})
             except InsufficientStockError as exc:
+                runs[:] = mine
+                results.append({"status": "short", "message": str(exc)})
+            except ValidationError as exc:  # a reversal of a run whose lot was used since
+                if "cannot be reversed" not in str(exc):
+                    raise
                 results.append({"status": "short", "message": str(exc)})
             except Exception as exc:  # noqa: BLE001  (anything else fails the test)
                 results.append({"status": "error", "error": repr(exc),
@@ -144,7 +165,8 @@ def test_four_processes_mixed_operations_keep_the_ledger_exact(backend):
         print(f"\n[{bakery.engine.dialect.name}] {len(results)} calls in {elapsed:.1f} s: "
               f"{dict(by_op)}, {short} short")
         # the mix really happened: every kind of call succeeded, and some ran short
-        assert set(by_op) == {"purchase", "consume", "production", "assembly"}, by_op
+        assert set(by_op) == {"purchase", "consume", "production", "assembly", "reversal"}, \
+            by_op
 
         # what the successful calls reported, per lot
         expected_qty: dict[int, float] = defaultdict(float)

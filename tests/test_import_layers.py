@@ -16,7 +16,8 @@ ROOT = Path(bakekit.__file__).resolve().parent
 #: A module may import its own layer and the layers below it, never one above.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("bakekit.errors", "bakekit.units", "bakekit.checks", "bakekit.results",
-              "bakekit.frames", "bakekit.buying", "bakekit.display", "bakekit.db")),
+              "bakekit.frames", "bakekit.buying", "bakekit.display", "bakekit.files",
+              "bakekit.db")),
     ("operations", ("bakekit.operations", "bakekit.recording", "bakekit.db.reading")),
     ("stock", ("bakekit.stock", "bakekit.costing")),
     ("areas", ("bakekit.areas",)),

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 import bakekit
 from bakekit.errors import ReadOnlyError
+from tests.support.backends import select_only_role
 
 
 def _reads(ws):
@@ -47,15 +44,8 @@ def test_read_only_bakery_reads_everything_and_refuses_writes(stocked):
 def test_select_only_postgresql_role(stocked):
     if stocked.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL roles: the SQLite half is covered by read_only=True")
-    role = f"analyst_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(stocked.url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'secret'"))
-        conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
-        conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"))
-    url = make_url(stocked.url).set(username=role, password="secret")
-    try:
-        analyst = bakekit.open(url.render_as_string(hide_password=False))
+    with select_only_role(stocked.url) as url:
+        analyst = bakekit.open(url)
         with analyst.session() as ws:
             _reads(ws)
             for write in _writes():
@@ -63,9 +53,3 @@ def test_select_only_postgresql_role(stocked):
                     write(ws)
                 ws.rollback()
         analyst.dispose()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}"))
-            conn.execute(text(f"REVOKE USAGE ON SCHEMA public FROM {role}"))
-            conn.execute(text(f"DROP ROLE {role}"))
-        admin.dispose()

@@ -216,18 +216,33 @@ def _made_lots(ws: Workspace, run_id: int, kind: str) -> list[Any]:
 
 
 def _taken_lots(ws: Workspace, run_id: int, kind: str, made_ids: set[int]) -> list[Any]:
-    """What the run took, per lot (summed), with the lot's item, kind, unit and remaining."""
+    """What the run took, per lot (summed), with the lot's item, kind and unit."""
     m, lots = tables.movements, tables.lots
     joined, slug = stock.lots_with_items()
     taken = ws.execute(
         select(m.c.lot_id, func.sum(m.c.quantity).label("quantity"),
                func.sum(m.c.cost).label("cost"), func.count(m.c.cost).label("costed"),
-               slug.label("item"), lots.c.kind, lots.c.unit, lots.c.remaining)
+               slug.label("item"), lots.c.kind, lots.c.unit)
         .select_from(m.join(joined, lots.c.id == m.c.lot_id))
         .where(m.c.run_id == run_id, m.c.reason == kind, m.c.quantity < 0)
-        .group_by(m.c.lot_id, slug, lots.c.kind, lots.c.unit, lots.c.remaining)
+        .group_by(m.c.lot_id, slug, lots.c.kind, lots.c.unit)
         .order_by(m.c.lot_id))
     return [t for t in taken if int(t.lot_id) not in made_ids]
+
+
+def _locked_remaining(ws: Workspace, lot_ids: list[int]) -> dict[int, Decimal]:
+    """What remains of these lots, read under row locks (PostgreSQL) taken in the FIFO
+    walk's order (kind, item, date, id): a take committed meanwhile is waited for and then
+    seen, never overwritten by a restore computed from an older read."""
+    if not lot_ids:
+        return {}
+    lots = tables.lots
+    item_id = func.coalesce(lots.c.ingredient_id, lots.c.finished_unit_id,
+                            lots.c.finished_good_id)
+    rows = ws.execute(for_update(
+        select(lots.c.id, lots.c.remaining).where(lots.c.id.in_(lot_ids))
+        .order_by(lots.c.kind, item_id, lots.c.acquired_on, lots.c.id), ws.connection))
+    return {int(lot_id): as_decimal(left) for lot_id, left in rows}
 
 
 def reverse_run(ws: Workspace, run_id: Any, *, kind: str, on: Any = None) -> Reversal:
@@ -267,8 +282,9 @@ def reverse_run(ws: Workspace, run_id: Any, *, kind: str, on: Any = None) -> Rev
         restored.append({"lot_id": int(lot.id), "item": item, "kind": output.name,
                          "quantity": -float(lot.quantity), "unit": lot.unit,
                          "cost": None if cost is None else float(cost)})
+    held = _locked_remaining(ws, [int(t.lot_id) for t in taken])
     stock.set_remaining(ws, {
-        **{int(t.lot_id): q(as_decimal(t.remaining) - as_decimal(t.quantity)) for t in taken},
+        **{int(t.lot_id): q(held[int(t.lot_id)] - as_decimal(t.quantity)) for t in taken},
         **{int(lot.id): Decimal(0) for lot in made}})
     stock.ledger(ws, rows, reason="reversal", posted_on=day, run_id=run_id)
     runs = tables.runs

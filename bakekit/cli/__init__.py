@@ -14,6 +14,9 @@ library is imported inside each command. Output rules, for people and for script
 
 from __future__ import annotations
 
+# isort: off
+from bakekit.cli import _early  # noqa: F401 (first: Ctrl-C while the rest loads)
+# isort: on
 from bakekit.cli._app import (
     EXIT_ALREADY_APPLIED,
     EXIT_CODES,

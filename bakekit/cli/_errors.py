@@ -17,6 +17,8 @@ from bakekit.cli._app import (
     EXIT_STALE,
     EXIT_WRONG_DATABASE,
 )
+from bakekit.cli._early import restore
+from bakekit.cli._files import reset, silence_stdout
 from bakekit.cli._output import cell, say
 from bakekit.errors import (
     BakekitError,
@@ -80,8 +82,14 @@ def command(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        restore()
+        reset()
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            silence_stdout()
+            fail("standard output was closed before everything was written (the reader "
+                 "stopped early): the output is incomplete")
         except KeyboardInterrupt:
             say("interrupted: nothing was written", err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None

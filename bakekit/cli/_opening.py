@@ -9,14 +9,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bakekit.cli._errors import plain
+from bakekit.cli._files import using, will_write, write_output
 from bakekit.cli._output import Out, say, use_color
 from bakekit.errors import BakekitError
+from bakekit.files import SQLITE_SUFFIXES
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.bakery import Bakery
 
 
 # -- which database ----------------------------------------------------------------------
+def mask_url(url: str) -> str:
+    from bakekit.db.engine import mask_url as mask
+
+    return mask(url)
+
+
+def resolve_url(url: str) -> str:
+    from bakekit.db.engine import resolve_url as resolve
+
+    return resolve(url)
+
+
 def given_url(url: str | None) -> str:
     """The URL a command will use (a full URL; the default path is not created)."""
     from bakekit.db.engine import default_path, resolve_url
@@ -53,40 +67,78 @@ def open_read(url: str | None, *, write: bool = False) -> Bakery:
             f"no database yet at the default location {path}; nothing was created. First "
             "time? `bakekit import FILE` or `bakekit load FILE` creates it there; or give "
             "--url PATH, or set BAKEKIT_URL")
+    using(full)
     return bakekit.open(full, read_only=not write)
 
 
 class Writing:
-    """A database opened for writing; a SQLite file created here is removed again if the
-    command fails (a failed command leaves no new database behind)."""
+    """A database opened for writing. A new SQLite file is built under a temporary name
+    beside its path and renamed into place only when the command succeeds, and only if
+    nothing appeared at the path meanwhile: a failed command leaves no new database behind
+    and never removes one it did not make."""
 
     def __init__(self, url: str | None, out: Out | None = None):
         self.full = given_url(url)
         self.path = sqlite_file(self.full)
         self.out = out
         self.created = self.path is not None and not self.path.exists()
+        self.label = mask_url(self.full)
+        self.temp: Path | None = None
 
     def __enter__(self) -> Bakery:
         import bakekit
+        from bakekit.files import temporary_beside
 
+        using(self.full)
+        target = self.full
         if self.created and self.path is not None:
             from bakekit.db.engine import default_path
 
             if self.path == default_path().resolve():  # the user data folder, made once
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             say(f"creating a new database at {self.path}", err=True)
-        self.bakery = bakekit.open(self.full)
+            self.temp = temporary_beside(self.path.absolute(), "new")
+            target = resolve_url(str(self.temp))
+            using(target)
+        self.bakery = bakekit.open(target)
         return self.bakery
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
         bakery = getattr(self, "bakery", None)
         if bakery is not None:
             bakery.dispose()
-        if kind is not None and self.created and self.path is not None:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(str(self.path) + suffix).unlink(missing_ok=True)
-            if kind is not KeyboardInterrupt:
-                say(f"(the new database {self.path} was removed again)", err=True)
+        if self.temp is None or self.path is None:
+            return
+        try:
+            if kind is None:
+                _put_in_place(self.temp, self.path)
+        finally:
+            for suffix in SQLITE_SUFFIXES:
+                Path(str(self.temp) + suffix).unlink(missing_ok=True)
+        if kind is not None and kind is not KeyboardInterrupt:
+            say(f"(no database was created at {self.path})", err=True)
+
+
+def _put_in_place(temp: Path, path: Path) -> None:
+    """Move a finished new database to its path; refused if a file appeared there."""
+    import sqlite3
+
+    appeared = BakekitError(
+        f"{path} appeared while this command ran (another process made it); it was left "
+        "as it is, and what this command wrote was not kept")
+    conn = sqlite3.connect(temp)  # the whole database in its one file, no -wal beside it
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    try:
+        os.link(temp, path)  # fails if the path exists: never replaces a file
+    except FileExistsError:
+        raise appeared from None
+    except OSError:  # no hard links on this file system: rename, after one more look
+        if path.exists():
+            raise appeared from None
+        os.replace(temp, path)
 
 
 class Working:
@@ -118,33 +170,22 @@ def database_line(bakery: Bakery, out: Out | None = None) -> None:
 
 
 def check_plan_target(save_plan: Path | None) -> None:
-    if save_plan is None:
-        return
-    if save_plan.is_dir():
-        raise BakekitError(f"--save-plan {str(save_plan)!r} is a folder; give a file name")
-    if not save_plan.parent.is_dir():
-        raise BakekitError(f"--save-plan {str(save_plan)!r}: folder "
-                           f"{str(save_plan.parent)!r} does not exist; create it first "
-                           "(nothing was done)")
+    if save_plan is not None:
+        will_write(save_plan, "--save-plan")
 
 
 def write_plan(plan: Any, save_plan: Path, bakery: Bakery) -> None:
-    try:
-        save_plan.write_text(plan.to_json(), encoding="utf-8")
-    except OSError as exc:
-        raise BakekitError(f"--save-plan {str(save_plan)!r}: cannot write it: "
-                           f"{exc.strerror or exc}") from None
-    from bakekit.bakery import mask_url
-
+    write_output(save_plan, plan.to_json(), "--save-plan")
     say(f"plan saved to {save_plan}; apply it with: bakekit apply {save_plan} "
-         f"--url {mask_url(bakery.url)}", err=True)
-
+        f"--url {bakery.database_label}", err=True)
 
 
 def read_plan_file(file: Path) -> str:
     """A plan file's text, or a one-line error (exit 1) for a missing or unreadable file."""
     try:
         if str(file) == "-":
+            if sys.stdin is None:
+                raise BakekitError("'-' reads standard input, which is closed; give a file")
             return sys.stdin.read()
         if file.is_dir():
             raise BakekitError(f"plan file {str(file)!r} is a folder, not a file")
@@ -182,6 +223,8 @@ class Input:
         if str(self.file) == "-":
             import tempfile
 
+            if sys.stdin is None:
+                raise BakekitError("'-' reads standard input, which is closed; give a file")
             data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") \
                 else sys.stdin.read().encode()
             handle = tempfile.NamedTemporaryFile(suffix=self.suffix, delete=False)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from bakekit.cli._files import will_write, write_output, write_stdout
 from bakekit.errors import BakekitError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,9 +75,8 @@ class Out:
                 else Format.table
         self.format = fmt or Format.table
         self.output = None if output is None or str(output) == "-" else output
-        if self.output is not None and not self.output.parent.is_dir():
-            raise BakekitError(f"-o {str(self.output)!r}: folder "
-                               f"{str(self.output.parent)!r} does not exist; create it first")
+        if self.output is not None:
+            will_write(self.output, "-o")
         #: messages go to stderr when stdout carries csv or json
         self.quiet = self.format is not Format.table and self.output is None
         self._parts: list[str] = []
@@ -94,7 +94,7 @@ class Out:
             else:
                 self._parts.append(text)
         elif self.format is Format.csv:
-            self._parts.append(_csv(frame))
+            self._parts.append(_csv(frame if isinstance(frame, Rows) else csv_safe(frame)))
         else:
             import json
 
@@ -106,15 +106,42 @@ class Out:
     def close(self) -> None:
         text = "".join(self._parts)
         if self.output is not None:
-            try:
-                self.output.write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise BakekitError(f"-o {str(self.output)!r}: cannot write it: "
-                                   f"{exc.strerror or exc}") from None
+            write_output(self.output, text, "-o")
             say(f"wrote {str(self.output)!r} ({self.format.value})", err=True)
         elif text:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            write_stdout(text)
+
+
+#: what a spreadsheet reads as the start of a formula (OWASP, CSV injection)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, quoted with a leading
+    apostrophe (OWASP's rule); numbers, and text that is a plain number, stay as they are.
+
+    >>> csv_cell("=SUM(A1:A9)"), csv_cell("-2.5"), csv_cell(-2.5), csv_cell("@x")
+    ("'=SUM(A1:A9)", '-2.5', -2.5, "'@x")
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value if value.strip() == value else "'" + value
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell made safe for a spreadsheet (``csv_cell``); the
+    column names too. Every CSV the command writes goes through here."""
+    text = [c for c in frame.columns if frame[c].dtype == object
+            or str(frame[c].dtype) in ("string", "str")]
+    safe = frame.copy() if text else frame
+    for column in text:
+        safe[column] = frame[column].map(csv_cell)
+    safe.columns = [csv_cell(str(c)) for c in frame.columns]
+    return safe
 
 
 def number(value: Any) -> str:
@@ -234,6 +261,8 @@ def rich_table(frame: pd.DataFrame | Rows, title: str, width: int | None = None)
 def make_console(file: Any = None, width: int | None = None) -> Any:
     from rich.console import Console
 
+    if file is None and sys.stdout is None:
+        raise BakekitError("standard output is closed; give -o FILE to write to a file")
     if width is None and file is None and not sys.stdout.isatty():
         # piped or redirected: no terminal to fit; $COLUMNS if set, else do not wrap at 80
         columns = os.environ.get("COLUMNS", "")

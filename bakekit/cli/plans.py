@@ -9,12 +9,15 @@ import typer
 
 from bakekit.cli._app import FormatOption, OutOption, UrlOption
 from bakekit.cli._errors import command
+from bakekit.cli._files import using
 from bakekit.cli._opening import (
     check_plan_target,
     database_line,
     existing_database,
+    mask_url,
     open_read,
     read_plan_file,
+    resolve_url,
     write_plan,
 )
 from bakekit.cli._output import Out, number, render_table, say
@@ -45,6 +48,7 @@ def demo(
         raise BakekitError(f"--path {str(path)!r}: folder {str(path.parent)!r} does not "
                            "exist; create it first (nothing was done)")
     target = path if path is not None else demo_path()
+    using(resolve_url(str(target)))  # --save-plan may not be the demo database
     bakery = build_demo(target, progress=True, replace=path is None)
     say(f"demo database: {target} (kept; look again with --url {target})", fg="green")
     with bakery.session() as ws:
@@ -107,7 +111,8 @@ def plan_show(file: Path, url: UrlOption = None, fmt: FormatOption = None,
     bakery, why_not = existing_database(url)
     plan = bakekit.Plan.from_json(text, bakery)
     out.say(f"Plan {plan.plan_id}", bold=True)
-    out.say(f"  made {plan.made_at} on database {plan.database_label}")
+    made_on = mask_url(plan.database_label)  # a plan file from before every form was masked
+    out.say(f"  made {plan.made_at} on database {made_on}")
     out.say(f"  database id {plan.database_id}\n")
     lines = plan.describe()
     out.say(f"What it will do ({len(lines)} operation(s))", bold=True)
@@ -126,7 +131,7 @@ def plan_show(file: Path, url: UrlOption = None, fmt: FormatOption = None,
                    if when is not None
                    else f"no (not yet applied to {bakery.database_label})")
     out.frame(plan.summary(), "Summary (as previewed)", plan_id=plan.plan_id,
-              made_at=str(plan.made_at), database=plan.database_label,
+              made_at=str(plan.made_at), database=made_on,
               operations=lines, applied=applied)
     out.close()
     out.say(f"applied: {applied}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,9 +9,10 @@ import typer
 
 from bakekit.cli._app import EXIT_USAGE, FormatOption, OutOption, UrlOption
 from bakekit.cli._errors import command, fail
-from bakekit.cli._opening import Input, Working, Writing, database_line, open_read
+from bakekit.cli._files import will_write, write_stdout
+from bakekit.cli._opening import Input, Working, Writing, open_read
 from bakekit.cli._output import Out, say
-from bakekit.errors import BakekitError, ValidationError
+from bakekit.errors import ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.results import ImportReport
@@ -43,13 +43,14 @@ def import_file(file: Annotated[Path, typer.Argument(help="a bake-tracker JSON f
             f"{str(file)!r} is a {file.suffix[1:].upper()} file; `import` reads bake-tracker "
             f"JSON. For a price list, purchases or stock count use: bakekit reconcile {file}"
             " --kind prices|purchases|inventory_count")
-    with Input(file) as path, Writing(url, out) as bakery:
-        database_line(bakery, out)
+    writing = Writing(url, out)
+    with Input(file) as path, writing as bakery:
+        out.say(f"database: {writing.label}")
         with bakery.session() as ws, Working(f"importing {file}"):
             report = ws.io.import_bake_tracker(path, duplicates=duplicates,
                                                zero_price=zero_price)
             ws.commit()
-    out.frame(report.frame, f"Imported {file} into {bakery.database_label}")
+    out.frame(report.frame, f"Imported {file} into {writing.label}")
     out.close()
     _notes(report, out)
 
@@ -81,12 +82,13 @@ def load_file(file: Annotated[Path, typer.Argument(help="a bakekit JSON export, 
               output: OutOption = None) -> None:
     """Load bakekit's own export (`bakekit export`) into an empty database and commit."""
     out = Out(fmt, output)
-    with Input(file) as path, Writing(url, out) as bakery:
-        database_line(bakery, out)
+    writing = Writing(url, out)
+    with Input(file) as path, writing as bakery:
+        out.say(f"database: {writing.label}")
         with bakery.session() as ws, Working(f"loading {file}"):
             report = ws.io.load(path)
             ws.commit()
-    out.frame(report.frame, f"Loaded {file} into {bakery.database_label}")
+    out.frame(report.frame, f"Loaded {file} into {writing.label}")
     out.close()
 
 
@@ -95,6 +97,8 @@ def export_file(file: Annotated[Path, typer.Argument(help="the JSON file to writ
                                                       "for stdout")],
                 url: UrlOption = None) -> None:
     """Write the whole database to a bakekit JSON file."""
+    if str(file) != "-":
+        will_write(file, "export:")
     bakery = open_read(url)
     if str(file) == "-":
         import tempfile
@@ -103,14 +107,10 @@ def export_file(file: Annotated[Path, typer.Argument(help="the JSON file to writ
             temp = Path(folder) / "export.json"
             with bakery.session() as ws:
                 counts = ws.io.export(temp)
-            sys.stdout.write(temp.read_text(encoding="utf-8"))
-            sys.stdout.flush()
+            write_stdout(temp.read_bytes())
         say(f"exported {sum(counts.values()):,} rows from {bakery.database_label}",
-             err=True)
+            err=True)
         return
-    if file.is_dir():
-        raise BakekitError(f"{str(file)!r} is a folder; give a file name, e.g. "
-                           f"{file / 'bakery.json'}")
     with bakery.session() as ws, Working(f"exporting to {file}"):
         counts = ws.io.export(file)
     say(f"exported {sum(counts.values()):,} rows from {bakery.database_label} to {file}")

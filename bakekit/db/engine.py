@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import uuid
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, column, create_engine, event, select, table
 from sqlalchemy.engine import URL, make_url
@@ -54,17 +56,31 @@ def default_path() -> Path:
     return Path(platformdirs.user_data_dir("bakekit", appauthor=False)) / "bakery.db"
 
 
+#: a URL's ``user:password@``, as SQLAlchemy reads it (the password runs to the first @)
+_USERINFO = re.compile(r"^([A-Za-z][\w+.-]*://[^:/?#@]*):[^@]*@")
+#: query parameters that carry a secret (password, sslpassword, passwd, pwd, a token)
+_SECRET_PARAM = re.compile(r"pass|pwd|secret|token", re.IGNORECASE)
+
+
 def mask_url(url: str) -> str:
-    """A database URL with its password masked (``***``), for printing.
+    """A database URL with every password masked (``***``): the ``user:password@`` form
+    and query parameters such as ``?password=``, also in a URL that does not parse. The
+    one rule for every URL bakekit prints or stores (messages, plan files, reprs).
 
     >>> mask_url("postgresql+psycopg://me:s3cret@db.example/bakery")
     'postgresql+psycopg://me:***@db.example/bakery'
+    >>> mask_url("postgresql://me@db/bakery?sslmode=require&password=s3cret")
+    'postgresql://me@db/bakery?sslmode=require&password=***'
     """
-    try:
-        parsed = make_url(url)
-        return url if parsed.password is None else parsed.render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - not a URL: nothing to mask
-        return url
+    text = _USERINFO.sub(r"\1:***@", str(url), count=1)
+    base, mark, query = text.partition("?")
+    if not mark:
+        return text
+    params = []
+    for param in query.split("&"):
+        key, equals, _ = param.partition("=")
+        params.append(f"{key}=***" if equals and _SECRET_PARAM.search(key) else param)
+    return f"{base}?{'&'.join(params)}"
 
 
 def resolve_url(url: str | os.PathLike[str] | None) -> str:
@@ -87,7 +103,7 @@ def resolve_url(url: str | os.PathLike[str] | None) -> str:
         return f"sqlite+pysqlite:///{path}"
     try:
         parsed = make_url(text)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is no number, "[::1"
         raise BakekitError(f"url {mask_url(text)!r} is not a database URL (expected "
                            "sqlite:///PATH, postgresql://USER@HOST/DB or a file path)"
                            ) from None
@@ -123,6 +139,14 @@ def create_bakery_engine(url: str, *, read_only: bool = False) -> Engine:
         raise BakekitError(f"url {mask_url(url)!r}: no driver for it ({exc})") from None
 
 
+def _read_only_file_system(folder: Path) -> bool:
+    """Whether the folder is on a file system mounted read-only."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs here
+        return False
+
+
 def _sqlite_engine(url: URL, *, read_only: bool) -> Engine:
     path = _sqlite_path(url)
     if path is not None:
@@ -133,7 +157,17 @@ def _sqlite_engine(url: URL, *, read_only: bool) -> Engine:
             raise BakekitError(f"SQLite path {path!r} is not readable")
         if Path(path).is_dir():
             raise BakekitError(f"SQLite path {path!r} is a folder, not a database file")
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        if not read_only and _read_only_file_system(folder):
+            raise BakekitError(f"SQLite path {path!r} is on a read-only file system: it can "
+                               "be read (read_only=True; a read command) but not written")
+        if read_only and Path(path).exists() and _read_only_file_system(folder):
+            # a WAL database needs its -shm file beside it, which a read-only file system
+            # cannot hold: read it as immutable (nothing can change it there)
+            uri = f"file:{quote(str(Path(path).resolve()))}?mode=ro&immutable=1"
+            engine = create_engine(url, creator=lambda: sqlite3.connect(
+                uri, uri=True, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, check_same_thread=False))
+        else:
+            engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     else:
         engine = create_engine(url, poolclass=StaticPool,
                                connect_args={"check_same_thread": False})
@@ -164,14 +198,17 @@ def _sqlite_engine(url: URL, *, read_only: bool) -> Engine:
 
 def _postgresql_engine(url: URL, *, read_only: bool) -> Engine:
     engine = create_engine(url, pool_pre_ping=True)
-    if read_only:
 
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: object, _record: object) -> None:
-            cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: object, _record: object) -> None:
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        # a waiter gives up as SQLite's does (lock_not_available: retried, then
+        # ConcurrencyError), never blocks without end
+        cursor.execute(f"SET SESSION lock_timeout = {int(SQLITE_BUSY_TIMEOUT_MS)}")
+        if read_only:
             cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-            cursor.close()
-            dbapi_connection.commit()  # type: ignore[attr-defined]
+        cursor.close()
+        dbapi_connection.commit()  # type: ignore[attr-defined]
 
     return engine
 
@@ -261,7 +298,9 @@ def _migrate_with_alembic(conn: Connection, *, read_only: bool) -> str:
     script = ScriptDirectory.from_config(alembic_config())
     head = script.get_current_head()
     if conn.dialect.name == "postgresql" and not read_only:
-        # one migrator at a time across processes
+        # one migrator at a time across processes; a migration waits for its
+        # locks as long as it takes (no lock_timeout: it is not a write that retries)
+        conn.exec_driver_sql("SET LOCAL lock_timeout = 0")
         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
     current = MigrationContext.configure(conn).get_current_revision()
     if current is not None and current != head:

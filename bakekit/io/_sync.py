@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import bindparam, insert, select, update
 
 from bakekit import frames, stock
-from bakekit.checks import as_datetime
+from bakekit.checks import MAX_KEY_LENGTH, as_datetime
 from bakekit.costing import reprice_from_lots
 from bakekit.db import tables
 from bakekit.errors import BakekitError, ImportValidationError, ValidationError
@@ -153,7 +153,10 @@ class Checker:
              alternatives: Sequence[str] = ()) -> str | None:
         value = rec.get(key)
         if type(value) is str and (stripped := value.strip()):
-            return stripped  # the common case, in one step (a file has thousands)
+            if len(stripped) <= MAX_KEY_LENGTH and stripped.isascii() and \
+                    "\x00" not in stripped:
+                return stripped  # the common case, in one step (a file has thousands)
+            return self._sound_text(key, stripped)
         if value is None and not alternatives:  # the next most common: not given
             if required:
                 self.fail(key, None, "is missing")
@@ -165,10 +168,28 @@ class Checker:
             if not isinstance(value, str):
                 self.fail(k, value, f"must be text, not {type(value).__name__}")
                 return None
-            return value.strip()
+            return self._sound_text(k, value.strip())
         if required:
             self.fail(key, None, "is missing")
         return None
+
+    def _sound_text(self, key: str, text: str) -> str | None:
+        """Text a database can store: no NUL, no lone surrogate, a name or slug of at most
+        ``MAX_KEY_LENGTH`` characters (as the API takes); else a problem, and None."""
+        if "\x00" in text:
+            self.fail(key, text.replace("\x00", "\\x00"), "contains a NUL character")
+            return None
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail(key, text.encode("utf-8", "backslashreplace").decode("utf-8"),
+                      "is not valid text (a lone surrogate)")
+            return None
+        if len(text) > MAX_KEY_LENGTH and key.endswith(("slug", "name")):
+            self.fail(key, text, f"is longer than {MAX_KEY_LENGTH} characters "
+                                 f"({len(text):,})")
+            return None
+        return text
 
     def number(self, rec: dict, key: str, *, required: bool = False, positive: bool = False,
                non_negative: bool = False, alternatives: Sequence[str] = ()) -> Decimal | None:

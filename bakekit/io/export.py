@@ -13,13 +13,26 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, Date, DateTime, Numeric, Table, bindparam, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Numeric,
+    String,
+    Table,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 
 from bakekit.checks import as_date, as_datetime
 from bakekit.db.models import LOCAL_TABLES, metadata
-from bakekit.errors import ValidationError
+from bakekit.errors import BakekitError, ValidationError
+from bakekit.files import write_atomic
 from bakekit.io._sync import Problems, Tally, insert_with_ids, loads_checked, num
 from bakekit.results import ImportReport
+from bakekit.units import normalize_unit
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
@@ -74,11 +87,60 @@ def _out(value: Any, column: Any) -> Any:
     return value
 
 
-def _in(value: Any, column: Any) -> Any:
+#: numbers that carry a sign (the ledger's changes, a run's loss); every other is >= 0
+SIGNED = {("movements", "quantity"), ("movements", "cost"), ("runs", "loss")}
+#: columns holding a unit of measure (a lot's, when it is an ingredient lot)
+UNIT_COLUMNS = {("products", "package_unit"), ("recipe_ingredients", "unit"),
+                ("ingredients", "display_unit"), ("lots", "unit")}
+
+
+def _number(value: Any, column: Any) -> Decimal:
+    """A number of a Numeric column, as an import checks it: a JSON number (or the text of
+    one), finite, within the column's size, not negative unless the column is signed."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError("not a number")
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:  # decimal.InvalidOperation: text that is no number
+        raise ValueError("not a number") from None
+    if not number.is_finite():
+        raise ValueError("not a finite number")
+    limit = Decimal(10) ** ((column.type.precision or 24) - (column.type.scale or 0))
+    if abs(number) >= limit:
+        raise ValueError(f"out of range (less than {limit:.0e} in size expected)")
+    if number < 0 and (column.table.name, column.name) not in SIGNED:
+        raise ValueError("negative")
+    return number
+
+
+def _text(value: Any, column: Any, rec: dict[str, Any]) -> Any:
+    """Text as an import checks it: valid Unicode, within the column's length, a known
+    unit where the column holds one."""
+    if not isinstance(value, str):
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not valid text (a lone surrogate)") from None
+    length = getattr(column.type, "length", None)
+    if length and len(value) > length:
+        raise ValueError(f"longer than {length} characters ({len(value):,})")
+    if (column.table.name, column.name) in UNIT_COLUMNS and \
+            (column.table.name != "lots" or rec.get("kind") == "ingredient"):
+        try:
+            normalize_unit(value, field=column.name)
+        except BakekitError as exc:
+            raise ValueError(str(exc)) from None
+    return value
+
+
+def _in(value: Any, column: Any, rec: dict[str, Any] | None = None) -> Any:
     if value is None:
         return None
     if isinstance(column.type, Numeric):
-        return Decimal(str(value))
+        return _number(value, column)
+    if isinstance(column.type, String):
+        return _text(value, column, rec or {})
     if isinstance(column.type, DateTime):
         return as_datetime(value)
     if isinstance(column.type, Date):
@@ -153,10 +215,11 @@ def export(ws: Workspace, path: str | Path) -> dict[str, int]:
     document = {"format": FORMAT, "version": FORMAT_VERSION,
                 "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "tables": tables}
-    try:
-        Path(path).write_text(json.dumps(document, indent=1, ensure_ascii=False,
-                                         sort_keys=False) + "\n", encoding="utf-8")
-    except OSError as exc:  # a missing folder, a folder, no permission, a full disk
+    text = json.dumps(document, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
+    try:  # whole or not at all; never over the database being exported
+        write_atomic(path, text, databases=[ws.connection.engine.url.render_as_string(
+            hide_password=False)], what="export:")
+    except OSError as exc:  # a missing folder, no permission, a full disk
         raise ValidationError(f"export: cannot write {str(path)!r}: {exc.strerror or exc}",
                               field="path", value=str(path)) from exc
     return {name: len(rows) for name, rows in tables.items()}
@@ -214,11 +277,47 @@ def _row_values(t: Any, rec: dict[str, Any], n: int, fks: dict[str, Any],
             value = found
         else:
             try:
-                value = _in(value, c)
+                value = _in(value, c, rec)
             except (ValueError, TypeError, ArithmeticError) as exc:
-                problems.add(t.name, n, c.name, value, str(exc))
+                problems.add(t.name, n, c.name, _shown(value), str(exc) or type(exc).__name__)
+        left_out = rec.get(c.name) is None and c.name not in _FILLED
+        if value is None and left_out and not c.nullable and c.name not in self_ref:
+            problems.add(t.name, n, c.name, None, "missing")
         values[c.name] = value
     return values
+
+
+#: columns a file may leave out, filled in by the loader (a file written before them)
+_FILLED = {"posted_on"}
+
+
+def _shown(value: Any) -> Any:
+    """A value as a problem names it (text that cannot be printed, escaped)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
+def _check_ledger(ws: Workspace, rows: list[dict[str, Any]], ids: dict[Any, int],
+                  problems: Problems) -> None:
+    """Every loaded lot has its ledger rows and equals them (``audit``), named by its row
+    in the file."""
+    row_of = {lot_id: n for n, rec in enumerate(rows, start=1)
+              if (lot_id := ids.get(rec.get("uuid"))) is not None}
+    lots, m = metadata.tables["lots"], metadata.tables["movements"]
+    bare = ws.execute(select(lots.c.id).where(~select(m.c.id).where(m.c.lot_id == lots.c.id)
+                                              .exists()).order_by(lots.c.id)).scalars()
+    for lot_id in bare:
+        problems.add("lots", row_of.get(int(lot_id)), "uuid",
+                     rows[row_of[int(lot_id)] - 1].get("uuid") if lot_id in row_of else None,
+                     "the lot has no ledger rows (movements) in the file")
+    from bakekit.areas.inventory import Inventory
+
+    for r in Inventory(ws).audit().itertuples():
+        problems.add("lots", row_of.get(int(r.lot_id)), "remaining" if r.problem != "value"
+                     else "unit_cost", r.recorded,
+                     f"the lot's {r.problem} ({r.recorded:g}) differs from its ledger rows "
+                     f"in the file ({r.ledger:g})")
 
 
 def load(ws: Workspace, path: str | Path) -> ImportReport:
@@ -259,4 +358,7 @@ def load(ws: Workspace, path: str | Path) -> ImportReport:
                 ws.execute(update(t).where(t.c.id == bindparam("b_id"))
                            .values({ref: bindparam("b_ref")}), links)
         tally.add(t.name, "created", len(rows))
+    _check_ledger(ws, [r for r in data.get("lots", []) if isinstance(r, dict)],
+                  ids.get("lots", {}), problems)
+    problems.raise_if_any(f"load of {path}")
     return tally.report(unknown={}, source=str(path), version=str(document.get("version")))

@@ -20,7 +20,6 @@ from bakekit.db.reading import read_identity
 from bakekit.display import frame_html
 from bakekit.errors import (
     BakekitError,
-    DatabaseError,
     InvalidPlanError,
     PlanAlreadyAppliedError,
     ReadOnlyError,
@@ -28,6 +27,7 @@ from bakekit.errors import (
     WrongDatabaseError,
 )
 from bakekit.frames import build, validate
+from bakekit.operations import translate
 from bakekit.plan.arguments import (
     FORMAT_VERSION,
     MAX_OPERATIONS,
@@ -374,8 +374,8 @@ class Plan:
             ws.rollback()
             self.applied = True
             raise _already_applied(self, bakery, _applied_at(ws, self.plan_id)) from None
-        except DBAPIError as exc:
-            raise DatabaseError(f"recording plan {self.plan_id} as applied", exc) from exc
+        except DBAPIError as exc:  # a role that may not write: ReadOnlyError, no raw SQL
+            raise translate(f"recording plan {self.plan_id} as applied", exc) from exc
 
     # -- saving -----------------------------------------------------------------------------
     def to_json(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import uuid
 from typing import Any
 
@@ -11,11 +12,37 @@ from bakekit.errors import InvalidPlanError
 from bakekit.plan.arguments import FORMAT_VERSION, MAX_CHANGE_ROWS, MAX_PLAN_CHARS, MAX_TEXT
 
 
-def canonical_digest(document: dict[str, Any]) -> str:
-    """sha256 over the plan document (everything but its digest) as canonical JSON."""
+def canonical_digest(document: dict[str, Any], *, exact_floats: bool = False) -> str:
+    """sha256 over the plan document (everything but its digest) as canonical JSON, where
+    a whole float is the integer it equals (a tool that re-indents the file, such as jq,
+    writes 2.0 as 2). ``exact_floats``: the digest as plans were saved before that rule."""
     body = {k: v for k, v in document.items() if k != "digest"}
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    text = json.dumps(body if exact_floats else _whole(body), sort_keys=True,
+                      separators=(",", ":"), ensure_ascii=True)
     return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def _whole(value: Any) -> Any:
+    """``value`` with every whole float as its integer (2.0 -> 2), recursively."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole(v) for v in value]
+    return value
+
+
+def _finite(text: str) -> float:
+    """A JSON number as a float, refused when it is too large to be finite (1e400)."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {text[:40]} is too large")
+    return number
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a plan can hold")
 
 
 CHANGE_FIELDS: dict[str, type] = {
@@ -73,7 +100,7 @@ def read_document(text: str | bytes) -> dict[str, Any]:
         raise InvalidPlanError(f"plan file: larger than {MAX_PLAN_CHARS:,} characters",
                                field="file", value=f"{len(text):,} characters")
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, huge integers, nesting
         raise InvalidPlanError(f"plan file: not valid JSON ({exc})", field="file",
                                value=text[:40]) from None
@@ -97,7 +124,8 @@ def read_document(text: str | bytes) -> dict[str, Any]:
                 f"unknown field(s) {', '.join(extra)}" if extra else ""])) +
             "; the plan was refused, nothing was written", field="file",
             value=missing or extra)
-    if document["digest"] != canonical_digest(document):
+    if document["digest"] not in (canonical_digest(document),
+                                  canonical_digest(document, exact_floats=True)):
         raise InvalidPlanError("the plan file was edited after it was saved (its digest does "
                                "not match its content); the plan was refused, nothing was "
                                "written", field="digest", value=document["digest"])

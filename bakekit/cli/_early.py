@@ -1,0 +1,41 @@
+"""Ctrl-C before a command starts (while Python loads the command's modules): one line
+and exit 130, as during a command, never a traceback. Installed only when `bakekit` runs
+as a program; each command puts Python's own handler back (``_errors.command``), so that
+work under way is interrupted by ``KeyboardInterrupt`` and rolled back."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Any
+
+
+def interrupted(signum: int, frame: Any) -> None:
+    """Nothing has started: say so and leave at once."""
+    os.write(2, b"interrupted: nothing was written\n")
+    os._exit(130)
+
+
+def as_program() -> bool:
+    """Whether this process is the `bakekit` command (``bakekit ...`` or ``python -m
+    bakekit.cli``: while the package loads, ``sys.argv[0]`` is "-m")."""
+    first = sys.argv[0] if sys.argv else ""
+    return first == "-m" or os.path.basename(first) in ("bakekit", "__main__.py")
+
+
+def install() -> None:
+    if as_program():
+        signal.signal(signal.SIGINT, interrupted)
+
+
+def restore() -> None:
+    """Python's own Ctrl-C (``KeyboardInterrupt``), once a command runs."""
+    try:
+        if signal.getsignal(signal.SIGINT) is interrupted:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:  # not the main thread: nothing was installed here
+        pass
+
+
+install()
