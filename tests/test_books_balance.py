@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pandas as pd
 import pytest
 
 import bakekit
@@ -51,3 +50,59 @@ def test_a_take_rounds_to_the_nearest_quantum(bakery):
         a = ws.inventory.consume("flour", 1, "tbsp", reason="a", on="2025-11-02")
         taken = Decimal(str(a.consumed["quantity"].iloc[0]))
         assert abs(taken - Decimal("0.0166015625")) <= Decimal("5e-10")
+
+
+# -- 3. value comes from the ledger --------------------------------------------------------
+
+def _values(ws: bakekit.Workspace, item: str, as_of: str | None = None) -> list[float]:
+    """An item's stock value as every read shows it (levels, valuation, aging, lots)."""
+    levels = ws.inventory.levels(as_of).set_index("item")
+    valuation = ws.inventory.valuation(as_of).set_index("item")
+    aging = ws.reports.aging(as_of)
+    out = [levels.loc[item, "value"], valuation.loc[item, "value"],
+           aging.loc[aging["item"] == item, "value"].sum()]
+    if as_of is None:
+        lots = ws.inventory.lots(item)
+        out.append(lots["value"].sum())
+    return [float(v) for v in out]
+
+
+def test_stock_value_is_the_ledger_money_of_the_lot(bakery):
+    # 2 dozen at $6 a dozen: 2 eggs used cost 1.00, the 22 left are worth 11.00 (not
+    # 22/12 = 1.833333333 dozen x 6 = 10.999999998)
+    with bakery.session() as ws:
+        _stock(ws, "egg", "dozen", 1, 6, packages=2, on="2025-11-01")
+        used = ws.inventory.consume("egg", 2, "each", reason="a", on="2025-11-02")
+        assert used.total_cost == 1.0
+        for as_of in (None, "2025-11-02", "2025-11-30"):
+            assert _values(ws, "egg", as_of) == pytest.approx([11.0] * (4 if as_of is None
+                                                                      else 3), abs=1e-12)
+        assert _values(ws, "egg", "2025-11-01") == pytest.approx([12.0] * 3, abs=1e-12)
+
+
+def test_the_last_of_three_for_a_dollar_is_valued_at_what_it_costs(bakery):
+    # 3 for $1: two used at 0.3333333333 each; the last is worth 1 - 0.6666666666
+    with bakery.session() as ws:
+        _stock(ws, "lemon", "each", 3, 1)
+        for n in range(2):
+            ws.inventory.consume("lemon", 1, "each", reason=f"use {n}", on="2025-11-02")
+        values = _values(ws, "lemon")
+        assert values == [0.3333333334] * 4
+        last = ws.inventory.consume("lemon", 1, "each", reason="last", on="2025-11-03")
+        assert last.total_cost == values[0]
+
+
+def test_money_in_is_stock_value_plus_money_used_at_any_date(bakery):
+    with bakery.session() as ws:
+        _stock(ws, "egg", "dozen", 1, 6, packages=2, on="2025-11-01")
+        _stock(ws, "lemon", "each", 3, 1, on="2025-11-01")
+        _stock(ws, "flour", "lb", 25, "17.99", density="1 cup = 4.25 oz", on="2025-11-05")
+        for day, (item, qty, unit) in enumerate([("egg", 7, "each"), ("lemon", 1, "each"),
+                                                 ("flour", "0.7", "cup"), ("egg", 5, "each"),
+                                                 ("flour", 3, "tbsp"), ("lemon", 1, "each")]):
+            ws.inventory.consume(item, qty, unit, reason="bake", on=f"2025-11-{10 + day}")
+        paid = 12 + 1 + 17.99
+        for as_of in ("2025-11-10", "2025-11-12", "2025-11-15", "2025-12-31"):
+            total = float(ws.inventory.valuation(as_of).iloc[-1]["value"])
+            used = ws.reports.usage(end=as_of)["cost"].sum()
+            assert round(total + used, 10) == round(paid, 10), as_of

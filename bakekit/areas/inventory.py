@@ -16,6 +16,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     select,
     union_all,
     update,
@@ -30,7 +31,7 @@ from bakekit.db.dialect import for_update
 from bakekit.errors import InsufficientStockError, NotFoundError, ValidationError
 from bakekit.operations import Area, read_operation, write_operation
 from bakekit.results import Adjustment, Consumption, Receipt
-from bakekit.stock.queries import lots_as_of, lots_with_items, movements_frame
+from bakekit.stock.queries import held, lots_as_of, lots_with_items, movements_frame
 from bakekit.units import base_unit, factor, is_none, money, normalize_unit, q, to_decimal
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -271,8 +272,16 @@ class Inventory(Area):
                       cast(lots.c.remaining, Float).label("remaining"), lots.c.unit,
                       cast(lots.c.unit_cost, Float).label("unit_cost"), lots.c.location,
                       lots.c.run_id)
+        # the value is the ledger's money for the lot (None for an uncosted lot)
+        m = tables.movements
+        money = select(m.c.lot_id, func.sum(m.c.cost).label("value")).group_by(m.c.lot_id)
         if not include_empty:
             stmt = stmt.where(lots.c.remaining > 0)
+            money = money.where(m.c.lot_id.in_(select(lots.c.id).where(lots.c.remaining > 0)))
+        sums = money.subquery()
+        stmt = (stmt.add_columns(cast(case((lots.c.unit_cost.is_(None), null()),
+                                           else_=sums.c.value), Float).label("value"))
+                .select_from(lots.outerjoin(sums, sums.c.lot_id == lots.c.id)))
         if ingredient is not None:
             stmt = stmt.where(lots.c.id.in_(
                 select(lots.c.id).select_from(lots_with_items()[0])
@@ -283,30 +292,26 @@ class Inventory(Area):
         frame = _name_items_and_products(self._ws, frame)
         if not frame.empty:
             frame["purchased_on"] = pd.to_datetime(frame["purchased_on"], format="%Y-%m-%d")
-            frame["value"] = frame["remaining"] * frame["unit_cost"]
             _sort_in_place(frame)
-        else:
-            frame["value"] = []
         return frames.validate(frame, frames.LOTS)
 
     def _stock_by_unit(self, as_of: dt.date | None = None) -> pd.DataFrame:
         """Stock per item and lot unit in one statement: today's from the lots, or at the
         end of ``as_of`` from the ledger (each lot's movements posted on or before it)."""
         lots = tables.lots
-        joined, slug, remaining = lots_as_of(as_of)
+        joined, slug, remaining, value = lots_as_of(as_of)
         i = tables.ingredients
         costed = lots.c.unit_cost.isnot(None)
         stmt = (
             select(slug.label("item"), lots.c.kind, lots.c.unit,
                    i.c.display_unit, cast(i.c.g_per_ml, Float).label("g_per_ml"),
                    cast(func.sum(remaining), Float).label("on_hand"),
-                   cast(func.sum(case((costed, remaining * lots.c.unit_cost),
-                                      else_=literal(0))), Float).label("value"),
+                   cast(func.coalesce(func.sum(value), 0), Float).label("value"),
                    cast(func.sum(case((costed, literal(0)), else_=remaining)),
                         Float).label("uncosted"),
                    func.count().label("lots"))
             .select_from(joined)
-            .where(remaining > 0)
+            .where(held(remaining, as_of))
             .group_by(slug, lots.c.kind, lots.c.unit, i.c.display_unit, i.c.g_per_ml)
             .order_by(slug, lots.c.unit)
         )

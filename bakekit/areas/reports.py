@@ -23,7 +23,7 @@ from bakekit.checks import check_date, today
 from bakekit.db import tables
 from bakekit.errors import UnitConversionError, ValidationError
 from bakekit.operations import Area, read_operation
-from bakekit.stock.queries import lots_as_of, lots_with_items
+from bakekit.stock.queries import held, lots_as_of, lots_with_items
 from bakekit.units import factor, normalize_unit
 
 #: upper bounds (days, inclusive) and labels of the ageing buckets; the last is open
@@ -221,14 +221,15 @@ class Reports(Area):
         day = _to_date(as_of, "as_of")
         lots = tables.lots
 
-        joined, slug, remaining = lots_as_of(day)
+        joined, slug, remaining, value = lots_as_of(day)
         stmt = (
             select(lots.c.id.label("lot_id"), slug.label("item"), lots.c.kind,
                    cast(lots.c.acquired_on, String).label("purchased_on"),
                    cast(remaining, Float).label("remaining"), lots.c.unit,
-                   cast(lots.c.unit_cost, Float).label("unit_cost"))
+                   cast(lots.c.unit_cost, Float).label("unit_cost"),
+                   cast(value, Float).label("value"))
             .select_from(joined)
-            .where(remaining > 0)
+            .where(held(remaining, day))
             .order_by(lots.c.acquired_on, lots.c.id)
         )
         frame = self._ws.frame(stmt)
@@ -239,7 +240,6 @@ class Reports(Area):
         reference = pd.Timestamp(day if day is not None else today())
         frame["age_days"] = (reference - frame["purchased_on"]).dt.days.clip(lower=0)
         frame["bucket"] = frame["age_days"].map(_bucket)
-        frame["value"] = frame["remaining"] * frame["unit_cost"]
         return frames.validate(frame, frames.AGING)
 
     # -- events -------------------------------------------------------------------------------
