@@ -106,3 +106,21 @@ def test_money_in_is_stock_value_plus_money_used_at_any_date(bakery):
             total = float(ws.inventory.valuation(as_of).iloc[-1]["value"])
             used = ws.reports.usage(end=as_of)["cost"].sum()
             assert round(total + used, 10) == round(paid, 10), as_of
+
+
+# -- 2. as-of reads drop emptied lots and zero rows ----------------------------------------
+
+def test_as_of_reads_drop_an_emptied_lot(bakery):
+    # 2 dozen eggs, 19 then 5 used: nothing is left at the end of the day
+    with bakery.session() as ws:
+        _stock(ws, "egg", "dozen", 1, "4.20", packages=2)
+        _stock(ws, "flour", "lb", 5, 6)
+        ws.inventory.consume("egg", 19, "each", reason="a", on="2025-11-02")
+        ws.inventory.consume("egg", 5, "each", reason="b", on="2025-11-02")
+        for as_of in ("2025-11-02", "2025-12-31"):
+            assert ws.inventory.levels(as_of)["item"].tolist() == ["flour"]
+            assert ws.inventory.valuation(as_of)["item"].tolist() == ["flour", "TOTAL"]
+            assert ws.reports.aging(as_of)["item"].tolist() == ["flour"]
+        assert ws.inventory.levels()["item"].tolist() == ["flour"]
+        assert ws.inventory.valuation("2025-12-31").iloc[-1]["value"] == 6.0
+        assert "egg" in ws.inventory.levels("2025-11-01")["item"].tolist()
