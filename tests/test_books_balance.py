@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 
 import bakekit
@@ -124,3 +125,44 @@ def test_as_of_reads_drop_an_emptied_lot(bakery):
         assert ws.inventory.levels()["item"].tolist() == ["flour"]
         assert ws.inventory.valuation("2025-12-31").iloc[-1]["value"] == 6.0
         assert "egg" in ws.inventory.levels("2025-11-01")["item"].tolist()
+
+
+# -- 4. the local day rule -----------------------------------------------------------------
+
+def test_a_purchase_with_an_offset_is_filed_under_its_local_day(bakery):
+    with bakery.session() as ws:
+        _stock(ws, "egg", "dozen", 1, 6, on="2025-12-01T01:00:00+09:00")
+        lots = ws.inventory.lots("egg")
+        assert lots["purchased_on"].dt.date.astype(str).tolist() == ["2025-12-01"]
+        assert ws.inventory.movements("egg")["posted_on"].astype(str).tolist() == ["2025-12-01"]
+        assert ws.inventory.levels("2025-11-30").empty
+        used = ws.inventory.consume("egg", 1, "each", reason="a", on="2025-12-01T00:30-05:00")
+        assert used.shortfall == 0  # 1 Dec local, not 1 Dec 05:30 UTC... nor 30 Nov
+
+
+def test_a_run_late_in_the_evening_is_filed_under_its_local_day(bakery):
+    # 23:30 on 30 Nov in California is 07:30 UTC on 1 Dec: November's usage
+    with bakery.session() as ws:
+        _stock(ws, "flour", "lb", 5, 6, on="2025-11-01")
+        ws.recipes.add("loaf", "Loaf", ingredients=[("flour", 1, "lb")],
+                       finished_units=[("loaf-each", "Loaf", 1, "each")])
+        made = ws.production.record("loaf-each", batches=1,
+                                    produced_at="2025-11-30T23:30:00-08:00")
+        used = ws.reports.usage("2025-11-01", "2025-12-31")
+        assert used["period"].dt.month.tolist() == [11]
+        lot = ws.inventory.lots("loaf-each").set_index("lot_id").loc[made.lot_id]
+        assert str(lot["purchased_on"].date()) == "2025-11-30"
+        assert ws.production.history()["produced_at"].tolist() == [
+            pd.Timestamp("2025-12-01 07:30")]  # the time itself stays real (UTC)
+        back = ws.production.reverse(made.run_id, on="2025-11-30")
+        assert back.item == "loaf-each"
+
+
+def test_the_row_checker_files_an_offset_under_its_local_day():
+    from bakekit.io._sync import Checker, Problems
+
+    row = Checker(Problems(), "purchases", 1)
+    assert str(row.date({"on": "2025-12-01T01:00:00+09:00"}, "on")) == "2025-12-01"
+    assert str(row.date({"d": "2025-11-30T23:30-08:00"}, "on", alternatives=("d",))) \
+        == "2025-11-30"
+    assert row.ok

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, select, update
 
 from bakekit import costing, stock
 from bakekit.areas.inventory import Inventory
-from bakekit.checks import as_date
+from bakekit.checks import as_date, today
 from bakekit.db import tables
 from bakekit.db.dialect import execute_many, insert_ids
 from bakekit.db.models.base import new_uuid, utcnow
@@ -404,7 +404,7 @@ def apply(ws: Workspace, recon: Reconciliation, *, on: dt.date | None = None,
         rows = recon._unread_rows()
         apply_purchases(ws, _records(recon.frame) if rows is None else rows, tally)
     elif recon.kind == "prices":
-        reconcile_prices.apply_prices(ws, recon.frame, on or dt.date.today(), tally)
+        reconcile_prices.apply_prices(ws, recon.frame, on or today(), tally)
     elif recon.kind == "products":
         bt_views.apply_products(ws, recon.frame, tally)
     else:
