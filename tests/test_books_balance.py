@@ -166,3 +166,50 @@ def test_the_row_checker_files_an_offset_under_its_local_day():
     assert str(row.date({"d": "2025-11-30T23:30-08:00"}, "on", alternatives=("d",))) \
         == "2025-11-30"
     assert row.ok
+
+
+# -- 5. unknown is one thing everywhere ----------------------------------------------------
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA
+
+
+def test_an_uncosted_lot_makes_every_cost_and_value_missing_never_zero(bakery):
+    # flour: 5 lb at $6 then 10 lb with no price yet; sugar: priced only
+    with bakery.session() as ws:
+        _stock(ws, "flour", "lb", 5, 6, on="2025-11-01")
+        ws.catalog.add_product("flour-10", "flour", brand="B", name="f10",
+                               package_quantity=10, package_unit="lb")
+        ws.inventory.purchase("flour-10", packages=1, unit_cost=None, purchased_on="2025-11-02")
+        _stock(ws, "sugar", "lb", 4, 2, on="2025-11-01")
+        ws.recipes.add("loaf", "Loaf", ingredients=[("flour", 3, "lb"), ("sugar", 1, "lb")],
+                       finished_units=[("loaf-each", "Loaf", 1, "each")])
+        levels = ws.inventory.levels().set_index("item")
+        assert _missing(levels.loc["flour", "value"])
+        assert levels.loc["flour", "uncosted_quantity"] == 10
+        assert levels.loc["sugar", "value"] == 2
+        valuation = ws.inventory.valuation().set_index("item")
+        assert _missing(valuation.loc["flour", "value"])
+        assert valuation.loc["sugar", "value"] == 2
+        assert _missing(valuation.loc["TOTAL", "value"])
+        assert "incomplete" in valuation.loc["TOTAL", "note"]
+        assert valuation.loc["TOTAL", "uncosted_lots"] == 1
+        lots = ws.inventory.lots("flour")
+        assert lots["value"].iloc[0] == 6 and _missing(lots["value"].iloc[1])
+        aging = ws.reports.aging()
+        assert _missing(aging.loc[aging["item"] == "flour", "value"].iloc[1])
+        assert str(aging["value"].dtype) == "Float64"
+        cost = ws.recipes.cost("loaf", 2).set_index("item")  # 6 lb: 5 priced, 1 not
+        assert _missing(cost.loc["flour", "cost"]) and cost.loc["sugar", "cost"] == 1.0
+        assert cost.loc["flour", "costed_quantity"] == 5
+        assert _missing(ws.recipes.cost("loaf", 2)["cost"].sum(skipna=False))
+        used = ws.inventory.consume("flour", 6, "lb", reason="a", on="2025-11-03")
+        assert used.total_cost is None and used.uncosted == 1
+        usage = ws.reports.usage().set_index("item")
+        assert _missing(usage.loc["flour", "cost"])
+        made = ws.production.record("loaf-each", batches=1, produced_at="2025-11-04T10:00")
+        assert made.total_cost is None
+        stock = ws.production.stock().set_index("item")
+        assert _missing(stock.loc["loaf-each", "value"])
+        assert _missing(stock.loc["loaf-each", "unit_cost"])
+        assert str(ws.production.stock()["value"].dtype) == "Float64"

@@ -309,7 +309,8 @@ class Inventory(Area):
                    cast(func.coalesce(func.sum(value), 0), Float).label("value"),
                    cast(func.sum(case((costed, literal(0)), else_=remaining)),
                         Float).label("uncosted"),
-                   func.count().label("lots"))
+                   func.count().label("lots"),
+                   func.sum(case((costed, literal(0)), else_=literal(1))).label("uncosted_lots"))
             .select_from(joined)
             .where(held(remaining, as_of))
             .group_by(slug, lots.c.kind, lots.c.unit, i.c.display_unit, i.c.g_per_ml)
@@ -352,12 +353,15 @@ class Inventory(Area):
                 except Exception:
                     f, unit = 1.0, r["unit"]
                 acc = merged.setdefault(unit, {"on_hand": 0.0, "value": 0.0, "lots": 0,
-                                               "uncosted_quantity": 0.0})
+                                               "uncosted_quantity": 0.0, "uncosted_lots": 0})
                 acc["on_hand"] += r["on_hand"] * f
                 acc["value"] += r["value"]
                 acc["lots"] += int(r["lots"])
                 acc["uncosted_quantity"] += r["uncosted"] * f
+                acc["uncosted_lots"] += int(r["uncosted_lots"])
             for unit, acc in merged.items():
+                if acc["uncosted_lots"]:  # the value depends on a lot with no price: unknown
+                    acc["value"] = None
                 base = base_unit(unit)
                 to_base = float(factor(unit, base, g_per_ml=g_per_ml, item=item))
                 rows.append({"item": item, "kind": kind, "unit": unit, "base_unit": base,
@@ -374,21 +378,34 @@ class Inventory(Area):
         """Value at cost per item, largest first, and a final ``TOTAL`` row; ``as_of`` (a
         date) values the stock held at the end of that day (see ``levels``).
 
-        Uncosted stock (lots without a price) is shown in ``uncosted_quantity``, never as
-        zero cost.
+        A row holding stock without a price has no value (``pd.NA``, never 0.0), the
+        quantity in ``uncosted_quantity``; the ``TOTAL`` row is then missing too, with
+        ``uncosted_lots`` and a ``note`` saying it is incomplete and what is known.
 
         >>> total = ws.inventory.valuation(as_of="2025-09-30").iloc[-1]
         >>> total["item"], round(float(total["value"]), 2)
         ('TOTAL', 62.19)
         """
         levels = self.levels(as_of)
-        frame = levels[["item", "kind", "on_hand", "unit", "value", "uncosted_quantity"]].copy()
-        frame = frame.sort_values(["value", "item"], ascending=[False, True])
-        total = float(frame["value"].sum())
-        frame["share"] = frame["value"] / total if total else 0.0
+        frame = levels[["item", "kind", "on_hand", "unit", "value", "uncosted_quantity",
+                        "uncosted_lots"]].copy()
+        frame = frame.sort_values(["value", "item"], ascending=[False, True],
+                                  na_position="last")
+        known = float(frame["value"].sum())  # the rows with a value
+        unknown = frame.loc[frame["value"].isna(), "item"].tolist()
+        frame["share"] = frame["value"] / known if known else 0.0
+        frame["note"] = None
+        note = None
+        if unknown:
+            named = ", ".join(unknown[:3]) + (", ..." if len(unknown) > 3 else "")
+            note = (f"incomplete: {len(unknown)} item(s) hold stock without a price "
+                    f"({named}); the priced stock is worth {known:.2f}")
         total_row = pd.DataFrame([{"item": "TOTAL", "kind": "total", "on_hand": None,
-                                   "unit": None, "value": total, "uncosted_quantity": None,
-                                   "share": 1.0 if total else 0.0}])
+                                   "unit": None, "value": None if unknown else known,
+                                   "uncosted_quantity": None,
+                                   "uncosted_lots": int(frame["uncosted_lots"].sum()),
+                                   "share": None if unknown else (1.0 if known else 0.0),
+                                   "note": note}])
         frame = pd.concat([frame, total_row], ignore_index=True) if not frame.empty else total_row
         return frames.validate(frame, frames.VALUATION)
 

@@ -118,15 +118,19 @@ def plot_event_cost(cost: pd.DataFrame, *, title: str = "What the event costs") 
     if rows.empty:
         return _empty(fig, ax, "no packages assigned")
     y = list(range(len(rows)))
-    ax.barh(y, rows["cost_from_stock"], label="from stock", color="#9bb7d4")
-    ax.barh(y, rows["cost_to_buy"], left=rows["cost_from_stock"], label="to buy",
+    # an unknown cost (pd.NA: stock without a price) draws as no bar, never as 0
+    from_stock = rows["cost_from_stock"].astype(float)
+    ax.barh(y, from_stock, label="from stock", color="#9bb7d4")
+    ax.barh(y, rows["cost_to_buy"].astype(float), left=from_stock.fillna(0), label="to buy",
             color="#d4a373")
     ax.set_yticks(y, list(rows["package"]))
     ax.invert_yaxis()
     ax.set_xlabel("cost")
     total = cost[cost["package"] == TOTAL]
     if not total.empty:
-        title = f"{title}: {float(total['total_cost'].iloc[0]):.2f} in all"
+        whole = total["total_cost"].iloc[0]
+        title = (f"{title}: {float(whole):.2f} in all" if pd.notna(whole)
+                 else f"{title}: total unknown (stock without a price)")
     ax.set_title(title)
     ax.legend(loc="lower right")
     fig.tight_layout()
@@ -143,7 +147,9 @@ def plot_value_over_time(valuation_as_of: Callable[[Any], pd.DataFrame],
     [62.19, 104.93]
     """
     days = [pd.Timestamp(d) for d in dates]
-    values = [float(valuation_as_of(d.date()).iloc[-1]["value"]) for d in days]
+    # an unknown total (stock without a price) is a gap in the line, never 0
+    values = [float(v) if pd.notna(v := valuation_as_of(d.date()).iloc[-1]["value"])
+              else float("nan") for d in days]
     fig = Figure(figsize=(7, 3.5))
     ax = fig.subplots()
     ax.plot(days, values, marker="o")

@@ -93,6 +93,12 @@ class Allocation:
         return sum((t.cost for t in self.takes if t.cost is not None), Decimal(0))
 
     @property
+    def known_cost(self) -> Decimal | None:
+        """``total_cost`` when every take is from a costed lot, else None (unknown, never
+        the cost of the costed part alone)."""
+        return None if any(t.unit_cost is None for t in self.takes) else self.total_cost
+
+    @property
     def uncosted(self) -> Decimal:
         return sum((t.requested_quantity for t in self.takes if t.unit_cost is None), Decimal(0))
 
@@ -124,7 +130,7 @@ class Allocation:
             unit=self.unit,
             consumed=frames.build(rows, frames.CONSUMED),
             shortfall=float(self.shortfall),
-            total_cost=float(self.total_cost),
+            total_cost=None if self.known_cost is None else float(self.known_cost),
             uncosted=float(self.uncosted),
         )
 
