@@ -51,10 +51,13 @@ def _storable(value: str, field: str) -> str:
 
 # -- dates and timestamps: the one rule -----------------------------------------------------
 # A timestamp is stored naive UTC (``db.models.base.to_utc``): an aware value is converted to
-# UTC, a naive one is taken as UTC. A date is a calendar day; given a timestamp, it is the
-# timestamp's UTC day. Text is ISO 8601 ("2025-12-02", "2025-12-02T06:00+09:00", a trailing
-# "Z" for UTC). Areas (check_date/check_datetime), io (``io._sync.Checker``), the FIFO walk
-# and the export reader all go through as_date/as_datetime.
+# UTC, a naive one is taken as UTC, so times from any zone compare in real time. A date is a
+# calendar day; given a timestamp, it is THE LOCAL DAY WRITTEN IN IT: a timestamp with an
+# offset is filed under its own local date ("2025-12-01T01:00+09:00" is 1 December), a naive
+# one as given. Text is ISO 8601 ("2025-12-02", "2025-12-02T06:00+09:00", a trailing "Z" for
+# UTC). Areas (check_date/check_datetime), io (``io._sync.Checker``), runs, the FIFO walk
+# and the export reader all go through as_date/as_datetime; ``today`` is the day of a write
+# made without one.
 def as_datetime(value: object) -> dt.datetime:
     """A timestamp as stored (naive UTC) from a ``datetime`` (or pandas Timestamp), a
     ``date`` (its midnight) or ISO 8601 text; ValueError for anything else.
@@ -78,18 +81,19 @@ def as_datetime(value: object) -> dt.datetime:
 
 
 def as_date(value: object) -> dt.date:
-    """A calendar day from a ``date``, a ``datetime`` (its UTC day) or ISO 8601 text (a date,
-    or a timestamp: its UTC day); ValueError for anything else.
+    """A calendar day from a ``date``, a ``datetime`` or ISO 8601 text (a date, or a
+    timestamp): a timestamp gives the local day written in it (its own offset's date; a
+    naive one as given), never another zone's; ValueError for anything else.
 
     >>> as_date("2025-12-02")
     datetime.date(2025, 12, 2)
-    >>> as_date("2025-12-02T06:00+09:00")
-    datetime.date(2025, 12, 1)
+    >>> as_date("2025-12-02T06:00+09:00"), as_date("2025-11-30T23:30-08:00")
+    (datetime.date(2025, 12, 2), datetime.date(2025, 11, 30))
     """
     if type(value) is dt.date:  # the common case first: the FIFO walk reads many
         return value
     if isinstance(value, dt.datetime):
-        return as_datetime(value).date()
+        return dt.date(value.year, value.month, value.day)  # its own (local) day
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
@@ -97,7 +101,7 @@ def as_date(value: object) -> dt.date:
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
-            return as_datetime(text).date()
+            return as_date(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
     raise ValueError(f"{value!r} is not a date")
 
 

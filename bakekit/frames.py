@@ -2,7 +2,8 @@
 
 Column order here is the order callers see; dtypes are coerced (ids Int64, money and
 quantities float64, dates datetime64[ns], text str), so an empty result still has every
-column with its dtype.
+column with its dtype. A cost or value that depends on an uncosted lot is ``pd.NA`` in a
+``MONEY`` (nullable Float64) column, never 0.0.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from bakekit.units import COST_PLACES, QUANTITY_PLACES
 ID = "Int64"
 TEXT = "str"
 FLOAT = "float64"
+#: money that may be unknown (a cost or value depending on an uncosted lot): pandas'
+#: nullable float, missing as ``pd.NA``, never 0.0 and never a NaN that looks like a number
+MONEY = "Float64"
 DATE = "datetime64[ns]"
 BOOL = "bool"
 
@@ -110,6 +114,9 @@ def columns(rows: Sequence[Mapping[str, Any]], frame_schema: pa.DataFrameSchema
         if dtype == FLOAT:
             data[col] = np.round(np.array([np.nan if v is None else float(v)  # type: ignore[arg-type]
                                            for v in values], dtype="float64"), _places(col))
+        elif dtype == MONEY:
+            data[col] = pd.array([None if v is None or v is pd.NA else float(v)  # type: ignore[arg-type]
+                                  for v in values], dtype=MONEY).round(_places(col))
         elif dtype == DATE:
             data[col] = np.array([np.datetime64("NaT") if v is None else np.datetime64(v)  # type: ignore[call-overload]
                                   for v in values], dtype=DATE)
@@ -163,7 +170,7 @@ def _coerce_and_check(frame: pd.DataFrame, frame_schema: pa.DataFrameSchema) -> 
         if not spec.nullable and series.isna().any():
             raise SchemaError(frame_schema, frame, f"frame {frame_schema.name}: required "
                               f"column {col!r} has missing values", column_name=col)
-        if series.dtype == np.float64:
+        if series.dtype == np.float64 or str(series.dtype) == MONEY:
             series = series.round(_places(col))
         frame.isetitem(position, series)
     return frame
@@ -171,7 +178,7 @@ def _coerce_and_check(frame: pd.DataFrame, frame_schema: pa.DataFrameSchema) -> 
 
 CONSUMED = schema("consumed", {
     "lot_id": ID, "purchased_on": DATE, "quantity": FLOAT, "unit": TEXT,
-    "unit_cost": FLOAT, "cost": FLOAT, "requested_quantity": FLOAT,
+    "unit_cost": MONEY, "cost": MONEY, "requested_quantity": FLOAT,
 }, required=("lot_id", "quantity", "unit"))
 
 AVAILABILITY = schema("availability", {
@@ -198,25 +205,26 @@ SUPPLIERS = schema("suppliers", {
 
 LOTS = schema("lots", {
     "lot_id": ID, "item": TEXT, "kind": TEXT, "product": TEXT, "purchased_on": DATE,
-    "quantity": FLOAT, "remaining": FLOAT, "unit": TEXT, "unit_cost": FLOAT,
-    "value": FLOAT, "location": TEXT, "run_id": ID,
+    "quantity": FLOAT, "remaining": FLOAT, "unit": TEXT, "unit_cost": MONEY,
+    "value": MONEY, "location": TEXT, "run_id": ID,
 }, required=("lot_id", "item", "kind", "quantity", "remaining", "unit"))
 
 LEVELS = schema("levels", {
-    "item": TEXT, "kind": TEXT, "on_hand": FLOAT, "unit": TEXT, "value": FLOAT,
+    "item": TEXT, "kind": TEXT, "on_hand": FLOAT, "unit": TEXT, "value": MONEY,
     "on_hand_base": FLOAT, "base_unit": TEXT, "lots": ID, "uncosted_quantity": FLOAT,
-}, required=("item", "kind", "on_hand", "unit", "value", "lots"))
+    "uncosted_lots": ID,
+}, required=("item", "kind", "on_hand", "unit", "lots"))
 
 MOVEMENTS = schema("movements", {
     "movement_id": ID, "lot_id": ID, "item": TEXT, "kind": TEXT, "reason": TEXT,
-    "quantity": FLOAT, "unit": TEXT, "cost": FLOAT, "run_id": ID, "posted_on": DATE,
+    "quantity": FLOAT, "unit": TEXT, "cost": MONEY, "run_id": ID, "posted_on": DATE,
     "created_at": DATE,
 }, required=("movement_id", "lot_id", "item", "reason", "quantity", "unit", "posted_on"))
 
 VALUATION = schema("valuation", {
-    "item": TEXT, "kind": TEXT, "on_hand": FLOAT, "unit": TEXT, "value": FLOAT,
-    "uncosted_quantity": FLOAT, "share": FLOAT,
-}, required=("item", "kind", "value"))
+    "item": TEXT, "kind": TEXT, "on_hand": FLOAT, "unit": TEXT, "value": MONEY,
+    "uncosted_quantity": FLOAT, "share": MONEY, "uncosted_lots": ID, "note": TEXT,
+}, required=("item", "kind"))
 
 AUDIT = schema("audit", {
     "lot_id": ID, "item": TEXT, "problem": TEXT, "recorded": FLOAT, "ledger": FLOAT,
@@ -226,16 +234,16 @@ AUDIT = schema("audit", {
 # -- recipes and production ---------------------------------------------------------
 RUN_CONSUMED = schema("run_consumed", {
     "item": TEXT, "lot_id": ID, "purchased_on": DATE, "quantity": FLOAT, "unit": TEXT,
-    "unit_cost": FLOAT, "cost": FLOAT,
+    "unit_cost": MONEY, "cost": MONEY,
 }, required=("item", "lot_id", "quantity", "unit"))
 
 HISTORY = schema("history", {
-    "run_id": ID, "item": TEXT, "quantity": FLOAT, "total_cost": FLOAT,
-    "per_unit_cost": FLOAT, "event": TEXT, "reversed": BOOL,
+    "run_id": ID, "item": TEXT, "quantity": FLOAT, "total_cost": MONEY,
+    "per_unit_cost": MONEY, "event": TEXT, "reversed": BOOL,
 }, required=("run_id", "item", "quantity", "reversed"))
 
 STOCK = schema("stock", {
-    "item": TEXT, "on_hand": FLOAT, "unit_cost": FLOAT,
+    "item": TEXT, "on_hand": FLOAT, "unit_cost": MONEY,
 }, required=("item", "on_hand"))
 
 INGREDIENTS_FOR = schema("ingredients_for", {
@@ -293,7 +301,7 @@ PLAN_DIFF = schema("plan_diff", {
 
 RESTORED = schema("restored", {
     "lot_id": ID, "item": TEXT, "kind": TEXT, "quantity": FLOAT, "unit": TEXT,
-    "cost": FLOAT,
+    "cost": MONEY,
 }, required=("lot_id", "item", "quantity", "unit"))
 
 RECIPES = schema("recipes", {
@@ -307,7 +315,7 @@ RECIPE_INGREDIENTS = extend(INGREDIENTS_FOR, "ingredients_for", {
 })
 
 RECIPE_COST = schema("recipe_cost", {
-    "item": TEXT, "quantity": FLOAT, "unit": TEXT, "cost": FLOAT,
+    "item": TEXT, "quantity": FLOAT, "unit": TEXT, "cost": MONEY,
     "costed_quantity": FLOAT, "note": TEXT,
 }, required=("item", "quantity", "unit"))
 
@@ -341,7 +349,7 @@ PRODUCTION_HISTORY = extend(HISTORY, "production_history", {
 })
 
 PRODUCTION_STOCK = extend(STOCK, "production_stock", {
-    "unit": TEXT, "value": FLOAT, "lots": ID,
+    "unit": TEXT, "value": MONEY, "lots": ID,
 })
 
 # -- analyst reads (ws.reports) ---------------------------------------------------------------
@@ -354,16 +362,15 @@ PRICE_HISTORY = schema("price_history", {
 
 USAGE = schema("usage", {
     "period": DATE, "item": TEXT, "reason": TEXT, "quantity": FLOAT, "unit": TEXT,
-    "cost": FLOAT, "kind": TEXT,
+    "cost": MONEY, "kind": TEXT,
 }, required=("period", "item", "reason", "quantity", "unit"))
 
 AGING = schema("aging", {
     "lot_id": ID, "item": TEXT, "purchased_on": DATE, "age_days": ID, "bucket": TEXT,
-    "remaining": FLOAT, "unit": TEXT, "value": FLOAT, "kind": TEXT, "unit_cost": FLOAT,
+    "remaining": FLOAT, "unit": TEXT, "value": MONEY, "kind": TEXT, "unit_cost": MONEY,
 }, required=("lot_id", "item", "purchased_on", "age_days", "bucket", "remaining", "unit"))
 
 EVENT_COST = schema("event_cost", {
-    "package": TEXT, "recipients": ID, "quantity": FLOAT, "cost_from_stock": FLOAT,
-    "cost_to_buy": FLOAT, "total_cost": FLOAT, "note": TEXT,
-}, required=("package", "recipients", "quantity", "cost_from_stock", "cost_to_buy",
-             "total_cost"))
+    "package": TEXT, "recipients": ID, "quantity": FLOAT, "cost_from_stock": MONEY,
+    "cost_to_buy": MONEY, "total_cost": MONEY, "note": TEXT,
+}, required=("package", "recipients", "quantity"))

@@ -99,8 +99,9 @@ class Consumption:
     consumed: pd.DataFrame = field(repr=False)
     #: what could not be taken, in the requested unit
     shortfall: float
-    #: cost of what was taken from costed lots
-    total_cost: float
+    #: cost of what was taken; None when any of it came from a lot without a known price
+    #: (the quantity is in ``uncosted``)
+    total_cost: float | None
     #: quantity (requested unit) taken from lots without a known price
     uncosted: float = 0.0
 

@@ -15,19 +15,19 @@ from bakekit.io._sync import Checker, Problems
 
 TOKYO = dt.timezone(dt.timedelta(hours=9))
 
-#: value -> (timestamp as stored, its date)
+#: value -> (timestamp as stored, its date: the local day written in it)
 CASES = [
     ("2025-12-02", dt.datetime(2025, 12, 2), dt.date(2025, 12, 2)),
     (" 2025-12-02 ", dt.datetime(2025, 12, 2), dt.date(2025, 12, 2)),
     ("2025-12-02T10:30:00", dt.datetime(2025, 12, 2, 10, 30), dt.date(2025, 12, 2)),
     ("2025-12-02T10:30:00Z", dt.datetime(2025, 12, 2, 10, 30), dt.date(2025, 12, 2)),
-    ("2025-12-02T06:00+09:00", dt.datetime(2025, 12, 1, 21), dt.date(2025, 12, 1)),
+    ("2025-12-02T06:00+09:00", dt.datetime(2025, 12, 1, 21), dt.date(2025, 12, 2)),
     (dt.date(2025, 12, 2), dt.datetime(2025, 12, 2), dt.date(2025, 12, 2)),
     (dt.datetime(2025, 12, 2, 6, tzinfo=TOKYO), dt.datetime(2025, 12, 1, 21),
-     dt.date(2025, 12, 1)),
+     dt.date(2025, 12, 2)),
     (dt.datetime(2025, 12, 2, 6), dt.datetime(2025, 12, 2, 6), dt.date(2025, 12, 2)),
     (pd.Timestamp("2025-12-02T06:00+09:00"), dt.datetime(2025, 12, 1, 21),
-     dt.date(2025, 12, 1)),
+     dt.date(2025, 12, 2)),
 ]
 
 

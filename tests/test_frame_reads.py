@@ -68,8 +68,8 @@ def test_lots_read_is_two_counted_statements_with_contract_dtypes(bakery):
     assert len(frame) == len(AWKWARD)
     expected = {"lot_id": "Int64", "item": "str", "kind": "str", "product": "str",
                 "purchased_on": "datetime64[ns]", "quantity": "float64",
-                "remaining": "float64", "unit": "str", "unit_cost": "float64",
-                "value": "float64", "location": "str", "run_id": "Int64"}
+                "remaining": "float64", "unit": "str", "unit_cost": "Float64",
+                "value": "Float64", "location": "str", "run_id": "Int64"}
     assert list(frame.columns) == list(frames.LOTS.columns)
     assert {c: str(frame[c].dtype) for c in expected} == expected
     assert frame["purchased_on"].iloc[0] == pd.Timestamp("2025-01-01")
@@ -86,6 +86,7 @@ def _schemas() -> list:
 
 _SAMPLES = {
     frames.ID: [1, None, 3.0], frames.TEXT: ["a", None, "b"], frames.FLOAT: [1.5, None, 2],
+    frames.MONEY: [1.5, None, 2],
     frames.DATE: ["2025-01-02", None, pd.Timestamp("2025-03-04")],
     frames.BOOL: [True, False, True],
 }

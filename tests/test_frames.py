@@ -13,7 +13,8 @@ from bakekit import frames, plan
 SCHEMAS = {name: value for module in (frames, plan) for name, value in vars(module).items()
            if isinstance(value, pa.DataFrameSchema)}
 
-_SAMPLE = {"Int64": [3, None], "float64": [1.25, None], "bool": [True, False],
+_SAMPLE = {"Int64": [3, None], "float64": [1.25, None], "Float64": [1.25, None],
+           "bool": [True, False],
            "datetime64[ns]": [dt.date(2025, 1, 2), None]}
 
 

@@ -121,7 +121,8 @@ def test_a_late_price_reaches_a_reversed_run(bakery):
 # -- dates: one rule for every timestamp ---------------------------------------------------------
 def test_times_from_any_zone_follow_real_time(bakery):
     """06:00 in Tokyo on 2 Dec is 21:00 UTC on 1 Dec: before a run at 23:00 UTC on 1 Dec
-    given without a zone (taken as UTC), in history and in FIFO."""
+    given without a zone (taken as UTC), in history; its lot is dated by the local day
+    written in it (2 Dec, the book rule), so FIFO takes the naive run's lot of 1 Dec first."""
     import datetime as dt
 
     with bakery.session() as ws:
@@ -135,9 +136,10 @@ def test_times_from_any_zone_follow_real_time(bakery):
         assert history["produced_at"].tolist() == [pd.Timestamp("2025-12-01 21:00"),
                                                    pd.Timestamp("2025-12-01 23:00")]
         lots = ws.inventory.lots("loaf")
-        assert lots["purchased_on"].dt.date.tolist() == [dt.date(2025, 12, 1)] * 2
+        assert lots["purchased_on"].dt.date.tolist() == [dt.date(2025, 12, 1),
+                                                         dt.date(2025, 12, 2)]
         taken = ws.inventory.consume("loaf", 1, "each", reason="eaten")
-        assert taken.consumed["lot_id"].tolist() == [late.lot_id]
+        assert taken.consumed["lot_id"].tolist() == [naive.lot_id]
         aware = dt.datetime(2025, 12, 3, 1, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
         third = ws.production.record("loaf", batches=1, produced_at=aware)
         assert ws.production.history().set_index("run_id").loc[

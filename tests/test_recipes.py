@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 
 from bakekit.areas.expansion import expand
@@ -193,7 +194,7 @@ def test_cost_is_fifo_at_current_stock_with_reasons_for_uncosted_lines(family):
         # cocoa in tbsp: no density to reach the lots' ounces
         brownie = ws.recipes.cost("brownie")
         line = brownie[(brownie["item"] == "cocoa") & (brownie["unit"] == "tbsp")].iloc[0]
-        assert "density" in line["note"] and line["cost"] != line["cost"]  # NaN
+        assert "density" in line["note"] and line["cost"] is pd.NA  # unknown, never 0
         # an uncosted lot (price unknown) is named
         ws.catalog.add_ingredient("vanilla", "Vanilla")
         ws.catalog.add_product("vanilla-4oz", "vanilla", brand="X", name="Vanilla",
@@ -202,6 +203,7 @@ def test_cost_is_fifo_at_current_stock_with_reasons_for_uncosted_lines(family):
         ws.recipes.update("cookie", ingredients=[("vanilla", 1, "tsp")])
         line = ws.recipes.cost("cookie").iloc[0]
         assert "no price" in line["note"] and line["costed_quantity"] == 0
+        assert line["cost"] is pd.NA
 
 
 def test_bad_input_names_field_and_value(family):

@@ -129,7 +129,8 @@ def record_run(ws: Workspace, request: RunRequest) -> RecordedRun:
     0  flour-ap       1   0.53125   lb
     """
     allocations = _allocate(ws, request)
-    day = request.produced_at.date()
+    # the run's business day: the local day written in produced_at (checks.as_date)
+    day = as_date(request.produced_at if request.given_at is None else request.given_at)
     refuse_takes_before(allocations, day, field="produced_at", value=request.given_at,
                         what=f"a{'n' if request.kind == 'assembly' else ''} {request.kind} run")
     known_cost = money(sum((a.total_cost for a in allocations), Decimal(0)))
@@ -201,7 +202,7 @@ def _made_lots(ws: Workspace, run_id: int, kind: str) -> list[Any]:
                .scalar_subquery())
     cost = select(func.sum(m.c.cost)).where(m.c.lot_id == lots.c.id).scalar_subquery()
     made = list(ws.execute(for_update(
-        select(lots.c.id, lots.c.quantity, lots.c.remaining, lots.c.unit,
+        select(lots.c.id, lots.c.quantity, lots.c.remaining, lots.c.unit, lots.c.acquired_on,
                n_moves.label("moves"), cost.label("cost"))
         .where(lots.c.run_id == run_id, lots.c.kind == stock.RUN_OUTPUT[kind]), ws.connection,
         of=lots)))
@@ -257,13 +258,14 @@ def reverse_run(ws: Workspace, run_id: Any, *, kind: str, on: Any = None) -> Rev
     'chocolate-chip-cookie'
     """
     run = _run_to_reverse(ws, run_id, kind)
-    run_day = as_date(run.produced_at)
+    made = _made_lots(ws, run_id, kind)
+    # the run's business day, as its lot was dated (produced_at itself is stored UTC)
+    run_day = min((as_date(lot.acquired_on) for lot in made), default=as_date(run.produced_at))
     day = max(today(), run_day) if on is None else check_date(on, "on")
     if day < run_day:
         raise ValidationError(f"on: {day.isoformat()} is before run {run_id} was made "
                               f"({run_day.isoformat()}); a reversal cannot be dated earlier",
                               field="on", value=on)
-    made = _made_lots(ws, run_id, kind)
     taken = _taken_lots(ws, run_id, kind, {int(lot.id) for lot in made})
     output = stock.KINDS[stock.RUN_OUTPUT[kind]]
     item = str(ws.scalar(select(output.table.c.slug)

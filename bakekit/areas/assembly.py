@@ -9,7 +9,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Float, case, cast, delete, func, insert, select, update
+from sqlalchemy import Float, case, cast, delete, func, insert, null, select, update
 
 from bakekit import frames, stock
 from bakekit.areas._common import entries, lookup_id, lookup_row, refuse_duplicate
@@ -373,11 +373,13 @@ class Assembly(Area):
         """
         lots, fg = tables.lots, tables.finished_goods
         on_hand = func.sum(lots.c.remaining)
+        # unknown (NULL) when any lot has no price, never the value of the priced ones
+        value = case((func.count(lots.c.unit_cost) < func.count(), null()),
+                     else_=func.sum(lots.c.remaining * lots.c.unit_cost))
         stmt = (
             select(fg.c.slug.label("item"), cast(on_hand, Float).label("on_hand"),
-                   cast(func.sum(lots.c.remaining * lots.c.unit_cost) / on_hand,
-                        Float).label("unit_cost"),
-                   cast(func.sum(lots.c.remaining * lots.c.unit_cost), Float).label("value"),
+                   cast(value / on_hand, Float).label("unit_cost"),
+                   cast(value, Float).label("value"),
                    func.count().label("lots"))
             .select_from(lots.join(fg, fg.c.id == lots.c.finished_good_id))
             .where(lots.c.kind == "finished_good", stock.has_stock())

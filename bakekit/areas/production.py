@@ -9,7 +9,7 @@ from fractions import Fraction
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Float, case, cast, func, select
+from sqlalchemy import Float, case, cast, func, null, select
 
 from bakekit import frames, stock
 from bakekit.areas._common import lookup_row
@@ -141,7 +141,9 @@ class Production(Area):
         0  chocolate-chip-cookie     34.0  each     1
         """
         lots, fu = tables.lots, tables.finished_units
-        value = func.sum(lots.c.remaining * lots.c.unit_cost)
+        # unknown (NULL) when any lot has no price, never the value of the priced ones
+        value = case((func.count(lots.c.unit_cost) < func.count(), null()),
+                     else_=func.sum(lots.c.remaining * lots.c.unit_cost))
         stmt = (
             select(fu.c.slug.label("item"), func.sum(lots.c.remaining).label("on_hand"),
                    value.label("value"),

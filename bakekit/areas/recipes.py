@@ -362,7 +362,8 @@ class Recipes(Area):
             costed = sum((t.requested_quantity for t in plan.takes if t.unit_cost is not None),
                          Decimal(0))
             row["costed_quantity"] = float(costed)
-            row["cost"] = float(plan.total_cost) if plan.takes else None
+            known = plan.known_cost  # None when a lot without a price is taken
+            row["cost"] = None if not plan.takes or known is None else float(known)
             notes = []
             if plan.shortfall > 0:
                 notes.append(f"not enough stock: short {float(plan.shortfall):g} {need.unit}")

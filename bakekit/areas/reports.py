@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Float, String, and_, case, cast, func, or_, select
+from sqlalchemy import Float, String, and_, case, cast, func, null, or_, select
 
 from bakekit import frames, stock
 from bakekit.areas._common import lookup_id
@@ -23,7 +23,7 @@ from bakekit.checks import check_date, today
 from bakekit.db import tables
 from bakekit.errors import UnitConversionError, ValidationError
 from bakekit.operations import Area, read_operation
-from bakekit.stock.queries import lots_as_of, lots_with_items
+from bakekit.stock.queries import held, lots_as_of, lots_with_items
 from bakekit.units import factor, normalize_unit
 
 #: upper bounds (days, inclusive) and labels of the ageing buckets; the last is open
@@ -168,7 +168,9 @@ class Reports(Area):
                    lots.c.kind, reason.label("reason"), lots.c.unit.label("lot_unit"),
                    i.c.display_unit, cast(i.c.g_per_ml, Float).label("g_per_ml"),
                    cast(func.sum(-m.c.quantity), Float).label("quantity"),
-                   cast(func.sum(-m.c.cost), Float).label("cost"))
+                   # unknown (NULL) when any row of the group has no cost, never a part
+                   cast(case((func.count(m.c.cost) < func.count(), null()),
+                             else_=func.sum(-m.c.cost)), Float).label("cost"))
             .select_from(m.join(joined, lots.c.id == m.c.lot_id)
                          .outerjoin(runs, runs.c.id == m.c.run_id))
             .where(or_(and_(m.c.quantity < 0, m.c.reason != "reversal"), restoring))
@@ -188,7 +190,7 @@ class Reports(Area):
         grouped = (frame.groupby([pd.Grouper(key="posted_on", freq=offset), "item", "kind",
                                   "reason", "unit"], sort=True, observed=True)
                    .agg(quantity=("quantity", "sum"),
-                        cost=("cost", lambda c: c.sum(min_count=1)))
+                        cost=("cost", lambda c: c.sum() if c.notna().all() else None))
                    .reset_index().rename(columns={"posted_on": "period"}))
         grouped = grouped[grouped["quantity"].abs() > 1e-9]
         grouped = grouped.sort_values(["period", "item", "reason"], kind="stable")
@@ -221,14 +223,15 @@ class Reports(Area):
         day = _to_date(as_of, "as_of")
         lots = tables.lots
 
-        joined, slug, remaining = lots_as_of(day)
+        joined, slug, remaining, value = lots_as_of(day)
         stmt = (
             select(lots.c.id.label("lot_id"), slug.label("item"), lots.c.kind,
                    cast(lots.c.acquired_on, String).label("purchased_on"),
                    cast(remaining, Float).label("remaining"), lots.c.unit,
-                   cast(lots.c.unit_cost, Float).label("unit_cost"))
+                   cast(lots.c.unit_cost, Float).label("unit_cost"),
+                   cast(value, Float).label("value"))
             .select_from(joined)
-            .where(remaining > 0)
+            .where(held(remaining, day))
             .order_by(lots.c.acquired_on, lots.c.id)
         )
         frame = self._ws.frame(stmt)
@@ -239,7 +242,6 @@ class Reports(Area):
         reference = pd.Timestamp(day if day is not None else today())
         frame["age_days"] = (reference - frame["purchased_on"]).dt.days.clip(lower=0)
         frame["bucket"] = frame["age_days"].map(_bucket)
-        frame["value"] = frame["remaining"] * frame["unit_cost"]
         return frames.validate(frame, frames.AGING)
 
     # -- events -------------------------------------------------------------------------------
@@ -270,9 +272,16 @@ class Reports(Area):
         events = Events(ws)
         needs = event_needs(ws, event_id).ingredients
         plans = stock.take_many(ws, needs) if needs else []
-        stock_cost: dict[tuple[int, str], float] = defaultdict(float)
+        # an item's cost from stock is unknown (None) when any of it comes from a lot
+        # without a price: every package needing it, and the TOTAL, are unknown too
+        stock_cost: dict[tuple[int, str], float | None] = defaultdict(float)
+        uncosted: set[str] = set()
         for (item, _, unit), plan in zip(needs, plans, strict=True):
-            stock_cost[(item.id, unit)] += float(plan.total_cost)
+            known, before = plan.known_cost, stock_cost[(item.id, unit)]
+            if known is None:
+                uncosted.add(item.slug)
+            stock_cost[(item.id, unit)] = (None if known is None or before is None
+                                           else before + float(known))
         buy = events.shopping_list(event)
         buy_cost: dict[tuple[str, str], float] = defaultdict(float)
         unpriced: list[str] = []
@@ -284,29 +293,39 @@ class Reports(Area):
         packages, weights = package_weights(ws, event_id, needs)
         rows: list[dict[str, Any]] = []
         for slug, recipients, quantity in packages:
-            from_stock = to_buy = 0.0
+            from_stock: float | None = 0.0
+            to_buy = 0.0
             for item, _, unit in needs:
                 share = weights.get((slug, item.id, unit), 0.0)
                 total_need = sum(weights.get((p, item.id, unit), 0.0) for p, _, _ in packages)
                 if share <= 0 or total_need <= 0:
                     continue
-                from_stock += stock_cost[(item.id, unit)] * share / total_need
+                cost = stock_cost[(item.id, unit)]
+                from_stock = (None if cost is None or from_stock is None
+                              else from_stock + cost * share / total_need)
                 to_buy += buy_cost[(item.slug, unit)] * share / total_need
             rows.append({"package": slug, "recipients": recipients, "quantity": quantity,
                          "cost_from_stock": from_stock, "cost_to_buy": to_buy,
-                         "total_cost": from_stock + to_buy, "note": None})
-        total_stock = sum(stock_cost.values())
+                         "total_cost": None if from_stock is None else from_stock + to_buy,
+                         "note": None})
+        costs = list(stock_cost.values())
+        total_stock = None if None in costs else sum(c for c in costs if c is not None)
         total_buy = sum(buy_cost.values())
         recipients_total = ws.scalar(
             select(func.count(func.distinct(tables.assignments.c.recipient_id)))
             .where(tables.assignments.c.event_id == event_id))
-        note = None
+        notes = []
+        if uncosted:
+            notes.append(f"incomplete: stock of {', '.join(sorted(uncosted))} has no price, "
+                         f"so cost_from_stock is unknown")
         if unpriced:
-            note = f"no known price for {', '.join(sorted(set(unpriced)))}: not in cost_to_buy"
+            notes.append(f"no known price for {', '.join(sorted(set(unpriced)))}: "
+                         f"not in cost_to_buy")
         rows.append({"package": TOTAL, "recipients": int(recipients_total or 0),
                      "quantity": sum(float(r["quantity"]) for r in rows),
                      "cost_from_stock": total_stock, "cost_to_buy": total_buy,
-                     "total_cost": total_stock + total_buy, "note": note})
+                     "total_cost": None if total_stock is None else total_stock + total_buy,
+                     "note": "; ".join(notes) or None})
         return frames.build(rows, frames.EVENT_COST)
 
 

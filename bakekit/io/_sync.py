@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import bindparam, insert, select, update
 
 from bakekit import frames, stock
-from bakekit.checks import MAX_KEY_LENGTH, as_datetime
+from bakekit.checks import MAX_KEY_LENGTH, as_date, as_datetime
 from bakekit.costing import reprice_from_lots
 from bakekit.db import tables
 from bakekit.errors import BakekitError, ImportValidationError, ValidationError
@@ -230,7 +230,11 @@ class Checker:
     def date(self, rec: dict, key: str, *, required: bool = False,
              alternatives: Sequence[str] = ()) -> dt.date | None:
         stamp = self.datetime(rec, key, required=required, alternatives=alternatives)
-        return None if stamp is None else stamp.date()
+        if stamp is None:
+            return None
+        # the local day written in the value (checks.as_date), not its UTC day
+        return as_date(next(v for v in (rec.get(k) for k in (key, *alternatives))
+                            if v is not None and not (isinstance(v, str) and not v.strip())))
 
     def datetime(self, rec: dict, key: str, *, required: bool = False,
                  alternatives: Sequence[str] = ()) -> dt.datetime | None:

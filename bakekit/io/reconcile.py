@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from bakekit import costing, stock
 from bakekit.areas.inventory import Inventory
-from bakekit.checks import as_date
+from bakekit.checks import as_date, today
 from bakekit.db import tables
 from bakekit.db.models.base import new_uuid, utcnow
 from bakekit.errors import NotFoundError, ValidationError
@@ -405,7 +405,7 @@ def apply(ws: Workspace, recon: Reconciliation, *, on: dt.date | None = None,
         rows = recon._unread_rows()
         apply_purchases(ws, _records(recon.frame) if rows is None else rows, tally)
     elif recon.kind == "prices":
-        reconcile_prices.apply_prices(ws, recon.frame, on or dt.date.today(), tally)
+        reconcile_prices.apply_prices(ws, recon.frame, on or today(), tally)
     elif recon.kind == "products":
         bt_views.apply_products(ws, recon.frame, tally)
     else:

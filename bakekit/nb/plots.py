@@ -9,6 +9,7 @@ have headroom and a palette whose neighbours differ (``bakekit.display``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -164,8 +165,10 @@ def plot_event_cost(cost: pd.DataFrame, *, title: str = "What the event costs",
     if rows.empty:
         return _empty(fig, ax, "no packages assigned")
     y = list(range(len(rows)))
-    ax.barh(y, rows["cost_from_stock"], label="from stock", color=PALETTE[0])
-    ax.barh(y, rows["cost_to_buy"], left=rows["cost_from_stock"], label="to buy",
+    # an unknown cost (pd.NA: stock without a price) draws as no bar, never as 0
+    from_stock = rows["cost_from_stock"].astype(float)
+    ax.barh(y, from_stock, label="from stock", color=PALETTE[0])
+    ax.barh(y, rows["cost_to_buy"].astype(float), left=from_stock.fillna(0), label="to buy",
             color=PALETTE[1])
     ax.set_yticks(y, [display_name(p, names) for p in rows["package"]])
     ax.invert_yaxis()
@@ -174,7 +177,9 @@ def plot_event_cost(cost: pd.DataFrame, *, title: str = "What the event costs",
     ax.set_xlim(0, widest * (1 + HEADROOM) if widest > 0 else 1.0)
     total = cost[cost["package"] == TOTAL]
     if not total.empty:
-        title = f"{title}: {money_text(total['total_cost'].iloc[0])} in all"
+        whole = total["total_cost"].iloc[0]
+        title = (f"{title}: {money_text(whole)} in all" if pd.notna(whole)
+                 else f"{title}: total unknown (stock without a price)")
     ax.set_title(title)
     ax.legend(loc="lower right")
     fig.tight_layout()
@@ -191,12 +196,15 @@ def plot_value_over_time(valuation_as_of: Callable[[Any], pd.DataFrame],
     [62.19, 104.93]
     """
     days = [pd.Timestamp(d) for d in dates]
-    values = [float(valuation_as_of(d.date()).iloc[-1]["value"]) for d in days]
+    # an unknown total (stock without a price) is a gap in the line, never 0
+    values = [float(v) if pd.notna(v := valuation_as_of(d.date()).iloc[-1]["value"])
+              else float("nan") for d in days]
     fig = Figure(figsize=(7, 3.5))
     ax = fig.subplots()
     ax.plot(days, values, marker="o", color=PALETTE[0])
     _money_axis(ax.yaxis, "value at cost")
-    ax.set_ylim(0, max(values + [0.0]) * (1 + HEADROOM) or 1.0)
+    ax.set_ylim(0, max([v for v in values if not math.isnan(v)] + [0.0]) * (1 + HEADROOM)
+                or 1.0)
     ax.set_title(title)
     fig.autofmt_xdate()
     fig.tight_layout()

@@ -34,7 +34,14 @@ from bakekit.db.dialect import locks_rows
 from bakekit.results import Availability, Consumption
 from bakekit.stock.items import KINDS, Item
 from bakekit.stock.queries import has_stock
-from bakekit.units import QUANTITY_RESOLUTION, exact_factor, money, normalize_unit, q
+from bakekit.units import (
+    QUANTITY_PLACES,
+    QUANTITY_RESOLUTION,
+    exact_factor,
+    money,
+    normalize_unit,
+    q,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from bakekit.operations import Workspace
@@ -85,6 +92,12 @@ class Allocation:
         return sum((t.cost for t in self.takes if t.cost is not None), Decimal(0))
 
     @property
+    def known_cost(self) -> Decimal | None:
+        """``total_cost`` when every take is from a costed lot, else None (unknown, never
+        the cost of the costed part alone)."""
+        return None if any(t.unit_cost is None for t in self.takes) else self.total_cost
+
+    @property
     def uncosted(self) -> Decimal:
         return sum((t.requested_quantity for t in self.takes if t.unit_cost is None), Decimal(0))
 
@@ -116,7 +129,7 @@ class Allocation:
             unit=self.unit,
             consumed=frames.build(rows, frames.CONSUMED),
             shortfall=float(self.shortfall),
-            total_cost=float(self.total_cost),
+            total_cost=None if self.known_cost is None else float(self.known_cost),
             uncosted=float(self.uncosted),
         )
 
@@ -207,7 +220,7 @@ def take_many(ws: Workspace, needs: Sequence[tuple[Item, Decimal, str]], *,
     plans = [_walk(ws, item, Decimal(quantity), normalize_unit(unit), pages[item], taken,
                    lock=lock)
              for item, quantity, unit in needs]
-    return _cost_emptied(ws, plans)
+    return _cost_emptied(ws, _forgive_rounding(ws, plans))
 
 
 def take(ws: Workspace, item: Item, quantity: Decimal, unit: str, *,
@@ -330,6 +343,36 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
                          lock=lock)
     short = q(shortfall(need, _ZERO, scale)) if need > 0 else _NONE_SHORT
     return Allocation(item, quantity, unit, tuple(takes), short)
+
+
+#: the most a stored row of a lot can differ from its exact quantity: half the quantum of
+#: the lot's unit (rows are rounded to the nearest ``QUANTITY_PLACES``)
+_HALF_QUANTUM = Fraction(1, 2 * 10 ** QUANTITY_PLACES)
+
+
+def _forgive_rounding(ws: Workspace, plans: list[Allocation]) -> list[Allocation]:
+    """A request short of stock by no more than the rounding already taken from the lots
+    it emptied is met: each ledger row of a lot was rounded by at most half a quantum, so
+    what arithmetic says is left of a lot may be that much more than ``remaining`` (one
+    statement, only when some plan is short)."""
+    short = [p for p in plans if p.shortfall > 0 and p.takes]
+    if not short:
+        return plans
+    m = tables.movements
+    lot_ids = sorted({t.lot_id for p in short for t in p.takes})
+    rows = {int(lot_id): int(n) for lot_id, n in ws.execute(
+        select(m.c.lot_id, func.count()).where(m.c.lot_id.in_(lot_ids)).group_by(m.c.lot_id))}
+    out = []
+    for plan in plans:
+        if plan in short:
+            g_per_ml, slug = plan.item.g_per_ml, plan.item.slug
+            slack = sum((int(rows.get(t.lot_id, 0)) * _HALF_QUANTUM
+                         * exact_factor(t.unit, plan.unit, g_per_ml=g_per_ml, item=slug)
+                         for t in plan.takes if t.empties), _ZERO)
+            if Fraction(plan.shortfall) <= slack:
+                plan = replace(plan, shortfall=_NONE_SHORT)
+        out.append(plan)
+    return out
 
 
 def _cost_emptied(ws: Workspace, plans: list[Allocation]) -> list[Allocation]:

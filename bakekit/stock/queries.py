@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Float, cast, func, literal_column, select
+from sqlalchemy import Float, case, cast, func, literal_column, null, select
 from sqlalchemy.sql import ColumnElement, FromClause
 
 from bakekit import frames
@@ -39,17 +39,37 @@ def lots_with_items() -> tuple[FromClause, ColumnElement[str]]:
     return joined, func.coalesce(i.c.slug, fu.c.slug, fg.c.slug)
 
 
-def lots_as_of(as_of: Any) -> tuple[FromClause, ColumnElement[str], ColumnElement[Any]]:
-    """``lots_with_items()`` and each lot's remaining quantity: as it is now, or (``as_of``
-    a date) at the end of that day, summed from its ledger rows posted on or before it."""
-    lots = tables.lots
+#: a lot holds stock at a date when its ledger sum is above half a quantum: sums of exact
+#: rows are whole quanta, so an emptied lot (whatever a backend's REAL left) holds none
+HELD_ABOVE: ColumnElement[Any] = literal_column("0.0000000005")
+
+
+def lots_as_of(as_of: Any) -> tuple[FromClause, ColumnElement[str], ColumnElement[Any],
+                                    ColumnElement[Any]]:
+    """``lots_with_items()``, each lot's remaining quantity and its value: the quantity as
+    it is now, or (``as_of`` a date) at the end of that day, summed from its ledger rows
+    posted on or before it; the value is always the ledger's money for the lot up to then
+    (None for an uncosted lot). Filter with ``held(remaining, as_of)``."""
+    lots, m = tables.lots, tables.movements
     joined, slug = lots_with_items()
+    money = func.sum(m.c.cost).label("value")
     if as_of is None:
-        return joined, slug, lots.c.remaining
-    m = tables.movements
-    sums = (select(m.c.lot_id, func.sum(m.c.quantity).label("held"))
-            .where(m.c.posted_on <= as_of).group_by(m.c.lot_id).subquery())
-    return joined.join(sums, sums.c.lot_id == lots.c.id), slug, sums.c.held
+        sums = (select(m.c.lot_id, money)
+                .where(m.c.lot_id.in_(select(lots.c.id).where(has_stock())))
+                .group_by(m.c.lot_id).subquery())
+        held_now: ColumnElement[Any] = lots.c.remaining
+    else:
+        sums = (select(m.c.lot_id, func.sum(m.c.quantity).label("held"), money)
+                .where(m.c.posted_on <= as_of).group_by(m.c.lot_id).subquery())
+        held_now = sums.c.held
+    value = case((lots.c.unit_cost.is_(None), null()), else_=sums.c.value)
+    return joined.join(sums, sums.c.lot_id == lots.c.id), slug, held_now, value
+
+
+def held(remaining: ColumnElement[Any], as_of: Any) -> ColumnElement[bool]:
+    """Whether a lot of ``lots_as_of`` holds stock: ``has_stock()`` today (the FIFO
+    indexes' condition), a ledger sum above half a quantum at a past date."""
+    return has_stock() if as_of is None else remaining > HELD_ABOVE
 
 
 def movements_frame(ws: Workspace, ids: Sequence[int] | None = None,

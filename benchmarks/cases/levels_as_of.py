@@ -17,23 +17,24 @@ GOAL = "<= 1.5x"
 AS_OF = dt.date(2020, 6, 30)
 
 #: the statement of ``levels(as_of=...)`` written by hand: each lot's ledger sum up to the
-#: date, then stock, value and uncosted stock per item and lot unit
+#: date (quantity and money), then stock, value and uncosted stock per item and lot unit
 LEVELS_AS_OF_SQL = """
 SELECT COALESCE(i.slug, fu.slug, fg.slug) AS item, l.kind, l.unit, i.display_unit,
        CAST(i.g_per_ml AS FLOAT) AS g_per_ml,
        CAST(SUM(s.held) AS FLOAT) AS on_hand,
-       CAST(SUM(CASE WHEN l.unit_cost IS NOT NULL THEN s.held * l.unit_cost ELSE 0 END)
+       CAST(COALESCE(SUM(CASE WHEN l.unit_cost IS NOT NULL THEN s.value END), 0)
             AS FLOAT) AS value,
        CAST(SUM(CASE WHEN l.unit_cost IS NOT NULL THEN 0 ELSE s.held END) AS FLOAT)
             AS uncosted,
        COUNT(*) AS lots
 FROM lots l
-JOIN (SELECT lot_id, SUM(quantity) AS held FROM movements WHERE posted_on <= ?
+JOIN (SELECT lot_id, SUM(quantity) AS held, SUM(cost) AS value FROM movements
+      WHERE posted_on <= ?
       GROUP BY lot_id) s ON s.lot_id = l.id
 LEFT JOIN ingredients i ON i.id = l.ingredient_id
 LEFT JOIN finished_units fu ON fu.id = l.finished_unit_id
 LEFT JOIN finished_goods fg ON fg.id = l.finished_good_id
-WHERE s.held > 0
+WHERE s.held > 0.0000000005
 GROUP BY COALESCE(i.slug, fu.slug, fg.slug), l.kind, l.unit, i.display_unit, i.g_per_ml
 ORDER BY COALESCE(i.slug, fu.slug, fg.slug), l.unit
 """
