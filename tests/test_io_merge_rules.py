@@ -267,7 +267,7 @@ def test_a_slug_longer_than_its_column_is_refused_alike_on_every_back_end(bakery
             ws.io.import_bake_tracker(data)
         row = caught.value.errors.iloc[0]
         assert (row["entity"], row["row"], row["field"]) == ("ingredients", 1, "slug")
-        assert "500 characters long" in row["reason"]
+        assert row["reason"] == "is longer than 200 characters (500)"
         ws.rollback()
 
 

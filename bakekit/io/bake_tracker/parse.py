@@ -7,7 +7,6 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from bakekit.db import tables
 from bakekit.db.models.events import ASSIGNMENT_STATUSES
 from bakekit.io._sync import (
     Checker,
@@ -85,23 +84,6 @@ class Parse(State):
                     r["_raw"] = rec
                     rows.append(r)
             self.rows[name] = rows
-        self._check_lengths()
-
-    def _check_lengths(self) -> None:
-        """Slugs and names longer than their columns hold: a problem naming the row (on
-        every back end alike; PostgreSQL would refuse them with a driver message)."""
-        for name, table in _TABLE_OF.items():
-            t = tables.by_name(table)
-            for col in ("slug", "name"):
-                length = getattr(t.c[col].type, "length", None) if col in t.c else None
-                if not length:
-                    continue
-                for r in self.rows.get(name, []):
-                    value = r.get(col)
-                    if isinstance(value, str) and len(value) > length:
-                        self.problems.add(name, r["_row"], col, value,
-                                          f"is {len(value)} characters long; a {col} holds "
-                                          f"at most {length}")
 
     def _parse_suppliers(self, i: int, rec: dict) -> dict | None:
         c = self._check("suppliers", i)
@@ -521,12 +503,6 @@ class Parse(State):
                "_row": i, "_entity": "assembly_runs"}
         return out if c.ok else None
 
-
-#: sections and the table their rows go to (for the lengths of slugs and names)
-_TABLE_OF = {"suppliers": "suppliers", "ingredients": "ingredients", "materials": "ingredients",
-             "products": "products", "material_products": "products", "recipes": "recipes",
-             "finished_units": "finished_units", "finished_goods": "finished_goods",
-             "packages": "packages", "recipients": "recipients", "events": "events"}
 
 _PACKS = (re.compile(r"(?:pack of|box of)\s*(\d+)", re.I),
           re.compile(r"(\d+)\s*(?:pk|pack)\b", re.I),
