@@ -418,8 +418,10 @@ def check_statuses(frame: pd.DataFrame) -> None:
     if "status" not in frame.columns:
         raise ValidationError("status: the reconciliation's frame has no status column",
                               field="status", value=None)
-    bad = frame.index[~frame["status"].isin(STATUSES)]
-    if len(bad):
-        at, value = bad[0], frame.at[bad[0], "status"]
-        raise ValidationError(f"row {at}: status {value!r} is not one of "
-                              f"{', '.join(STATUSES)}", field="status", value=value)
+    bad = ~frame["status"].isin(STATUSES)
+    if bad.any():
+        first = frame[bad].iloc[0]
+        row = int(first["row"]) if _given(first.get("row")) is not None else None
+        raise ValidationError(f"row {row}: status {first['status']!r} is not one of "
+                              f"{', '.join(STATUSES)}", field="status",
+                              value=first["status"], row=row)
