@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, overload
@@ -271,7 +272,8 @@ class Reconciliation:
 
     def counts(self) -> dict[str, int]:
         """How many rows of the frame have each status (the most common first)."""
-        return {str(k): int(v) for k, v in self.frame["status"].value_counts().items()}
+        found = Counter(str(s) for s in self.frame["status"].tolist())
+        return dict(sorted(found.items(), key=lambda kv: -kv[1]))
 
     def apply(self) -> ImportReport:
         """Write the new and changed rows (atomically, recorded as one write operation)."""

@@ -173,10 +173,16 @@ def _purchases(ws: Workspace, data: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+#: the columns of a purchases review that its apply reads
+_PURCHASE_INPUT = ("status", "product", "packages", "unit_cost", "purchased_on", "supplier",
+                   "location", "notes", "purchase_id", "lot_ids", "external_id",
+                   "external_uuid")
+
+
 def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
     """Write a purchases review's frame as the analyst left it: price the purchases and
     lots its changed rows name, create its new ones, remember the matched rows' ids."""
-    rows = _records(frame)
+    rows = _records(frame, _PURCHASE_INPUT)
     by_status: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for r in rows:
         by_status[r["status"]].append(r)

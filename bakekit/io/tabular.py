@@ -188,9 +188,33 @@ def _given(value: Any) -> Any:
 _NEVER_EMPTY = frozenset({str, int, Decimal, dt.date, bool})
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    clean = frame.astype(object).where(frame.notna(), None)
-    return clean.to_dict("records")  # type: ignore[return-value]
+def _records(frame: pd.DataFrame, columns: tuple[str, ...] | None = None
+             ) -> list[dict[str, Any]]:
+    """A frame's rows as dicts of plain Python values (of ``columns`` only, those the
+    frame has, when given), every missing value (NaN, NaT, pd.NA) None: read column by
+    column (``tolist``), missing values looked for only where a dtype can hold them.
+
+    >>> _records(pd.DataFrame({"a": [1.5, float("nan")], "b": ["x", None], "c": [1, 2]}))
+    [{'a': 1.5, 'b': 'x', 'c': 1}, {'a': None, 'b': None, 'c': 2}]
+    """
+    names = list(frame.columns) if columns is None else [c for c in columns if c in frame]
+    values = []
+    for name in names:
+        series = frame[name]
+        column = series.tolist()
+        if series.dtype.kind not in "iub":  # ints and bools hold no missing value
+            column = [None if _missing(v) else v for v in column]
+        values.append(column)
+    if not names:
+        return [{} for _ in range(len(frame))]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _missing(value: Any) -> bool:
+    """Whether a cell is a missing value: None, NaN (a float's or a Decimal's), NaT, pd.NA."""
+    return (value is None or value is pd.NA or value is pd.NaT
+            or (isinstance(value, float) and math.isnan(value))
+            or (isinstance(value, Decimal) and value.is_nan()))
 
 
 def _column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
