@@ -5,8 +5,8 @@ the database shows afterwards."""
 
 from __future__ import annotations
 
-import json
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pandas as pd
@@ -77,7 +77,8 @@ def test_an_edited_purchases_frame_is_what_is_applied(demo_bakery):
         pur, p = tables.purchases, tables.products
         made = ws.execute(select(p.c.slug, pur.c.packages, pur.c.unit_cost)
                           .join(p, p.c.id == pur.c.product_id)
-                          .where(pur.c.purchased_on == dt.date(2025, 11, 30)).order_by(p.c.slug)).all()
+                          .where(pur.c.purchased_on == dt.date(2025, 11, 30))
+                          .order_by(p.c.slug)).all()
         assert [(s, Decimal(n), None if c is None else Decimal(c)) for s, n, c in made] == [
             ("cocoa-1lb", 2, Decimal("7.79")), ("costco-butter-4lb", 1, Decimal("14.5")),
             ("ribbon-50", 1, Decimal("6.75")), ("salt-26oz", 1, None)]

@@ -194,15 +194,17 @@ def _records(frame: pd.DataFrame, columns: tuple[str, ...] | None = None
     frame has, when given), every missing value (NaN, NaT, pd.NA) None: read column by
     column (``tolist``), missing values looked for only where a dtype can hold them.
 
-    >>> _records(pd.DataFrame({"a": [1.5, float("nan")], "b": ["x", None], "c": [1, 2]}))
-    [{'a': 1.5, 'b': 'x', 'c': 1}, {'a': None, 'b': None, 'c': 2}]
+    >>> _records(pd.DataFrame({"a": [1.5, float("nan")], "b": ["x", None], "c": [1, 2],
+    ...                        "d": pd.array([3, None], dtype="Int64")}))
+    [{'a': 1.5, 'b': 'x', 'c': 1, 'd': 3}, {'a': None, 'b': None, 'c': 2, 'd': None}]
     """
-    names = list(frame.columns) if columns is None else [c for c in columns if c in frame]
-    values = []
-    for name in names:
-        series = frame[name]
+    pairs = [(name, frame.iloc[:, i]) for i, name in enumerate(frame.columns)] \
+        if columns is None else [(name, frame[name]) for name in columns if name in frame]
+    names, values = [name for name, _ in pairs], []
+    for _, series in pairs:
         column = series.tolist()
-        if series.dtype.kind not in "iub":  # ints and bools hold no missing value
+        if not (isinstance(series.dtype, np.dtype) and series.dtype.kind in "iub"):
+            # (numpy's ints and bools hold no missing value; nullable Int64 may: pd.NA)
             column = [None if _missing(v) else v for v in column]
         values.append(column)
     if not names:
