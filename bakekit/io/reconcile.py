@@ -416,6 +416,7 @@ def apply(ws: Workspace, recon: Reconciliation, *, on: dt.date | None = None,
 #: ``skipped`` and ``undecided`` (bakekit.nb.review); only new and changed rows are written
 STATUSES = ("new", "changed", "unchanged", "missing", "conflict", "invalid", "skipped",
             "undecided")
+_STATUSES = frozenset(STATUSES)
 
 
 def check_statuses(frame: pd.DataFrame) -> None:
@@ -424,9 +425,9 @@ def check_statuses(frame: pd.DataFrame) -> None:
     if "status" not in frame.columns:
         raise ValidationError("status: the reconciliation's frame has no status column",
                               field="status", value=None)
-    bad = ~frame["status"].isin(STATUSES)
-    if bad.any():
-        first = frame[bad].iloc[0]
+    statuses = frame["status"].tolist()
+    if not set(statuses) <= _STATUSES:
+        first = frame.iloc[next(n for n, s in enumerate(statuses) if s not in _STATUSES)]
         row = int(first["row"]) if _given(first.get("row")) is not None else None
         raise ValidationError(f"row {row}: status {first['status']!r} is not one of "
                               f"{', '.join(STATUSES)}", field="status",

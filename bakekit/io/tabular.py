@@ -203,20 +203,17 @@ def _records(frame: pd.DataFrame, columns: tuple[str, ...] | None = None
     names, values = [name for name, _ in pairs], []
     for _, series in pairs:
         column = series.tolist()
-        if not (isinstance(series.dtype, np.dtype) and series.dtype.kind in "iub"):
-            # (numpy's ints and bools hold no missing value; nullable Int64 may: pd.NA)
-            column = [None if _missing(v) else v for v in column]
+        if isinstance(series.dtype, np.dtype):  # numpy's ints and bools hold none
+            missing = None if series.dtype.kind in "iub" else pd.isna(series.to_numpy())
+        else:  # an extension array (nullable Int64, text): pd.NA
+            missing = series.isna().to_numpy()
+        if missing is not None and missing.any():
+            for i in np.flatnonzero(missing).tolist():
+                column[i] = None
         values.append(column)
     if not names:
         return [{} for _ in range(len(frame))]
     return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
-
-
-def _missing(value: Any) -> bool:
-    """Whether a cell is a missing value: None, NaN (a float's or a Decimal's), NaT, pd.NA."""
-    return (value is None or value is pd.NA or value is pd.NaT
-            or (isinstance(value, float) and math.isnan(value))
-            or (isinstance(value, Decimal) and value.is_nan()))
 
 
 def _column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
