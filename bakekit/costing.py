@@ -79,6 +79,26 @@ def reprice_from_lots(ws: Workspace, lot_ids: Iterable[int]) -> Repriced:
                     else [])
 
 
+def price_purchases(ws: Workspace, prices: Mapping[int, Any]) -> int:
+    """Give purchases recorded without a price their package price (purchase id -> price
+    of one package, a Decimal or a number), then their uncosted lots the cost it means,
+    flowed downstream (``price_purchase_lots``); returns how many lots. The one write of a
+    late purchase price: ``ws.inventory.set_price`` and a priced purchases review use it.
+
+    >>> price_purchases(ws, {})  # e.g. {purchase_id: Decimal("7.79")}
+    0
+    """
+    cost_of = {int(k): as_decimal(v) for k, v in prices.items()}
+    if cost_of:
+        ws.execute(_PRICE_PURCHASE, [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
+    return price_purchase_lots(ws, cost_of)
+
+
+#: a purchase's package price (built once)
+_PRICE_PURCHASE = (update(tables.purchases).where(tables.purchases.c.id == bindparam("b_id"))
+                   .values(unit_cost=bindparam("b_cost")))
+
+
 def price_purchase_lots(ws: Workspace, prices: Mapping[int, Decimal]) -> int:
     """Give the uncosted lots of purchases whose package price is now known (purchase id
     -> price of one package) their cost per lot unit, and flow it downstream as

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -258,7 +258,8 @@ class Reconciliation:
 
     ``status`` is new / changed / unchanged / missing / conflict / invalid; ``apply()``
     writes the new and changed rows in the workspace the reconciliation was made in.
-    ``frame`` is built when first read; once read, ``apply()`` writes what it holds.
+    ``frame`` is built when first read, and is the one thing ``apply()`` writes from: edit
+    its ``status`` (``unchanged``, ``skipped``) or its match, and that is what is written.
     """
 
     kind: str
@@ -269,23 +270,11 @@ class Reconciliation:
     unknown_fields: tuple[str, ...] = ()
     #: what the source said it is ("view purchases", "bt_mobile inventory_updates"), if it did
     source_format: str = ""
-    #: the review's rows the frame is built from (internal: ``counts`` and ``apply`` read
-    #: them while the frame has not been built)
-    _rows: Sequence[Mapping[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     def counts(self) -> dict[str, int]:
-        """How many rows have each status (the most common first)."""
-        rows = self._unread_rows()
-        if rows is None:
-            return {str(k): int(v) for k, v in self.frame["status"].value_counts().items()}
-        found = Counter(str(r["status"]) for r in rows)
+        """How many rows of the frame have each status (the most common first)."""
+        found = Counter(str(s) for s in self.frame["status"].tolist())
         return dict(sorted(found.items(), key=lambda kv: -kv[1]))
-
-    def _unread_rows(self) -> Sequence[Mapping[str, Any]] | None:
-        """The review's rows as the review made them, while the frame built from them has
-        not been read (so cannot have been edited); None once it has, or when the
-        reconciliation was made from a frame."""
-        return None if self._rows is None or Reconciliation.frame.built(self) else self._rows
 
     def apply(self) -> ImportReport:
         """Write the new and changed rows (atomically, recorded as one write operation)."""

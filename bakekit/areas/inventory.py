@@ -254,7 +254,7 @@ class Inventory(Area):
         """Give a purchase recorded without a price its late price (one package's), which
         flows as a priced purchases view's does: its lots get their cost per lot unit, and
         what was made from them (ledger rows, runs, finished lots, valuations as of past
-        dates) is re-valued (``costing.price_purchase_lots``). ``on`` is the day the price
+        dates) is re-valued (``costing.price_purchases``). ``on`` is the day the price
         is from (default: the purchase's date): the product's current price takes it unless
         it has a newer one. A purchase that has another price already is refused.
 
@@ -292,10 +292,9 @@ class Inventory(Area):
                 f"price {Decimal(row.unit_cost)} already, not {unit_cost!r}; set_price gives "
                 "a price to a purchase recorded without one", field="unit_cost",
                 value=unit_cost)
-        ws.execute(update(pur).where(pur.c.id == purchase_id).values(unit_cost=price))
         if row.price_on is None or as_date(row.price_on) <= day:
             ws.execute(update(p).where(p.c.id == row.id).values(price=price, price_on=day))
-        lots = costing.price_purchase_lots(ws, {purchase_id: price})
+        lots = costing.price_purchases(ws, {purchase_id: price})
         return dataclasses.replace(result, lots=lots)
 
     # -- reads ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -94,9 +94,10 @@ FLOAT_COLUMNS = ("packages", "unit_cost", "package_quantity", "counted")
 
 def _review(kind: str, rows: list[dict[str, Any]], area: Any, **about: Any
             ) -> Reconciliation:
-    """A reconciliation of review rows, its frame built from them when first read."""
+    """A reconciliation of review rows, its frame built from them when first read (by the
+    analyst, or by ``apply``, which writes what the frame holds)."""
     return Reconciliation(kind=kind, frame=lambda: review_frame(
-        rows, REVIEW_COLUMNS[kind], floats=FLOAT_COLUMNS), _area=area, _rows=rows, **about)
+        rows, REVIEW_COLUMNS[kind], floats=FLOAT_COLUMNS), _area=area, **about)
 
 
 def _reconcile_bt_file(ws: Workspace, area: Any, data: dict[str, Any], kind: str,
@@ -172,9 +173,16 @@ def _purchases(ws: Workspace, data: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def apply_purchases(ws: Workspace, rows: Sequence[Mapping[str, Any]], tally: Tally) -> None:
-    """Write a purchases review's rows (as the review made them, or a frame's records):
-    price the purchases and lots the changed rows name, create the new ones."""
+#: the columns of a purchases review that its apply reads
+_PURCHASE_INPUT = ("status", "product", "packages", "unit_cost", "purchased_on", "supplier",
+                   "location", "notes", "purchase_id", "lot_ids", "external_id",
+                   "external_uuid")
+
+
+def apply_purchases(ws: Workspace, frame: pd.DataFrame, tally: Tally) -> None:
+    """Write a purchases review's frame as the analyst left it: price the purchases and
+    lots its changed rows name, create its new ones, remember the matched rows' ids."""
+    rows = _records(frame, _PURCHASE_INPUT)
     by_status: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for r in rows:
         by_status[r["status"]].append(r)
@@ -192,7 +200,7 @@ def apply_purchases(ws: Workspace, rows: Sequence[Mapping[str, Any]], tally: Tal
     bt_view_stock.remember_rows(ws, rows, "purchases", "purchase_id")
     p, s, pur = tables.products, tables.suppliers, tables.purchases
     if priced:
-        _price_purchases(ws, priced)
+        costing.price_purchases(ws, priced)
         tally.add("purchases", "updated", len(priced))
     if not new:
         return
@@ -244,20 +252,6 @@ def apply_purchases(ws: Workspace, rows: Sequence[Mapping[str, Any]], tally: Tal
                    .values(price=bindparam("b_price"), price_on=bindparam("b_on")),
                    [{"b_id": k, "b_price": v[1], "b_on": v[0]} for k, v in latest.items()])
     tally.add("purchases", "created", len(new))
-
-
-def _price_purchases(ws: Workspace, prices: dict[int, Any]) -> None:
-    """Give unpriced purchases their package price, and their uncosted lots the cost per
-    lot unit it means (the cost then flows downstream)."""
-    cost_of = {k: v if type(v) is Decimal else Decimal(str(v)) for k, v in prices.items()}
-    if cost_of:
-        ws.execute(_PRICE_PURCHASE, [{"b_id": k, "b_cost": v} for k, v in cost_of.items()])
-    costing.price_purchase_lots(ws, cost_of)
-
-
-#: a purchase's price (built once)
-_PRICE_PURCHASE = (update(tables.purchases).where(tables.purchases.c.id == bindparam("b_id"))
-                   .values(unit_cost=bindparam("b_cost")))
 
 
 # -- inventory counts ---------------------------------------------------------------------------
@@ -399,15 +393,42 @@ def apply_counts(ws: Workspace, frame: pd.DataFrame, tally: Tally, reason: str) 
 
 def apply(ws: Workspace, recon: Reconciliation, *, on: dt.date | None = None,
           reason: str = "stock count") -> ImportReport:
-    """Write a reconciliation's new and changed rows (called inside a write operation)."""
+    """Write a reconciliation's new and changed rows (called inside a write operation).
+
+    Every kind writes from one input: ``recon.frame`` as the analyst left it (built now if
+    nobody read it), so a row whose ``status`` was set to ``unchanged`` or ``skipped``, or
+    whose match was chosen again (``bakekit.nb.review``), is written as the frame says."""
     tally = Tally()
-    if recon.kind == "purchases":  # the review's rows while its frame is unread
-        rows = recon._unread_rows()
-        apply_purchases(ws, _records(recon.frame) if rows is None else rows, tally)
+    frame = recon.frame
+    check_statuses(frame)
+    if recon.kind == "purchases":
+        apply_purchases(ws, frame, tally)
     elif recon.kind == "prices":
-        reconcile_prices.apply_prices(ws, recon.frame, on or today(), tally)
+        reconcile_prices.apply_prices(ws, frame, on or today(), tally)
     elif recon.kind == "products":
-        bt_views.apply_products(ws, recon.frame, tally)
+        bt_views.apply_products(ws, frame, tally)
     else:
-        apply_counts(ws, recon.frame, tally, reason)
+        apply_counts(ws, frame, tally, reason)
     return tally.report(unknown={}, source=f"reconcile {recon.kind}", version=None)
+
+
+#: the statuses a review frame's rows may have: the review's own, and an analyst's
+#: ``skipped`` and ``undecided`` (bakekit.nb.review); only new and changed rows are written
+STATUSES = ("new", "changed", "unchanged", "missing", "conflict", "invalid", "skipped",
+            "undecided")
+_STATUSES = frozenset(STATUSES)
+
+
+def check_statuses(frame: pd.DataFrame) -> None:
+    """Refuse a review frame whose ``status`` column is missing or holds a value that is
+    not a status (an edit's typo would otherwise silently hold a row back)."""
+    if "status" not in frame.columns:
+        raise ValidationError("status: the reconciliation's frame has no status column",
+                              field="status", value=None)
+    statuses = frame["status"].tolist()
+    if not set(statuses) <= _STATUSES:
+        first = frame.iloc[next(n for n, s in enumerate(statuses) if s not in _STATUSES)]
+        row = int(first["row"]) if _given(first.get("row")) is not None else None
+        raise ValidationError(f"row {row}: status {first['status']!r} is not one of "
+                              f"{', '.join(STATUSES)}", field="status",
+                              value=first["status"], row=row)

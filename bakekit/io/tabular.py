@@ -188,9 +188,32 @@ def _given(value: Any) -> Any:
 _NEVER_EMPTY = frozenset({str, int, Decimal, dt.date, bool})
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    clean = frame.astype(object).where(frame.notna(), None)
-    return clean.to_dict("records")  # type: ignore[return-value]
+def _records(frame: pd.DataFrame, columns: tuple[str, ...] | None = None
+             ) -> list[dict[str, Any]]:
+    """A frame's rows as dicts of plain Python values (of ``columns`` only, those the
+    frame has, when given), every missing value (NaN, NaT, pd.NA) None: read column by
+    column (``tolist``), missing values looked for only where a dtype can hold them.
+
+    >>> _records(pd.DataFrame({"a": [1.5, float("nan")], "b": ["x", None], "c": [1, 2],
+    ...                        "d": pd.array([3, None], dtype="Int64")}))
+    [{'a': 1.5, 'b': 'x', 'c': 1, 'd': 3}, {'a': None, 'b': None, 'c': 2, 'd': None}]
+    """
+    pairs = [(name, frame.iloc[:, i]) for i, name in enumerate(frame.columns)] \
+        if columns is None else [(name, frame[name]) for name in columns if name in frame]
+    names, values = [name for name, _ in pairs], []
+    for _, series in pairs:
+        column = series.tolist()
+        if isinstance(series.dtype, np.dtype):  # numpy's ints and bools hold none
+            missing = None if series.dtype.kind in "iub" else pd.isna(series.to_numpy())
+        else:  # an extension array (nullable Int64, text): pd.NA
+            missing = series.isna().to_numpy()
+        if missing is not None and missing.any():
+            for i in np.flatnonzero(missing).tolist():
+                column[i] = None
+        values.append(column)
+    if not names:
+        return [{} for _ in range(len(frame))]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def _column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
