@@ -34,7 +34,7 @@ def test_set_price_flows_to_usage_runs_finished_lots_and_past_valuations(bakery)
     with bakery.session() as ws:
         purchase_id = _unpriced_history(ws)
         before = ws.inventory.valuation(as_of="2025-11-05").set_index("item")
-        assert before.loc["flour", "value"] == 0.0
+        assert pd.isna(before.loc["flour", "value"])  # unknown, never 0.0 (book rules)
         assert before.loc["flour", "uncosted_quantity"] == 6.0
         late = ws.inventory.set_price(purchase_id, "6.00")
         assert (late.purchase_id, late.product, late.package_cost, late.lots) == (
