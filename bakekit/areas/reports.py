@@ -271,17 +271,7 @@ class Reports(Area):
         event_id = lookup_id(ws, "events", "name", event, "event")
         events = Events(ws)
         needs = event_needs(ws, event_id).ingredients
-        plans = stock.take_many(ws, needs) if needs else []
-        # an item's cost from stock is unknown (None) when any of it comes from a lot
-        # without a price: every package needing it, and the TOTAL, are unknown too
-        stock_cost: dict[tuple[int, str], float | None] = defaultdict(float)
-        uncosted: set[str] = set()
-        for (item, _, unit), plan in zip(needs, plans, strict=True):
-            known, before = plan.known_cost, stock_cost[(item.id, unit)]
-            if known is None:
-                uncosted.add(item.slug)
-            stock_cost[(item.id, unit)] = (None if known is None or before is None
-                                           else before + float(known))
+        stock_cost, uncosted = _stock_costs(needs, stock.take_many(ws, needs) if needs else [])
         buy = events.shopping_list(event)
         buy_cost: dict[tuple[str, str], float] = defaultdict(float)
         unpriced: list[str] = []
@@ -327,6 +317,21 @@ class Reports(Area):
                      "total_cost": None if total_stock is None else total_stock + total_buy,
                      "note": "; ".join(notes) or None})
         return frames.build(rows, frames.EVENT_COST)
+
+
+def _stock_costs(needs: Any, plans: Any) -> tuple[dict[tuple[int, str], float | None], set[str]]:
+    """Each needed item's cost from stock (per item and unit), and the items whose cost is
+    unknown: an item's cost is None when any of it comes from a lot without a price (every
+    package needing it, and the TOTAL, are then unknown too)."""
+    stock_cost: dict[tuple[int, str], float | None] = defaultdict(float)
+    uncosted: set[str] = set()
+    for (item, _, unit), plan in zip(needs, plans, strict=True):
+        known, before = plan.known_cost, stock_cost[(item.id, unit)]
+        if known is None:
+            uncosted.add(item.slug)
+        stock_cost[(item.id, unit)] = (None if known is None or before is None
+                                       else before + float(known))
+    return stock_cost, uncosted
 
 
 def _bucket(age: int) -> str:
