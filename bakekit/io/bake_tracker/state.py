@@ -99,3 +99,18 @@ class State:
         col = t.c.name if entity == "suppliers" else t.c.slug
         found = self.ws.scalar(select(col).where(t.c.id == local))
         return None if found is None else str(found)
+
+
+def dedupe(wanted: list[tuple[Any, dict[str, Any]]], tally: Tally, entity: str
+            ) -> list[tuple[Any, dict[str, Any]]]:
+    """Drop later rows of a key already seen in the same file (counted as skipped)."""
+    seen: set[Any] = set()
+    out = []
+    for key, values in wanted:
+        if key in seen:
+            tally.add(entity, "skipped")
+            tally.reason(entity, "same key twice in the file: later row skipped")
+            continue
+        seen.add(key)
+        out.append((key, values))
+    return out
