@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 
+from bakekit._early import restore
 from bakekit.cli._app import (
     EXIT_ALREADY_APPLIED,
     EXIT_ERROR,
@@ -17,7 +18,6 @@ from bakekit.cli._app import (
     EXIT_STALE,
     EXIT_WRONG_DATABASE,
 )
-from bakekit.cli._early import restore
 from bakekit.cli._files import reset, silence_stdout
 from bakekit.cli._output import cell, say
 from bakekit.errors import (

@@ -1,6 +1,7 @@
 """Ctrl-C before a command starts (while Python loads the command's modules): one line
-and exit 130, as during a command, never a traceback. Installed only when `bakekit` runs
-as a program; each command puts Python's own handler back (``_errors.command``), so that
+and exit 130, as during a command, never a traceback. Installed by the first line of
+``bakekit/__init__`` (before it imports anything else), only when `bakekit` runs as a
+program; each command puts Python's own handler back (``_errors.command``), so that
 work under way is interrupted by ``KeyboardInterrupt`` and rolled back."""
 
 from __future__ import annotations
@@ -8,10 +9,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from typing import Any
 
 
-def interrupted(signum: int, frame: Any) -> None:
+def interrupted(signum: int, frame: object) -> None:
     """Nothing has started: say so and leave at once."""
     os.write(2, b"interrupted: nothing was written\n")
     os._exit(130)
