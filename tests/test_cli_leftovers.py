@@ -1,7 +1,8 @@
 """What a killed import leaves beside a new SQLite path (issue 33): an import builds a new
 database under a hidden temporary name (``.NAME.PID.TOKEN.new``) and renames it into
 place; a ``kill -9`` leaves that file behind. The next import to that path removes the
-leftovers of processes that no longer run, and never those of a live one."""
+leftovers of processes that no longer run, and never those of a live one. A refused
+import into a new path leaves nothing there."""
 
 from __future__ import annotations
 
@@ -65,3 +66,18 @@ def test_only_the_leftovers_of_processes_that_no_longer_run_are_removed(tmp_path
     removed = remove_leftovers(tmp_path / "new.db", "new")
     assert [p.name for p in removed] == sorted(names[:3])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[3:])
+
+
+def test_importing_a_file_with_no_bake_tracker_section_creates_no_database(tmp_path):
+    """Issue 29: ``bakekit import {}`` is refused (exit 6) and leaves nothing at the path,
+    nor a temporary file beside it."""
+    empty = tmp_path / "empty.json"
+    empty.write_text("{}", encoding="utf-8")
+    target = tmp_path / "new.db"
+    result = subprocess.run([sys.executable, "-m", "bakekit.cli", "import", str(empty),
+                             "--url", str(target)], env=ENV, capture_output=True, text=True,
+                            timeout=180)
+    assert result.returncode == 6, result.stderr
+    assert "no bake-tracker section" in result.stderr
+    assert "no database was created" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.json"]
