@@ -17,6 +17,34 @@ def interrupted(signum: int, frame: object) -> None:
     os._exit(130)
 
 
+def leave(code: int) -> None:
+    """Exit with ``code`` at once when this process is the `bakekit` command, once the
+    command has unwound (rolled back, closed its files): Python itself may turn an exit
+    after a caught ``KeyboardInterrupt`` into death by SIGINT (status -2, not 130) when
+    the interrupt passed through code an extension ran. In tests (not the command),
+    nothing happens and the caller exits as usual."""
+    if not as_program():
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+def settled() -> None:
+    """The command is over (committed, or failed and rolled back): a Ctrl-C while the
+    process exits changes nothing, so it is ignored, and the exit status is the
+    command's (not death by SIGINT)."""
+    if as_program():
+        import contextlib
+
+        with contextlib.suppress(ValueError):  # not the main thread
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def as_program() -> bool:
     """Whether this process is the `bakekit` command (``bakekit ...`` or ``python -m
     bakekit.cli``: while the package loads, ``sys.argv[0]`` is "-m")."""

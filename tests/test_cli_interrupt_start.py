@@ -54,3 +54,28 @@ def test_importing_bakekit_as_a_library_keeps_python_s_ctrl_c(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.stdout.strip() == "True", result.stderr
+
+
+#: runs `bakekit ARGS` as the console script does, and sends SIGINT as the process leaves
+LEAVING = textwrap.dedent("""
+    import os, signal, sys
+    from bakekit.cli import app
+
+    try:
+        app()
+    except SystemExit:
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C just after the command finished
+        raise
+""")
+
+
+def test_ctrl_c_after_the_command_finished_keeps_its_exit_status(tmp_path, demo_path):
+    script = tmp_path / "bakekit"
+    script.write_text(LEAVING)
+    for args, code in ((["info", "--url", str(demo_path)], 0),
+                       (["info", "--url", str(tmp_path / "missing.db")], 1)):
+        result = subprocess.run([sys.executable, str(script), *args], capture_output=True,
+                                text=True, timeout=120,
+                                env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
+        assert result.returncode == code, result.stderr
+        assert "Traceback" not in result.stderr
