@@ -9,6 +9,9 @@ True
 
 from __future__ import annotations
 
+# isort: off
+from bakekit import _early  # noqa: F401 (first: Ctrl-C while `bakekit` loads, exit 130)
+# isort: on
 from typing import TYPE_CHECKING, Any
 
 from bakekit.errors import (

@@ -10,6 +10,7 @@ to disk, then renamed into place), and never over the database in use.
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import secrets
 import stat
@@ -74,6 +75,45 @@ def database_file(path: str | os.PathLike[str], urls: Iterable[str]) -> Path | N
 def temporary_beside(path: Path, tag: str = "tmp") -> Path:
     """A new, unused hidden name in ``path``'s folder (same file system: a rename is atomic)."""
     return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.{tag}")
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs (on this machine)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def remove_leftovers(path: Path, tag: str = "tmp") -> list[Path]:
+    """Remove what ``temporary_beside(path, tag)`` files of processes that no longer run
+    left beside ``path`` (a ``kill -9`` mid-write; with a SQLite database's -wal, -shm and
+    -journal); a live process's files are left alone. Returns the files removed.
+
+    >>> stale = tmp / ".new.db.999999999.0a1b2c3d.new"; stale.touch()
+    >>> [p.name for p in remove_leftovers(tmp / "new.db", "new")]
+    ['.new.db.999999999.0a1b2c3d.new']
+    """
+    removed = []
+    prefix = f".{path.name}."
+    for found in path.parent.glob(f".{glob.escape(path.name)}.*.*.{tag}*"):
+        rest = found.name[len(prefix):]
+        pid, _, rest = rest.partition(".")
+        token, _, suffix = rest.partition(".")
+        if (not pid.isdigit() or len(token) != 8 or
+                suffix not in [tag + s for s in SQLITE_SUFFIXES] or _alive(int(pid))):
+            continue
+        try:
+            found.unlink()
+        except FileNotFoundError:  # another process removed it first
+            continue
+        removed.append(found)
+    return sorted(removed)
 
 
 def write_atomic(path: str | os.PathLike[str], data: str | bytes, *,

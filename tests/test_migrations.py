@@ -110,3 +110,38 @@ def test_upgrade_to_posted_on_keeps_every_row_and_dates_it(backend):
         ("butter", "reversal", 1.0): typed.isoformat(),
         ("roll", "reversal", -4.0): typed.isoformat(),
     }
+
+
+def test_a_downgrade_below_0005_never_rounds_a_quantity(backend):
+    """Quantities have 9 places since revision 0005, 6 before: PostgreSQL would round them
+    on the way down (issue 33), so there the downgrade is refused naming the value; SQLite
+    keeps what it stores, and its downgrade keeps the value."""
+    import pytest
+
+    from bakekit.errors import SchemaVersionError
+
+    bakery = bakekit.open(backend)
+    with bakery.session() as ws:
+        ws.catalog.add_ingredient("flour", "Flour")
+        ws.catalog.add_product("flour-5lb", "flour", name="Flour 5 lb", package_quantity=5,
+                               package_unit="lb")
+        ws.inventory.purchase("flour-5lb", packages=1, unit_cost=6, purchased_on="2025-01-10")
+        ws.inventory.consume("flour", 1, "g", reason="taste", on="2025-01-11")
+        ws.commit()
+    bakery.dispose()
+    engine = create_engine(bakery.url)
+    query = text("SELECT remaining FROM lots")
+    with engine.connect() as conn:
+        before = conn.execute(query).scalar_one()
+        assert round(float(before), 6) != float(before)  # 9 places: 4.997795377
+        if engine.dialect.name == "sqlite":
+            command.downgrade(alembic_config(conn), "0004")
+            conn.commit()
+        else:
+            with pytest.raises(SchemaVersionError, match=r"lots\.remaining holds 1 value"):
+                command.downgrade(alembic_config(conn), "0001")
+            conn.rollback()
+            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            assert version == head_revision()
+        assert float(conn.execute(query).scalar_one()) == float(before)
+    engine.dispose()

@@ -14,9 +14,7 @@ library is imported inside each command. Output rules, for people and for script
 
 from __future__ import annotations
 
-# isort: off
-from bakekit.cli import _early  # noqa: F401 (first: Ctrl-C while the rest loads)
-# isort: on
+# Ctrl-C while this loads: bakekit/__init__ installed bakekit._early first
 from bakekit.cli._app import (
     EXIT_ALREADY_APPLIED,
     EXIT_CODES,

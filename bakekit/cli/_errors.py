@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 
+from bakekit._early import leave, restore, settled
 from bakekit.cli._app import (
     EXIT_ALREADY_APPLIED,
     EXIT_ERROR,
@@ -17,7 +18,6 @@ from bakekit.cli._app import (
     EXIT_STALE,
     EXIT_WRONG_DATABASE,
 )
-from bakekit.cli._early import restore
 from bakekit.cli._files import reset, silence_stdout
 from bakekit.cli._output import cell, say
 from bakekit.errors import (
@@ -92,6 +92,7 @@ def command(func: F) -> F:
                  "stopped early): the output is incomplete")
         except KeyboardInterrupt:
             say("interrupted: nothing was written", err=True)
+            leave(EXIT_INTERRUPTED)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except StalePlanError as exc:
             say(f"refused: {plain(str(exc))}", err=True, fg="red")
@@ -120,6 +121,8 @@ def command(func: F) -> F:
             raise typer.Exit(EXIT_INVALID) from None
         except BakekitError as exc:
             fail(str(exc))
+        finally:
+            settled()
 
     return wrapper  # type: ignore[return-value]
 

@@ -87,7 +87,7 @@ class Writing:
 
     def __enter__(self) -> Bakery:
         import bakekit
-        from bakekit.files import temporary_beside
+        from bakekit.files import remove_leftovers, temporary_beside
 
         using(self.full)
         target = self.full
@@ -96,6 +96,10 @@ class Writing:
 
             if self.path == default_path().resolve():  # the user data folder, made once
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+            left = remove_leftovers(self.path.absolute(), "new")
+            if left:
+                say(f"removed {len(left)} file(s) left beside {self.path} by an earlier "
+                    "command that was killed: " + ", ".join(p.name for p in left), err=True)
             say(f"creating a new database at {self.path}", err=True)
             self.temp = temporary_beside(self.path.absolute(), "new")
             target = resolve_url(str(self.temp))

@@ -40,7 +40,7 @@ class Resolve(State):
         }
         self.remembered = remembered(ws, ("ingredients", "products", "suppliers",
                                           "purchases", "lots"))
-        self.deleted = set_aside(ws, ("products", "suppliers"))
+        self.deleted = set_aside(ws, ("products", "suppliers", "purchases"))
 
     def _known(self, kind: str, file_keys: set[str]) -> set[str]:
         return set(self.db[kind]) | file_keys
@@ -487,6 +487,14 @@ class Resolve(State):
             if bought is not None:
                 _lend(bought["ref"], r["ref"])
                 r["product_id"] = r["product_id"] or bought["product_id"]
+            elif (r["purchase_id"] is not None
+                  and self.remembered["purchases"].find(r["purchase_id"]) is None
+                  and self.deleted["purchases"].find(r["purchase_id"]) is not None):
+                # not the product's purchase on that day instead: the one named is gone
+                p.add("inventory_items", r["_row"], "purchase_id", r["purchase_id"],
+                      f"purchase_id {r['purchase_id']} names a purchase deleted from this "
+                      "database since an earlier import remembered it: import that "
+                      "purchase again (a full export), or drop the row")
         for r in self.rows["purchases"]:
             for item in items_of.get(r["file_id"], []):
                 _lend(item["ref"], r["ref"])

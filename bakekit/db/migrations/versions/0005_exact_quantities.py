@@ -59,5 +59,40 @@ def upgrade() -> None:
     _alter(OLD_QUANTITY, NEW_QUANTITY, OLD_RATIO, NEW_RATIO)
 
 
+def _unfit(table: str, column: str, precision: int,
+           scale: int) -> tuple[int, object, object] | None:
+    """How many values of ``table.column`` the old type would round or not hold, with the
+    first one and its row id; None when every value fits."""
+    col = sa.column(column, sa.Numeric())
+    ident = sa.column('id', sa.Integer())
+    limit = sa.literal(10 ** (precision - scale), sa.Numeric())
+    unfit = sa.or_(col != sa.func.round(col, scale), sa.func.abs(col) >= limit)
+    source = sa.table(table, col, ident)
+    conn = op.get_bind()
+    count = conn.execute(sa.select(sa.func.count()).select_from(source).where(unfit)).scalar()
+    if not count:
+        return None
+    first = conn.execute(sa.select(ident, col).select_from(source).where(unfit)
+                         .order_by(ident).limit(1)).one()
+    return count, first[0], first[1]
+
+
 def downgrade() -> None:
+    """Refused where a value has more places than the old columns keep,
+    or is too large for them: PostgreSQL would round it (SQLite keeps what it stores)."""
+    if op.get_bind().dialect.name != 'sqlite':
+        checks = [('ingredients', 'g_per_ml', 24, 10)] + [
+            (table, column, 20, 6)
+            for table, columns in QUANTITIES.items() for column, _ in columns]
+        for table, column, precision, scale in checks:
+            unfit = _unfit(table, column, precision, scale)
+            if unfit is not None:
+                from bakekit.errors import SchemaVersionError
+
+                count, row, value = unfit
+                raise SchemaVersionError(
+                    f"cannot downgrade below revision 0005: {table}.{column} holds {count} "
+                    f"value(s) that revision 0004 (Numeric({precision}, {scale})) "
+                    f"would round or cannot hold, first {value} (id {row}); the downgrade "
+                    "was refused (its transaction rolls back)")
     _alter(NEW_QUANTITY, OLD_QUANTITY, NEW_RATIO, OLD_RATIO)
