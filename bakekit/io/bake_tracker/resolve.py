@@ -1,5 +1,6 @@
-"""Resolve references (after ``same_keys``' duplicates and cycles): bake-tracker's integer ids (the file's
-rows first, then remembered ids, then natural fields), products named by their fields."""
+"""Resolve references (after ``same_keys``' duplicates and cycles): bake-tracker's integer
+ids (the file's rows first, then remembered ids, then natural fields), products named by
+their fields."""
 
 from __future__ import annotations
 
