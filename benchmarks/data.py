@@ -89,8 +89,24 @@ def lot_rows(n_lots: int, ingredient_ids: list[int], rng: random.Random, *,
         yield lot, moves
 
 
+#: SQLite keeps exact numbers as integers of value * 10**places (bakekit.db.exact.Exact):
+#: per table, each number column's position in the rows above and its places
+_SCALED = {"products": {5: 9}, "lots": {10: 9, 11: 9, 13: 10}, "movements": {5: 9, 6: 10}}
+
+
+def _stored(table: str, row: tuple) -> tuple:
+    """A row as SQLite stores it: its numbers as scaled integers (the seeded values have
+    at most 4 places, so rounding the scaled float is exact)."""
+    places = _SCALED[table]
+    return tuple(v if v is None or i not in places else round(v * 10 ** places[i])
+                 for i, v in enumerate(row))
+
+
 def _write_sqlite(path: Path, ingredients: list[tuple], products: list[tuple],
                   lots: Iterator[tuple[tuple, list[tuple]]]) -> None:
+    products = [_stored("products", p) for p in products]
+    lots = ((_stored("lots", lot), [_stored("movements", m) for m in moves])
+            for lot, moves in lots)
     con = sqlite3.connect(path)
     try:
         con.execute("PRAGMA foreign_keys = ON")

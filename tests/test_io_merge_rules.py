@@ -8,8 +8,10 @@ import json
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
+from bakekit.db import tables
+from bakekit.db.exact import number
 from bakekit.errors import ImportValidationError, ValidationError
 from tests.support.bt_files import (
     inventory_file,
@@ -154,10 +156,13 @@ def test_purchases_with_different_bake_tracker_ids_are_different_purchases(baker
         ws.io.reconcile(real("old_view_products.json")).apply()
         report = ws.io.import_bake_tracker(data)
         assert report.counts("purchases")["created"] == 2
-        rows = ws.execute(text(
-            "SELECT p.notes, p.unit_cost, l.unit_cost * pr.package_quantity FROM lots l "
-            "JOIN purchases p ON p.id = l.purchase_id JOIN products pr ON pr.id = l.product_id"
-            " ORDER BY p.notes")).all()
+        lots, p, pr = tables.lots, tables.purchases, tables.products
+        rows = ws.execute(
+            select(p.c.notes, p.c.unit_cost,
+                   number(lots.c.unit_cost) * number(pr.c.package_quantity))
+            .select_from(lots.join(p, p.c.id == lots.c.purchase_id)
+                         .join(pr, pr.c.id == lots.c.product_id))
+            .order_by(p.c.notes)).all()
         assert [(n, round(Decimal(str(c)), 2), round(Decimal(str(lc)), 2))
                 for n, c, lc in rows] == [("(1/2)", price, price),
                                           ("(2/2)", Decimal("9.99"), Decimal("9.99"))]
@@ -235,7 +240,7 @@ def test_a_purchases_views_quantity_purchased_is_named_as_not_applied(bakery, tm
         first = review.frame.iloc[0]
         assert "quantity_purchased 7 is not the purchase's 1: not applied" in first["message"]
         review.apply()
-        assert scalar(ws, "SELECT MAX(packages) FROM purchases") == 1
+        assert ws.execute(select(func.max(tables.purchases.c.packages))).scalar() == 1
         ws.commit()
 
 
@@ -276,8 +281,9 @@ def test_a_pack_size_is_read_from_pack_of_before_a_count_in_the_name(bakery):
     with bakery.session() as ws:
         ws.io.import_bake_tracker(real("materials_catalog.json"))
         ws.io.import_bake_tracker(catalog)
-        size = scalar(ws, "SELECT package_quantity FROM products WHERE name = "
-                          "'Michaels 6ct Cupcake Window Box 12pk'")
+        p = tables.products
+        size = ws.execute(select(p.c.package_quantity).where(
+            p.c.name == "Michaels 6ct Cupcake Window Box 12pk")).scalar()
         assert Decimal(str(size)) == 12  # "Pack of 12 boxes", not the 6 cupcakes a box holds
         ws.commit()
 

@@ -13,9 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
-from tests.support.bt_files import real, scalar
+from bakekit.db import tables
+from tests.support.bt_files import real, scalar, stock_value
 
 #: the files, by letter: imports (A-D) and views reconciled (E, F)
 FILES = {"A": "sample_data_all_v4.2.json", "B": "ingredients_catalog.json",
@@ -90,24 +91,23 @@ def fingerprint(ws: Any) -> dict[str, Any]:
     density and a description: never erased), products by their natural fields, every
     purchase and lot with its price and link, and the stock's value. (Names, categories
     and density values the files disagree on are the latest file's: not compared.)"""
-    def rows(sql: str) -> list[tuple]:
-        return sorted(tuple(_plain(v) for v in r) for r in ws.execute(text(sql)).all())
+    def rows(stmt: Any) -> list[tuple]:
+        return sorted(tuple(_plain(v) for v in r) for r in ws.execute(stmt).all())
 
-    product = "i.slug, lower(p.brand), p.package_quantity, p.package_unit"
-    value = scalar(ws, "SELECT SUM(remaining * unit_cost) FROM lots")
+    i, p, u, lots = tables.ingredients, tables.products, tables.purchases, tables.lots
+    product = (i.c.slug, func.lower(p.c.brand), p.c.package_quantity, p.c.package_unit)
+    value = stock_value(ws)
     return {
-        "ingredients": rows("SELECT slug, density IS NOT NULL, notes IS NOT NULL "
-                            "FROM ingredients"),
-        "products": rows(f"SELECT {product}, p.upc FROM products p "
-                         "JOIN ingredients i ON i.id = p.ingredient_id"),
-        "purchases": rows(f"SELECT {product}, u.purchased_on, u.packages, "
-                          "u.unit_cost FROM purchases u "
-                          "JOIN products p ON p.id = u.product_id "
-                          "JOIN ingredients i ON i.id = p.ingredient_id"),
-        "lots": rows(f"SELECT {product}, l.acquired_on, l.quantity, l.remaining, "
-                     "l.unit_cost, l.purchase_id IS NOT NULL "
-                     "FROM lots l JOIN products p ON p.id = l.product_id "
-                     "JOIN ingredients i ON i.id = p.ingredient_id"),
+        "ingredients": rows(select(i.c.slug, i.c.density.isnot(None), i.c.notes.isnot(None))),
+        "products": rows(select(*product, p.c.upc)
+                         .select_from(p.join(i, i.c.id == p.c.ingredient_id))),
+        "purchases": rows(select(*product, u.c.purchased_on, u.c.packages, u.c.unit_cost)
+                          .select_from(u.join(p, p.c.id == u.c.product_id)
+                                       .join(i, i.c.id == p.c.ingredient_id))),
+        "lots": rows(select(*product, lots.c.acquired_on, lots.c.quantity, lots.c.remaining,
+                            lots.c.unit_cost, lots.c.purchase_id.isnot(None))
+                     .select_from(lots.join(p, p.c.id == lots.c.product_id)
+                                  .join(i, i.c.id == p.c.ingredient_id))),
         "value": None if value is None else round(Decimal(str(value)), 2),
     }
 

@@ -10,8 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
+from bakekit.db import tables
 from bakekit.results import Reconciliation
 from tests.support.atomic import counting
 from tests.support.data import _load, exporter_form
@@ -49,8 +50,9 @@ def _purchase_products(ws) -> dict[int, str]:
 
 
 def _priced_purchases(ws) -> dict[int, Decimal]:
-    return {int(i): Decimal(str(c)) for i, c in ws.execute(text(
-        "SELECT id, unit_cost FROM purchases WHERE unit_cost IS NOT NULL")).all()}
+    u = tables.purchases
+    return {int(i): Decimal(str(c)) for i, c in ws.execute(
+        select(u.c.id, u.c.unit_cost).where(u.c.unit_cost.isnot(None))).all()}
 
 
 def _written(ws) -> dict[str, list[tuple[Any, ...]]]:

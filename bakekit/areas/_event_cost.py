@@ -14,6 +14,7 @@ from bakekit.areas._needs import _ceil
 from bakekit.areas.assembly import component_rows
 from bakekit.areas.expansion import component_graph, scale
 from bakekit.db import tables
+from bakekit.db.exact import number
 from bakekit.errors import UnitConversionError
 from bakekit.units import factor, normalize_unit
 
@@ -65,7 +66,7 @@ def _package_contents(ws: Workspace, event_id: int) -> tuple[_Units, _Packaging]
     a, p, pc = tables.assignments, tables.packages, tables.package_contents
     direct = list(ws.execute(
         select(p.c.slug, pc.c.finished_good_id,
-               func.sum(a.c.quantity * pc.c.quantity).label("total"))
+               func.sum(number(a.c.quantity) * number(pc.c.quantity)).label("total"))
         .select_from(a.join(p, p.c.id == a.c.package_id)
                      .join(pc, pc.c.package_id == a.c.package_id))
         .where(a.c.event_id == event_id).group_by(p.c.slug, pc.c.finished_good_id)))

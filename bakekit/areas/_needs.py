@@ -16,6 +16,7 @@ from bakekit import stock
 from bakekit.areas.assembly import component_rows
 from bakekit.areas.expansion import expand
 from bakekit.db import tables
+from bakekit.db.exact import number
 from bakekit.errors import UnitConversionError
 from bakekit.units import each_per, factor, normalize_unit, q
 
@@ -72,7 +73,7 @@ def _direct_goods(ws: Workspace, event_id: int) -> list[Any]:
     a, pc, fg = tables.assignments, tables.package_contents, tables.finished_goods
     return list(ws.execute(
         select(pc.c.finished_good_id, fg.c.slug,
-               func.sum(a.c.quantity * pc.c.quantity).label("total"))
+               func.sum(number(a.c.quantity) * number(pc.c.quantity)).label("total"))
         .select_from(a.join(pc, pc.c.package_id == a.c.package_id)
                      .join(fg, fg.c.id == pc.c.finished_good_id))
         .where(a.c.event_id == event_id)

@@ -16,6 +16,7 @@ from bakekit.areas._common import entries, lookup_id, lookup_row, refuse_duplica
 from bakekit.areas._runs import EACH, RunRequest, availability, record_run, reverse_run
 from bakekit.checks import check_datetime, check_key, check_text, positive
 from bakekit.db import tables
+from bakekit.db.exact import number
 from bakekit.db.models.base import utcnow
 from bakekit.errors import (
     NotFoundError,
@@ -375,10 +376,10 @@ class Assembly(Area):
         on_hand = func.sum(lots.c.remaining)
         # unknown (NULL) when any lot has no price, never the value of the priced ones
         value = case((func.count(lots.c.unit_cost) < func.count(), null()),
-                     else_=func.sum(lots.c.remaining * lots.c.unit_cost))
+                     else_=func.sum(number(lots.c.remaining) * number(lots.c.unit_cost)))
         stmt = (
             select(fg.c.slug.label("item"), cast(on_hand, Float).label("on_hand"),
-                   cast(value / on_hand, Float).label("unit_cost"),
+                   cast(value / number(on_hand), Float).label("unit_cost"),
                    cast(value, Float).label("value"),
                    func.count().label("lots"))
             .select_from(lots.join(fg, fg.c.id == lots.c.finished_good_id))

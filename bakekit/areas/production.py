@@ -17,6 +17,7 @@ from bakekit.areas._runs import RunRequest, availability, record_run, reverse_ru
 from bakekit.areas.expansion import ExpandedUnit, expand_rows, expand_unit
 from bakekit.checks import check_datetime, check_text, positive
 from bakekit.db import tables
+from bakekit.db.exact import number
 from bakekit.db.models.base import utcnow
 from bakekit.errors import NotFoundError, ValidationError
 from bakekit.operations import Area, read_operation, write_operation
@@ -143,11 +144,11 @@ class Production(Area):
         lots, fu = tables.lots, tables.finished_units
         # unknown (NULL) when any lot has no price, never the value of the priced ones
         value = case((func.count(lots.c.unit_cost) < func.count(), null()),
-                     else_=func.sum(lots.c.remaining * lots.c.unit_cost))
+                     else_=func.sum(number(lots.c.remaining) * number(lots.c.unit_cost)))
         stmt = (
             select(fu.c.slug.label("item"), func.sum(lots.c.remaining).label("on_hand"),
                    value.label("value"),
-                   func.sum(case((lots.c.unit_cost.is_(None), 0), else_=lots.c.remaining))
+                   func.sum(case((lots.c.unit_cost.isnot(None), lots.c.remaining), else_=0))
                    .label("costed"),
                    func.count(lots.c.id).label("lots"), func.min(lots.c.unit).label("unit"))
             .select_from(lots.join(fu, fu.c.id == lots.c.finished_unit_id))

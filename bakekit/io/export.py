@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 
 from bakekit.checks import as_date, as_datetime
+from bakekit.db.exact import Exact
 from bakekit.db.models import LOCAL_TABLES, metadata
 from bakekit.errors import BakekitError, ValidationError
 from bakekit.files import write_atomic
@@ -73,7 +74,7 @@ def _fks(t: Table) -> dict[str, Table]:
 def _out(value: Any, column: Any) -> Any:
     if value is None:
         return None
-    if isinstance(column.type, Numeric):
+    if isinstance(column.type, Numeric | Exact):
         scale = column.type.scale or 0
         return num(Decimal(str(value)).quantize(Decimal(1).scaleb(-scale)))
     if isinstance(column.type, DateTime):
@@ -137,7 +138,7 @@ def _text(value: Any, column: Any, rec: dict[str, Any]) -> Any:
 def _in(value: Any, column: Any, rec: dict[str, Any] | None = None) -> Any:
     if value is None:
         return None
-    if isinstance(column.type, Numeric):
+    if isinstance(column.type, Numeric | Exact):
         return _number(value, column)
     if isinstance(column.type, String):
         return _text(value, column, rec or {})

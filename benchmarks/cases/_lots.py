@@ -10,12 +10,15 @@ import pandas as pd
 import bakekit
 from benchmarks.common import Context, race
 
-LOTS_SQL = """
+#: (format with ``q`` and ``m``: how a stored quantity and money become numbers: "" on
+#: PostgreSQL, " / 1e9" and " / 1e10" on SQLite, which stores them as scaled integers)
+_LOTS_SQL = """
 SELECT l.id AS lot_id, COALESCE(i.slug, fu.slug, fg.slug) AS item, l.kind,
        p.slug AS product, l.acquired_on AS purchased_on,
-       CAST(l.quantity AS FLOAT) AS quantity, CAST(l.remaining AS FLOAT) AS remaining,
-       l.unit, CAST(l.unit_cost AS FLOAT) AS unit_cost,
-       CAST(l.remaining * l.unit_cost AS FLOAT) AS value, l.location, l.run_id
+       CAST(l.quantity AS FLOAT){q} AS quantity, CAST(l.remaining AS FLOAT){q} AS remaining,
+       l.unit, CAST(l.unit_cost AS FLOAT){m} AS unit_cost,
+       CAST(l.remaining AS FLOAT){q} * CAST(l.unit_cost AS FLOAT){m} AS value,
+       l.location, l.run_id
 FROM lots l
 LEFT JOIN ingredients i ON i.id = l.ingredient_id
 LEFT JOIN finished_units fu ON fu.id = l.finished_unit_id
@@ -24,6 +27,8 @@ LEFT JOIN products p ON p.id = l.product_id
 WHERE l.remaining > 0
 ORDER BY COALESCE(i.slug, fu.slug, fg.slug), l.acquired_on, l.id
 """
+LOTS_SQL = _LOTS_SQL.format(q="", m="")
+LOTS_SQL_SQLITE = _LOTS_SQL.format(q=" / 1e9", m=" / 1e10")
 
 FULL_LOTS = 1_000_000
 QUICK_LOTS = 2_000

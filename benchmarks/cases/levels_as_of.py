@@ -18,13 +18,14 @@ AS_OF = dt.date(2020, 6, 30)
 
 #: the statement of ``levels(as_of=...)`` written by hand: each lot's ledger sum up to the
 #: date (quantity and money), then stock, value and uncosted stock per item and lot unit
+#: (SQLite stores them as integers of value * 10**places: bakekit.db.exact)
 LEVELS_AS_OF_SQL = """
 SELECT COALESCE(i.slug, fu.slug, fg.slug) AS item, l.kind, l.unit, i.display_unit,
-       CAST(i.g_per_ml AS FLOAT) AS g_per_ml,
-       CAST(SUM(s.held) AS FLOAT) AS on_hand,
+       CAST(i.g_per_ml AS FLOAT) / 1e15 AS g_per_ml,
+       CAST(SUM(s.held) AS FLOAT) / 1e9 AS on_hand,
        CAST(COALESCE(SUM(CASE WHEN l.unit_cost IS NOT NULL THEN s.value END), 0)
-            AS FLOAT) AS value,
-       CAST(SUM(CASE WHEN l.unit_cost IS NOT NULL THEN 0 ELSE s.held END) AS FLOAT)
+            AS FLOAT) / 1e10 AS value,
+       CAST(SUM(CASE WHEN l.unit_cost IS NOT NULL THEN 0 ELSE s.held END) AS FLOAT) / 1e9
             AS uncosted,
        COUNT(*) AS lots
 FROM lots l
@@ -34,7 +35,7 @@ JOIN (SELECT lot_id, SUM(quantity) AS held, SUM(cost) AS value FROM movements
 LEFT JOIN ingredients i ON i.id = l.ingredient_id
 LEFT JOIN finished_units fu ON fu.id = l.finished_unit_id
 LEFT JOIN finished_goods fg ON fg.id = l.finished_good_id
-WHERE s.held > 0.0000000005
+WHERE s.held > 0
 GROUP BY COALESCE(i.slug, fu.slug, fg.slug), l.kind, l.unit, i.display_unit, i.g_per_ml
 ORDER BY COALESCE(i.slug, fu.slug, fg.slug), l.unit
 """

@@ -6,7 +6,7 @@ import sqlite3
 
 import pandas as pd
 
-from benchmarks.cases._lots import LOTS_SQL, lots_database, race_lots
+from benchmarks.cases._lots import LOTS_SQL_SQLITE, lots_database, race_lots
 from benchmarks.common import CaseResult, Context
 
 GOAL = "<= 1.25x"
@@ -16,7 +16,7 @@ def stdlib_lots(path: str) -> pd.DataFrame:
     """The baseline: one cursor, fetchall, a DataFrame of the same columns and dtypes."""
     con = sqlite3.connect(path)
     try:
-        cursor = con.execute(LOTS_SQL)
+        cursor = con.execute(LOTS_SQL_SQLITE)
         frame = pd.DataFrame(cursor.fetchall(), columns=[d[0] for d in cursor.description])
     finally:
         con.close()

@@ -16,6 +16,8 @@ from benchmarks.common import CaseResult, Context, clock
 GOAL = "<= 2.5x"
 #: committed calls of each side before timing (both warm)
 WARM_UP = 20
+#: a quantity's scale as SQLite stores it (bakekit.db.exact: value * 10**9)
+Q = 10 ** 9
 #: grams per batch: 15 g of each own ingredient, 20 g x 0.5 batch of each component one
 NEEDS = {slug: (15.0 if k < 6 else 10.0) for k, slug in enumerate(INGREDIENTS)}
 
@@ -23,31 +25,33 @@ NEEDS = {slug: (15.0 if k < 6 else 10.0) for k, slug in enumerate(INGREDIENTS)}
 def handwritten(path: str, calls: int) -> int:
     """The baseline: FIFO by hand, per run one transaction: INSERT the run, SELECT the
     oldest lots per ingredient, executemany the lot updates and ledger rows, INSERT the
-    finished-unit lot, UPDATE the run's cost. Returns the runs written."""
+    finished-unit lot, UPDATE the run's cost. Returns the runs written. Numbers are kept
+    as SQLite stores them (bakekit.db.exact): integers of quantity * 10**9 and money *
+    10**10, so the arithmetic is on integers, as exact as ours."""
     con = sqlite3.connect(path, isolation_level=None)
     try:
         con.execute("PRAGMA foreign_keys = ON")
         ids = dict(con.execute("SELECT slug, id FROM ingredients"))
         unit_id, recipe_id = con.execute(
             "SELECT id, recipe_id FROM finished_units WHERE slug = 'cookie'").fetchone()
-        needs = sorted((ids[slug], grams) for slug, grams in NEEDS.items())
+        needs = sorted((ids[slug], round(grams * Q)) for slug, grams in NEEDS.items())
         for _ in range(calls):
             now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             con.execute("BEGIN IMMEDIATE")
             run_id = con.execute(
                 "INSERT INTO runs (uuid, kind, finished_unit_id, recipe_id, batches, "
                 "expected_quantity, quantity, loss, produced_at, snapshot, imported, "
-                "created_at) VALUES (?, 'production', ?, ?, 1, 24, 24, 0, ?, ?, 0, ?) "
-                "RETURNING id", (str(uuid.uuid4()), unit_id, recipe_id, now,
+                "created_at) VALUES (?, 'production', ?, ?, ?, ?, ?, 0, ?, ?, 0, ?) "
+                "RETURNING id", (str(uuid.uuid4()), unit_id, recipe_id, Q, 24 * Q, 24 * Q, now,
                                  json.dumps(NEEDS), now)).fetchone()[0]
-            updates, moves, total = [], [], 0.0
+            updates, moves, total = [], [], 0
             for ingredient_id, need in needs:
                 for lot_id, remaining, unit_cost in con.execute(
                         "SELECT id, remaining, unit_cost FROM lots WHERE ingredient_id = ? "
                         "AND remaining > 0 ORDER BY acquired_on, id LIMIT 64",
                         (ingredient_id,)):
                     take = min(need, remaining)
-                    cost = round(take * unit_cost, 10)
+                    cost = (take * unit_cost + Q // 2) // Q
                     updates.append((remaining - take, lot_id))
                     moves.append((str(uuid.uuid4()), lot_id, run_id, "production", -take,
                                   -cost, now.date(), now))
@@ -56,13 +60,14 @@ def handwritten(path: str, calls: int) -> int:
                     if need <= 0:
                         break
             con.executemany("UPDATE lots SET remaining = ? WHERE id = ?", updates)
-            per_unit = round(total / 24, 10)
+            per_unit = (total + 12) // 24
             lot_id = con.execute(
                 "INSERT INTO lots (uuid, kind, finished_unit_id, run_id, acquired_on, "
                 "quantity, remaining, unit, unit_cost, created_at) VALUES "
-                "(?, 'finished_unit', ?, ?, ?, 24, 24, 'each', ?, ?) RETURNING id",
-                (str(uuid.uuid4()), unit_id, run_id, now.date(), per_unit, now)).fetchone()[0]
-            moves.append((str(uuid.uuid4()), lot_id, run_id, "production", 24, total,
+                "(?, 'finished_unit', ?, ?, ?, ?, ?, 'each', ?, ?) RETURNING id",
+                (str(uuid.uuid4()), unit_id, run_id, now.date(), 24 * Q, 24 * Q, per_unit,
+                 now)).fetchone()[0]
+            moves.append((str(uuid.uuid4()), lot_id, run_id, "production", 24 * Q, total,
                           now.date(), now))
             con.executemany("INSERT INTO movements (uuid, lot_id, run_id, reason, quantity, "
                             "cost, posted_on, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -62,15 +62,16 @@ def executemany_purchases(path: str, csv: Path) -> int:
                 frame["product"], frame["packages"], frame["unit_cost"], frame["purchased_on"],
                 frame["location"], strict=True)):
             pid, ingredient, size, unit = products[slug]
-            quantity = round(packages * size, 4)
+            size = size / 10 ** 9  # stored as an integer of size * 10**9 (bakekit.db.exact)
+            quantity = round(packages * size * 10 ** 9)
             location = location or None
-            purchases.append((first["purchases"] + n, str(uuid.uuid4()), pid, on, packages,
-                              cost, location, now))
+            purchases.append((first["purchases"] + n, str(uuid.uuid4()), pid, on,
+                              round(packages * 10 ** 9), round(cost * 10 ** 10), location, now))
             lots.append((first["lots"] + n, str(uuid.uuid4()), "ingredient", ingredient, pid,
                          first["purchases"] + n, on, quantity, quantity, unit,
-                         round(cost / size, 4), location, now))
+                         round(cost / size * 10 ** 10), location, now))
             moves.append((first["movements"] + n, str(uuid.uuid4()), first["lots"] + n,
-                          "purchase", quantity, round(packages * cost, 4), on, now))
+                          "purchase", quantity, round(packages * cost * 10 ** 10), on, now))
         con.executemany("INSERT INTO purchases (id, uuid, product_id, purchased_on, packages, "
                         "unit_cost, location, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         purchases)

@@ -11,8 +11,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
+from bakekit.db import tables
+from bakekit.db.exact import number
 from tests.support.data import BAKE_TRACKER_DATA, _load
 
 
@@ -85,9 +87,16 @@ def scalar(ws: Any, sql: str) -> Any:
     return ws.execute(text(sql)).scalar()
 
 
+def stock_value(ws: Any) -> Any:
+    """SUM(remaining * unit_cost) over the lots (a product of exact columns: ``number``)."""
+    lots = tables.lots
+    return ws.execute(select(func.sum(number(lots.c.remaining)
+                                      * number(lots.c.unit_cost)))).scalar()
+
+
 def stock_state(ws: Any) -> dict[str, Any]:
     """What the merge rules are checked on: counts of lots, links, costs and prices."""
-    value = scalar(ws, "SELECT SUM(remaining * unit_cost) FROM lots")
+    value = stock_value(ws)
     return {
         "products": scalar(ws, "SELECT COUNT(*) FROM products"),
         "purchases": scalar(ws, "SELECT COUNT(*) FROM purchases"),

@@ -6,17 +6,18 @@ import uuid as _uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, MetaData, Numeric, String
+from sqlalchemy import DateTime, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bakekit.db.exact import Exact
 from bakekit.units import COST_PLACES, QUANTITY_PLACES, RATIO_PLACES
 
 #: a quantity of something (in the unit stored beside it)
-Quantity = Numeric(24, QUANTITY_PLACES)
+Quantity = Exact(QUANTITY_PLACES)
 #: money: a price or a cost, or a cost per unit
-Money = Numeric(24, COST_PLACES)
+Money = Exact(COST_PLACES)
 #: a ratio such as a density in grams per millilitre
-Ratio = Numeric(24, RATIO_PLACES)
+Ratio = Exact(RATIO_PLACES)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
