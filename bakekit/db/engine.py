@@ -28,8 +28,9 @@ MIGRATIONS = "bakekit.db:migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
-# Numeric columns on SQLite are stored as REAL and converted back to Decimal at the
-# column's scale; SQLAlchemy warns about it once per type, which we know and accept.
+# Quantities and money are exact on SQLite (db.exact.Exact: scaled integers); a plain
+# Numeric expression there (a literal factor, a number() product) is a REAL converted to
+# Decimal, which SQLAlchemy warns about once per type: known and accepted.
 warnings.filterwarnings("ignore", message=".*does \\*not\\* support Decimal objects natively",
                         category=SAWarning)
 
