@@ -208,3 +208,16 @@ def test_large_reviews_page_and_filter(demo_bakery):
     panel.filter.value = "undecided"
     assert list(_dropdowns(panel)) == [5] and "page 1 of 1" in panel.page_label.value
     assert len(panel._candidates) <= 100  # candidates only for rows that were shown
+
+
+def test_a_review_made_inside_an_open_workspace_reads_through_it(demo_bakery):
+    """A notebook keeps its workspace open across cells: a review shown while that workspace
+    holds uncommitted writes reads through it (and sees them), instead of opening a second
+    transaction that waits on its lock (SQLite: 30 s, then 'database is locked')."""
+    with demo_bakery.session() as ws:
+        ws.catalog.add_product("chips-12oz-new", "chocolate-chips", brand="Test",
+                               name="Chips 12 oz", package_quantity=12, package_unit="oz")
+        found = ws.io.reconcile(PRICE_LIST, kind="prices")
+        panel = review(found)
+        assert "chips-12oz-new" in set(panel._things["slug"])  # the uncommitted product
+        assert panel.stale() is None

@@ -12,8 +12,10 @@ database has moved on from is refused with nothing written.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -75,7 +77,7 @@ class ReviewPanel(widgets.VBox):
         #: the rows on the page, their label and dropdown; which rows those are
         self._shown: dict[int, tuple[widgets.HTML, widgets.Dropdown]] = {}
         self._page_key: tuple[Any, ...] | None = None
-        with self.bakery.session() as ws:
+        with self._reading() as ws:
             self._things = _things(ws, self.kind)
             self._fingerprint = fingerprint(ws, self.kind)
         self._names = dict(zip(self._things["slug"], self._things["label"], strict=True))
@@ -127,6 +129,18 @@ class ReviewPanel(widgets.VBox):
             widgets.HBox([self.previous_button, self.page_label, self.next_button]),
             widgets.HBox([self.preview_button, self.status]), self.preview_box])
         self._refresh()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[Any]:
+        """Where the panel reads: the reconciliation's own workspace while it is open (the
+        caller's unit of work, its uncommitted writes seen, no second transaction waiting on
+        its lock), else a workspace of its own, rolled back."""
+        ws = getattr(self.reconciliation._area, "_ws", None)
+        if ws is not None and not ws.closed:
+            yield ws
+            return
+        with self.bakery.session() as own:
+            yield own
 
     # -- the rows' choices --------------------------------------------------------------------
     def _first_choice(self, status: Any, score: Any) -> str:
@@ -267,7 +281,7 @@ class ReviewPanel(widgets.VBox):
                   **{c: r[c] for c in inputs if c in r.index and _given(r[c])}}
         if "purchased_on" in source:
             source["purchased_on"] = str(source["purchased_on"])[:10]
-        with self.bakery.session() as ws:
+        with self._reading() as ws:
             again = ws.io.reconcile(pd.DataFrame([source]), kind=self.kind).frame.iloc[0]
         for column, value in again.items():
             if column in f.columns and column not in ("row", CHOICE):
@@ -299,7 +313,7 @@ class ReviewPanel(widgets.VBox):
     # -- preview and commit -------------------------------------------------------------------
     def stale(self) -> str | None:
         """Why the review no longer holds (the database moved since it was made), or None."""
-        with self.bakery.session() as ws:
+        with self._reading() as ws:
             now = fingerprint(ws, self.kind)
         if now != self._fingerprint:
             what = ", ".join(k for k in now if now[k] != self._fingerprint.get(k))
