@@ -1,24 +1,31 @@
-"""Pandera schemas of every DataFrame the API returns, and the one function that applies them.
+"""The schema of every DataFrame the API returns, and the functions that build frames to them.
 
 Column order here is the order callers see; dtypes are coerced (ids Int64, money and
 quantities float64, dates datetime64[ns], text str), so an empty result still has every
 column with its dtype. A cost or value that depends on an uncosted lot is ``pd.NA`` in a
 ``MONEY`` (nullable Float64) column, never 0.0.
+
+Each schema's pandera ``DataFrameSchema`` is ``schema.pandera``, built on first use: importing
+pandera takes longer than everything else a `bakekit levels` adds to pandas and SQLAlchemy
+(issue 32), so ``validate`` and ``build`` use pandas alone (pandera's own coercion for these
+dtypes is ``astype``: tests/test_frame_reads.py checks both give the same frames).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
-from pandera.engines import pandas_engine
-from pandera.errors import ParserError, SchemaError
 
 from bakekit.units import COST_PLACES, QUANTITY_PLACES
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
+    from pandera.errors import SchemaError
 
 ID = "Int64"
 TEXT = "str"
@@ -45,31 +52,62 @@ def _places(column: str) -> int:
     return COST_PLACES if column in MONEY_COLUMNS else QUANTITY_PLACES
 
 
+@dataclass(frozen=True, eq=False)
+class FrameSchema:
+    """A frame's name, its columns in order with their dtypes, and the columns that must
+    hold a value; ``pandera`` is the same schema as a pandera ``DataFrameSchema``.
+
+    >>> LEVELS.columns["on_hand"], "value" in LEVELS.required
+    ('float64', False)
+    >>> LEVELS.pandera.validate(ws.inventory.levels()).shape[1] >= len(LEVELS.columns)
+    True
+    """
+
+    name: str
+    columns: Mapping[str, str]
+    required: frozenset[str]
+
+    @functools.cached_property
+    def pandera(self) -> pa.DataFrameSchema:
+        """The pandera schema: every column coerced to its dtype, the required ones not
+        null, other columns allowed (built, and pandera imported, on first use)."""
+        import pandera.pandas as pa
+
+        return pa.DataFrameSchema(
+            {col: pa.Column(dtype, nullable=col not in self.required, coerce=True)
+             for col, dtype in self.columns.items()},
+            name=self.name, strict=False, ordered=False)
+
+
 def schema(name: str, columns: dict[str, str], *,
-           required: tuple[str, ...] = ()) -> pa.DataFrameSchema:
+           required: tuple[str, ...] = ()) -> FrameSchema:
     """A frame schema: every column coerced to its dtype; ``required`` columns not null."""
-    return pa.DataFrameSchema(
-        {col: pa.Column(dtype, nullable=col not in required, coerce=True,
-                        metadata={"dtype": dtype})
-         for col, dtype in columns.items()},
-        name=name,
-        strict=False,
-        ordered=False,
-    )
+    unknown = sorted(set(required) - set(columns))
+    if unknown:
+        raise ValueError(f"frame {name}: required columns {unknown} are not among its columns")
+    return FrameSchema(name, dict(columns), frozenset(required))
 
 
-def extend(base: pa.DataFrameSchema, name: str, columns: dict[str, str]) -> pa.DataFrameSchema:
+def extend(base: FrameSchema, name: str, columns: dict[str, str]) -> FrameSchema:
     """A schema with ``base``'s columns (same dtypes, same required ones) and more after them.
 
     >>> list(extend(STOCK, "production_stock", {"unit": TEXT}).columns)
     ['item', 'on_hand', 'unit_cost', 'unit']
     """
-    declared = {col: spec.metadata["dtype"] for col, spec in base.columns.items()}
-    required = tuple(col for col, spec in base.columns.items() if not spec.nullable)
-    return schema(name, {**declared, **columns}, required=required)
+    return FrameSchema(name, {**base.columns, **columns}, base.required)
 
 
-def validate(frame: pd.DataFrame, frame_schema: pa.DataFrameSchema) -> pd.DataFrame:
+def schema_error(frame_schema: FrameSchema, data: Any, message: str,
+                 column: str) -> SchemaError:
+    """pandera's ``SchemaError`` for a frame that does not fit its schema, the message
+    naming the frame and the column (pandera is imported only on this path)."""
+    from pandera.errors import SchemaError
+
+    return SchemaError(frame_schema.pandera, data, f"frame {frame_schema.name}: {message}",
+                       column_name=column)
+
+
+def validate(frame: pd.DataFrame, frame_schema: FrameSchema) -> pd.DataFrame:
     """Coerce and validate a frame; schema columns first, in schema order, then any others."""
     columns = list(frame_schema.columns)
     if frame.empty:
@@ -78,15 +116,15 @@ def validate(frame: pd.DataFrame, frame_schema: pa.DataFrameSchema) -> pd.DataFr
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise AssertionError(f"frame {frame_schema.name}: missing columns {missing}")
-    for col, spec in frame_schema.columns.items():
-        if str(spec.dtype) == TEXT and not isinstance(frame[col].dtype, pd.StringDtype):
+    for col, dtype in frame_schema.columns.items():
+        if dtype == TEXT and not isinstance(frame[col].dtype, pd.StringDtype):
             # missing text is NA, never the string "None" (a string dtype has no "None")
             frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
     ordered = frame[columns + [c for c in frame.columns if c not in frame_schema.columns]]
     return _coerce_and_check(ordered.reset_index(drop=True), frame_schema)
 
 
-def build(rows: Sequence[Mapping[str, Any]], frame_schema: pa.DataFrameSchema) -> pd.DataFrame:
+def build(rows: Sequence[Mapping[str, Any]], frame_schema: FrameSchema) -> pd.DataFrame:
     """A frame of the schema's columns, built straight in their dtypes from plain rows (the
     fast road for small frames made by the library itself; equal to ``validate`` of the
     same rows). Keys of the rows beyond the schema's columns are left out."""
@@ -94,8 +132,7 @@ def build(rows: Sequence[Mapping[str, Any]], frame_schema: pa.DataFrameSchema) -
                         copy=False)
 
 
-def columns(rows: Sequence[Mapping[str, Any]], frame_schema: pa.DataFrameSchema
-            ) -> dict[str, Any]:
+def columns(rows: Sequence[Mapping[str, Any]], frame_schema: FrameSchema) -> dict[str, Any]:
     """The schema's columns of plain rows, each an array already in its dtype (what
     ``build`` makes its frame of; for a caller that adds columns of its own before making
     one frame). A required column with a missing value is a SchemaError.
@@ -106,11 +143,8 @@ def columns(rows: Sequence[Mapping[str, Any]], frame_schema: pa.DataFrameSchema
     Length: 1, dtype: Int64
     """
     data: dict[str, Any] = {}
-    for col, spec in frame_schema.columns.items():
+    for col, dtype in frame_schema.columns.items():
         values = [r.get(col) for r in rows]
-        dtype = str(spec.dtype)
-        if "str" in dtype:  # pandera names it string[python] or string[pyarrow]
-            dtype = TEXT
         if dtype == FLOAT:
             data[col] = np.round(np.array([np.nan if v is None else float(v)  # type: ignore[arg-type]
                                            for v in values], dtype="float64"), _places(col))
@@ -126,9 +160,9 @@ def columns(rows: Sequence[Mapping[str, Any]], frame_schema: pa.DataFrameSchema
             data[col] = np.array(values, dtype=bool)
         else:
             data[col] = pd.array(values, dtype=_text_dtype())
-        if not spec.nullable and any(v is None for v in values):
-            raise SchemaError(frame_schema, pd.DataFrame(rows), f"frame {frame_schema.name}: "
-                              f"required column {col!r} has missing values", column_name=col)
+        if col in frame_schema.required and any(v is None for v in values):
+            raise schema_error(frame_schema, pd.DataFrame(rows),
+                               f"required column {col!r} has missing values", col)
     return data
 
 
@@ -151,26 +185,21 @@ def _text_dtype() -> object:
     return pd.Series([], dtype=TEXT).dtype
 
 
-def _coerce_and_check(frame: pd.DataFrame, frame_schema: pa.DataFrameSchema) -> pd.DataFrame:
-    """What ``frame_schema.validate`` does for our schemas (every column coerced to its
-    dtype with pandera's own coercion, the dtype checked, required columns not null, other
-    columns allowed) without pandera's per-call machinery, which cost milliseconds per
+def _coerce_and_check(frame: pd.DataFrame, frame_schema: FrameSchema) -> pd.DataFrame:
+    """What ``frame_schema.pandera.validate`` does (every column coerced to its dtype,
+    required columns not null, other columns allowed) with pandas alone: for these dtypes
+    pandera's coercion is ``astype``, and pandera's per-call machinery cost milliseconds per
     small frame."""
-    for position, (col, spec) in enumerate(frame_schema.columns.items()):
-        dtype = spec.dtype
+    for position, (col, dtype) in enumerate(frame_schema.columns.items()):
         try:
-            series = dtype.try_coerce(frame.iloc[:, position])
-        except ParserError as exc:
-            raise SchemaError(frame_schema, frame, f"frame {frame_schema.name}: column "
-                              f"{col!r} cannot be coerced to {dtype}: {exc}",
-                              column_name=col) from exc
-        if not dtype.check(pandas_engine.Engine.dtype(series.dtype)):
-            raise SchemaError(frame_schema, frame, f"frame {frame_schema.name}: column "
-                              f"{col!r} is {series.dtype}, not {dtype}", column_name=col)
-        if not spec.nullable and series.isna().any():
-            raise SchemaError(frame_schema, frame, f"frame {frame_schema.name}: required "
-                              f"column {col!r} has missing values", column_name=col)
-        if series.dtype == np.float64 or str(series.dtype) == MONEY:
+            series = frame.iloc[:, position].astype(dtype)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise schema_error(frame_schema, frame, f"column {col!r} cannot be coerced to "
+                               f"{dtype}: {exc}", col) from exc
+        if col in frame_schema.required and series.isna().any():
+            raise schema_error(frame_schema, frame,
+                               f"required column {col!r} has missing values", col)
+        if dtype in (FLOAT, MONEY):
             series = series.round(_places(col))
         frame.isetitem(position, series)
     return frame

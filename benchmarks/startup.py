@@ -7,6 +7,8 @@ run (best of 5, alternating the floor and each command round by round).
 
 Rows (each a fresh Python process):
 - ``bakekit info`` on an existing database (the demo database), <= 1.0x the floor;
+- ``bakekit levels`` on the same database, the same goal: a command that reads through a
+  workspace (pandas, the models, a frame validated and printed as a table);
 - ``bakekit --help`` and ``bakekit --version``, <= 0.5x;
 - a new database created (``bakekit.open`` of a new SQLite file: every migration),
   <= 2x;
@@ -51,6 +53,9 @@ CREATE_NEW = "import sys, bakekit; bakekit.open(sys.argv[1]).dispose()"
 ROWS = (
     ("info", "start-up: `bakekit info` on the demo database vs import pandas, sqlalchemy",
      1.0, "<= 1.0x"),
+    ("levels", "start-up: `bakekit levels` on the demo database (a read through a "
+     "workspace: pandas, the models, a table printed) vs import pandas, sqlalchemy", 1.0,
+     "<= 1.0x"),
     ("help", "start-up: `bakekit --help` vs import pandas, sqlalchemy", 0.5, "<= 0.5x"),
     ("version", "start-up: `bakekit --version` vs import pandas, sqlalchemy", 0.5,
      "<= 0.5x"),
@@ -110,6 +115,7 @@ def run(ctx: Context) -> list[CaseResult]:
 
     commands: dict[str, Callable[[], list[str]]] = {
         "info": lambda: ["-m", "bakekit.cli", "info", "--url", str(existing)],
+        "levels": lambda: ["-m", "bakekit.cli", "levels", "--url", str(existing)],
         "help": lambda: ["-m", "bakekit.cli", "--help"],
         "version": lambda: ["-m", "bakekit.cli", "--version"],
         "create": new_file,

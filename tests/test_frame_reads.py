@@ -3,8 +3,11 @@ value for value, see the workspace's own uncommitted writes, and are counted sta
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Float, String, cast, select
@@ -78,10 +81,8 @@ def test_lots_read_is_two_counted_statements_with_contract_dtypes(bakery):
 
 
 # -- frames.validate matches pandera's own validate ------------------------------------------
-def _schemas() -> list:
-    import pandera.pandas as pa
-
-    return [v for v in vars(frames).values() if isinstance(v, pa.DataFrameSchema)]
+def _schemas() -> list[frames.FrameSchema]:
+    return [v for v in vars(frames).values() if isinstance(v, frames.FrameSchema)]
 
 
 _SAMPLES = {
@@ -93,13 +94,10 @@ _SAMPLES = {
 
 
 def _sample(schema, *, fill_required: bool = True) -> pd.DataFrame:
-    from pandera.engines import pandas_engine
-
-    kinds = {str(pandas_engine.Engine.dtype(k)): k for k in _SAMPLES}
     data = {}
-    for name, column in schema.columns.items():
-        values = list(_SAMPLES[kinds[str(column.dtype)]])
-        if not column.nullable and fill_required:
+    for name, dtype in schema.columns.items():
+        values = list(_SAMPLES[dtype])
+        if name in schema.required and fill_required:
             values[1] = values[0]
         data[name] = pd.Series(values, dtype=object)
     data["extra"] = ["x", "y", "z"]
@@ -115,13 +113,13 @@ def test_validate_equals_pandera_validate_for_every_schema():
         frame = _sample(schema)
         ours = frames.validate(frame.copy(), schema)
         prepared = frame.copy()
-        for col, spec in schema.columns.items():
-            if str(spec.dtype) == str(frames.LOTS.columns["item"].dtype):
+        for col, dtype in schema.columns.items():
+            if dtype == frames.TEXT:
                 prepared[col] = prepared[col].astype(object).where(prepared[col].notna(), None)
         columns = list(schema.columns) + ["extra"]
-        theirs = schema.validate(prepared[columns].reset_index(drop=True))
+        theirs = schema.pandera.validate(prepared[columns].reset_index(drop=True))
         pd.testing.assert_frame_equal(ours, theirs, check_exact=True, obj=schema.name)
-        if any(not c.nullable for c in schema.columns.values()):
+        if schema.required:
             with pytest.raises(pandera.errors.SchemaError, match="missing values"):
                 frames.validate(_sample(schema, fill_required=False), schema)
 
@@ -132,3 +130,44 @@ def test_validate_refuses_what_cannot_be_coerced():
     frame = pd.DataFrame({"item": ["a"], "quantity": ["lots"], "unit": ["g"]})
     with pytest.raises(pandera.errors.SchemaError, match="quantity"):
         frames.validate(frame, frames.INGREDIENTS_FOR)
+
+
+# values of every kind a read hands to validate (driver values, pandas' own, mistakes)
+_AWKWARD_VALUES = {
+    "ints": [1, None, 3], "numpy_ints": [np.int64(1), np.int64(2), np.int64(3)],
+    "whole_floats": [1.0, float("nan"), 3.0], "fractions": [1.5, None, 3.25],
+    "decimals": [Decimal("1.50"), None, Decimal("2")], "text": ["a", None, "b"],
+    "numbers_as_text": ["1", None, "2.5"],
+    "dates": [dt.date(2025, 1, 2), None, dt.date(2025, 3, 4)],
+    "date_text": ["2025-01-02", None, pd.Timestamp("2025-03-04")],
+    "datetimes": [dt.datetime(2025, 1, 2, 3, 4, 5), None, dt.datetime(2025, 3, 4)],
+    "bools": [True, False, True], "bools_and_none": [True, None, False],
+    "missing": [float("nan"), None, pd.NA], "mixed": [1, "a", 2.5],
+}
+
+
+@pytest.mark.parametrize("dtype", [frames.ID, frames.TEXT, frames.FLOAT, frames.MONEY,
+                                   frames.DATE, frames.BOOL])
+def test_validate_coerces_like_pandera(dtype):
+    """validate coerces with pandas alone; for every kind of value it gives what pandera's
+    own validate gives, or refuses what pandera refuses (naming the column)."""
+    import pandera.errors
+
+    schema = frames.schema(f"one_{dtype}", {"x": dtype})
+    agreed = refused = 0
+    for kind, values in _AWKWARD_VALUES.items():
+        frame = pd.DataFrame({"x": pd.Series(values, dtype=object)})
+        prepared = frame.copy()
+        if dtype == frames.TEXT:
+            prepared["x"] = prepared["x"].astype(object).where(prepared["x"].notna(), None)
+        try:
+            theirs = schema.pandera.validate(prepared)
+        except (pandera.errors.SchemaError, pandera.errors.SchemaErrors):
+            with pytest.raises(pandera.errors.SchemaError, match="'x'"):
+                frames.validate(frame, schema)
+            refused += 1
+            continue
+        pd.testing.assert_frame_equal(frames.validate(frame, schema), theirs,
+                                      check_exact=True, obj=f"{dtype} of {kind}")
+        agreed += 1
+    assert agreed >= 4 and agreed + refused == len(_AWKWARD_VALUES)

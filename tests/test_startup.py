@@ -89,6 +89,69 @@ def test_a_session_still_loads_what_it_uses(demo_db):
     assert int(str(loaded["stdout"])) > 0
 
 
+def test_a_data_command_loads_no_pandera_pint_or_alembic(demo_db):
+    """`bakekit levels` reads through a workspace (pandas, the models) but validates its
+    frame with pandas alone: pandera, pint and Alembic stay unloaded."""
+    loaded = _loaded_after(_cli("levels", "--url", str(demo_db), "--format", "csv"))
+    assert {"pandas", "bakekit.workspace", "bakekit.db.models"} <= set(loaded["modules"])
+    assert not {"pandera", "pint", "alembic"} & set(loaded["modules"]), loaded["modules"]
+    assert str(loaded["stdout"]).startswith("item,kind,on_hand,unit,value")
+
+
+#: a probe run as the `bakekit` program (``sys.argv[0]`` is "bakekit" while bakekit
+#: loads): after the command it prints the collector's state, and whether the command
+#: left its databases open
+_AS_PROGRAM = """import atexit, gc, json, sqlite3, sys
+sys.argv[0] = "bakekit"
+from bakekit.cli import app
+def report():
+    print(json.dumps({"thresholds": gc.get_threshold(), "frozen": gc.get_freeze_count()}),
+          file=sys.stderr)
+atexit.register(report)
+app(sys.argv[1:])
+"""
+
+
+def _as_program(*args: str) -> dict[str, object]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", _AS_PROGRAM, *args], capture_output=True,
+                          text=True, env=env, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def test_the_program_freezes_its_objects_and_closes_every_database_first(demo_db, tmp_path):
+    """As the program, a command leaves every object frozen out of the collector (the exit
+    does not walk them) and has closed its databases itself: no -wal or -shm file is left
+    beside a SQLite file, and what it wrote is in the file proper."""
+    from bakekit._early import PROGRAM_GC_THRESHOLDS
+
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(demo_db.read_bytes())
+    state = _as_program("levels", "--url", str(copy))
+    assert state["thresholds"] == list(PROGRAM_GC_THRESHOLDS)
+    assert int(str(state["frozen"])) > 100_000
+    target = tmp_path / "imported.db"
+    bakekit.open(target).dispose()
+    source = ROOT / "tests" / "data" / "bake-tracker" / "sample_data_all_v4.2.json"
+    _as_program("import", str(source), "--url", str(target))
+    for path in (copy, target):
+        assert sorted(p.name for p in tmp_path.glob(path.name + "-*")) == [], path
+    raw = sqlite3.connect(f"file:{target}?mode=ro", uri=True)  # the file alone, no WAL
+    assert raw.execute("SELECT count(*) FROM lots").fetchone()[0] > 100
+    raw.close()
+
+
+def test_a_library_process_keeps_pythons_collector(demo_db):
+    """Not the program (a notebook, a script, these tests): thresholds as Python set them,
+    nothing frozen."""
+    import gc
+
+    loaded = _loaded_after("import gc, sys, bakekit\nbakekit.open(sys.argv[1]).dispose()\n"
+                           "print(gc.get_threshold(), gc.get_freeze_count())", str(demo_db))
+    assert str(loaded["stdout"]).strip() == f"{gc.get_threshold()} 0"
+
+
 def test_import_bakekit_units_builds_no_pint_registry():
     loaded = _loaded_after("import bakekit.units as u\nprint(u.factor('lb', 'oz'))")
     assert "pint" not in loaded["modules"] and str(loaded["stdout"]).strip() == "16"

@@ -18,7 +18,7 @@ from bakekit.cli._app import (
     EXIT_STALE,
     EXIT_WRONG_DATABASE,
 )
-from bakekit.cli._files import reset, silence_stdout
+from bakekit.cli._files import close_opened, reset, silence_stdout
 from bakekit.cli._output import cell, say
 from bakekit.errors import (
     BakekitError,
@@ -122,6 +122,7 @@ def command(func: F) -> F:
         except BakekitError as exc:
             fail(str(exc))
         finally:
+            close_opened()
             settled()
 
     return wrapper  # type: ignore[return-value]

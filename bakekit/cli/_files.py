@@ -7,19 +7,41 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bakekit.errors import BakekitError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bakekit.bakery import Bakery
 
 #: the URLs of the databases this command opened, and the files it will write (each
 #: command starts them afresh: ``reset``)
 IN_USE: list[str] = []
 PENDING: list[tuple[Path, str]] = []
+#: the bakeries this command opened, disposed when it ends (``close_opened``)
+OPENED: list[Bakery] = []
 
 
 def reset() -> None:
     """A new command: no database opened, no output named yet."""
     IN_USE.clear()
     PENDING.clear()
+    OPENED.clear()
+
+
+def opened(bakery: Bakery) -> Bakery:
+    """A bakery this command opened: disposed by ``close_opened`` when the command ends."""
+    OPENED.append(bakery)
+    return bakery
+
+
+def close_opened() -> None:
+    """The command is over: every bakery it opened is disposed, so each connection is
+    closed (on SQLite: the WAL checkpointed, its -wal and -shm files removed) by the
+    command itself, not by the interpreter's clean-up at exit (``bakekit._early.settled``
+    takes that clean-up's garbage collection away)."""
+    while OPENED:
+        OPENED.pop().dispose()
 
 
 def will_write(path: Path, what: str) -> None:

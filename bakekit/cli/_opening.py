@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bakekit.cli._errors import plain
-from bakekit.cli._files import using, will_write, write_output
+from bakekit.cli._files import opened, using, will_write, write_output
 from bakekit.cli._output import Out, say, use_color
 from bakekit.errors import BakekitError
 from bakekit.files import SQLITE_SUFFIXES
@@ -68,7 +68,7 @@ def open_read(url: str | None, *, write: bool = False) -> Bakery:
             "time? `bakekit import FILE` or `bakekit load FILE` creates it there; or give "
             "--url PATH, or set BAKEKIT_URL")
     using(full)
-    return bakekit.open(full, read_only=not write)
+    return opened(bakekit.open(full, read_only=not write))
 
 
 class Writing:

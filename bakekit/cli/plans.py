@@ -9,7 +9,7 @@ import typer
 
 from bakekit.cli._app import FormatOption, OutOption, UrlOption
 from bakekit.cli._errors import command
-from bakekit.cli._files import using
+from bakekit.cli._files import opened, using
 from bakekit.cli._opening import (
     check_plan_target,
     database_line,
@@ -49,7 +49,7 @@ def demo(
                            "exist; create it first (nothing was done)")
     target = path if path is not None else demo_path()
     using(resolve_url(str(target)))  # --save-plan may not be the demo database
-    bakery = build_demo(target, progress=True, replace=path is None)
+    bakery = opened(build_demo(target, progress=True, replace=path is None))
     say(f"demo database: {target} (kept; look again with --url {target})", fg="green")
     with bakery.session() as ws:
         render_table(ws.inventory.valuation(), "Stock value at cost")
