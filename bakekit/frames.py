@@ -59,7 +59,7 @@ class FrameSchema:
 
     >>> LEVELS.columns["on_hand"], "value" in LEVELS.required
     ('float64', False)
-    >>> LEVELS.pandera.validate(ws.inventory.levels()).shape[1] >= len(LEVELS.columns)
+    >>> LEVELS.validate(ws.inventory.levels()).shape[1] >= len(LEVELS.columns)
     True
     """
 
@@ -77,6 +77,11 @@ class FrameSchema:
             {col: pa.Column(dtype, nullable=col not in self.required, coerce=True)
              for col, dtype in self.columns.items()},
             name=self.name, strict=False, ordered=False)
+
+    def validate(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """pandera's own validation of ``frame`` against this schema (``self.pandera``): a
+        check of a frame from elsewhere, or of a read, in a test say."""
+        return self.pandera.validate(frame)
 
 
 def schema(name: str, columns: dict[str, str], *,

@@ -165,3 +165,60 @@ def test_a_waiter_gives_up_with_a_concurrency_error_not_a_raw_one(backend, monke
             assert ws.inventory.audit().empty
     finally:
         bakery.dispose()
+
+
+def test_row_locks_go_in_one_order_when_a_first_page_runs_out(backend):
+    """A record whose flour needs more lots than the first locked page holds: on
+    PostgreSQL the first pages' locks are released (ROLLBACK TO SAVEPOINT) and every item
+    is locked again page by page in one order (kind, item id), never going back past a
+    later item's locked lots (which let two concurrent records deadlock). The consumption
+    is the same FIFO walk either way."""
+    from sqlalchemy import Engine, event
+
+    from bakekit.stock.fifo import FIRST_PAGE_SIZE
+
+    bakery = bakekit.open(backend)
+    try:
+        with bakery.session() as ws:
+            small_catalog(ws, packaging=False)
+            lots = FIRST_PAGE_SIZE + 2
+            for day in range(1, lots + 1):
+                ws.inventory.purchase("flour-2lb", packages=1, unit_cost=3,
+                                      purchased_on=f"2025-01-{day:02d}")
+            ws.inventory.purchase("sugar-1lb", packages=1, unit_cost=2,
+                                  purchased_on="2025-01-01")
+            ws.recipes.add("loaf", "Loaf", ingredients=[("flour", 34, "cup"),
+                                                       ("sugar", 0.5, "cup")],
+                           finished_units=[("loaf", "Loaf", 1, "each")])
+            ids = {slug: int(frame["ingredient_id"]) for slug, frame in
+                   ws.catalog.ingredients().set_index("item").iterrows()}
+            ws.commit()
+        seen: list[tuple[str, Any]] = []
+
+        def before(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            seen.append((statement, parameters))
+
+        event.listen(Engine, "before_cursor_execute", before)
+        try:
+            with bakery.session() as ws:
+                result = ws.production.record("loaf", batches=1)
+                ws.commit()
+        finally:
+            event.remove(Engine, "before_cursor_execute", before)
+        flour = result.consumed[result.consumed["item"] == "flour"]
+        assert len(flour) == FIRST_PAGE_SIZE + 1  # 34 cups: 5 lots of 2 lb (7.53 cups)
+        assert list(flour["purchased_on"].dt.day) == list(range(1, FIRST_PAGE_SIZE + 2))
+        locking = [(s, p) for s, p in seen if "FOR UPDATE" in s]
+        if bakery.engine.dialect.name != "postgresql":
+            assert locking == []
+            return
+        texts = [s.split()[0].upper() + (" " + s.split()[1].upper() if s.split()[0].upper()
+                                         in ("ROLLBACK", "RELEASE") else "")
+                 for s, _ in seen]
+        rollback = texts.index("ROLLBACK TO")
+        assert "SAVEPOINT" in texts[:rollback] and "UNION ALL" in locking[0][0]
+        again = [p["item"] for s, p in seen[rollback:] if "FOR UPDATE" in s]
+        assert again[0] == ids["flour"] and again[-1] == ids["sugar"]
+        assert again == sorted(again), again  # both ingredients: by id, each whole
+    finally:
+        bakery.dispose()

@@ -209,18 +209,61 @@ def take_many(ws: Workspace, needs: Sequence[tuple[Item, Decimal, str]], *,
               lock: bool = False) -> list[Allocation]:
     """Work out FIFO consumptions of several items without writing: the first page of lots
     of every item in one statement, further pages (rare) item by item. ``lock`` takes row
-    locks on PostgreSQL. One plan per need, in the needs' order.
+    locks on PostgreSQL, always in one order (item kind, item, then FIFO order: see
+    ``_take_locked``). One plan per need, in the needs' order.
 
     Quantities are converted exactly (``units.exact_factor``) and the boundary rule
     (``units.is_none``) decides both a shortfall and an emptied lot, so ``check`` (which
     runs ``shortfall`` on the same stock) and the write agree."""
     items = list(dict.fromkeys(item for item, _, _ in needs))
-    pages = _first_pages(ws, items, lock=lock) if items else {}
-    taken: dict[int, Decimal] = {}  # an item needed twice (two units) takes what is left
-    plans = [_walk(ws, item, Decimal(quantity), normalize_unit(unit), pages[item], taken,
-                   lock=lock)
-             for item, quantity, unit in needs]
+    if not items:
+        plans: list[Allocation] = []
+    elif lock and locks_rows(ws.connection):
+        plans = _take_locked(ws, needs, items)
+    else:
+        plans = _walk_all(ws, needs, _first_pages(ws, items, lock=False), lock=False)
     return _cost_emptied(ws, _forgive_rounding(ws, plans))
+
+
+class _PageRunsOut(Exception):
+    """An item's first page of locked lots did not cover its need."""
+
+
+def _walk_all(ws: Workspace, needs: Sequence[tuple[Item, Decimal, str]],
+              pages: dict[Item, list[Any]], *, lock: bool,
+              more: bool = True) -> list[Allocation]:
+    """One plan per need, from each item's first page (and, if ``more``, the pages after)."""
+    taken: dict[int, Decimal] = {}  # an item needed twice (two units) takes what is left
+    return [_walk(ws, item, Decimal(quantity), normalize_unit(unit), pages[item], taken,
+                  lock=lock, more=more)
+            for item, quantity, unit in needs]
+
+
+def _take_locked(ws: Workspace, needs: Sequence[tuple[Item, Decimal, str]],
+                 items: list[Item]) -> list[Allocation]:
+    """The plans of ``take_many`` with row locks (PostgreSQL), taken in one global order
+    (item kind, item id, then FIFO order), so that two consumptions never wait on each
+    other in a cycle.
+
+    The first pages of every item are locked by one statement, in that order, inside a
+    SAVEPOINT. When an item needs more lots than its first page (rare: a concurrent
+    consumption emptied lots the statement picked, or a need larger than the page),
+    locking them now would go back in the order past the later items' lots already held:
+    the savepoint is rolled back instead, which releases those locks, and every item is
+    locked again page by page, in the order, each one whole before the next."""
+    try:
+        with ws.connection.begin_nested():  # rolled back, locks released, on any error
+            return _walk_all(ws, needs, _first_pages(ws, items, lock=True), lock=True,
+                             more=False)
+    except _PageRunsOut:
+        pass
+    by_item: dict[Item, list[Allocation]] = {}
+    ordered = sorted(items, key=lambda item: (item.kind, item.id))
+    for item in ordered:  # each item's lots locked whole before the next item's
+        own = [need for need in needs if need[0] == item]
+        by_item[item] = _walk_all(ws, own, {item: _lot_page(ws, item, None, lock=True)},
+                                  lock=True)
+    return [by_item[item].pop(0) for item, _, _ in needs]
 
 
 def take(ws: Workspace, item: Item, quantity: Decimal, unit: str, *,
@@ -302,9 +345,10 @@ def _take_exact(need: Fraction, remaining: Decimal, unit_cost: Decimal | None, l
 
 
 def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[Any],
-          taken: dict[int, Decimal], *, lock: bool) -> Allocation:
+          taken: dict[int, Decimal], *, lock: bool, more: bool = True) -> Allocation:
     """Take from lots oldest first, page after page, until the need is met or stock ends;
     ``taken`` holds what earlier plans of the same call took from each lot (updated).
+    Without ``more``, a need the first page does not cover raises ``_PageRunsOut``.
 
     The need is kept exactly (a Fraction in the requested unit); a take is stored rounded
     to the database's places in the lot's unit, and a take that would leave less than the
@@ -338,6 +382,8 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
                 break
         if need <= 0 or len(page) < (FIRST_PAGE_SIZE if first else PAGE_SIZE):
             break
+        if not more:
+            raise _PageRunsOut(item)
         first = False
         page = _lot_page(ws, item, (as_date(page[-1].acquired_on), int(page[-1].id)),
                          lock=lock)
