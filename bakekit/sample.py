@@ -16,6 +16,7 @@ from bakekit.bakery import Bakery
 from bakekit.bakery import open as open_bakery
 from bakekit.db.engine import default_path
 from bakekit.errors import BakekitError
+from bakekit.files import SQLITE_SUFFIXES
 from bakekit.workspace import Workspace
 
 #: the demo data, a resource of the package (read with importlib.resources, so it is found
@@ -109,20 +110,36 @@ def build_demo(path: str | Path | None = None, *, progress: bool = False,
                replace: bool = False) -> Bakery:
     """A fresh bakery (a new SQLite file) with the sample data. Without ``path``, a
     temporary file whose folder is removed when Python exits (no ``bakekit-demo-*``
-    folders left behind); ``replace`` builds afresh over an existing file at ``path``."""
+    folders left behind); ``replace`` builds afresh over an existing file at ``path``.
+
+    The file is claimed in one step (created only if absent), so a file that appears at
+    ``path`` meanwhile is refused, never built over; a build that fails removes what it
+    made."""
     if path is None:
         folder = Path(tempfile.mkdtemp(prefix="bakekit-demo-"))
         atexit.register(shutil.rmtree, folder, True)
         path = folder / "demo.db"
-    elif Path(path).exists():
-        if not replace:
-            raise BakekitError(f"demo database {str(path)!r} already exists; choose a new "
-                               "path")
-        for old in Path(path).parent.glob(Path(path).name + "*"):  # the file, -wal, -shm
-            old.unlink()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    bakery = open_bakery(path)
-    with bakery.session() as ws:
-        load_sample(ws, sample_data(), progress=progress)
-        ws.commit()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if replace:  # the database and its SQLite companions, nothing else of that name
+        for suffix in SQLITE_SUFFIXES:
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    try:
+        path.open("x").close()  # SQLite takes an empty file for a new database
+    except FileExistsError:
+        raise BakekitError(f"demo database {str(path)!r} already exists; choose a new "
+                           "path") from None
+    try:
+        bakery = open_bakery(path)
+        try:
+            with bakery.session() as ws:
+                load_sample(ws, sample_data(), progress=progress)
+                ws.commit()
+        except BaseException:
+            bakery.dispose()
+            raise
+    except BaseException:
+        for suffix in SQLITE_SUFFIXES:
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        raise
     return bakery

@@ -65,3 +65,42 @@ def test_the_python_demo_leaves_no_temporary_folder(tmp_path):
     assert "bakekit-demo-" in done.stdout           # it was made in the temporary folder
     assert list((tmp_path / "tmp").iterdir()) == []  # and is gone when Python exits
     assert "demo data" in done.stderr               # with a progress bar while it loads
+
+
+def test_a_demo_never_builds_over_a_file_that_is_there(tmp_path):
+    """The path is claimed in one step (created only if absent): a file there, even one
+    that appeared after any check, is refused and left as it was."""
+    import pytest
+
+    from bakekit.errors import BakekitError
+
+    target = tmp_path / "demo.db"
+    target.write_bytes(b"somebody else's file")
+    with pytest.raises(BakekitError, match="already exists"):
+        bakekit.sample.build_demo(target)
+    assert target.read_bytes() == b"somebody else's file"
+
+
+def test_a_failed_demo_build_leaves_nothing_and_replace_keeps_other_files(tmp_path,
+                                                                          monkeypatch):
+    import pytest
+
+    target = tmp_path / "demo.db"
+    backup = tmp_path / "demo.db.bak"  # shares the name's start; not the database's
+    backup.write_bytes(b"keep me")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected: the sample data failed to load")
+
+    monkeypatch.setattr(bakekit.sample, "load_sample", broken)
+    with pytest.raises(RuntimeError, match="injected"):
+        bakekit.sample.build_demo(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.db.bak"]
+    monkeypatch.undo()
+    bakekit.sample.build_demo(target).dispose()
+    bakery = bakekit.sample.build_demo(target, replace=True)  # afresh, the backup kept
+    try:
+        assert _runs(target) == len(bakekit.sample.sample_data()["production"])
+    finally:
+        bakery.dispose()
+    assert backup.read_bytes() == b"keep me"
