@@ -11,11 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 import bakekit
 from tests.support.atomic import _restore, snapshot
 from tests.support.backends import IN_CI, PG_URL_VAR, _truncate_postgres
 from tests.support.workflows import ON_EMPTY, _reset_sequences, seed
+
+# The property tests draw new examples on every run where a developer runs them (and so
+# keep finding what a fixed set would not); in CI the same examples every run, so a red
+# build always means a change, never a draw (a failing example prints how to replay it).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if IN_CI:
+    settings.load_profile("ci")
 
 
 # -- backends -------------------------------------------------------------------------------
