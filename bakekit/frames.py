@@ -102,7 +102,7 @@ def extend(base: FrameSchema, name: str, columns: dict[str, str]) -> FrameSchema
     return FrameSchema(name, {**base.columns, **columns}, base.required)
 
 
-def schema_error(frame_schema: FrameSchema, data: Any, message: str,
+def _schema_error(frame_schema: FrameSchema, data: Any, message: str,
                  column: str) -> SchemaError:
     """pandera's ``SchemaError`` for a frame that does not fit its schema, the message
     naming the frame and the column (pandera is imported only on this path)."""
@@ -166,7 +166,7 @@ def columns(rows: Sequence[Mapping[str, Any]], frame_schema: FrameSchema) -> dic
         else:
             data[col] = pd.array(values, dtype=_text_dtype())
         if col in frame_schema.required and any(v is None for v in values):
-            raise schema_error(frame_schema, pd.DataFrame(rows),
+            raise _schema_error(frame_schema, pd.DataFrame(rows),
                                f"required column {col!r} has missing values", col)
     return data
 
@@ -199,10 +199,10 @@ def _coerce_and_check(frame: pd.DataFrame, frame_schema: FrameSchema) -> pd.Data
         try:
             series = frame.iloc[:, position].astype(dtype)
         except (TypeError, ValueError, OverflowError) as exc:
-            raise schema_error(frame_schema, frame, f"column {col!r} cannot be coerced to "
+            raise _schema_error(frame_schema, frame, f"column {col!r} cannot be coerced to "
                                f"{dtype}: {exc}", col) from exc
         if col in frame_schema.required and series.isna().any():
-            raise schema_error(frame_schema, frame,
+            raise _schema_error(frame_schema, frame,
                                f"required column {col!r} has missing values", col)
         if dtype in (FLOAT, MONEY):
             series = series.round(_places(col))

@@ -24,7 +24,6 @@ from bakekit.db import migrations, tables
 from bakekit.db.engine import alembic_config, head_revision
 from bakekit.db.models import metadata
 from bakekit.db.names import TABLE_NAMES
-from bakekit.errors import SchemaVersionError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -227,17 +226,6 @@ def test_a_database_with_two_version_rows_goes_to_alembic(tmp_path):
     raw.close()
     with pytest.raises(Exception, match="(?i)head|revision"):
         bakekit.open(path)
-
-
-def test_a_newer_schema_is_still_refused_read_only(tmp_path):
-    path = tmp_path / "newer.db"
-    bakekit.open(path).dispose()
-    raw = sqlite3.connect(path)
-    raw.execute("UPDATE alembic_version SET version_num = '9999'")
-    raw.commit()
-    raw.close()
-    with pytest.raises(SchemaVersionError, match="newer than this bakekit"):
-        bakekit.open(path, read_only=True)
 
 
 # -- what the fast paths rely on agrees with the real thing -------------------------------

@@ -252,7 +252,10 @@ def test_unreadable_sqlite_path_is_a_clear_error(tmp_path):
         bakekit.open(tmp_path)
 
 
-def test_newer_schema_than_the_code_is_refused(tmp_path):
+@pytest.mark.parametrize("read_only", [False, True])
+def test_newer_schema_than_the_code_is_refused(tmp_path, read_only):
+    """Refused for writing and for reading alike (a read-only open of a database at head
+    reads its revision with one statement, never Alembic: tests/test_startup.py)."""
     path = tmp_path / "newer.db"
     bakekit.open(path).dispose()
     raw = sqlite3.connect(path)
@@ -260,7 +263,7 @@ def test_newer_schema_than_the_code_is_refused(tmp_path):
     raw.commit()
     raw.close()
     with pytest.raises(SchemaVersionError, match="newer than this bakekit"):
-        bakekit.open(path)
+        bakekit.open(path, read_only=read_only)
 
 
 def test_memory_url_is_reachable_again_in_process():

@@ -230,12 +230,13 @@ class _PageRunsOut(Exception):
 
 
 def _walk_all(ws: Workspace, needs: Sequence[tuple[Item, Decimal, str]],
-              pages: dict[Item, list[Any]], *, lock: bool,
-              more: bool = True) -> list[Allocation]:
-    """One plan per need, from each item's first page (and, if ``more``, the pages after)."""
+              pages: dict[Item, list[Any]], *, lock: bool, more: bool = True,
+              first_size: int = FIRST_PAGE_SIZE) -> list[Allocation]:
+    """One plan per need, from each item's first page of at most ``first_size`` lots (and,
+    if ``more``, the pages after)."""
     taken: dict[int, Decimal] = {}  # an item needed twice (two units) takes what is left
     return [_walk(ws, item, Decimal(quantity), normalize_unit(unit), pages[item], taken,
-                  lock=lock, more=more)
+                  lock=lock, more=more, first_size=first_size)
             for item, quantity, unit in needs]
 
 
@@ -262,7 +263,7 @@ def _take_locked(ws: Workspace, needs: Sequence[tuple[Item, Decimal, str]],
     for item in ordered:  # each item's lots locked whole before the next item's
         own = [need for need in needs if need[0] == item]
         by_item[item] = _walk_all(ws, own, {item: _lot_page(ws, item, None, lock=True)},
-                                  lock=True)
+                                  lock=True, first_size=PAGE_SIZE)
     return [by_item[item].pop(0) for item, _, _ in needs]
 
 
@@ -345,10 +346,12 @@ def _take_exact(need: Fraction, remaining: Decimal, unit_cost: Decimal | None, l
 
 
 def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[Any],
-          taken: dict[int, Decimal], *, lock: bool, more: bool = True) -> Allocation:
+          taken: dict[int, Decimal], *, lock: bool, more: bool = True,
+          first_size: int = FIRST_PAGE_SIZE) -> Allocation:
     """Take from lots oldest first, page after page, until the need is met or stock ends;
     ``taken`` holds what earlier plans of the same call took from each lot (updated).
-    Without ``more``, a need the first page does not cover raises ``_PageRunsOut``.
+    ``page`` is the first page (at most ``first_size`` lots: a shorter one is all there
+    is); without ``more``, a need it does not cover raises ``_PageRunsOut``.
 
     The need is kept exactly (a Fraction in the requested unit); a take is stored rounded
     to the database's places in the lot's unit, and a take that would leave less than the
@@ -380,7 +383,7 @@ def _walk(ws: Workspace, item: Item, quantity: Decimal, unit: str, page: list[An
                               lot_unit, taken_req, unit_cost, cost, empties, lot.unit))
             if need <= 0:
                 break
-        if need <= 0 or len(page) < (FIRST_PAGE_SIZE if first else PAGE_SIZE):
+        if need <= 0 or len(page) < (first_size if first else PAGE_SIZE):
             break
         if not more:
             raise _PageRunsOut(item)
